@@ -1,0 +1,271 @@
+/*
+ * The one place for every number shared by the microkernel, libipc, the
+ * root task, the vmm-server and the guest: system-call numbers, error codes,
+ * capability types and rights, the message-info word, fault-message layouts
+ * and the boot-info page. docs/ABI.md explains each; this file is the truth.
+ *
+ * Freestanding: no libc headers, so it compiles into the kernel, user tasks
+ * and the host unit tests alike.
+ */
+#ifndef UK_ABI_H
+#define UK_ABI_H
+
+typedef unsigned long uk_word_t;   /* one machine word (64 bits) */
+
+/* ------------------------------------------------------------------ */
+/* System calls.  Number in rax; arguments in rdi, rsi, rdx, r10, r8, r9.
+ * Results: rax = error code (UK_OK or UK_E*), then per call in rdi, rsi,
+ * rdx, r10, r8, r9.  rcx and r11 are clobbered (the syscall instruction);
+ * rbx, rbp, rsp, r12-r15 are preserved. */
+enum uk_syscall {
+    UK_SYS_NULL = 0,          /* no-op; measures kernel entry and exit */
+    /* IPC: rdi = cap, rsi = msginfo, rdx/r10/r8/r9 = message words 0-3 */
+    UK_SYS_CALL,              /* send to endpoint, wait for the reply */
+    UK_SYS_REPLY_RECV,        /* reply to the last caller, then receive */
+    UK_SYS_SEND,              /* send to endpoint (or reply cap), no reply */
+    UK_SYS_RECV,              /* receive from endpoint or notification */
+    UK_SYS_REPLY,             /* reply to the last caller only */
+    UK_SYS_SIGNAL,            /* rdi = notification cap: OR its badge in */
+    UK_SYS_REPLY_SAVE,        /* rdi = slot: keep the one-shot reply right */
+    UK_SYS_YIELD,
+    /* Objects and capabilities */
+    UK_SYS_ENDPOINT_CREATE,   /* rdi = dst slot */
+    UK_SYS_NOTIF_CREATE,      /* rdi = dst slot */
+    UK_SYS_TASK_CREATE,       /* rdi = dst slot, rsi = kmem quota bytes, rdx = cap slots */
+    UK_SYS_THREAD_CREATE,     /* rdi = dst slot, rsi = task cap */
+    UK_SYS_OBJ_DESTROY,       /* rdi = cap (needs UK_R_DESTROY) */
+    UK_SYS_CAP_COPY,          /* rdi = src slot, rsi = dst task cap, rdx = dst slot,
+                                 r10 = rights mask, r8 = badge (0: keep) */
+    UK_SYS_CAP_DELETE,        /* rdi = task cap, rsi = slot */
+    UK_SYS_CAP_INFO,          /* rdi = slot -> rdi = type, rsi = rights, rdx = badge */
+    /* Threads */
+    UK_SYS_THREAD_CONFIG,     /* rdi = thread, rsi = priority, rdx = fault ep cap
+                                 (in the caller's table, copied), r10 = IPC buffer vaddr */
+    UK_SYS_THREAD_START,      /* rdi = thread, rsi = rip, rdx = rsp, r10 = rdi for it */
+    UK_SYS_THREAD_SUSPEND,    /* rdi = thread */
+    UK_SYS_THREAD_READ_REGS,  /* rdi = thread -> struct uk_regs in caller's IPC buffer */
+    UK_SYS_THREAD_WRITE_REGS, /* rdi = thread <- struct uk_regs in caller's IPC buffer */
+    UK_SYS_THREAD_SET_TLS,    /* rdi = fs base, rsi = gs base (calling thread) */
+    UK_SYS_NOTIF_BIND,        /* rdi = notification, rsi = thread (0: unbind) */
+    /* Memory: pages of the caller's own address space, by virtual address */
+    UK_SYS_MAP,               /* rdi = dst task cap, rsi = src vaddr, rdx = dst vaddr,
+                                 r10 = npages, r8 = rights (UK_MAP_*) */
+    UK_SYS_UNMAP,             /* rdi = task cap, rsi = vaddr, rdx = npages */
+    UK_SYS_PROTECT,           /* rdi = task cap, rsi = vaddr, rdx = npages, r10 = rights */
+    UK_SYS_MEM_INFO,          /* rdi = vaddr (own) -> rdi = phys, rsi = rights */
+    UK_SYS_KMEM_INFO,         /* rdi = task cap -> rdi = used, rsi = quota */
+    /* Devices */
+    UK_SYS_IRQ_GET,           /* rdi = irq-control cap, rsi = irq, rdx = dst slot */
+    UK_SYS_IRQ_BIND,          /* rdi = irq cap, rsi = notification cap */
+    UK_SYS_IRQ_ACK,           /* rdi = irq cap: unmask the line again */
+    UK_SYS_IOPORT_ISSUE,      /* rdi = ioport cap, rsi = first port, rdx = count,
+                                 r10 = dst slot: a cap for a sub-range */
+    UK_SYS_IOPORT_IN,         /* rdi = ioport cap, rsi = port, rdx = width 1/2/4 -> rdi */
+    UK_SYS_IOPORT_OUT,        /* rdi = ioport cap, rsi = port, rdx = width, r10 = value */
+    /* Debugging and measurement */
+    UK_SYS_DEBUG_PUTS,        /* rdi = buffer, rsi = length (<= UK_DEBUG_PUTS_MAX) */
+    UK_SYS_DEBUG_STATS,       /* -> struct uk_stats in caller's IPC buffer */
+    UK_SYS_COUNT
+};
+
+/* Error codes, returned in rax. */
+enum uk_error {
+    UK_OK = 0,
+    UK_E_CAP,        /* slot out of range or empty */
+    UK_E_CAP_TYPE,   /* capability of the wrong type for this call */
+    UK_E_RIGHTS,     /* capability lacks a right this call needs */
+    UK_E_ADDR,       /* address not user, not canonical, or not mapped as needed */
+    UK_E_NOT_MAPPED, /* source memory not mapped in the caller (not its to give) */
+    UK_E_NOMEM,      /* kernel-memory quota of the caller exhausted */
+    UK_E_INVAL,      /* argument out of range */
+    UK_E_NOSYS,      /* unknown system call number */
+    UK_E_MSG_LEN,    /* message longer than UK_MSG_MAX_WORDS */
+    UK_E_TIMEOUT,    /* the IPC timeout expired (or was zero and no partner) */
+    UK_E_DESTROYED,  /* object destroyed while the caller waited on it */
+    UK_E_BUSY,       /* destination slot or mapping already in use */
+    UK_E_STATE,      /* object in a state that does not allow this call */
+    UK_E_NO_REPLY,   /* reply with no caller waiting */
+    UK_E_RANGE,      /* I/O port or IRQ outside what the capability covers */
+    UK_E_COUNT
+};
+
+/* ------------------------------------------------------------------ */
+/* Capabilities.  A slot index names a capability in the caller's table. */
+enum uk_cap_type {
+    UK_CAP_NULL = 0,
+    UK_CAP_TASK,
+    UK_CAP_THREAD,
+    UK_CAP_ENDPOINT,
+    UK_CAP_NOTIFICATION,
+    UK_CAP_REPLY,        /* one-shot right to reply to a blocked caller */
+    UK_CAP_IRQ_CONTROL,  /* may create IRQ handler caps */
+    UK_CAP_IRQ,          /* one IRQ line */
+    UK_CAP_IOPORT,       /* a range of I/O ports */
+    UK_CAP_TYPE_COUNT
+};
+
+/* Rights bits (a copy may only drop rights). */
+#define UK_R_READ     0x01u  /* endpoint: receive; notification: wait */
+#define UK_R_WRITE    0x02u  /* endpoint: send/call; notification: signal */
+#define UK_R_CONTROL  0x04u  /* task/thread: configure, map, manage caps */
+#define UK_R_DESTROY  0x08u  /* may destroy the object */
+#define UK_R_ALL      0x0fu
+
+/* Slots the root task finds filled at start. */
+#define UK_SLOT_NULL        0u   /* always empty */
+#define UK_SLOT_SELF_TASK   1u
+#define UK_SLOT_SELF_THREAD 2u
+#define UK_SLOT_IRQ_CONTROL 3u
+#define UK_SLOT_IOPORT_ALL  4u
+#define UK_SLOT_FIRST_FREE  8u
+#define UK_ROOT_CAP_SLOTS   4096u /* size of the root task's table */
+#define UK_MAX_CAP_SLOTS    65536u
+
+/* ------------------------------------------------------------------ */
+/* The message-info word (rsi), in and out of every IPC call:
+ *   bits  0-7   length: message words (0..UK_MSG_MAX_WORDS)
+ *   bits  8-23  timeout, encoded (UK_TIMEOUT_*), ignored on output
+ *   bits 24-31  flags (output only: UK_MSGF_*)
+ *   bits 32-63  label: the sender's meaning of the message
+ * Words 0-3 travel in rdx, r10, r8, r9; words 4.. in the IPC buffer, at the
+ * same index (the buffer's words 0-3 are not used). */
+#define UK_MSG_REG_WORDS   4u
+#define UK_MSG_MAX_WORDS   64u
+
+#define UK_TIMEOUT_INFINITE 0xffffu
+#define UK_TIMEOUT_ZERO     0x0000u
+/* A finite timeout is m << e microseconds: e in bits 11-15, m (1..2047) in
+ * bits 0-10.  UK_TIMEOUT_US() encodes, rounding up to the next step. */
+
+/* Output flags */
+#define UK_MSGF_NOTIFY  0x01u   /* receive returned a bound notification:
+                                   badge word = the notification bits */
+#define UK_MSGF_FAULT   0x02u   /* message was made by the kernel for a fault */
+
+static inline uk_word_t uk_msginfo(uk_word_t label, uk_word_t len, uk_word_t timeout)
+{
+    return (label << 32) | ((timeout & 0xffffu) << 8) | (len & 0xffu);
+}
+static inline uk_word_t uk_msg_len(uk_word_t info)     { return info & 0xffu; }
+static inline uk_word_t uk_msg_timeout(uk_word_t info) { return (info >> 8) & 0xffffu; }
+static inline uk_word_t uk_msg_flags(uk_word_t info)   { return (info >> 24) & 0xffu; }
+static inline uk_word_t uk_msg_label(uk_word_t info)   { return info >> 32; }
+
+static inline uk_word_t uk_timeout_us(uk_word_t us)
+{
+    uk_word_t e = 0;
+    if (us == 0)
+        return UK_TIMEOUT_ZERO;
+    while (e < 32 && ((us + (1ul << e) - 1) >> e) > 2047u)
+        e++;
+    if (e > 31)
+        return UK_TIMEOUT_INFINITE;
+    return (e << 11) | ((us + (1ul << e) - 1) >> e);
+}
+/* Microseconds of an encoded finite timeout. */
+static inline uk_word_t uk_timeout_decode(uk_word_t t)
+{
+    return (t & 0x7ffu) << ((t >> 11) & 0x1fu);
+}
+
+/* ------------------------------------------------------------------ */
+/* Faults.  A thread's fault endpoint receives a message the kernel builds,
+ * flags UK_MSGF_FAULT, badge = the fault endpoint cap's badge. */
+enum uk_fault_label {
+    UK_FAULT_PAGE = 0xfff0,   /* w0 = address, w1 = access (UK_ACCESS_*),
+                                 w2 = rip, w3 = thread's fault badge */
+    UK_FAULT_EXCEPTION,       /* words: struct uk_regs (UK_REGS_WORDS) */
+};
+#define UK_ACCESS_READ   0x1u
+#define UK_ACCESS_WRITE  0x2u
+#define UK_ACCESS_EXEC   0x4u
+#define UK_ACCESS_USER   0x8u
+#define UK_ACCESS_PRESENT 0x10u  /* the page was mapped, rights were lacking */
+
+/* Replies to a page fault: label UK_FAULT_REPLY_MAP maps w1 pages (rights
+ * in w2) from the pager's address w0 to the faulting page, then resumes. Any
+ * other reply resumes the thread, which retries. */
+#define UK_FAULT_REPLY_MAP   0xfff8u
+/* Replies to an exception: label UK_FAULT_REPLY_REGS with UK_REGS_WORDS
+ * words sets the registers then resumes; UK_FAULT_REPLY_STOP leaves the
+ * thread stopped; anything else resumes it unchanged. */
+#define UK_FAULT_REPLY_REGS  0xfff9u
+#define UK_FAULT_REPLY_STOP  0xfffau
+
+/* A thread's user registers, as words of a message or an IPC buffer. */
+struct uk_regs {
+    uk_word_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+    uk_word_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uk_word_t rip, rflags, fs_base, gs_base;
+    uk_word_t vector, error, cr2;   /* read only: the last exception */
+};
+#define UK_REGS_WORDS (sizeof(struct uk_regs) / sizeof(uk_word_t))
+
+/* Mapping rights (UK_SYS_MAP / PROTECT); a mapping can only lose rights. */
+#define UK_MAP_READ   0x1u
+#define UK_MAP_WRITE  0x2u
+#define UK_MAP_EXEC   0x4u
+#define UK_MAP_RWX    0x7u
+#define UK_MAP_MAX_PAGES 0x40000u   /* one call covers at most 1 GiB */
+
+/* ------------------------------------------------------------------ */
+/* The IPC buffer: one page per thread, at a page-aligned address chosen
+ * with UK_SYS_THREAD_CONFIG. */
+struct uk_ipc_buffer {
+    uk_word_t msg[UK_MSG_MAX_WORDS];   /* words 4.. of a long message */
+    uk_word_t data[512 - UK_MSG_MAX_WORDS]; /* regs, stats and friends */
+};
+
+/* Event counters kept by the kernel since boot (UK_SYS_DEBUG_STATS). */
+struct uk_stats {
+    uk_word_t kernel_entries;    /* syscalls, exceptions and interrupts */
+    uk_word_t as_switches;       /* writes of cr3 that changed address space */
+    uk_word_t tlb_flushes;       /* full flushes plus invlpg page flushes */
+    uk_word_t ipc_fastpath;      /* IPCs served by the fast path */
+    uk_word_t ipc_slowpath;
+    uk_word_t free_frames;       /* kernel pool pages not in use */
+    uk_word_t kmem_bytes_used;   /* kernel memory charged to all tasks */
+    uk_word_t caller_kmem_used;  /* charged to the calling task */
+    uk_word_t caller_kmem_quota;
+    uk_word_t timer_ticks;
+};
+
+#define UK_DEBUG_PUTS_MAX 1024u
+
+/* ------------------------------------------------------------------ */
+/* Boot info: one read-only page mapped in the root task at UK_BOOTINFO_VADDR,
+ * its address also passed in rdi at start.  All physical memory free for
+ * user level is mapped (read/write) in the root task at
+ * UK_PHYS_WINDOW + physical address; boot modules there too. */
+#define UK_BOOTINFO_MAGIC  0x554b424f4f54ul   /* "UKBOOT" */
+#define UK_BOOTINFO_VADDR  0x00007ffff0000000ul
+#define UK_PHYS_WINDOW     0x0000400000000000ul
+#define UK_BOOT_MAX_MODULES 16u
+#define UK_BOOT_MAX_RANGES  32u
+#define UK_BOOT_STRINGS     1024u
+
+struct uk_boot_module {
+    uk_word_t phys;         /* start; in the root task at UK_PHYS_WINDOW + phys */
+    uk_word_t size;         /* bytes */
+    uk_word_t cmdline;      /* offset into strings[]: GRUB's command line */
+};
+struct uk_boot_range {
+    uk_word_t phys;
+    uk_word_t size;
+};
+struct uk_bootinfo {
+    uk_word_t magic;
+    uk_word_t abi_version;
+    char kernel_version[32];
+    uk_word_t tsc_hz;              /* TSC ticks per second */
+    uk_word_t root_kmem_quota;     /* bytes of kernel memory the root may use */
+    uk_word_t nmodules;            /* modules after the root task itself */
+    struct uk_boot_module modules[UK_BOOT_MAX_MODULES];
+    uk_word_t nranges;             /* free memory given to the root task */
+    struct uk_boot_range ranges[UK_BOOT_MAX_RANGES];
+    uk_word_t root_cmdline;        /* offset into strings[] */
+    char strings[UK_BOOT_STRINGS];
+};
+#define UK_ABI_VERSION 1u
+
+#endif /* UK_ABI_H */

@@ -1,0 +1,29 @@
+/* The small user-level runtime every task links: start-up, console output
+ * through the kernel log, string helpers, and ending QEMU in tests. */
+#ifndef UK_RT_H
+#define UK_RT_H
+
+#include <stdarg.h>
+#include <uk/abi.h>
+#include <uk/syscall.h>
+
+int  printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int  vsnprintf(char *buf, unsigned long size, const char *fmt, va_list ap);
+int  snprintf(char *buf, unsigned long size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void *memset(void *d, int c, unsigned long n);
+void *memcpy(void *d, const void *s, unsigned long n);
+int  memcmp(const void *a, const void *b, unsigned long n);
+unsigned long strlen(const char *s);
+int  strcmp(const char *a, const char *b);
+int  strncmp(const char *a, const char *b, unsigned long n);
+
+/* The IPC buffer of the calling thread (set up by whoever started it). */
+extern struct uk_ipc_buffer *uk_ipc_buf;
+
+/* Ends QEMU through isa-debug-exit (needs an I/O-port cap covering 0xf4). */
+void uk_exit_qemu(uk_word_t ioport_cap, int status) __attribute__((noreturn));
+
+/* Provided by the program */
+int main(const struct uk_bootinfo *bi);
+
+#endif

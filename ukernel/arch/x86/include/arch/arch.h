@@ -1,0 +1,39 @@
+/* What the generic kernel asks of the x86 layer. */
+#ifndef ARCH_ARCH_H
+#define ARCH_ARCH_H
+
+#include "types.h"
+
+struct thread;
+
+void cpu_init(void);
+void arch_set_tls(word fs_base, word gs_base);   /* for the running thread */
+extern word xsave_size;
+extern u64 xsave_features;
+
+/* interrupt controllers and timer (apic.c) */
+#define IRQ_VECTOR_BASE 32       /* ISA/IOAPIC line n -> vector 32 + n */
+#define IRQ_LINES       24
+#define VECTOR_TIMER    0xf0
+#define VECTOR_SPURIOUS 0xff
+void apic_init(word acpi_rsdp_phys);
+void irq_mask(unsigned line);
+void irq_unmask(unsigned line);
+void apic_eoi(void);
+void timer_init(void);           /* calibrates the TSC, starts the tick */
+void timer_rearm(void);          /* after each tick */
+extern u64 tsc_hz;
+extern u64 tick_tsc;             /* TSC ticks per scheduler tick */
+#define TICK_HZ 1000
+
+/* paging (paging.c) */
+void paging_init(word max_phys);
+extern u64 kernel_pml4_phys;
+extern u64 *kernel_pml4;
+
+/* FPU (fpu.c) */
+void fpu_trap(void);
+void fpu_switch(struct thread *next);
+void fpu_release(struct thread *t);
+
+#endif

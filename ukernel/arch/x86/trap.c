@@ -1,0 +1,76 @@
+/*
+ * Exceptions and interrupts (from entry.asm).  From user level: a page
+ * fault goes to the thread's pager, any other exception to its exception
+ * handler, both as IPC on its fault endpoint; device interrupts become
+ * notifications; the timer drives the scheduler.  From the kernel, only
+ * interrupts while idle are expected; anything else is a kernel bug.
+ */
+#include "thread.h"
+#include "task.h"
+#include "sched.h"
+#include "ipc.h"
+#include "irq.h"
+#include "stats.h"
+#include "log.h"
+#include "arch/arch.h"
+#include "arch/cpu.h"
+
+#define VEC_NM 7
+#define VEC_PF 14
+
+static void device_interrupt(word vector)
+{
+    if (vector == VECTOR_TIMER) {
+        timer_rearm();
+        apic_eoi();
+        sched_tick();
+    } else if (vector >= IRQ_VECTOR_BASE && vector < IRQ_VECTOR_BASE + IRQ_LINES) {
+        irq_deliver((unsigned)(vector - IRQ_VECTOR_BASE));
+        apic_eoi();
+    } else if (vector != VECTOR_SPURIOUS) {
+        apic_eoi();
+    }
+}
+
+void trap_dispatch(struct thread *t)
+{
+    word vector = t->regs.vector;
+    if (vector >= 32) {
+        device_interrupt(vector);
+    } else if (vector == VEC_NM) {
+        fpu_trap();
+    } else if (vector == VEC_PF) {
+        word err = t->regs.error;
+        t->regs.cr2 = read_cr2();
+        word w[3] = {
+            t->regs.cr2,
+            UK_ACCESS_USER | ((err & 2) ? UK_ACCESS_WRITE : UK_ACCESS_READ) |
+                ((err & 16) ? UK_ACCESS_EXEC : 0) | ((err & 1) ? UK_ACCESS_PRESENT : 0),
+            t->regs.rip,
+        };
+        ipc_send_fault(t, UK_FAULT_PAGE, w, 3);
+    } else {
+        ipc_send_fault(t, UK_FAULT_EXCEPTION, NULL, 0);
+    }
+    schedule();
+}
+
+struct kframe {
+    word r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    word vector, error, rip, cs, rflags, rsp, ss;
+};
+
+void kernel_trap_dispatch(struct kframe *f)
+{
+    if (f->vector >= 32) {
+        kstats.kernel_entries++;
+        device_interrupt(f->vector);
+        return;
+    }
+    kprintf("\nukernel: exception %lu in the kernel, error %lx\n", f->vector, f->error);
+    kprintf("  rip %lx rsp %lx rflags %lx cr2 %lx\n", f->rip, f->rsp, f->rflags, read_cr2());
+    kprintf("  rax %lx rbx %lx rcx %lx rdx %lx\n", f->rax, f->rbx, f->rcx, f->rdx);
+    kprintf("  rsi %lx rdi %lx rbp %lx r8 %lx\n", f->rsi, f->rdi, f->rbp, f->r8);
+    kprintf("  current thread %lu\n", current ? current->id : 0);
+    panic("kernel fault");
+}

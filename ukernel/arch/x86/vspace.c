@@ -1,0 +1,349 @@
+/*
+ * Address spaces on x86-64 four-level page tables, and the mapping
+ * database (vspace.h).  A leaf page table is allocated as two pages: the
+ * 512 PTEs, then the 512 struct mapping pointers for the same pages, so the
+ * node of any mapped page is found in O(1) beside its PTE.
+ *
+ * All memory here is charged to the task whose address space it is: its
+ * creator sized that quota, and mapping into a full task fails with
+ * UK_E_NOMEM for the mapper.
+ */
+#include "vspace.h"
+#include "task.h"
+#include "kmem.h"
+#include "stats.h"
+#include "lib.h"
+#include "log.h"
+#include "arch/cpu.h"
+#include "arch/pte.h"
+#include "arch/arch.h"
+
+#define LEAF_BYTES (2 * PAGE_SIZE)
+
+struct task *active_vspace;
+
+static inline struct mapping **leaf_nodes(u64 *leaf)
+{
+    return (struct mapping **)((u8 *)leaf + PAGE_SIZE);
+}
+
+static u64 pte_bits(unsigned rights)
+{
+    u64 b = PTE_P | PTE_U;
+    if (rights & UK_MAP_WRITE)
+        b |= PTE_W;
+    if (!(rights & UK_MAP_EXEC))
+        b |= PTE_NX;
+    return b;
+}
+
+/* The leaf table covering va, made if `create`; NULL if absent or no memory. */
+static u64 *walk(struct task *t, word va, bool create)
+{
+    u64 *table = t->pml4;
+    for (int level = 3; level >= 1; level--) {
+        u64 *e = &table[pt_index(va, level)];
+        if (!(*e & PTE_P)) {
+            if (!create)
+                return NULL;
+            void *next = kmem_alloc(&t->quota, level == 1 ? LEAF_BYTES : PAGE_SIZE);
+            if (!next)
+                return NULL;
+            *e = kmem_phys(next) | PTE_P | PTE_W | PTE_U;
+        }
+        table = phys_to_virt(*e & PTE_ADDR);
+    }
+    return table;
+}
+
+static struct mapping *node_at(struct task *t, word va)
+{
+    u64 *leaf = walk(t, va, false);
+    return leaf ? leaf_nodes(leaf)[pt_index(va, 0)] : NULL;
+}
+
+static void flush_page(struct task *t, word va)
+{
+    if (t == active_vspace) {
+        invlpg(va);
+        kstats.tlb_flushes++;
+    }
+}
+
+static word node_va(const struct mapping *n)     { return n->va & PAGE_MASK; }
+static unsigned node_rights(const struct mapping *n) { return n->va & UK_MAP_RWX; }
+
+/* Removes the PTE and frees the node (its children are gone already). */
+static void drop_node(struct mapping *n)
+{
+    word va = node_va(n);
+    u64 *leaf = walk(n->task, va, false);
+    leaf[pt_index(va, 0)] = 0;
+    leaf_nodes(leaf)[pt_index(va, 0)] = NULL;
+    flush_page(n->task, va);
+    kmem_free(&n->task->quota, n, sizeof *n);
+}
+
+/* Unmaps n and everything derived from it, without recursion: always
+ * descend to the first child; a node without children is dropped and its
+ * parent's first child becomes its sibling. */
+static void unmap_tree(struct mapping *root)
+{
+    if (root->parent) {
+        struct mapping **p = &root->parent->child;
+        while (*p != root)
+            p = &(*p)->sibling;
+        *p = root->sibling;
+    }
+    struct mapping *n = root;
+    for (;;) {
+        while (n->child)
+            n = n->child;
+        struct mapping *parent = n->parent, *next = n->sibling;
+        bool done = n == root;
+        drop_node(n);
+        if (done)
+            return;
+        parent->child = next;
+        n = parent;
+    }
+}
+
+static int map_one(struct task *dst, word va, u64 pa, unsigned rights, struct mapping *parent)
+{
+    u64 *leaf = walk(dst, va, true);
+    if (!leaf)
+        return UK_E_NOMEM;
+    unsigned i = pt_index(va, 0);
+    struct mapping *old = leaf_nodes(leaf)[i];
+    if (old) {
+        for (struct mapping *a = parent; a; a = a->parent)
+            if (a == old)
+                return UK_E_BUSY;        /* would unmap the very source */
+    }
+    struct mapping *n = kmem_alloc(&dst->quota, sizeof *n);
+    if (!n)
+        return UK_E_NOMEM;
+    if (old)
+        unmap_tree(old);
+    n->task = dst;
+    n->va = va | rights;
+    n->parent = parent;
+    if (parent) {
+        n->sibling = parent->child;
+        parent->child = n;
+    }
+    leaf[i] = (pa & PTE_ADDR) | pte_bits(rights);
+    leaf_nodes(leaf)[i] = n;
+    if (old)
+        flush_page(dst, va);
+    return UK_OK;
+}
+
+/* A page range [va, va + n pages) that user level may name. */
+static int check_range(word va, word npages)
+{
+    if (va & ~PAGE_MASK)
+        return UK_E_INVAL;
+    if (npages == 0 || npages > UK_MAP_MAX_PAGES)
+        return UK_E_INVAL;
+    if (va >= USER_MAP_TOP || npages > (USER_MAP_TOP - va) / PAGE_SIZE)
+        return UK_E_ADDR;
+    return UK_OK;
+}
+
+int vspace_init(struct task *t)
+{
+    t->pml4 = kmem_alloc(&t->quota, PAGE_SIZE);
+    if (!t->pml4)
+        return UK_E_NOMEM;
+    for (int i = 256; i < 512; i++)
+        t->pml4[i] = kernel_pml4[i];
+    t->pml4_phys = kmem_phys(t->pml4);
+    return UK_OK;
+}
+
+int vspace_map_boot(struct task *t, word va, u64 pa, unsigned rights)
+{
+    return map_one(t, va, pa, rights, NULL);
+}
+
+int vspace_map(struct task *src, word sva, struct task *dst, word dva,
+               word npages, unsigned rights)
+{
+    int err;
+    if ((err = check_range(sva, npages)) || (err = check_range(dva, npages)))
+        return err;
+    if (rights == 0 || (rights & ~UK_MAP_RWX))
+        return UK_E_INVAL;
+    if (src == dst && sva < dva + npages * PAGE_SIZE && dva < sva + npages * PAGE_SIZE)
+        return UK_E_INVAL;
+    for (word i = 0; i < npages; i++)              /* all of it is ours to give */
+        if (!node_at(src, sva + i * PAGE_SIZE))
+            return UK_E_NOT_MAPPED;
+    for (word i = 0; i < npages; i++) {
+        word s = sva + i * PAGE_SIZE;
+        struct mapping *from = node_at(src, s);
+        u64 *leaf = walk(src, s, false);
+        u64 pa = leaf[pt_index(s, 0)] & PTE_ADDR;
+        err = map_one(dst, dva + i * PAGE_SIZE, pa, rights & node_rights(from), from);
+        if (err) {
+            if (i > 0 && err == UK_E_NOMEM)        /* undo this call's part */
+                vspace_unmap(dst, dva, i);
+            return err;
+        }
+    }
+    return UK_OK;
+}
+
+int vspace_unmap(struct task *t, word va, word npages)
+{
+    int err = check_range(va, npages);
+    if (err)
+        return err;
+    for (word i = 0; i < npages; i++) {
+        struct mapping *n = node_at(t, va + i * PAGE_SIZE);
+        if (n)
+            unmap_tree(n);
+    }
+    return UK_OK;
+}
+
+static void set_rights(struct mapping *n, unsigned rights)
+{
+    word va = node_va(n);
+    u64 *leaf = walk(n->task, va, false);
+    u64 *pte = &leaf[pt_index(va, 0)];
+    n->va = va | rights;
+    *pte = (*pte & PTE_ADDR) | pte_bits(rights);
+    flush_page(n->task, va);
+}
+
+int vspace_protect(struct task *t, word va, word npages, unsigned rights)
+{
+    int err = check_range(va, npages);
+    if (err)
+        return err;
+    if (rights == 0 || (rights & ~UK_MAP_RWX))
+        return UK_E_INVAL;
+    for (word i = 0; i < npages; i++) {
+        struct mapping *n = node_at(t, va + i * PAGE_SIZE);
+        if (!n)
+            continue;
+        unsigned r = rights & (n->parent ? node_rights(n->parent) : UK_MAP_RWX);
+        set_rights(n, r);
+        /* derived mappings keep no right their source lost */
+        struct mapping *d = n->child;
+        while (d) {
+            unsigned allowed = node_rights(d->parent);
+            if (node_rights(d) & ~allowed)
+                set_rights(d, node_rights(d) & allowed);
+            if (d->child) {
+                d = d->child;
+                continue;
+            }
+            while (d != n && !d->sibling)
+                d = d->parent;
+            d = d == n ? NULL : d->sibling;
+        }
+    }
+    return UK_OK;
+}
+
+int vspace_lookup(struct task *t, word va, u64 *pa, unsigned *rights)
+{
+    if (va >= USER_MAP_TOP)
+        return UK_E_ADDR;
+    u64 *leaf = walk(t, va, false);
+    struct mapping *n = leaf ? leaf_nodes(leaf)[pt_index(va, 0)] : NULL;
+    if (!n)
+        return UK_E_NOT_MAPPED;
+    *pa = (leaf[pt_index(va, 0)] & PTE_ADDR) | (va & ~PAGE_MASK);
+    *rights = node_rights(n);
+    return UK_OK;
+}
+
+void *user_ptr(struct task *t, word va, word len, unsigned need)
+{
+    if (len == 0 || va >= USER_MAP_TOP || len > PAGE_SIZE ||
+        (va & PAGE_MASK) != ((va + len - 1) & PAGE_MASK))
+        return NULL;
+    u64 *leaf = walk(t, va, false);
+    if (!leaf)
+        return NULL;
+    u64 pte = leaf[pt_index(va, 0)];
+    if (!(pte & PTE_P) || ((need & UK_MAP_WRITE) && !(pte & PTE_W)))
+        return NULL;
+    return phys_to_virt((pte & PTE_ADDR) | (va & ~PAGE_MASK));
+}
+
+static int copy_user(struct task *t, void *kbuf, word va, word len, bool to_user)
+{
+    u8 *k = kbuf;
+    while (len) {
+        word chunk = PAGE_SIZE - (va & ~PAGE_MASK);
+        if (chunk > len)
+            chunk = len;
+        u8 *u = user_ptr(t, va, chunk, to_user ? UK_MAP_WRITE : UK_MAP_READ);
+        if (!u)
+            return UK_E_ADDR;
+        if (to_user)
+            memcpy(u, k, chunk);
+        else
+            memcpy(k, u, chunk);
+        k += chunk;
+        va += chunk;
+        len -= chunk;
+    }
+    return UK_OK;
+}
+
+int copy_from_user(struct task *t, void *dst, word va, word len)
+{
+    return copy_user(t, dst, va, len, false);
+}
+
+int copy_to_user(struct task *t, word va, const void *src, word len)
+{
+    return copy_user(t, (void *)src, va, len, true);
+}
+
+void vspace_activate(struct task *t)
+{
+    write_cr3(t ? t->pml4_phys : kernel_pml4_phys);
+    active_vspace = t;
+    kstats.as_switches++;
+}
+
+/* Frees the user half: first every mapping (and what others derived from
+ * it), then the tables. */
+void vspace_destroy(struct task *t)
+{
+    if (!t->pml4)
+        return;
+    if (t == active_vspace)
+        vspace_activate(NULL);
+    for (int i3 = 0; i3 < 256; i3++) {
+        if (!(t->pml4[i3] & PTE_P))
+            continue;
+        u64 *pdpt = phys_to_virt(t->pml4[i3] & PTE_ADDR);
+        for (int i2 = 0; i2 < 512; i2++) {
+            if (!(pdpt[i2] & PTE_P))
+                continue;
+            u64 *pd = phys_to_virt(pdpt[i2] & PTE_ADDR);
+            for (int i1 = 0; i1 < 512; i1++) {
+                if (!(pd[i1] & PTE_P))
+                    continue;
+                u64 *leaf = phys_to_virt(pd[i1] & PTE_ADDR);
+                for (int i0 = 0; i0 < 512; i0++)
+                    if (leaf_nodes(leaf)[i0])
+                        unmap_tree(leaf_nodes(leaf)[i0]);
+                kmem_free(&t->quota, leaf, LEAF_BYTES);
+            }
+            kmem_free(&t->quota, pd, PAGE_SIZE);
+        }
+        kmem_free(&t->quota, pdpt, PAGE_SIZE);
+    }
+    kmem_free(&t->quota, t->pml4, PAGE_SIZE);
+    t->pml4 = NULL;
+}

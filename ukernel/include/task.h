@@ -1,0 +1,31 @@
+/* Tasks: an address space, a capability table and a kernel-memory quota. */
+#ifndef UK_TASK_H
+#define UK_TASK_H
+
+#include "object.h"
+#include "cap.h"
+#include "kmem.h"
+
+struct thread;
+
+struct task {
+    struct kobj hdr;
+    u64 *pml4;                 /* top-level page table (kernel half shared) */
+    u64 pml4_phys;
+    struct cspace cspace;
+    struct quota quota;        /* kernel memory charged to this task */
+    struct kobj *owned;        /* objects charged to this task */
+    struct thread *threads;    /* threads running in this address space */
+    word id;                   /* for the log only */
+    u8 depth;                  /* root 0; creation refused past TASK_MAX_DEPTH */
+    word quota_given;          /* reserved in the owner's quota for ours */
+};
+
+#define TASK_MAX_DEPTH 32
+
+extern struct task *root_task;
+
+struct task *task_create(struct task *parent, word quota, u32 nslots, int *err);
+void task_teardown(struct task *t);   /* kobj_destroy calls this */
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * Threads.  The saved user registers come first so the entry code can use
+ * the thread pointer as a pointer to them (offsets fixed in entry.asm and
+ * checked below).
+ */
+#ifndef UK_THREAD_H
+#define UK_THREAD_H
+
+#include "object.h"
+#include "cap.h"
+
+struct task;
+struct endpoint;
+struct notification;
+
+/* How the registers were saved, so the exit path restores the right set. */
+enum regs_kind {
+    REGS_SYSCALL = 0,  /* entered by syscall: rbx rbp r12-r15 saved only at a
+                          switch; results in rax rdi rsi rdx r10 r8 r9 */
+    REGS_FULL = 1,     /* all registers valid (trap, or written by a handler) */
+};
+
+enum thread_state {
+    TS_INACTIVE = 0,   /* created, not started; or suspended */
+    TS_RUNNABLE,       /* current, or in the run queue */
+    TS_SEND,           /* blocked sending (or calling) on wait_ep */
+    TS_RECV,           /* blocked receiving on wait_ep */
+    TS_REPLY,          /* sent a call (or a fault), waiting for the reply */
+    TS_NOTIF,          /* blocked waiting on wait_notif */
+    TS_STOPPED,        /* faulted with no handler; only suspend/start/destroy */
+};
+
+struct thread {
+    struct uk_regs regs;          /* must stay first: see entry.asm */
+    u8 regs_kind;                 /* enum regs_kind */
+    u8 state;                     /* enum thread_state */
+    u8 prio;                      /* 0 (lowest) .. 255 */
+    u8 call_kind;                 /* waiting-send flavour: SEND_* below */
+    u16 fault_label;              /* UK_FAULT_* while faulting to a handler, else 0 */
+    struct kobj hdr;
+    struct task *task;            /* address space it runs in */
+    struct thread *task_next;     /* in task->threads */
+    struct thread *task_prev;
+
+    struct thread *q_next;        /* run queue, or an endpoint queue */
+    struct thread *q_prev;
+    struct endpoint *wait_ep;     /* in its queue when TS_SEND / TS_RECV */
+    struct notification *wait_notif;
+    u64 deadline;                 /* TSC of the IPC timeout; 0: none */
+    struct thread *tq_next;       /* in the timeout list, by deadline */
+    struct thread *tq_prev;
+
+    word send_badge;              /* while TS_SEND: badge of the cap used */
+    struct thread *reply_to;      /* caller whose one-shot reply right we hold */
+    struct thread *replier;       /* while TS_REPLY: who holds our reply right
+                                     (NULL when saved in a REPLY cap) */
+    struct cap fault_ep;          /* the thread's own copy of its fault endpoint */
+    word ipc_buffer;              /* user address of its IPC buffer page, or 0 */
+    struct notification *bound;   /* bound notification, or NULL */
+    word timeslice;               /* ticks left in this slice */
+    void *fpu;                    /* XSAVE area */
+    word fault_words[UK_MSG_REG_WORDS]; /* page-fault message while faulting */
+    word id;                      /* for the log */
+};
+
+#define SEND_PLAIN 0
+#define SEND_CALL  1
+
+_Static_assert(__builtin_offsetof(struct thread, regs) == 0, "entry.asm");
+_Static_assert(__builtin_offsetof(struct uk_regs, rip) == 16 * 8, "entry.asm");
+_Static_assert(__builtin_offsetof(struct thread, regs_kind) == 23 * 8, "entry.asm");
+
+extern struct thread *current;        /* the running thread (never NULL after boot) */
+extern struct thread *entry_thread;   /* who entered by syscall (see entry.asm) */
+extern struct thread idle_thread;
+
+struct thread *thread_create(struct task *owner, struct task *in, int *err);
+void thread_teardown(struct thread *t);
+void thread_start(struct thread *t, word rip, word rsp, word arg);
+void thread_suspend(struct thread *t);
+/* Takes t off whatever it is blocked on, as if never blocked. */
+void thread_cancel_wait(struct thread *t);
+/* Sets user registers (sanitised: user rip/rsp, safe rflags); UK_E_ADDR if
+ * rip or a base is not a user address. */
+int thread_set_regs(struct thread *t, const struct uk_regs *r);
+/* Blocks the current thread (state already set); picks who runs next. */
+void thread_block_current(void);
+
+#endif

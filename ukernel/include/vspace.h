@@ -1,0 +1,49 @@
+/*
+ * Address spaces and the mapping database.  Every user page mapping is a
+ * node in a tree: the root task's boot mappings of free memory are the
+ * roots, and a map from task A to task B makes B's node a child of A's.
+ * Unmapping a page removes its node and everything derived from it, so
+ * memory handed out can always be taken back.  Rights only shrink going
+ * down a tree.
+ */
+#ifndef UK_VSPACE_H
+#define UK_VSPACE_H
+
+#include "types.h"
+
+struct task;
+
+#define USER_MAP_TOP 0x00007ffffffff000ul  /* the last page stays unmapped (sysret) */
+
+struct mapping {
+    struct mapping *parent;       /* NULL: a boot mapping of the root task */
+    struct mapping *child;        /* first derived mapping */
+    struct mapping *sibling;      /* next child of parent */
+    struct task *task;
+    word va;                      /* page address in task; low bits: UK_MAP_* rights */
+};
+
+int  vspace_init(struct task *t);
+void vspace_destroy(struct task *t);
+
+/* Boot: map physical page pa into t at va (a root of the mapping tree). */
+int  vspace_map_boot(struct task *t, word va, u64 pa, unsigned rights);
+int  vspace_map(struct task *src, word sva, struct task *dst, word dva,
+                word npages, unsigned rights);
+int  vspace_unmap(struct task *t, word va, word npages);
+int  vspace_protect(struct task *t, word va, word npages, unsigned rights);
+/* Physical address and rights of t's page at va; UK_E_NOT_MAPPED if none. */
+int  vspace_lookup(struct task *t, word va, u64 *pa, unsigned *rights);
+
+/* A kernel pointer to [va, va+len) of t's memory if it lies in one page
+ * mapped with at least `need` rights; NULL otherwise.  Never faults. */
+void *user_ptr(struct task *t, word va, word len, unsigned need);
+/* Copies between user memory and the kernel; UK_E_ADDR if not mapped. */
+int  copy_from_user(struct task *t, void *dst, word va, word len);
+int  copy_to_user(struct task *t, word va, const void *src, word len);
+
+/* Load t's address space (counts the switch). */
+void vspace_activate(struct task *t);
+extern struct task *active_vspace;
+
+#endif

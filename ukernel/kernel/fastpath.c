@@ -1,0 +1,120 @@
+/*
+ * The IPC fast path: call, and reply-and-receive, in the common case where
+ * the partner is already waiting and the message fits in registers.  It
+ * switches straight to the partner without the scheduler.  Each check
+ * below either holds or sends the call to the slow path (endpoint.c)
+ * with nothing changed; the commit part after the checks cannot fail.
+ *
+ * Why no scheduler: at syscall entry no runnable thread outranks the
+ * caller (schedule() runs after every wake-up), so a partner of at least
+ * the caller's priority is a correct choice to run next.
+ */
+#include "ipc.h"
+#include "thread.h"
+#include "task.h"
+#include "sched.h"
+#include "stats.h"
+
+/* Length within the registers and an infinite timeout. */
+#define FAST_INFO_OK(info) \
+    (((info) & 0xffff00u) == (UK_TIMEOUT_INFINITE << 8) && ((info) & 0xffu) <= UK_MSG_REG_WORDS)
+
+static inline void deliver_regs(struct thread *to, word badge, const struct ipc_msg *m)
+{
+    to->regs.rax = UK_OK;
+    to->regs.rdi = badge;
+    to->regs.rsi = m->info & 0xffffffff000000fful;
+    to->regs.rdx = m->w[0];
+    to->regs.r10 = m->w[1];
+    to->regs.r8 = m->w[2];
+    to->regs.r9 = m->w[3];
+}
+
+bool fastpath_call(word cap_idx, struct ipc_msg *m)
+{
+    struct thread *self = current;
+    struct cspace *cs = &self->task->cspace;
+
+    if (unlikely(!FAST_INFO_OK(m->info)))                /* short message, no timeout */
+        return false;
+    if (unlikely(cap_idx >= cs->nslots))                 /* slot exists */
+        return false;
+    struct cap *c = &cs->slots[cap_idx];
+    if (unlikely(c->type != UK_CAP_ENDPOINT || !(c->rights & UK_R_WRITE)))
+        return false;                                    /* an endpoint we may send to */
+    struct endpoint *ep = (struct endpoint *)c->obj;
+    if (unlikely(ep->queue_kind != EPQ_RECV))            /* a receiver waits */
+        return false;
+    struct thread *dst = ep->queue;
+    if (unlikely(dst->prio < self->prio))                /* it may run before everyone */
+        return false;
+    if (unlikely(dst->deadline != 0))                    /* its receive has no timeout */
+        return false;
+
+    /* commit: dequeue the receiver, give it our reply right, run it */
+    if (dst->q_next == dst) {
+        ep->queue = NULL;
+        ep->queue_kind = EPQ_EMPTY;
+    } else {
+        dst->q_prev->q_next = dst->q_next;
+        dst->q_next->q_prev = dst->q_prev;
+        ep->queue = dst->q_next;
+    }
+    dst->wait_ep = NULL;
+    self->fault_label = 0;
+    self->state = TS_REPLY;
+    self->replier = dst;
+    dst->reply_to = self;
+    dst->state = TS_RUNNABLE;
+    deliver_regs(dst, c->badge, m);
+    kstats.ipc_fastpath++;
+    switch_to(dst);
+    return true;
+}
+
+bool fastpath_reply_recv(word cap_idx, struct ipc_msg *m)
+{
+    struct thread *self = current;
+    struct cspace *cs = &self->task->cspace;
+    struct thread *caller = self->reply_to;
+
+    if (unlikely(!FAST_INFO_OK(m->info)))                /* short message, no timeout */
+        return false;
+    if (unlikely(!caller))                               /* someone waits for our reply */
+        return false;
+    if (unlikely(caller->fault_label || caller->deadline))
+        return false;                                    /* a plain call without timeout */
+    if (unlikely(caller->prio < self->prio))             /* it may run before everyone */
+        return false;
+    if (unlikely(cap_idx >= cs->nslots))                 /* slot exists */
+        return false;
+    struct cap *c = &cs->slots[cap_idx];
+    if (unlikely(c->type != UK_CAP_ENDPOINT || !(c->rights & UK_R_READ)))
+        return false;                                    /* an endpoint we may receive on */
+    struct endpoint *ep = (struct endpoint *)c->obj;
+    if (unlikely(ep->queue_kind == EPQ_SEND))            /* no sender waits: we block */
+        return false;
+    if (unlikely(self->bound && self->bound->bits))      /* no notification pending */
+        return false;
+
+    /* commit: answer the caller, queue ourselves as a receiver, run it */
+    self->reply_to = NULL;
+    caller->replier = NULL;
+    caller->state = TS_RUNNABLE;
+    deliver_regs(caller, 0, m);
+    self->state = TS_RECV;
+    self->wait_ep = ep;
+    if (!ep->queue) {
+        self->q_next = self->q_prev = self;
+        ep->queue = self;
+        ep->queue_kind = EPQ_RECV;
+    } else {
+        self->q_next = ep->queue;
+        self->q_prev = ep->queue->q_prev;
+        self->q_prev->q_next = self;
+        ep->queue->q_prev = self;
+    }
+    kstats.ipc_fastpath++;
+    switch_to(caller);
+    return true;
+}

@@ -1,0 +1,85 @@
+/*
+ * Notifications: a word of bits.  A signal ORs the cap's badge in (an
+ * unbadged cap signals bit 0) and never blocks; a wait takes all bits at
+ * once.  A notification bound to a thread also ends that thread's receive
+ * on an endpoint, which is how a server waits for requests and interrupts
+ * together.
+ */
+#include "ipc.h"
+#include "thread.h"
+#include "sched.h"
+#include "irq.h"
+#include "log.h"
+
+static void deliver(struct thread *t, word bits, word flags)
+{
+    t->regs.rax = UK_OK;
+    t->regs.rdi = bits;
+    t->regs.rsi = flags << 24;
+}
+
+void notif_signal(struct notification *n, word badge)
+{
+    word bits = n->bits | (badge ? badge : 1);
+    struct thread *t = n->waiters;
+    if (t) {
+        thread_cancel_wait(t);
+        n->bits = 0;
+        deliver(t, bits, 0);
+        sched_wake(t);
+    } else if (n->bound && n->bound->state == TS_RECV) {
+        t = n->bound;
+        thread_cancel_wait(t);
+        n->bits = 0;
+        deliver(t, bits, UK_MSGF_NOTIFY);
+        sched_wake(t);
+    } else {
+        n->bits = bits;
+    }
+}
+
+void notif_wait(struct notification *n, word info)
+{
+    struct thread *self = current;
+    if (n->bits) {
+        deliver(self, n->bits, 0);
+        n->bits = 0;
+        return;
+    }
+    word timeout = uk_msg_timeout(info);
+    if (timeout == UK_TIMEOUT_ZERO) {
+        self->regs.rax = UK_E_TIMEOUT;
+        return;
+    }
+    self->state = TS_NOTIF;
+    self->wait_notif = n;
+    if (!n->waiters) {
+        self->q_next = self->q_prev = self;
+        n->waiters = self;
+    } else {
+        self->q_next = n->waiters;
+        self->q_prev = n->waiters->q_prev;
+        self->q_prev->q_next = self;
+        n->waiters->q_prev = self;
+    }
+    timeout_arm(self, timeout);
+}
+
+bool notif_deliver_bound(struct thread *t)
+{
+    struct notification *n = t->bound;
+    if (!n->bits)
+        return false;
+    deliver(t, n->bits, UK_MSGF_NOTIFY);
+    n->bits = 0;
+    return true;
+}
+
+void notification_teardown(struct notification *n)
+{
+    while (n->waiters)
+        ipc_abort(n->waiters, UK_E_DESTROYED);
+    if (n->bound)
+        n->bound->bound = NULL;
+    irq_unbind_notification(n);
+}

@@ -1,0 +1,117 @@
+/*
+ * Fixed-priority round robin.  Invariant: the running thread (`current`)
+ * is never in the run queue; every other TS_RUNNABLE thread is, exactly once.
+ */
+#include "sched.h"
+#include "thread.h"
+#include "task.h"
+#include "vspace.h"
+#include "ipc.h"
+#include "stats.h"
+#ifndef UK_HOST_TEST
+#include "arch/arch.h"
+#include "arch/cpu.h"
+#endif
+
+struct runqueue runqueue;
+
+void sched_enqueue(struct runqueue *rq, struct thread *t)
+{
+    struct thread **head = &rq->head[t->prio];
+    if (!*head) {
+        t->q_next = t->q_prev = t;
+        *head = t;
+        rq->bitmap[t->prio / 64] |= 1ul << (t->prio % 64);
+        return;
+    }
+    t->q_next = *head;
+    t->q_prev = (*head)->q_prev;
+    t->q_prev->q_next = t;
+    (*head)->q_prev = t;
+}
+
+void sched_enqueue_front(struct runqueue *rq, struct thread *t)
+{
+    sched_enqueue(rq, t);
+    rq->head[t->prio] = t;
+}
+
+void sched_dequeue(struct runqueue *rq, struct thread *t)
+{
+    struct thread **head = &rq->head[t->prio];
+    if (t->q_next == t) {
+        *head = NULL;
+        rq->bitmap[t->prio / 64] &= ~(1ul << (t->prio % 64));
+    } else {
+        t->q_prev->q_next = t->q_next;
+        t->q_next->q_prev = t->q_prev;
+        if (*head == t)
+            *head = t->q_next;
+    }
+    t->q_next = t->q_prev = NULL;
+}
+
+int sched_highest_prio(struct runqueue *rq)
+{
+    for (int i = SCHED_LEVELS / 64 - 1; i >= 0; i--)
+        if (rq->bitmap[i])
+            return i * 64 + 63 - __builtin_clzl(rq->bitmap[i]);
+    return -1;
+}
+
+struct thread *sched_peek(struct runqueue *rq)
+{
+    int p = sched_highest_prio(rq);
+    return p < 0 ? NULL : rq->head[p];
+}
+
+#ifndef UK_HOST_TEST
+void sched_wake(struct thread *t)
+{
+    t->state = TS_RUNNABLE;
+    sched_enqueue(&runqueue, t);
+}
+
+void switch_to(struct thread *t)
+{
+    if (t->task != active_vspace)
+        vspace_activate(t->task);
+    if (t->regs.fs_base != current->regs.fs_base || current == &idle_thread)
+        wrmsr(MSR_FS_BASE, t->regs.fs_base);
+    if (t->regs.gs_base != current->regs.gs_base || current == &idle_thread)
+        wrmsr(MSR_GS_BASE, t->regs.gs_base);
+    fpu_switch(t);
+    current = t;
+}
+
+void schedule(void)
+{
+    struct thread *cur = current;
+    if (cur->state == TS_RUNNABLE && cur != &idle_thread) {
+        int hp = sched_highest_prio(&runqueue);
+        if (hp < cur->prio || (hp == cur->prio && cur->timeslice > 0))
+            return;                          /* keeps the CPU */
+        if (cur->timeslice > 0)
+            sched_enqueue_front(&runqueue, cur);   /* preempted: goes first */
+        else
+            sched_enqueue(&runqueue, cur);         /* slice used up: goes last */
+    }
+    struct thread *next;
+    while (!(next = sched_peek(&runqueue))) {
+        current = &idle_thread;              /* ticks while idle count here */
+        halt_until_interrupt();
+    }
+    sched_dequeue(&runqueue, next);
+    if (next->timeslice == 0)
+        next->timeslice = SCHED_TIMESLICE;
+    switch_to(next);
+}
+
+void sched_tick(void)
+{
+    kstats.timer_ticks++;
+    timeout_expire(rdtsc());
+    if (current != &idle_thread && current->timeslice > 0)
+        current->timeslice--;
+}
+#endif

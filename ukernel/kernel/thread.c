@@ -1,0 +1,157 @@
+/* Threads: creation, start, suspension and teardown. */
+#include "thread.h"
+#include "task.h"
+#include "sched.h"
+#include "ipc.h"
+#include "kmem.h"
+#include "lib.h"
+#include "log.h"
+#include "vspace.h"
+#include "arch/arch.h"
+
+struct thread *current;
+struct thread *entry_thread;
+struct thread idle_thread;       /* stands in for `current` while halted */
+static word next_thread_id;
+
+#define RFLAGS_IF 0x200ul
+#define RFLAGS_RESERVED1 0x2ul
+
+struct thread *thread_create(struct task *owner, struct task *in, int *err)
+{
+    struct quota *q = owner ? &owner->quota : NULL;
+    word size = sizeof(struct thread);
+    struct thread *t = kmem_alloc(q, size);
+    if (!t) {
+        *err = UK_E_NOMEM;
+        return NULL;
+    }
+    t->fpu = kmem_alloc(q, xsave_size);
+    if (!t->fpu) {
+        kmem_free(q, t, size);
+        *err = UK_E_NOMEM;
+        return NULL;
+    }
+    /* XSAVE area in its initial state: header zero, default MXCSR */
+    *(u32 *)((u8 *)t->fpu + 24) = 0x1f80;
+    kobj_link(&t->hdr, owner, UK_CAP_THREAD, size);
+    t->task = in;
+    t->task_next = in->threads;
+    if (in->threads)
+        in->threads->task_prev = t;
+    in->threads = t;
+    t->state = TS_INACTIVE;
+    t->regs_kind = REGS_FULL;
+    t->regs.rflags = RFLAGS_IF | RFLAGS_RESERVED1;
+    t->prio = 100;
+    t->id = next_thread_id++;
+    *err = UK_OK;
+    return t;
+}
+
+/* Takes t out of every queue and partnership it is in. */
+void thread_cancel_wait(struct thread *t)
+{
+    switch (t->state) {
+    case TS_SEND:
+    case TS_RECV:
+        ep_queue_remove(t->wait_ep, t);
+        break;
+    case TS_NOTIF: {
+        struct notification *n = t->wait_notif;
+        if (t->q_next == t) {
+            n->waiters = NULL;
+        } else {
+            t->q_prev->q_next = t->q_next;
+            t->q_next->q_prev = t->q_prev;
+            if (n->waiters == t)
+                n->waiters = t->q_next;
+        }
+        t->wait_notif = NULL;
+        break;
+    }
+    case TS_REPLY:
+        if (t->replier)
+            t->replier->reply_to = NULL;
+        t->replier = NULL;
+        cap_clear_type(&t->hdr, UK_CAP_REPLY);   /* saved reply rights die too */
+        break;
+    case TS_RUNNABLE:
+        if (t != current)
+            sched_dequeue(&runqueue, t);
+        break;
+    }
+    timeout_cancel(t);
+}
+
+void thread_suspend(struct thread *t)
+{
+    thread_cancel_wait(t);
+    t->state = TS_INACTIVE;
+}
+
+void thread_start(struct thread *t, word rip, word rsp, word arg)
+{
+    thread_cancel_wait(t);
+    t->regs.rip = rip;
+    t->regs.rsp = rsp;
+    t->regs.rdi = arg;
+    t->regs.rflags = RFLAGS_IF | RFLAGS_RESERVED1;
+    t->regs_kind = REGS_FULL;
+    if (t != current)
+        sched_wake(t);
+    else
+        t->state = TS_RUNNABLE;
+}
+
+/* Flags user code may set: CF PF AF ZF SF TF DF OF AC ID. */
+#define RFLAGS_USER 0x254dd5ul
+
+int thread_set_regs(struct thread *t, const struct uk_regs *r)
+{
+    if (r->rip >= USER_MAP_TOP || r->fs_base >= USER_MAP_TOP ||
+        r->gs_base >= USER_MAP_TOP)
+        return UK_E_ADDR;
+    word vector = t->regs.vector, error = t->regs.error, cr2 = t->regs.cr2;
+    t->regs = *r;
+    t->regs.vector = vector;
+    t->regs.error = error;
+    t->regs.cr2 = cr2;
+    t->regs.rflags = (r->rflags & RFLAGS_USER) | RFLAGS_IF | RFLAGS_RESERVED1;
+    t->regs_kind = REGS_FULL;
+    if (t == current)
+        arch_set_tls(t->regs.fs_base, t->regs.gs_base);
+    return UK_OK;
+}
+
+void thread_teardown(struct thread *t)
+{
+    thread_cancel_wait(t);
+    if (t->reply_to) {                   /* our caller would wait forever */
+        struct thread *caller = t->reply_to;
+        t->reply_to = NULL;
+        caller->replier = NULL;
+        ipc_abort(caller, UK_E_DESTROYED);
+    }
+    if (t->bound)
+        t->bound->bound = NULL;
+    cap_delete(&t->fault_ep);
+    fpu_release(t);
+    kmem_free(t->hdr.owner ? &t->hdr.owner->quota : NULL, t->fpu, xsave_size);
+    if (t->task_prev)
+        t->task_prev->task_next = t->task_next;
+    else
+        t->task->threads = t->task_next;
+    if (t->task_next)
+        t->task_next->task_prev = t->task_prev;
+    t->state = TS_INACTIVE;
+    if (t == entry_thread)
+        entry_thread = NULL;             /* exit path must not save into it */
+    if (t == current)
+        current = &idle_thread;          /* schedule() picks someone else */
+}
+
+void thread_block_current(void)
+{
+    schedule();
+}
