@@ -1,7 +1,11 @@
 /* User runtime: _start, printf over UK_SYS_DEBUG_PUTS, string helpers. */
 #include <uk/rt.h>
 
-struct uk_ipc_buffer *uk_ipc_buf;
+void uk_ipc_buffer_init(struct uk_ipc_buffer *b)
+{
+    b->user_self = (uk_word_t)b;
+    uk_set_tls(0, (uk_word_t)b);
+}
 
 __asm__(".globl _start\n"
         "_start:\n"
@@ -12,7 +16,7 @@ __asm__(".globl _start\n"
 /* The root task: rdi = boot info; its IPC buffer follows the stack's guard page. */
 void rt_start(const struct uk_bootinfo *bi)
 {
-    uk_ipc_buf = (struct uk_ipc_buffer *)(0x00007fff00000000ul + 4096);
+    uk_ipc_buffer_init((struct uk_ipc_buffer *)UK_ROOT_IPC_BUFFER);
     int rc = main(bi);
     printf("task exited with %d\n", rc);
     for (;;)

@@ -24,9 +24,9 @@
 #define KERNEL_VERSION  "ukvm-ukernel 0.1"
 #define POOL_MIN        (16ul << 20)
 #define POOL_MAX        (256ul << 20)
-#define ROOT_STACK_TOP  0x00007fff00000000ul
+#define ROOT_STACK_TOP  UK_ROOT_STACK_TOP
 #define ROOT_STACK_SIZE (256ul << 10)
-#define ROOT_IPC_BUFFER (ROOT_STACK_TOP + PAGE_SIZE)   /* a guard page between */
+#define ROOT_IPC_BUFFER UK_ROOT_IPC_BUFFER
 
 static struct boot_params bp;
 static struct boot_range free_mem[BOOT_MAX_RANGES * 2];

@@ -207,8 +207,8 @@ static void sys_thread_start(word idx, word rip, word rsp, word arg)
 
 static void sys_thread_suspend(word idx)
 {
-    int err;
-    struct thread *t = thread_cap(idx, UK_R_CONTROL, &err);
+    int err = UK_OK;
+    struct thread *t = idx == 0 ? current : thread_cap(idx, UK_R_CONTROL, &err);
     if (!t)
         RET(err);
     if (t == current) {

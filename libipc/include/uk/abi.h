@@ -42,7 +42,7 @@ enum uk_syscall {
     UK_SYS_THREAD_CONFIG,     /* rdi = thread, rsi = priority, rdx = fault ep cap
                                  (in the caller's table, copied), r10 = IPC buffer vaddr */
     UK_SYS_THREAD_START,      /* rdi = thread, rsi = rip, rdx = rsp, r10 = rdi for it */
-    UK_SYS_THREAD_SUSPEND,    /* rdi = thread */
+    UK_SYS_THREAD_SUSPEND,    /* rdi = thread, or 0 for the calling thread */
     UK_SYS_THREAD_READ_REGS,  /* rdi = thread -> struct uk_regs in caller's IPC buffer */
     UK_SYS_THREAD_WRITE_REGS, /* rdi = thread <- struct uk_regs in caller's IPC buffer */
     UK_SYS_THREAD_SET_TLS,    /* rdi = fs base, rsi = gs base (calling thread) */
@@ -182,9 +182,10 @@ enum uk_fault_label {
 #define UK_ACCESS_USER   0x8u
 #define UK_ACCESS_PRESENT 0x10u  /* the page was mapped, rights were lacking */
 
-/* Replies to a page fault: label UK_FAULT_REPLY_MAP maps w1 pages (rights
- * in w2) from the pager's address w0 to the faulting page, then resumes. Any
- * other reply resumes the thread, which retries. */
+/* Replies to a page fault: label UK_FAULT_REPLY_MAP maps w2 pages with
+ * rights w3 from the pager's address w0 to the faulting task's address w1,
+ * then resumes the thread; the reply's result (to the pager) is the map's.
+ * Any other reply resumes the thread, which retries the access. */
 #define UK_FAULT_REPLY_MAP   0xfff8u
 /* Replies to an exception: label UK_FAULT_REPLY_REGS with UK_REGS_WORDS
  * words sets the registers then resumes; UK_FAULT_REPLY_STOP leaves the
@@ -213,7 +214,10 @@ struct uk_regs {
  * with UK_SYS_THREAD_CONFIG. */
 struct uk_ipc_buffer {
     uk_word_t msg[UK_MSG_MAX_WORDS];   /* words 4.. of a long message */
-    uk_word_t data[512 - UK_MSG_MAX_WORDS]; /* regs, stats and friends */
+    uk_word_t data[512 - UK_MSG_MAX_WORDS - 1]; /* regs, stats and friends */
+    uk_word_t user_self;               /* the kernel never touches it: libipc
+                                          keeps the buffer's address here and
+                                          the thread's gs base at the buffer */
 };
 
 /* Event counters kept by the kernel since boot (UK_SYS_DEBUG_STATS). */
@@ -240,6 +244,10 @@ struct uk_stats {
 #define UK_BOOTINFO_MAGIC  0x554b424f4f54ul   /* "UKBOOT" */
 #define UK_BOOTINFO_VADDR  0x00007ffff0000000ul
 #define UK_PHYS_WINDOW     0x0000400000000000ul
+/* The root task's stack (256 KiB below the top) and, after a guard page,
+ * its IPC buffer. */
+#define UK_ROOT_STACK_TOP  0x00007fff00000000ul
+#define UK_ROOT_IPC_BUFFER (UK_ROOT_STACK_TOP + 4096ul)
 #define UK_BOOT_MAX_MODULES 16u
 #define UK_BOOT_MAX_RANGES  32u
 #define UK_BOOT_STRINGS     1024u

@@ -17,8 +17,17 @@ unsigned long strlen(const char *s);
 int  strcmp(const char *a, const char *b);
 int  strncmp(const char *a, const char *b, unsigned long n);
 
-/* The IPC buffer of the calling thread (set up by whoever started it). */
-extern struct uk_ipc_buffer *uk_ipc_buf;
+/* The IPC buffer of the calling thread: its gs base points at it and its
+ * last word holds its own address (set by uk_ipc_buffer_init). */
+static inline struct uk_ipc_buffer *uk_ipc_buffer(void)
+{
+    struct uk_ipc_buffer *b;
+    __asm__ volatile("mov %%gs:%c1, %0" : "=r"(b)
+                     : "i"(__builtin_offsetof(struct uk_ipc_buffer, user_self)));
+    return b;
+}
+#define uk_ipc_buf (uk_ipc_buffer())
+void uk_ipc_buffer_init(struct uk_ipc_buffer *b);
 
 /* Ends QEMU through isa-debug-exit (needs an I/O-port cap covering 0xf4). */
 void uk_exit_qemu(uk_word_t ioport_cap, int status) __attribute__((noreturn));
