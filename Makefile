@@ -62,7 +62,8 @@ $(1): $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBIPC) libipc/user.ld
 	$(LD) $(LDFLAGS) -T libipc/user.ld -o $$@ $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBIPC)
 endef
 $(eval $(call user_program,$(ROOTTASK),$(wildcard roottask/*.c)))
-$(eval $(call user_program,$(KTEST),$(wildcard tests/ukernel/*.c)))
+KTEST_SRCS ?= $(wildcard tests/ukernel/*.c)
+$(eval $(call user_program,$(KTEST),$(KTEST_SRCS)))
 $(eval $(call user_program,$(BENCH_UK),$(wildcard bench/ukernel/*.c)))
 
 # --- images -----------------------------------------------------------------------
