@@ -69,7 +69,7 @@ $(eval $(call user_program,$(BENCH_UK),$(wildcard bench/ukernel/*.c)))
 # --- images -----------------------------------------------------------------------
 $(ISO_RUN): $(KERNEL) $(ROOTTASK) tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(ROOTTASK) "roottask"
-$(ISO_TEST): $(KERNEL) $(KTEST) tools/mkiso
+$(ISO_TEST): $(KERNEL) $(KTEST) $(ROOTTASK) tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(KTEST) "ktest" $(ROOTTASK) "second-module example"
 $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(BENCH_UK) "bench-ukernel"
