@@ -55,9 +55,9 @@ void notif_wait(struct notification *n, word info);
  * them and returns true. */
 bool notif_deliver_bound(struct thread *t);
 
-/* The fast paths: return false (having changed nothing) to take the slow path. */
-bool fastpath_call(word cap, struct ipc_msg *m);
-bool fastpath_reply_recv(word cap, struct ipc_msg *m);
+/* System-call dispatch: the fast first stage (fastpath.c) and the rest. */
+void syscall_dispatch(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr);
+void syscall_slow(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr);
 
 /* Timeouts */
 void timeout_arm(struct thread *t, word encoded);

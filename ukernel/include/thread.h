@@ -71,7 +71,10 @@ _Static_assert(__builtin_offsetof(struct uk_regs, rip) == 16 * 8, "entry.asm");
 _Static_assert(__builtin_offsetof(struct thread, regs_kind) == 23 * 8, "entry.asm");
 
 extern struct thread *current;        /* the running thread (never NULL after boot) */
-extern struct thread *entry_thread;   /* who entered by syscall (see entry.asm) */
+/* Who entered by syscall (see entry.asm): never NULL after a syscall entry;
+ * a destroyed one is replaced by gone_thread. */
+extern struct thread *entry_thread;
+extern struct thread gone_thread;
 extern struct thread idle_thread;
 
 struct thread *thread_create(struct task *owner, struct task *in, int *err);

@@ -14,6 +14,7 @@
 #include "task.h"
 #include "sched.h"
 #include "stats.h"
+#include "arch/switch.h"
 
 /* Length within the registers and an infinite timeout. */
 #define FAST_INFO_OK(info) \
@@ -30,7 +31,7 @@ static inline void deliver_regs(struct thread *to, word badge, const struct ipc_
     to->regs.r9 = m->w[3];
 }
 
-bool fastpath_call(word cap_idx, struct ipc_msg *m)
+static inline bool fastpath_call(word cap_idx, const struct ipc_msg *m)
 {
     struct thread *self = current;
     struct cspace *cs = &self->task->cspace;
@@ -60,19 +61,19 @@ bool fastpath_call(word cap_idx, struct ipc_msg *m)
         dst->q_next->q_prev = dst->q_prev;
         ep->queue = dst->q_next;
     }
-    dst->wait_ep = NULL;
-    self->fault_label = 0;
+    /* dst->wait_ep is stale from here: it means something only in TS_SEND
+     * and TS_RECV; self->fault_label is 0, as for any thread in a syscall */
     self->state = TS_REPLY;
     self->replier = dst;
     dst->reply_to = self;
     dst->state = TS_RUNNABLE;
     deliver_regs(dst, c->badge, m);
     kstats.ipc_fastpath++;
-    switch_to(dst);
+    arch_switch_to(self, dst);
     return true;
 }
 
-bool fastpath_reply_recv(word cap_idx, struct ipc_msg *m)
+static inline bool fastpath_reply_recv(word cap_idx, const struct ipc_msg *m)
 {
     struct thread *self = current;
     struct cspace *cs = &self->task->cspace;
@@ -97,9 +98,9 @@ bool fastpath_reply_recv(word cap_idx, struct ipc_msg *m)
     if (unlikely(self->bound && self->bound->bits))      /* no notification pending */
         return false;
 
-    /* commit: answer the caller, queue ourselves as a receiver, run it */
+    /* commit: answer the caller, queue ourselves as a receiver, run it
+     * (caller->replier goes stale: it means something only in TS_REPLY) */
     self->reply_to = NULL;
-    caller->replier = NULL;
     caller->state = TS_RUNNABLE;
     deliver_regs(caller, 0, m);
     self->state = TS_RECV;
@@ -115,6 +116,41 @@ bool fastpath_reply_recv(word cap_idx, struct ipc_msg *m)
         ep->queue->q_prev = self;
     }
     kstats.ipc_fastpath++;
-    switch_to(caller);
+    arch_switch_to(self, caller);
     return true;
+}
+
+/* Call and reply-recv: the fast path, or the slow one. */
+__attribute__((noinline))
+static void sys_call(word rdi, word rsi, word rdx, word r10, word r8, word r9)
+{
+    struct ipc_msg m = { rsi, { rdx, r10, r8, r9 } };
+    if (!fastpath_call(rdi, &m))
+        syscall_slow(rdi, rsi, rdx, r10, r8, r9, UK_SYS_CALL);
+}
+
+__attribute__((noinline))
+static void sys_reply_recv(word rdi, word rsi, word rdx, word r10, word r8, word r9)
+{
+    struct ipc_msg m = { rsi, { rdx, r10, r8, r9 } };
+    if (!fastpath_reply_recv(rdi, &m))
+        syscall_slow(rdi, rsi, rdx, r10, r8, r9, UK_SYS_REPLY_RECV);
+}
+
+/*
+ * The first C code of every system call (from entry.asm): a leaf that
+ * answers the null call itself and sends call and reply-recv to their fast
+ * paths by tail calls, so none of them pays for what the others need.
+ */
+void syscall_dispatch(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr)
+{
+    if (nr == UK_SYS_NULL) {
+        current->regs.rax = UK_OK;
+        return;
+    }
+    if (nr == UK_SYS_CALL)
+        return sys_call(rdi, rsi, rdx, r10, r8, r9);
+    if (nr == UK_SYS_REPLY_RECV)
+        return sys_reply_recv(rdi, rsi, rdx, r10, r8, r9);
+    syscall_slow(rdi, rsi, rdx, r10, r8, r9, nr);
 }

@@ -205,7 +205,7 @@ noreturn void boot_root_task(struct boot_params *params)
 
     thread_start(t, entry, ROOT_STACK_TOP - 8, UK_BOOTINFO_VADDR);
     current = &idle_thread;
-    idle_thread.task = NULL;
+    entry_thread = &gone_thread;
     schedule();
     exit_to_user();
     panic("exit_to_user returned");

@@ -11,6 +11,7 @@
 #ifndef UK_HOST_TEST
 #include "arch/arch.h"
 #include "arch/cpu.h"
+#include "arch/switch.h"
 #endif
 
 struct runqueue runqueue;
@@ -74,14 +75,7 @@ void sched_wake(struct thread *t)
 
 void switch_to(struct thread *t)
 {
-    if (t->task != active_vspace)
-        vspace_activate(t->task);
-    if (t->regs.fs_base != current->regs.fs_base || current == &idle_thread)
-        wrmsr(MSR_FS_BASE, t->regs.fs_base);
-    if (t->regs.gs_base != current->regs.gs_base || current == &idle_thread)
-        wrmsr(MSR_GS_BASE, t->regs.gs_base);
-    fpu_switch(t);
-    current = t;
+    arch_switch_to(current, t);
 }
 
 void schedule(void)

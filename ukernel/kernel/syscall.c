@@ -455,7 +455,9 @@ static void sys_debug_stats(void)
 
 /* --- dispatch ------------------------------------------------------------------------ */
 
-void syscall_dispatch(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr)
+/* Everything the first stage (syscall_dispatch in fastpath.c) passes on. */
+__attribute__((noinline))
+void syscall_slow(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr)
 {
     struct ipc_msg m = { rsi, { rdx, r10, r8, r9 } };
     switch (nr) {
@@ -463,14 +465,10 @@ void syscall_dispatch(word rdi, word rsi, word rdx, word r10, word r8, word r9, 
         current->regs.rax = UK_OK;
         return;
     case UK_SYS_CALL:
-        if (fastpath_call(rdi, &m))
-            return;
         kstats.ipc_slowpath++;
         ipc_send(rdi, &m, true);
         break;
     case UK_SYS_REPLY_RECV:
-        if (fastpath_reply_recv(rdi, &m))
-            return;
         kstats.ipc_slowpath++;
         ipc_reply_recv(rdi, &m);
         break;

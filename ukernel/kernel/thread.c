@@ -12,6 +12,7 @@
 struct thread *current;
 struct thread *entry_thread;
 struct thread idle_thread;       /* stands in for `current` while halted */
+struct thread gone_thread;       /* stands in for a destroyed entry_thread */
 static word next_thread_id;
 
 #define RFLAGS_IF 0x200ul
@@ -146,7 +147,7 @@ void thread_teardown(struct thread *t)
         t->task_next->task_prev = t->task_prev;
     t->state = TS_INACTIVE;
     if (t == entry_thread)
-        entry_thread = NULL;             /* exit path must not save into it */
+        entry_thread = &gone_thread;     /* the exit path saves registers here */
     if (t == current)
         current = &idle_thread;          /* schedule() picks someone else */
 }

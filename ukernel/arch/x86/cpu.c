@@ -121,8 +121,12 @@ noreturn void arch_exit_emulator(int status)
         __asm__ volatile("cli; hlt");
 }
 
+word loaded_fs_base, loaded_gs_base;
+
 void arch_set_tls(word fs_base, word gs_base)
 {
+    loaded_fs_base = fs_base;
+    loaded_gs_base = gs_base;
     wrmsr(MSR_FS_BASE, fs_base);
     wrmsr(MSR_GS_BASE, gs_base);
 }

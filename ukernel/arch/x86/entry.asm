@@ -36,7 +36,7 @@
 %define USER_CS   0x23
 %define USER_SS   0x1b
 
-extern current, entry_thread, kstats, kstack_top
+extern current, entry_thread, gone_thread, kstats, kstack_top
 extern syscall_dispatch, trap_dispatch, kernel_trap_dispatch
 
 section .bss
@@ -83,12 +83,11 @@ exit_to_user:
 
 .switched:
     ; The thread that entered by syscall leaves the CPU: its callee-saved
-    ; registers are still live, so keep them now.
+    ; registers are still live, so keep them now.  (Its registers cannot
+    ; have been rewritten during its own syscall: thread_start and
+    ; write_regs refuse a running thread.)  After a trap entry_thread is
+    ; the scratch gone_thread, so the stores are harmless.
     mov rdx, [rel entry_thread]
-    test rdx, rdx
-    jz .restore
-    cmp byte [rdx + T_KIND], KIND_SYSCALL
-    jne .restore
     mov [rdx + R_RBX], rbx
     mov [rdx + R_RBP], rbp
     mov [rdx + R_R12], r12
@@ -164,7 +163,8 @@ trap_common:
     mov rbx, [rsp + 40]
     mov [rax + R_RSP], rbx
     mov byte [rax + T_KIND], KIND_FULL
-    mov qword [rel entry_thread], 0
+    lea rbx, [rel gone_thread]
+    mov [rel entry_thread], rbx
     inc qword [rel kstats]
     lea rsp, [rel kstack_top]
     mov rdi, rax

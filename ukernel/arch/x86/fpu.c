@@ -10,8 +10,8 @@
 #include "arch/arch.h"
 #include "arch/cpu.h"
 
-static struct thread *fpu_owner;
-static bool ts_set = true;
+struct thread *fpu_owner;
+bool fpu_ts_set = true;
 
 static void xsave(void *area)
 {
@@ -25,22 +25,10 @@ static void xrstor(void *area)
                      "d"((u32)(xsave_features >> 32)) : "memory");
 }
 
-void fpu_switch(struct thread *next)
-{
-    bool want_ts = next != fpu_owner;
-    if (want_ts == ts_set)
-        return;
-    if (want_ts)
-        stts();
-    else
-        clts();
-    ts_set = want_ts;
-}
-
 void fpu_trap(void)
 {
     clts();
-    ts_set = false;
+    fpu_ts_set = false;
     if (fpu_owner == current)
         return;
     if (fpu_owner)

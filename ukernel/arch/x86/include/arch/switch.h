@@ -1,0 +1,45 @@
+/* Switching the CPU to another thread: inline, because the IPC fast path
+ * does it on every call. */
+#ifndef ARCH_SWITCH_H
+#define ARCH_SWITCH_H
+
+#include "thread.h"
+#include "task.h"
+#include "vspace.h"
+#include "stats.h"
+#include "arch/cpu.h"
+#include "arch/arch.h"
+
+extern struct thread *fpu_owner;
+extern bool fpu_ts_set;
+extern word loaded_fs_base, loaded_gs_base;   /* what the MSRs hold now */
+
+static inline void arch_switch_to(struct thread *prev, struct thread *next)
+{
+    struct task *task = next->task;
+    if (task != active_vspace) {                 /* another address space */
+        active_vspace = task;
+        kstats.as_switches++;
+        write_cr3(task->pml4_phys);
+    }
+    (void)prev;
+    if (unlikely(next->regs.fs_base != loaded_fs_base)) {
+        loaded_fs_base = next->regs.fs_base;
+        wrmsr(MSR_FS_BASE, loaded_fs_base);
+    }
+    if (unlikely(next->regs.gs_base != loaded_gs_base)) {
+        loaded_gs_base = next->regs.gs_base;
+        wrmsr(MSR_GS_BASE, loaded_gs_base);
+    }
+    bool want_ts = next != fpu_owner;            /* FPU trap unless it owns it */
+    if (unlikely(want_ts != fpu_ts_set)) {
+        if (want_ts)
+            stts();
+        else
+            clts();
+        fpu_ts_set = want_ts;
+    }
+    current = next;
+}
+
+#endif
