@@ -17,12 +17,12 @@ KCFLAGS := $(COMMON_CFLAGS) -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
 UCFLAGS := $(COMMON_CFLAGS) -mno-sse3 -fno-tree-vectorize
 LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
-KSRCS  := $(wildcard ukernel/kernel/*.c ukernel/arch/x86/*.c) libipc/src/elf.c
+KSRCS  := $(wildcard ukernel/kernel/*.c ukernel/arch/x86/*.c) libipc/src/elf.c libipc/src/format.c
 KASMS  := ukernel/arch/x86/boot.asm ukernel/arch/x86/entry.asm
 KOBJS  := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRCS)) $(patsubst %.asm,$(BUILD)/k/%.o,$(KASMS))
 KERNEL := $(BUILD)/ukernel.elf
 
-LIBIPC_SRCS := libipc/src/rt.c libipc/src/elf.c libipc/src/spawn.c
+LIBIPC_SRCS := libipc/src/rt.c libipc/src/elf.c libipc/src/spawn.c libipc/src/format.c
 LIBIPC      := $(BUILD)/libipc.a
 LIBIPC_OBJS := $(patsubst %.c,$(BUILD)/u/%.o,$(LIBIPC_SRCS))
 

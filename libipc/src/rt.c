@@ -1,5 +1,6 @@
 /* User runtime: _start, printf over UK_SYS_DEBUG_PUTS, string helpers. */
 #include <uk/rt.h>
+#include <uk/format.h>
 
 void uk_ipc_buffer_init(struct uk_ipc_buffer *b)
 {
@@ -77,67 +78,18 @@ int strncmp(const char *a, const char *b, unsigned long n)
 
 struct out { char *buf; unsigned long size, len; };
 
-static void put(struct out *o, char c)
+static void put_buf(void *ctx, char c)
 {
+    struct out *o = ctx;
     if (o->len + 1 < o->size)
         o->buf[o->len] = c;
     o->len++;
 }
 
-static void put_num(struct out *o, unsigned long v, int base, int neg, int width, char pad)
-{
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v);
-    if (neg)
-        tmp[n++] = '-';
-    for (int i = n; i < width; i++)
-        put(o, pad);
-    while (n)
-        put(o, tmp[--n]);
-}
-
 int vsnprintf(char *buf, unsigned long size, const char *fmt, va_list ap)
 {
     struct out o = { buf, size, 0 };
-    for (; *fmt; fmt++) {
-        if (*fmt != '%') {
-            put(&o, *fmt);
-            continue;
-        }
-        fmt++;
-        char pad = ' ';
-        int width = 0, longs = 0;
-        if (*fmt == '0') { pad = '0'; fmt++; }
-        while (*fmt >= '0' && *fmt <= '9')
-            width = width * 10 + (*fmt++ - '0');
-        while (*fmt == 'l' || *fmt == 'z') { longs++; fmt++; }
-        switch (*fmt) {
-        case 'd': case 'i': {
-            long v = longs ? va_arg(ap, long) : va_arg(ap, int);
-            put_num(&o, v < 0 ? -(unsigned long)v : (unsigned long)v, 10, v < 0, width, pad);
-            break;
-        }
-        case 'u': put_num(&o, longs ? va_arg(ap, unsigned long) : va_arg(ap, unsigned), 10, 0, width, pad); break;
-        case 'x': put_num(&o, longs ? va_arg(ap, unsigned long) : va_arg(ap, unsigned), 16, 0, width, pad); break;
-        case 'p': put(&o, '0'); put(&o, 'x'); put_num(&o, (unsigned long)va_arg(ap, void *), 16, 0, 0, ' '); break;
-        case 's': {
-            const char *s = va_arg(ap, const char *);
-            if (!s)
-                s = "(null)";
-            for (int i = (int)strlen(s); i < width; i++)
-                put(&o, ' ');
-            while (*s)
-                put(&o, *s++);
-            break;
-        }
-        case 'c': put(&o, (char)va_arg(ap, int)); break;
-        default: put(&o, '%'); put(&o, *fmt); break;
-        }
-    }
+    uk_vformat(put_buf, &o, fmt, ap);
     if (size)
         buf[o.len < size ? o.len : size - 1] = 0;
     return (int)o.len;

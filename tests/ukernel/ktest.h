@@ -1,7 +1,7 @@
 /*
  * The `ukernel` suite: a test root task.  Each KT_TEST is a function that
  * runs once; KT_CHECK records failures without stopping the test.  main.c
- * runs them in link order, prints "ok"/"FAIL" per test, checks that kernel
+ * runs them in the order the linker placed them (not source order), prints "ok"/"FAIL" per test, checks that kernel
  * memory and the kernel pool's free pages are the same after the suite as
  * before it (leaks), prints "ukernel: N passed, N failed" and ends QEMU.
  *

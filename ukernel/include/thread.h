@@ -77,10 +77,13 @@ extern struct thread *entry_thread;
 extern struct thread gone_thread;
 extern struct thread idle_thread;
 
-struct thread *thread_create(struct task *owner, struct task *in, int *err);
+/* A new, inactive thread running in `in`, charged to owner, at priority prio. */
+struct thread *thread_create(struct task *owner, struct task *in, u8 prio, int *err);
 void thread_teardown(struct thread *t);
 void thread_start(struct thread *t, word rip, word rsp, word arg);
 void thread_suspend(struct thread *t);
+/* Makes an inactive or stopped thread run on from its saved registers. */
+void thread_resume(struct thread *t);
 /* Takes t off whatever it is blocked on, as if never blocked. */
 void thread_cancel_wait(struct thread *t);
 /* Sets user registers (sanitised: user rip/rsp, safe rflags); UK_E_ADDR if

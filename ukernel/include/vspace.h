@@ -20,7 +20,8 @@ struct mapping {
     struct mapping *child;        /* first derived mapping */
     struct mapping *sibling;      /* next child of parent */
     struct task *task;
-    word va;                      /* page address in task; low bits: UK_MAP_* rights */
+    word va;                      /* page address in task; low bits: rights now
+                                     and rights granted (vspace.c) */
 };
 
 int  vspace_init(struct task *t);
@@ -28,10 +29,12 @@ void vspace_destroy(struct task *t);
 
 /* Boot: map physical page pa into t at va (a root of the mapping tree). */
 int  vspace_map_boot(struct task *t, word va, u64 pa, unsigned rights);
+/* Rights are UK_MAP_* as user level gave them (any other bit: UK_E_INVAL);
+ * write or execute imply read. */
 int  vspace_map(struct task *src, word sva, struct task *dst, word dva,
-                word npages, unsigned rights);
+                word npages, word rights);
 int  vspace_unmap(struct task *t, word va, word npages);
-int  vspace_protect(struct task *t, word va, word npages, unsigned rights);
+int  vspace_protect(struct task *t, word va, word npages, word rights);
 /* Physical address and rights of t's page at va; UK_E_NOT_MAPPED if none. */
 int  vspace_lookup(struct task *t, word va, u64 *pa, unsigned *rights);
 

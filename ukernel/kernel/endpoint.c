@@ -8,6 +8,7 @@
  * a message the kernel builds (fault_label != 0).
  */
 #include "ipc.h"
+#include "tqueue.h"
 #include "thread.h"
 #include "task.h"
 #include "sched.h"
@@ -28,29 +29,13 @@ static void set_result(struct thread *t, int err)
 void ep_queue_append(struct endpoint *ep, struct thread *t)
 {
     t->wait_ep = ep;
-    if (!ep->queue) {
-        t->q_next = t->q_prev = t;
-        ep->queue = t;
-        return;
-    }
-    t->q_next = ep->queue;
-    t->q_prev = ep->queue->q_prev;
-    t->q_prev->q_next = t;
-    ep->queue->q_prev = t;
+    tq_append(&ep->queue, t);
 }
 
 void ep_queue_remove(struct endpoint *ep, struct thread *t)
 {
-    if (t->q_next == t) {
-        ep->queue = NULL;
+    if (tq_remove(&ep->queue, t))
         ep->queue_kind = EPQ_EMPTY;
-    } else {
-        t->q_prev->q_next = t->q_next;
-        t->q_next->q_prev = t->q_prev;
-        if (ep->queue == t)
-            ep->queue = t->q_next;
-    }
-    t->q_next = t->q_prev = NULL;
     t->wait_ep = NULL;
 }
 
@@ -287,7 +272,7 @@ static int finish_fault(struct thread *server, struct thread *t, struct ipc_msg 
         return UK_OK;
     }
     if (kind == UK_FAULT_PAGE && label == UK_FAULT_REPLY_MAP) {
-        err = vspace_map(server->task, m->w[0], t->task, m->w[1], m->w[2], (unsigned)m->w[3]);
+        err = vspace_map(server->task, m->w[0], t->task, m->w[1], m->w[2], m->w[3]);
     } else if (kind == UK_FAULT_EXCEPTION && label == UK_FAULT_REPLY_REGS &&
                len >= UK_REGS_WORDS - 3) {
         struct uk_ipc_buffer *b = server->ipc_buffer ?

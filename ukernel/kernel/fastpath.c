@@ -10,6 +10,7 @@
  * the caller's priority is a correct choice to run next.
  */
 #include "ipc.h"
+#include "tqueue.h"
 #include "thread.h"
 #include "task.h"
 #include "sched.h"
@@ -53,14 +54,8 @@ static inline bool fastpath_call(word cap_idx, const struct ipc_msg *m)
         return false;
 
     /* commit: dequeue the receiver, give it our reply right, run it */
-    if (dst->q_next == dst) {
-        ep->queue = NULL;
+    if (tq_pop(&ep->queue))
         ep->queue_kind = EPQ_EMPTY;
-    } else {
-        dst->q_prev->q_next = dst->q_next;
-        dst->q_next->q_prev = dst->q_prev;
-        ep->queue = dst->q_next;
-    }
     /* dst->wait_ep is stale from here: it means something only in TS_SEND
      * and TS_RECV; self->fault_label is 0, as for any thread in a syscall */
     self->state = TS_REPLY;
@@ -105,16 +100,8 @@ static inline bool fastpath_reply_recv(word cap_idx, const struct ipc_msg *m)
     deliver_regs(caller, 0, m);
     self->state = TS_RECV;
     self->wait_ep = ep;
-    if (!ep->queue) {
-        self->q_next = self->q_prev = self;
-        ep->queue = self;
+    if (tq_append(&ep->queue, self))
         ep->queue_kind = EPQ_RECV;
-    } else {
-        self->q_next = ep->queue;
-        self->q_prev = ep->queue->q_prev;
-        self->q_prev->q_next = self;
-        ep->queue->q_prev = self;
-    }
     kstats.ipc_fastpath++;
     arch_switch_to(self, caller);
     return true;

@@ -187,12 +187,10 @@ noreturn void boot_root_task(struct boot_params *params)
         for (u64 pa = free_mem[i].start; pa < free_mem[i].end; pa += PAGE_SIZE)
             map_root_page(root, UK_PHYS_WINDOW + pa, pa, UK_MAP_READ | UK_MAP_WRITE);
     }
-    bi->root_kmem_quota = root->quota.limit - root->quota.used;
 
-    struct thread *t = thread_create(root, root, &err);
+    struct thread *t = thread_create(root, root, 255, &err);
     if (!t)
         panic("cannot create the root thread (%d)", err);
-    t->prio = 255;
     t->ipc_buffer = ROOT_IPC_BUFFER;
     cap_install(&root->cspace.slots[UK_SLOT_SELF_TASK], UK_CAP_TASK,
                 UK_R_READ | UK_R_WRITE | UK_R_CONTROL, &root->hdr, 0);
@@ -200,6 +198,7 @@ noreturn void boot_root_task(struct boot_params *params)
     cap_install(&root->cspace.slots[UK_SLOT_IRQ_CONTROL], UK_CAP_IRQ_CONTROL, UK_R_ALL, NULL, 0);
     root->cspace.slots[UK_SLOT_IOPORT_ALL] = (struct cap){
         .type = UK_CAP_IOPORT, .rights = UK_R_ALL, .arg = 0, .extra = 0xffff };
+    bi->root_kmem_quota = root->quota.limit - root->quota.used;
     kprintf("root task: entry %lx, %lu KiB kernel memory used, %lu KiB quota left\n",
             entry, root->quota.used >> 10, bi->root_kmem_quota >> 10);
 

@@ -6,6 +6,7 @@
  * together.
  */
 #include "ipc.h"
+#include "tqueue.h"
 #include "thread.h"
 #include "sched.h"
 #include "irq.h"
@@ -53,15 +54,7 @@ void notif_wait(struct notification *n, word info)
     }
     self->state = TS_NOTIF;
     self->wait_notif = n;
-    if (!n->waiters) {
-        self->q_next = self->q_prev = self;
-        n->waiters = self;
-    } else {
-        self->q_next = n->waiters;
-        self->q_prev = n->waiters->q_prev;
-        self->q_prev->q_next = self;
-        n->waiters->q_prev = self;
-    }
+    tq_append(&n->waiters, self);
     timeout_arm(self, timeout);
 }
 

@@ -4,6 +4,7 @@
  */
 #include "sched.h"
 #include "thread.h"
+#include "tqueue.h"
 #include "task.h"
 #include "vspace.h"
 #include "ipc.h"
@@ -18,17 +19,8 @@ struct runqueue runqueue;
 
 void sched_enqueue(struct runqueue *rq, struct thread *t)
 {
-    struct thread **head = &rq->head[t->prio];
-    if (!*head) {
-        t->q_next = t->q_prev = t;
-        *head = t;
+    if (tq_append(&rq->head[t->prio], t))
         rq->bitmap[t->prio / 64] |= 1ul << (t->prio % 64);
-        return;
-    }
-    t->q_next = *head;
-    t->q_prev = (*head)->q_prev;
-    t->q_prev->q_next = t;
-    (*head)->q_prev = t;
 }
 
 void sched_enqueue_front(struct runqueue *rq, struct thread *t)
@@ -39,17 +31,8 @@ void sched_enqueue_front(struct runqueue *rq, struct thread *t)
 
 void sched_dequeue(struct runqueue *rq, struct thread *t)
 {
-    struct thread **head = &rq->head[t->prio];
-    if (t->q_next == t) {
-        *head = NULL;
+    if (tq_remove(&rq->head[t->prio], t))
         rq->bitmap[t->prio / 64] &= ~(1ul << (t->prio % 64));
-    } else {
-        t->q_prev->q_next = t->q_next;
-        t->q_next->q_prev = t->q_prev;
-        if (*head == t)
-            *head = t->q_next;
-    }
-    t->q_next = t->q_prev = NULL;
 }
 
 int sched_highest_prio(struct runqueue *rq)

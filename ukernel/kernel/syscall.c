@@ -93,7 +93,9 @@ static void sys_thread_create(word slot, word task_idx)
     struct task *in = task_cap(task_idx, UK_R_CONTROL, &err);
     if (!in)
         RET(err);
-    struct thread *t = thread_create(current->task, in, &err);
+    /* it starts at its creator's priority or 100, whichever is lower */
+    u8 prio = current->prio < 100 ? current->prio : 100;
+    struct thread *t = thread_create(current->task, in, prio, &err);
     if (!t)
         RET(err);
     cap_install(dst, UK_CAP_THREAD, UK_R_ALL, &t->hdr, 0);
@@ -106,7 +108,7 @@ static void sys_obj_destroy(word idx)
     struct cap *c = cap_lookup(my_caps(), idx, UK_CAP_NULL, UK_R_DESTROY, &err);
     if (!c)
         RET(err);
-    if (!c->obj || c->type == UK_CAP_REPLY)
+    if (!c->obj)
         RET(UK_E_CAP_TYPE);
     struct thread *self = current;
     kobj_destroy(c->obj);
@@ -154,7 +156,7 @@ static void sys_cap_info(word slot)
         RET(UK_E_CAP);
     current->regs.rdi = c->type;
     current->regs.rsi = c->rights;
-    current->regs.rdx = c->type == UK_CAP_IOPORT ? ((word)c->arg << 16) | (c->extra + 1ul)
+    current->regs.rdx = c->type == UK_CAP_IOPORT ? c->arg | ((c->extra + 1ul) << 32)
                       : c->type == UK_CAP_IRQ ? c->arg : c->badge;
     RET(UK_OK);
 }
@@ -220,6 +222,18 @@ static void sys_thread_suspend(word idx)
     RET(UK_OK);
 }
 
+static void sys_thread_resume(word idx)
+{
+    int err;
+    struct thread *t = thread_cap(idx, UK_R_CONTROL, &err);
+    if (!t)
+        RET(err);
+    if (t->state != TS_INACTIVE && t->state != TS_STOPPED)
+        RET(UK_E_STATE);
+    thread_resume(t);
+    RET(UK_OK);
+}
+
 static void sys_thread_regs(word idx, bool write)
 {
     int err;
@@ -270,6 +284,11 @@ static void sys_notif_bind(word nidx, word tidx)
         RET(UK_E_BUSY);
     n->bound = t;
     t->bound = n;
+    if (n->bits && t->state == TS_RECV) {    /* bits already waiting: deliver now */
+        word bits = n->bits;
+        n->bits = 0;
+        notif_signal(n, bits);
+    }
     RET(UK_OK);
 }
 
@@ -281,7 +300,7 @@ static void sys_map(word task_idx, word sva, word dva, word npages, word rights)
     struct task *dst = task_cap(task_idx, UK_R_CONTROL, &err);
     if (!dst)
         RET(err);
-    RET(vspace_map(current->task, sva, dst, dva, npages, (unsigned)rights));
+    RET(vspace_map(current->task, sva, dst, dva, npages, rights));
 }
 
 static void sys_unmap(word task_idx, word va, word npages)
@@ -299,7 +318,7 @@ static void sys_protect(word task_idx, word va, word npages, word rights)
     struct task *t = task_cap(task_idx, UK_R_CONTROL, &err);
     if (!t)
         RET(err);
-    RET(vspace_protect(t, va, npages, (unsigned)rights));
+    RET(vspace_protect(t, va, npages, rights));
 }
 
 static void sys_mem_info(word va)
@@ -332,7 +351,7 @@ static void sys_irq_get(word ctl_idx, word line, word slot)
     int err;
     if (!cap_lookup(my_caps(), ctl_idx, UK_CAP_IRQ_CONTROL, 0, &err))
         RET(err);
-    struct irq_line *l = irq_line((unsigned)line);
+    struct irq_line *l = line < IRQ_LINES ? irq_line((unsigned)line) : NULL;
     if (!l)
         RET(UK_E_RANGE);
     struct cap *dst = free_slot(slot, &err);
@@ -340,6 +359,9 @@ static void sys_irq_get(word ctl_idx, word line, word slot)
         RET(err);
     if (l->issued)
         RET(UK_E_BUSY);
+    for (unsigned i = 0; i < IRQ_LINES; i++)  /* ISA overrides: two lines, one pin */
+        if (i != line && irq_line(i)->issued && irq_pin(i) == irq_pin((unsigned)line))
+            RET(UK_E_BUSY);
     l->issued = true;
     cap_install(dst, UK_CAP_IRQ, UK_R_ALL, &l->hdr, 0);
     dst->arg = (u32)line;
@@ -427,16 +449,12 @@ static void sys_ioport_io(word idx, word port, word width, word value, bool out)
 
 static void sys_debug_puts(word va, word len)
 {
-    char buf[256];
+    char buf[UK_DEBUG_PUTS_MAX];
     if (len > UK_DEBUG_PUTS_MAX)
         RET(UK_E_INVAL);
-    for (word done = 0; done < len;) {
-        word chunk = len - done > sizeof buf ? sizeof buf : len - done;
-        if (va + done < va || copy_from_user(current->task, buf, va + done, chunk))
-            RET(UK_E_ADDR);
-        log_write(buf, chunk);
-        done += chunk;
-    }
+    if (va + len < va || copy_from_user(current->task, buf, va, len))
+        RET(UK_E_ADDR);                  /* all of it readable, or nothing printed */
+    log_write(buf, len);
     RET(UK_OK);
 }
 
@@ -499,6 +517,7 @@ void syscall_slow(word rdi, word rsi, word rdx, word r10, word r8, word r9, word
     case UK_SYS_THREAD_CONFIG:     sys_thread_config(rdi, rsi, rdx, r10); break;
     case UK_SYS_THREAD_START:      sys_thread_start(rdi, rsi, rdx, r10); break;
     case UK_SYS_THREAD_SUSPEND:    sys_thread_suspend(rdi); break;
+    case UK_SYS_THREAD_RESUME:     sys_thread_resume(rdi); break;
     case UK_SYS_THREAD_READ_REGS:  sys_thread_regs(rdi, false); break;
     case UK_SYS_THREAD_WRITE_REGS: sys_thread_regs(rdi, true); break;
     case UK_SYS_THREAD_SET_TLS:    sys_set_tls(rdi, rsi); break;

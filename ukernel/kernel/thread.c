@@ -3,6 +3,7 @@
 #include "task.h"
 #include "sched.h"
 #include "ipc.h"
+#include "tqueue.h"
 #include "kmem.h"
 #include "lib.h"
 #include "log.h"
@@ -18,7 +19,7 @@ static word next_thread_id;
 #define RFLAGS_IF 0x200ul
 #define RFLAGS_RESERVED1 0x2ul
 
-struct thread *thread_create(struct task *owner, struct task *in, int *err)
+struct thread *thread_create(struct task *owner, struct task *in, u8 prio, int *err)
 {
     struct quota *q = owner ? &owner->quota : NULL;
     word size = sizeof(struct thread);
@@ -44,7 +45,7 @@ struct thread *thread_create(struct task *owner, struct task *in, int *err)
     t->state = TS_INACTIVE;
     t->regs_kind = REGS_FULL;
     t->regs.rflags = RFLAGS_IF | RFLAGS_RESERVED1;
-    t->prio = 100;
+    t->prio = prio;
     t->id = next_thread_id++;
     *err = UK_OK;
     return t;
@@ -58,19 +59,10 @@ void thread_cancel_wait(struct thread *t)
     case TS_RECV:
         ep_queue_remove(t->wait_ep, t);
         break;
-    case TS_NOTIF: {
-        struct notification *n = t->wait_notif;
-        if (t->q_next == t) {
-            n->waiters = NULL;
-        } else {
-            t->q_prev->q_next = t->q_next;
-            t->q_next->q_prev = t->q_prev;
-            if (n->waiters == t)
-                n->waiters = t->q_next;
-        }
+    case TS_NOTIF:
+        tq_remove(&t->wait_notif->waiters, t);
         t->wait_notif = NULL;
         break;
-    }
     case TS_REPLY:
         if (t->replier)
             t->replier->reply_to = NULL;
@@ -88,12 +80,23 @@ void thread_cancel_wait(struct thread *t)
 void thread_suspend(struct thread *t)
 {
     thread_cancel_wait(t);
+    t->fault_label = 0;                  /* a pending fault is forgotten */
     t->state = TS_INACTIVE;
+}
+
+void thread_resume(struct thread *t)
+{
+    t->fault_label = 0;
+    if (t != current)
+        sched_wake(t);
+    else
+        t->state = TS_RUNNABLE;
 }
 
 void thread_start(struct thread *t, word rip, word rsp, word arg)
 {
     thread_cancel_wait(t);
+    t->fault_label = 0;
     t->regs.rip = rip;
     t->regs.rsp = rsp;
     t->regs.rdi = arg;
@@ -105,8 +108,6 @@ void thread_start(struct thread *t, word rip, word rsp, word arg)
         t->state = TS_RUNNABLE;
 }
 
-/* Flags user code may set: CF PF AF ZF SF TF DF OF AC ID. */
-#define RFLAGS_USER 0x254dd5ul
 
 int thread_set_regs(struct thread *t, const struct uk_regs *r)
 {
@@ -118,7 +119,7 @@ int thread_set_regs(struct thread *t, const struct uk_regs *r)
     t->regs.vector = vector;
     t->regs.error = error;
     t->regs.cr2 = cr2;
-    t->regs.rflags = (r->rflags & RFLAGS_USER) | RFLAGS_IF | RFLAGS_RESERVED1;
+    t->regs.rflags = (r->rflags & UK_RFLAGS_USER) | RFLAGS_IF | RFLAGS_RESERVED1;
     t->regs_kind = REGS_FULL;
     if (t == current)
         arch_set_tls(t->regs.fs_base, t->regs.gs_base);

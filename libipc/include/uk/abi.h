@@ -37,12 +37,14 @@ enum uk_syscall {
     UK_SYS_CAP_COPY,          /* rdi = src slot, rsi = dst task cap, rdx = dst slot,
                                  r10 = rights mask, r8 = badge (0: keep) */
     UK_SYS_CAP_DELETE,        /* rdi = task cap, rsi = slot */
-    UK_SYS_CAP_INFO,          /* rdi = slot -> rdi = type, rsi = rights, rdx = badge */
+    UK_SYS_CAP_INFO,          /* rdi = slot -> rdi = type, rsi = rights, rdx = badge
+                                 (IOPORT: first port | count << 32; IRQ: line) */
     /* Threads */
     UK_SYS_THREAD_CONFIG,     /* rdi = thread, rsi = priority, rdx = fault ep cap
                                  (in the caller's table, copied), r10 = IPC buffer vaddr */
     UK_SYS_THREAD_START,      /* rdi = thread, rsi = rip, rdx = rsp, r10 = rdi for it */
     UK_SYS_THREAD_SUSPEND,    /* rdi = thread, or 0 for the calling thread */
+    UK_SYS_THREAD_RESUME,     /* rdi = thread: run on with its saved registers */
     UK_SYS_THREAD_READ_REGS,  /* rdi = thread -> struct uk_regs in caller's IPC buffer */
     UK_SYS_THREAD_WRITE_REGS, /* rdi = thread <- struct uk_regs in caller's IPC buffer */
     UK_SYS_THREAD_SET_TLS,    /* rdi = fs base, rsi = gs base (calling thread) */
@@ -76,7 +78,7 @@ enum uk_error {
     UK_E_RIGHTS,     /* capability lacks a right this call needs */
     UK_E_ADDR,       /* address not user, not canonical, or not mapped as needed */
     UK_E_NOT_MAPPED, /* source memory not mapped in the caller (not its to give) */
-    UK_E_NOMEM,      /* kernel-memory quota of the caller exhausted */
+    UK_E_NOMEM,      /* kernel-memory quota (of the task charged) or pool exhausted */
     UK_E_INVAL,      /* argument out of range */
     UK_E_NOSYS,      /* unknown system call number */
     UK_E_MSG_LEN,    /* message longer than UK_MSG_MAX_WORDS */
@@ -159,8 +161,9 @@ static inline uk_word_t uk_timeout_us(uk_word_t us)
     while (e < 32 && ((us + (1ul << e) - 1) >> e) > 2047u)
         e++;
     if (e > 31)
-        return UK_TIMEOUT_INFINITE;
-    return (e << 11) | ((us + (1ul << e) - 1) >> e);
+        return UK_TIMEOUT_INFINITE - 1;      /* the longest finite one */
+    uk_word_t t = (e << 11) | ((us + (1ul << e) - 1) >> e);
+    return t == UK_TIMEOUT_INFINITE ? t - 1 : t;
 }
 /* Microseconds of an encoded finite timeout. */
 static inline uk_word_t uk_timeout_decode(uk_word_t t)
@@ -201,6 +204,9 @@ struct uk_regs {
     uk_word_t vector, error, cr2;   /* read only: the last exception */
 };
 #define UK_REGS_WORDS (sizeof(struct uk_regs) / sizeof(uk_word_t))
+/* The rflags bits a register write may set (CF PF AF ZF SF TF DF OF AC ID);
+ * IF is always on, IOPL, NT, RF and VM always off. */
+#define UK_RFLAGS_USER 0x240dd5ul
 
 /* Mapping rights (UK_SYS_MAP / PROTECT); a mapping can only lose rights. */
 #define UK_MAP_READ   0x1u

@@ -105,6 +105,7 @@ static inline long uk_thread_start(uk_word_t th, uk_word_t rip, uk_word_t rsp, u
     return uk_sys(UK_SYS_THREAD_START, th, rip, rsp, arg, 0, 0).err;
 }
 static inline long uk_thread_suspend(uk_word_t th) { return uk_sys(UK_SYS_THREAD_SUSPEND, th, 0, 0, 0, 0, 0).err; }
+static inline long uk_thread_resume(uk_word_t th)  { return uk_sys(UK_SYS_THREAD_RESUME, th, 0, 0, 0, 0, 0).err; }
 static inline long uk_thread_read_regs(uk_word_t th)  { return uk_sys(UK_SYS_THREAD_READ_REGS, th, 0, 0, 0, 0, 0).err; }
 static inline long uk_thread_write_regs(uk_word_t th) { return uk_sys(UK_SYS_THREAD_WRITE_REGS, th, 0, 0, 0, 0, 0).err; }
 static inline long uk_set_tls(uk_word_t fs, uk_word_t gs) { return uk_sys(UK_SYS_THREAD_SET_TLS, fs, gs, 0, 0, 0, 0).err; }

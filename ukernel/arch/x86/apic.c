@@ -72,7 +72,7 @@ static void parse_madt(word rsdp_phys)
 
 static void ioapic_route(unsigned line, bool masked)
 {
-    unsigned pin = line < 16 ? gsi_of_irq[line] : line;
+    unsigned pin = irq_pin(line);
     u32 lo = IRQ_VECTOR_BASE + line;
     if (line < 16) {
         if ((gsi_flags[line] & 3) == 3) lo |= 1u << 13;   /* active low */
@@ -86,6 +86,7 @@ static void ioapic_route(unsigned line, bool masked)
     ioapic_write(0x10 + 2 * pin, lo);
 }
 
+unsigned irq_pin(unsigned line) { return line < 16 ? gsi_of_irq[line] : line; }
 void irq_mask(unsigned line)   { ioapic_route(line, true); }
 void irq_unmask(unsigned line) { ioapic_route(line, false); }
 void apic_eoi(void)            { lapic_write(LAPIC_EOI, 0); }

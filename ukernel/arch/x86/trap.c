@@ -42,14 +42,16 @@ void trap_dispatch(struct thread *t)
     } else if (vector == VEC_PF) {
         word err = t->regs.error;
         t->regs.cr2 = read_cr2();
-        word w[3] = {
+        word w[4] = {
             t->regs.cr2,
             UK_ACCESS_USER | ((err & 2) ? UK_ACCESS_WRITE : UK_ACCESS_READ) |
                 ((err & 16) ? UK_ACCESS_EXEC : 0) | ((err & 1) ? UK_ACCESS_PRESENT : 0),
             t->regs.rip,
+            t->fault_ep.badge,          /* abi.h: w3 = the thread's fault badge */
         };
-        ipc_send_fault(t, UK_FAULT_PAGE, w, 3);
+        ipc_send_fault(t, UK_FAULT_PAGE, w, 4);
     } else {
+        t->regs.cr2 = 0;                 /* only page faults have an address */
         ipc_send_fault(t, UK_FAULT_EXCEPTION, NULL, 0);
     }
     schedule();

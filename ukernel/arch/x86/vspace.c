@@ -70,8 +70,22 @@ static void flush_page(struct task *t, word va)
     }
 }
 
-static word node_va(const struct mapping *n)     { return n->va & PAGE_MASK; }
+/* node->va holds the page address, the current rights (bits 0-2) and the
+ * rights granted when it was mapped (bits 3-5): protect never goes above
+ * what was granted, so a read-only grant stays read-only. */
+#define GRANT_SHIFT 3
+static word node_va(const struct mapping *n)         { return n->va & PAGE_MASK; }
 static unsigned node_rights(const struct mapping *n) { return n->va & UK_MAP_RWX; }
+static unsigned node_grant(const struct mapping *n)  { return (n->va >> GRANT_SHIFT) & UK_MAP_RWX; }
+
+/* User rights as page rights: x86 pages are always readable, so write or
+ * execute imply read; 0 or unknown bits are invalid (returns 0). */
+static unsigned page_rights(word rights)
+{
+    if (rights == 0 || (rights & ~(word)UK_MAP_RWX))
+        return 0;
+    return (unsigned)rights | UK_MAP_READ;
+}
 
 /* Removes the PTE and frees the node (its children are gone already). */
 static void drop_node(struct mapping *n)
@@ -127,7 +141,7 @@ static int map_one(struct task *dst, word va, u64 pa, unsigned rights, struct ma
     if (old)
         unmap_tree(old);
     n->task = dst;
-    n->va = va | rights;
+    n->va = va | rights | (rights << GRANT_SHIFT);
     n->parent = parent;
     if (parent) {
         n->sibling = parent->child;
@@ -165,22 +179,31 @@ int vspace_init(struct task *t)
 
 int vspace_map_boot(struct task *t, word va, u64 pa, unsigned rights)
 {
-    return map_one(t, va, pa, rights, NULL);
+    return map_one(t, va, pa, page_rights(rights), NULL);
 }
 
 int vspace_map(struct task *src, word sva, struct task *dst, word dva,
-               word npages, unsigned rights)
+               word npages, word user_rights)
 {
     int err;
+    unsigned rights = page_rights(user_rights);
     if ((err = check_range(sva, npages)) || (err = check_range(dva, npages)))
         return err;
-    if (rights == 0 || (rights & ~UK_MAP_RWX))
+    if (!rights)
         return UK_E_INVAL;
     if (src == dst && sva < dva + npages * PAGE_SIZE && dva < sva + npages * PAGE_SIZE)
         return UK_E_INVAL;
-    for (word i = 0; i < npages; i++)              /* all of it is ours to give */
-        if (!node_at(src, sva + i * PAGE_SIZE))
+    for (word i = 0; i < npages; i++) {            /* all of it is ours to give */
+        struct mapping *from = node_at(src, sva + i * PAGE_SIZE);
+        if (!from)
             return UK_E_NOT_MAPPED;
+        /* Replacing a destination page unmaps what derives from it: refuse
+         * now if that would take any source page of this call (not only
+         * page i's own, which map_one checks), before changing anything. */
+        for (struct mapping *a = from; a; a = a->parent)
+            if (a->task == dst && node_va(a) >= dva && node_va(a) < dva + npages * PAGE_SIZE)
+                return UK_E_BUSY;
+    }
     for (word i = 0; i < npages; i++) {
         word s = sva + i * PAGE_SIZE;
         struct mapping *from = node_at(src, s);
@@ -214,30 +237,32 @@ static void set_rights(struct mapping *n, unsigned rights)
     word va = node_va(n);
     u64 *leaf = walk(n->task, va, false);
     u64 *pte = &leaf[pt_index(va, 0)];
-    n->va = va | rights;
+    n->va = va | rights | (node_grant(n) << GRANT_SHIFT);
     *pte = (*pte & PTE_ADDR) | pte_bits(rights);
     flush_page(n->task, va);
 }
 
-int vspace_protect(struct task *t, word va, word npages, unsigned rights)
+int vspace_protect(struct task *t, word va, word npages, word user_rights)
 {
     int err = check_range(va, npages);
+    unsigned rights = page_rights(user_rights);
     if (err)
         return err;
-    if (rights == 0 || (rights & ~UK_MAP_RWX))
+    if (!rights)
         return UK_E_INVAL;
     for (word i = 0; i < npages; i++) {
         struct mapping *n = node_at(t, va + i * PAGE_SIZE);
         if (!n)
             continue;
-        unsigned r = rights & (n->parent ? node_rights(n->parent) : UK_MAP_RWX);
-        set_rights(n, r);
+        /* no more than granted, nor than the source has now; never below read */
+        unsigned r = rights & node_grant(n) & (n->parent ? node_rights(n->parent) : UK_MAP_RWX);
+        set_rights(n, r | UK_MAP_READ);
         /* derived mappings keep no right their source lost */
         struct mapping *d = n->child;
         while (d) {
             unsigned allowed = node_rights(d->parent);
             if (node_rights(d) & ~allowed)
-                set_rights(d, node_rights(d) & allowed);
+                set_rights(d, (node_rights(d) & allowed) | UK_MAP_READ);
             if (d->child) {
                 d = d->child;
                 continue;
