@@ -29,6 +29,9 @@ void vspace_destroy(struct task *t);
 
 /* Boot: map physical page pa into t at va (a root of the mapping tree). */
 int  vspace_map_boot(struct task *t, word va, u64 pa, unsigned rights);
+/* Boot: free memory for the root task, mapped read/write but granted all
+ * rights, so the root can PROTECT it executable (to load programs). */
+int  vspace_map_boot_free(struct task *t, word va, u64 pa);
 /* Rights are UK_MAP_* as user level gave them (any other bit: UK_E_INVAL);
  * write or execute imply read. */
 int  vspace_map(struct task *src, word sva, struct task *dst, word dva,

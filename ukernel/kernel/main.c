@@ -97,7 +97,9 @@ static void setup_pool(void)
 
 static void map_root_page(struct task *root, word va, u64 pa, unsigned rights)
 {
-    if (vspace_map_boot(root, va, pa, rights) != UK_OK)
+    int err = rights == UK_MAP_RWX ? vspace_map_boot_free(root, va, pa)
+                                   : vspace_map_boot(root, va, pa, rights);
+    if (err != UK_OK)
         panic("root task: out of kernel memory mapping %lx", va);
 }
 
@@ -171,7 +173,7 @@ noreturn void boot_root_task(struct boot_params *params)
         m->size = bp.modules[i].end - bp.modules[i].start;
         m->cmdline = add_string(bi, &sused, bp.modules[i].cmdline);
         for (u64 pa = ALIGN_DOWN(m->phys, PAGE_SIZE); pa < m->phys + m->size; pa += PAGE_SIZE)
-            map_root_page(root, UK_PHYS_WINDOW + pa, pa, UK_MAP_READ | UK_MAP_WRITE);
+            map_root_page(root, UK_PHYS_WINDOW + pa, pa, UK_MAP_RWX);   /* RW, may become X */
     }
     map_root_page(root, UK_BOOTINFO_VADDR, bi_phys, UK_MAP_READ);
 
@@ -185,7 +187,7 @@ noreturn void boot_root_task(struct boot_params *params)
         else
             continue;                        /* not listed: not given */
         for (u64 pa = free_mem[i].start; pa < free_mem[i].end; pa += PAGE_SIZE)
-            map_root_page(root, UK_PHYS_WINDOW + pa, pa, UK_MAP_READ | UK_MAP_WRITE);
+            map_root_page(root, UK_PHYS_WINDOW + pa, pa, UK_MAP_RWX);   /* RW, may become X */
     }
 
     struct thread *t = thread_create(root, root, 255, &err);

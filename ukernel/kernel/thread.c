@@ -79,6 +79,8 @@ void thread_cancel_wait(struct thread *t)
 
 void thread_suspend(struct thread *t)
 {
+    if (t->state >= TS_SEND && t->state <= TS_NOTIF && !t->fault_label)
+        t->regs.rax = UK_E_CANCELLED;    /* its blocked call ends, when resumed */
     thread_cancel_wait(t);
     t->fault_label = 0;                  /* a pending fault is forgotten */
     t->state = TS_INACTIVE;

@@ -64,6 +64,15 @@ enum uk_syscall {
                                  r10 = dst slot: a cap for a sub-range */
     UK_SYS_IOPORT_IN,         /* rdi = ioport cap, rsi = port, rdx = width 1/2/4 -> rdi */
     UK_SYS_IOPORT_OUT,        /* rdi = ioport cap, rsi = port, rdx = width, r10 = value */
+    /* vCPUs: the paravirtualisation interface (struct uk_vcpu_state) */
+    UK_SYS_VCPU_CONFIG,       /* rdi = thread, rsi = address in the thread's task where
+                                 the kernel maps the vCPU's state page, rdx = UK_VCPU_F_* */
+    UK_SYS_VCPU_RESUME,       /* (calling vCPU) rdi = process task cap: run its user code
+                                 with state.user; 0: return to state.saved.  A mapping may
+                                 ride along: rsi = source page (caller's task), rdx =
+                                 destination page (process task), r10 = UK_MAP_* (0: none).
+                                 Does not return on success: the next exit enters the
+                                 guest kernel at state.entry_ip. */
     /* Debugging and measurement */
     UK_SYS_DEBUG_PUTS,        /* rdi = buffer, rsi = length (<= UK_DEBUG_PUTS_MAX) */
     UK_SYS_DEBUG_STATS,       /* -> struct uk_stats in caller's IPC buffer */
@@ -88,6 +97,7 @@ enum uk_error {
     UK_E_STATE,      /* object in a state that does not allow this call */
     UK_E_NO_REPLY,   /* reply with no caller waiting */
     UK_E_RANGE,      /* I/O port or IRQ outside what the capability covers */
+    UK_E_CANCELLED,  /* the thread was suspended while blocked in this call */
     UK_E_COUNT
 };
 
@@ -241,6 +251,54 @@ struct uk_stats {
 };
 
 #define UK_DEBUG_PUTS_MAX 1024u
+
+/* ------------------------------------------------------------------ */
+/* The vCPU state page, shared by a vCPU thread's guest kernel and the
+ * microkernel (one page, kernel memory, mapped by UK_SYS_VCPU_CONFIG).
+ *
+ * The guest kernel runs a guest process with UK_SYS_VCPU_RESUME, which
+ * loads `user` and enters the process's address space.  Every exit --
+ * a syscall instruction, an exception or page fault of the process, an
+ * event -- saves the process's registers in `user`, sets exit_reason and
+ * enters the guest kernel at entry_ip with rsp = entry_sp, rdi = the state
+ * page's address and irq_enabled = 0.  An event for the vCPU while its
+ * guest kernel runs with irq_enabled = 1 is an upcall: the interrupted
+ * frame goes to `saved` and the kernel is entered the same way; RESUME
+ * with task 0 restores `saved` and sets irq_enabled = 1.  With
+ * irq_enabled = 0 an event only sets bits in `pending`: enabling is a store
+ * and a check of `pending`, no kernel entry.
+ *
+ * FPU: a vCPU thread has one FPU context, which its processes share with
+ * its guest kernel; the guest kernel keeps each process's FPU state itself
+ * with XSAVE/XRSTOR (unprivileged), areas of xsave_size bytes. */
+enum uk_vcpu_exit {
+    UK_VCPU_EXIT_NONE = 0,
+    UK_VCPU_EXIT_SYSCALL,      /* process ran `syscall`; user.rip is after it */
+    UK_VCPU_EXIT_EXCEPTION,    /* process exception: user.vector, user.error */
+    UK_VCPU_EXIT_PAGE_FAULT,   /* process page fault: exit_addr, exit_access */
+    UK_VCPU_EXIT_EVENT,        /* process interrupted by an event (pending) */
+    UK_VCPU_EXIT_UPCALL,       /* guest kernel interrupted by an event: frame in saved */
+    UK_VCPU_EXIT_KERNEL_FAULT, /* guest kernel faulted (UK_VCPU_F_KERNEL_FAULTS):
+                                  frame in saved, exit_addr/exit_access for a page fault */
+};
+
+#define UK_VCPU_F_KERNEL_FAULTS 0x1u   /* faults of the guest kernel come as exits
+                                          (else as IPC to its fault endpoint) */
+
+struct uk_vcpu_state {
+    struct uk_regs user;            /* the process's registers */
+    struct uk_regs saved;           /* the guest kernel's interrupted frame */
+    uk_word_t exit_reason;          /* enum uk_vcpu_exit */
+    uk_word_t exit_addr;            /* page-fault address */
+    uk_word_t exit_access;          /* UK_ACCESS_* of a page fault */
+    uk_word_t entry_ip;             /* where every exit enters the guest kernel */
+    uk_word_t entry_sp;             /* and with which stack */
+    volatile uk_word_t irq_enabled; /* the virtual interrupt flag */
+    volatile uk_word_t pending;     /* event bits not yet taken */
+    uk_word_t xsave_size;           /* bytes of an XSAVE area (CPUID 0xD, XCR0) */
+    uk_word_t xsave_features;       /* XCR0: the rfbm for XSAVE/XRSTOR */
+    uk_word_t exits;                /* count of exits (for measurement) */
+};
 
 /* ------------------------------------------------------------------ */
 /* Boot info: one read-only page mapped in the root task at UK_BOOTINFO_VADDR,

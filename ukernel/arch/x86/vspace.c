@@ -182,6 +182,16 @@ int vspace_map_boot(struct task *t, word va, u64 pa, unsigned rights)
     return map_one(t, va, pa, page_rights(rights), NULL);
 }
 
+int vspace_map_boot_free(struct task *t, word va, u64 pa)
+{
+    int err = map_one(t, va, pa, UK_MAP_READ | UK_MAP_WRITE, NULL);
+    if (err == UK_OK) {                  /* read/write now, executable on request */
+        struct mapping *n = node_at(t, va);
+        n->va |= (word)UK_MAP_RWX << GRANT_SHIFT;
+    }
+    return err;
+}
+
 int vspace_map(struct task *src, word sva, struct task *dst, word dva,
                word npages, word user_rights)
 {
