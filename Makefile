@@ -14,7 +14,7 @@ COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pie
                  -Ilibipc/include
 KCFLAGS := $(COMMON_CFLAGS) -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
            -Iukernel/include -Iukernel/arch/x86/include
-UCFLAGS := $(COMMON_CFLAGS) -mno-sse3 -fno-tree-vectorize
+UCFLAGS := $(COMMON_CFLAGS) -mno-sse3 -fno-tree-vectorize -Itests/lib
 LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
 KSRCS  := $(wildcard ukernel/kernel/*.c ukernel/arch/x86/*.c) libipc/src/elf.c libipc/src/format.c
@@ -28,14 +28,16 @@ LIBIPC_OBJS := $(patsubst %.c,$(BUILD)/u/%.o,$(LIBIPC_SRCS))
 
 ROOTTASK := $(BUILD)/roottask.elf
 KTEST    := $(BUILD)/ktest.elf
+VTEST    := $(BUILD)/vtest.elf
 BENCH_UK := $(BUILD)/bench-ukernel.elf
 
 ISO_RUN  := $(BUILD)/ukvm.iso
 ISO_TEST := $(BUILD)/ktest.iso
+ISO_VTEST := $(BUILD)/vtest.iso
 ISO_BENCH := $(BUILD)/bench.iso
 
 .PHONY: all run test bench deps clean unit-test ktest-run
-all: $(ISO_RUN) $(ISO_TEST) $(ISO_BENCH)
+all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_BENCH)
 
 # --- set-up -----------------------------------------------------------------------
 deps:
@@ -62,8 +64,10 @@ $(1): $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBIPC) libipc/user.ld
 	$(LD) $(LDFLAGS) -T libipc/user.ld -o $$@ $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBIPC)
 endef
 $(eval $(call user_program,$(ROOTTASK),$(wildcard roottask/*.c)))
-KTEST_SRCS ?= $(wildcard tests/ukernel/*.c)
+KTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/ukernel/*.c)
+VTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/vcpu/*.c)
 $(eval $(call user_program,$(KTEST),$(KTEST_SRCS)))
+$(eval $(call user_program,$(VTEST),$(VTEST_SRCS)))
 $(eval $(call user_program,$(BENCH_UK),$(wildcard bench/ukernel/*.c)))
 
 # --- images -----------------------------------------------------------------------
@@ -71,6 +75,8 @@ $(ISO_RUN): $(KERNEL) $(ROOTTASK) tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(ROOTTASK) "roottask"
 $(ISO_TEST): $(KERNEL) $(KTEST) $(ROOTTASK) tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(KTEST) "ktest" $(ROOTTASK) "second-module example"
+$(ISO_VTEST): $(KERNEL) $(VTEST) tools/mkiso
+	tools/mkiso $@ $(KERNEL) $(VTEST) "vtest"
 $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(BENCH_UK) "bench-ukernel"
 

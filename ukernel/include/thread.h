@@ -12,13 +12,20 @@
 struct task;
 struct endpoint;
 struct notification;
+struct vcpu;
 
-/* How the registers were saved, so the exit path restores the right set. */
+/* How the thread leaves the kernel next, so the exit path (entry.asm)
+ * restores the right set.  Every exit path resets it to REGS_SYSCALL: the
+ * syscall entry does not store it, a trap sets REGS_FULL. */
 enum regs_kind {
-    REGS_SYSCALL = 0,  /* entered by syscall: rbx rbp r12-r15 saved only at a
-                          switch; results in rax rdi rsi rdx r10 r8 r9 */
-    REGS_FULL = 1,     /* all registers valid (trap, or written by a handler) */
+    REGS_SYSCALL = 0,    /* entered by syscall: rbx rbp r12-r15 saved only at a
+                            switch; results in rax rdi rsi rdx r10 r8 r9 */
+    REGS_FULL = 1,       /* all registers valid (trap, or written by a handler) */
+    REGS_VCPU_USER = 2,  /* vCPU: run the process, registers in vcpu_state->user */
+    REGS_VCPU_ENTRY = 3, /* vCPU: enter the guest kernel at regs.rip/rsp, rdi */
 };
+
+typedef void syscall_fn_t(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr);
 
 enum thread_state {
     TS_INACTIVE = 0,   /* created, not started; or suspended */
@@ -37,8 +44,14 @@ struct thread {
     u8 prio;                      /* 0 (lowest) .. 255 */
     u8 call_kind;                 /* waiting-send flavour: SEND_* below */
     u16 fault_label;              /* UK_FAULT_* while faulting to a handler, else 0 */
+    syscall_fn_t *syscall_fn;     /* what its syscall instruction runs (entry.asm):
+                                     syscall_dispatch, or a vCPU process's exit */
+    struct uk_vcpu_state *vcpu_state; /* vCPU state page (kernel address), or NULL */
     struct kobj hdr;
-    struct task *task;            /* address space it runs in */
+    struct task *task;            /* its task: capabilities, home address space */
+    struct task *as;              /* address space it runs in now: task, or the
+                                     process task a vCPU has resumed */
+    struct vcpu *vcpu;            /* vCPU bookkeeping, or NULL (vcpu.c) */
     struct thread *task_next;     /* in task->threads */
     struct thread *task_prev;
 
@@ -69,6 +82,9 @@ struct thread {
 _Static_assert(__builtin_offsetof(struct thread, regs) == 0, "entry.asm");
 _Static_assert(__builtin_offsetof(struct uk_regs, rip) == 16 * 8, "entry.asm");
 _Static_assert(__builtin_offsetof(struct thread, regs_kind) == 23 * 8, "entry.asm");
+_Static_assert(__builtin_offsetof(struct thread, syscall_fn) == 24 * 8, "entry.asm");
+_Static_assert(__builtin_offsetof(struct thread, vcpu_state) == 25 * 8, "entry.asm");
+_Static_assert(__builtin_offsetof(struct uk_vcpu_state, user) == 0, "entry.asm");
 
 extern struct thread *current;        /* the running thread (never NULL after boot) */
 /* Who entered by syscall (see entry.asm): never NULL after a syscall entry;

@@ -10,6 +10,7 @@
 #include "thread.h"
 #include "sched.h"
 #include "irq.h"
+#include "vcpu.h"
 #include "log.h"
 
 static void deliver(struct thread *t, word bits, word flags)
@@ -23,7 +24,10 @@ void notif_signal(struct notification *n, word badge)
 {
     word bits = n->bits | (badge ? badge : 1);
     struct thread *t = n->waiters;
-    if (t) {
+    if (n->bound && n->bound->vcpu) {    /* a vCPU's events: its pending word */
+        n->bits = 0;
+        vcpu_event(n->bound, bits);
+    } else if (t) {
         thread_cancel_wait(t);
         n->bits = 0;
         deliver(t, bits, 0);

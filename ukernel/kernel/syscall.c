@@ -10,6 +10,7 @@
 #include "ipc.h"
 #include "irq.h"
 #include "vspace.h"
+#include "vcpu.h"
 #include "kmem.h"
 #include "stats.h"
 #include "lib.h"
@@ -445,6 +446,17 @@ static void sys_ioport_io(word idx, word port, word width, word value, bool out)
     RET(UK_OK);
 }
 
+/* --- vCPUs --------------------------------------------------------------------------- */
+
+static void sys_vcpu_config(word idx, word state_va, word flags)
+{
+    int err;
+    struct thread *t = thread_cap(idx, UK_R_CONTROL, &err);
+    if (!t)
+        RET(err);
+    RET(vcpu_config(t, current->task, state_va, flags));
+}
+
 /* --- debugging -------------------------------------------------------------------- */
 
 static void sys_debug_puts(word va, word len)
@@ -533,6 +545,8 @@ void syscall_slow(word rdi, word rsi, word rdx, word r10, word r8, word r9, word
     case UK_SYS_IOPORT_ISSUE:      sys_ioport_issue(rdi, rsi, rdx, r10); break;
     case UK_SYS_IOPORT_IN:         sys_ioport_io(rdi, rsi, rdx, 0, false); break;
     case UK_SYS_IOPORT_OUT:        sys_ioport_io(rdi, rsi, rdx, r10, true); break;
+    case UK_SYS_VCPU_CONFIG:       sys_vcpu_config(rdi, rsi, rdx); break;
+    case UK_SYS_VCPU_RESUME:       vcpu_resume(rdi, rsi, rdx, r10); break;
     case UK_SYS_DEBUG_PUTS:        sys_debug_puts(rdi, rsi); break;
     case UK_SYS_DEBUG_STATS:       sys_debug_stats(); break;
     default:

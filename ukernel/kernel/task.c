@@ -3,6 +3,7 @@
 #include "task.h"
 #include "thread.h"
 #include "vspace.h"
+#include "vcpu.h"
 #include "kmem.h"
 #include "log.h"
 
@@ -49,6 +50,7 @@ struct task *task_create(struct task *parent, word quota, u32 nslots, int *err)
 /* Called once the task owns nothing and runs no thread (object.c). */
 void task_teardown(struct task *t)
 {
+    vcpu_task_dying(t);                  /* vCPUs running it go back to their kernels */
     cspace_destroy(&t->cspace, t);
     vspace_destroy(t);
     if (t->quota.used != 0)

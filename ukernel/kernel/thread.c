@@ -3,6 +3,7 @@
 #include "task.h"
 #include "sched.h"
 #include "ipc.h"
+#include "vcpu.h"
 #include "tqueue.h"
 #include "kmem.h"
 #include "lib.h"
@@ -38,6 +39,8 @@ struct thread *thread_create(struct task *owner, struct task *in, u8 prio, int *
     *(u32 *)((u8 *)t->fpu + 24) = 0x1f80;
     kobj_link(&t->hdr, owner, UK_CAP_THREAD, size);
     t->task = in;
+    t->as = in;
+    t->syscall_fn = syscall_dispatch;
     t->task_next = in->threads;
     if (in->threads)
         in->threads->task_prev = t;
@@ -139,6 +142,7 @@ void thread_teardown(struct thread *t)
     }
     if (t->bound)
         t->bound->bound = NULL;
+    vcpu_teardown(t);
     cap_delete(&t->fault_ep);
     fpu_release(t);
     kmem_free(t->hdr.owner ? &t->hdr.owner->quota : NULL, t->fpu, xsave_size);

@@ -164,6 +164,17 @@ static inline long uk_out(uk_word_t cap, uk_word_t port, uk_word_t width, uk_wor
 {
     return uk_sys(UK_SYS_IOPORT_OUT, cap, port, width, v, 0, 0).err;
 }
+/* vCPUs (struct uk_vcpu_state in abi.h) */
+static inline long uk_vcpu_config(uk_word_t th, uk_word_t state_va, uk_word_t flags)
+{
+    return uk_sys(UK_SYS_VCPU_CONFIG, th, state_va, flags, 0, 0, 0).err;
+}
+/* Does not return on success (the next exit enters state->entry_ip). */
+static inline long uk_vcpu_resume(uk_word_t task, uk_word_t map_src, uk_word_t map_dst, uk_word_t map_rights)
+{
+    return uk_sys(UK_SYS_VCPU_RESUME, task, map_src, map_dst, map_rights, 0, 0).err;
+}
+
 static inline long uk_debug_puts(const char *s, uk_word_t len)
 {
     return uk_sys(UK_SYS_DEBUG_PUTS, (uk_word_t)s, len, 0, 0, 0, 0).err;

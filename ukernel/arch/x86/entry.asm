@@ -3,7 +3,8 @@
 ; exit goes through exit_to_user with `current` deciding who runs.
 ;
 ; Register saving (see struct thread in thread.h; offsets checked there):
-;  - syscall: only rip, rflags and rsp are stored.  The C code keeps rbx,
+;  - syscall: only rip, rflags and rsp are stored (the kind is already
+;    REGS_SYSCALL: every exit path leaves it so).  The C code keeps rbx,
 ;    rbp, r12-r15 (SysV callee-saved), so they are still the caller's when C
 ;    returns; they are stored only if another thread is to run.  Results go
 ;    back in rax, rdi, rsi, rdx, r10, r8, r9 from the thread's register area.
@@ -31,8 +32,12 @@
 %define R_VECTOR  160
 %define R_ERROR   168
 %define T_KIND    184
+%define T_SYSCALL_FN 192
+%define T_VCPU_STATE 200
 %define KIND_SYSCALL 0
 %define KIND_FULL    1
+%define KIND_VCPU_USER  2
+%define KIND_VCPU_ENTRY 3
 %define USER_CS   0x23
 %define USER_SS   0x1b
 
@@ -52,13 +57,13 @@ syscall_entry:
     mov [rsp + R_RFLAGS], r11
     mov r11, [rel syscall_user_rsp]
     mov [rsp + R_RSP], r11
-    mov byte [rsp + T_KIND], KIND_SYSCALL
+    mov r11, [rsp + T_SYSCALL_FN]           ; per thread: see thread.h
     mov [rel entry_thread], rsp
     inc qword [rel kstats]                  ; kernel_entries
     lea rsp, [rel kstack_top - 16]
     mov [rsp], rax                          ; 7th C argument: call number
     mov rcx, r10                            ; 4th C argument
-    call syscall_dispatch
+    call r11
     ; fall through
 
 global exit_to_user
@@ -96,7 +101,7 @@ exit_to_user:
     mov [rdx + R_R15], r15
 .restore:
     cmp byte [rax + T_KIND], KIND_SYSCALL
-    jne .iret
+    jne .other
     mov rbx, [rax + R_RBX]
     mov rbp, [rax + R_RBP]
     mov r12, [rax + R_R12]
@@ -104,6 +109,13 @@ exit_to_user:
     mov r14, [rax + R_R14]
     mov r15, [rax + R_R15]
     jmp .sysret
+.other:
+    cmp byte [rax + T_KIND], KIND_VCPU_ENTRY
+    je .vcpu_entry
+    cmp byte [rax + T_KIND], KIND_VCPU_USER
+    mov byte [rax + T_KIND], KIND_SYSCALL   ; the next entry is a syscall or a trap
+    jne .iret
+    mov rax, [rax + T_VCPU_STATE]           ; a vCPU's process: registers in its state page
 .iret:
     lea rsp, [rel kstack_top]
     push qword USER_SS
@@ -127,6 +139,22 @@ exit_to_user:
     mov r15, [rax + R_R15]
     mov rax, [rax + R_RAX]
     iretq
+
+; A vCPU enters its guest kernel at the registered entry point, with the
+; state page's address in rdi and interrupts on (the virtual flag is off).
+.vcpu_entry:
+    mov byte [rax + T_KIND], KIND_SYSCALL
+    mov rcx, [rax + R_RIP]
+    mov rsp, [rax + R_RSP]
+    mov rdi, [rax + R_RDI]
+    mov r11d, 0x202
+    xor eax, eax
+    xor edx, edx
+    xor esi, esi
+    xor r8d, r8d
+    xor r9d, r9d
+    xor r10d, r10d
+    o64 sysret
 
 ; Exceptions and interrupts.  Each stub leaves [vector, error] above the
 ; hardware frame: [rsp] vector, +8 error, +16 rip, +24 cs, +32 rflags,

@@ -10,6 +10,7 @@
 #include "sched.h"
 #include "ipc.h"
 #include "irq.h"
+#include "vcpu.h"
 #include "stats.h"
 #include "log.h"
 #include "arch/arch.h"
@@ -35,13 +36,16 @@ static void device_interrupt(word vector)
 void trap_dispatch(struct thread *t)
 {
     word vector = t->regs.vector;
-    if (vector >= 32) {
+    if (vector == VEC_PF)
+        t->regs.cr2 = read_cr2();
+    if (t->vcpu && t->vcpu->in_user && vcpu_user_trap(t)) {
+        /* the process's exception or page fault: an exit to its guest kernel */
+    } else if (vector >= 32) {
         device_interrupt(vector);
     } else if (vector == VEC_NM) {
         fpu_trap();
     } else if (vector == VEC_PF) {
         word err = t->regs.error;
-        t->regs.cr2 = read_cr2();
         word w[4] = {
             t->regs.cr2,
             UK_ACCESS_USER | ((err & 2) ? UK_ACCESS_WRITE : UK_ACCESS_READ) |
@@ -49,10 +53,12 @@ void trap_dispatch(struct thread *t)
             t->regs.rip,
             t->fault_ep.badge,          /* abi.h: w3 = the thread's fault badge */
         };
-        ipc_send_fault(t, UK_FAULT_PAGE, w, 4);
+        if (!t->vcpu || !vcpu_kernel_fault(t, vector, w[0], w[1]))
+            ipc_send_fault(t, UK_FAULT_PAGE, w, 4);
     } else {
         t->regs.cr2 = 0;                 /* only page faults have an address */
-        ipc_send_fault(t, UK_FAULT_EXCEPTION, NULL, 0);
+        if (!t->vcpu || !vcpu_kernel_fault(t, vector, 0, 0))
+            ipc_send_fault(t, UK_FAULT_EXCEPTION, NULL, 0);
     }
     schedule();
 }

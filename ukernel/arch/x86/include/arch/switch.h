@@ -16,7 +16,7 @@ extern word loaded_fs_base, loaded_gs_base;   /* what the MSRs hold now */
 
 static inline void arch_switch_to(struct thread *prev, struct thread *next)
 {
-    struct task *task = next->task;
+    struct task *task = next->as;
     if (task != active_vspace) {                 /* another address space */
         active_vspace = task;
         kstats.as_switches++;

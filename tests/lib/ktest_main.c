@@ -1,4 +1,5 @@
-/* The ukernel suite's runner (see ktest.h). */
+/* The runner of the QEMU test suites (see ktest.h); each suite names
+ * itself with kt_suite_name. */
 #include "ktest.h"
 
 extern const struct kt_test __start_kt_tests[], __stop_kt_tests[];
@@ -64,7 +65,7 @@ int main(const struct uk_bootinfo *bi)
 {
     kt_bi = bi;
     uk_pages_init(bi);
-    printf("ktest: the ukernel suite\n");
+    printf("ktest: the %s suite\n", kt_suite_name);
     struct uk_stats before = stats_now();
     int passed = 0, failed = 0;
     for (const struct kt_test *t = __start_kt_tests; t < __stop_kt_tests; t++) {
@@ -86,6 +87,6 @@ int main(const struct uk_bootinfo *bi)
            leak_ok ? "ok  " : "FAIL", before.kmem_bytes_used, after.kmem_bytes_used,
            before.free_frames, after.free_frames);
     leak_ok ? passed++ : failed++;
-    printf("ukernel: %d passed, %d failed\n", passed, failed);
+    printf("%s: %d passed, %d failed\n", kt_suite_name, passed, failed);
     uk_exit_qemu(UK_SLOT_IOPORT_ALL, failed ? 1 : 0);
 }

@@ -1,9 +1,9 @@
 /*
- * The `ukernel` suite: a test root task.  Each KT_TEST is a function that
+ * A QEMU test suite (`ukernel`, `vcpu`): a test root task.  Each KT_TEST is a function that
  * runs once; KT_CHECK records failures without stopping the test.  main.c
  * runs them in the order the linker placed them (not source order), prints "ok"/"FAIL" per test, checks that kernel
  * memory and the kernel pool's free pages are the same after the suite as
- * before it (leaks), prints "ukernel: N passed, N failed" and ends QEMU.
+ * before it (leaks), prints "<suite>: N passed, N failed" and ends QEMU.
  *
  * Rules for tests: destroy every object you create (kt_destroy), so the
  * leak check holds; never block forever (use timeouts); take slots with
@@ -27,6 +27,7 @@ struct kt_test {
     static void name(void)
 
 extern int kt_failures;          /* failures in the running test */
+extern const char kt_suite_name[]; /* defined once per suite (suite.c) */
 extern const struct uk_bootinfo *kt_bi;
 
 void kt_fail(const char *file, int line, const char *what, long a, long b);

@@ -1,0 +1,41 @@
+/*
+ * vCPUs: threads that run a guest kernel and, through it, guest processes
+ * in other address spaces (abi.h, struct uk_vcpu_state, tells the story
+ * from the guest's side).  Kernel side: the state page is kernel memory
+ * mapped into the vCPU's task; `in_user` says whether the thread runs a
+ * process now; `in_upcall` whether state->saved holds a frame.
+ */
+#ifndef UK_VCPU_H
+#define UK_VCPU_H
+
+#include "types.h"
+
+struct thread;
+struct task;
+
+struct vcpu {
+    u64 state_phys;               /* the state page (thread->vcpu_state) */
+    word state_va;                /* where it is mapped in thread->task */
+    word flags;                   /* UK_VCPU_F_* */
+    bool in_user;                 /* running (or preempted in) a process */
+    bool in_upcall;               /* state->saved holds an interrupted frame */
+    struct task *process;         /* the process task while in_user */
+    word kernel_fs, kernel_gs;    /* the guest kernel's TLS while a process runs */
+    struct thread *next;          /* all vCPUs, for a process task's teardown */
+};
+
+int  vcpu_config(struct thread *t, struct task *charge, word state_va, word flags);
+void vcpu_teardown(struct thread *t);
+void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights);
+/* A process's syscall (the thread's syscall_fn while in_user). */
+void vcpu_user_syscall(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr);
+/* A trap while the vCPU runs a process; true if handled as an exit. */
+bool vcpu_user_trap(struct thread *t);
+/* A fault of the guest kernel itself; true if delivered as an exit. */
+bool vcpu_kernel_fault(struct thread *t, word vector, word addr, word access);
+/* Event bits for a vCPU (from a notification bound to it). */
+void vcpu_event(struct thread *t, word bits);
+/* A process task is going away: vCPUs running it return to their kernels. */
+void vcpu_task_dying(struct task *process);
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * vCPUs (vcpu.h, abi.h "The vCPU state page").
+ *
+ * The story of a guest process's system call, the path this file is
+ * shaped around (bench: vcpu.syscall):
+ *   1. The guest kernel calls UK_SYS_VCPU_RESUME(process task).  We switch
+ *      to the process's address space, point the thread's syscall_fn at
+ *      vcpu_user_syscall and leave with REGS_VCPU_USER: entry.asm's iret
+ *      path loads the process's registers straight from the state page.
+ *   2. The process executes `syscall`.  The entry stub saves rip, rflags,
+ *      rsp as for any thread and calls syscall_fn: vcpu_user_syscall copies
+ *      the argument registers and those three into state->user, points
+ *      entry_thread at state->user so the exit path stores rbx, rbp,
+ *      r12-r15 there too, and enters the guest kernel (REGS_VCPU_ENTRY):
+ *      rip = entry_ip, rsp = entry_sp, rdi = the state page.
+ * Nothing of the guest kernel's own registers is kept across a resume:
+ * every exit enters it afresh, as an exception would.
+ */
+#include "vcpu.h"
+#include "thread.h"
+#include "task.h"
+#include "sched.h"
+#include "ipc.h"
+#include "vspace.h"
+#include "kmem.h"
+#include "stats.h"
+#include "lib.h"
+#include "log.h"
+#include "arch/arch.h"
+#include "arch/switch.h"
+
+static struct thread *vcpus;          /* all vCPU threads, via vcpu->next */
+
+#define RFLAGS_IF 0x200ul
+
+int vcpu_config(struct thread *t, struct task *charge, word state_va, word flags)
+{
+    if (t->vcpu)
+        return UK_E_BUSY;
+    if (state_va & ~PAGE_MASK || state_va >= USER_MAP_TOP)
+        return UK_E_ADDR;
+    if (flags & ~(word)UK_VCPU_F_KERNEL_FAULTS)
+        return UK_E_INVAL;
+    u64 pa;
+    unsigned rights;
+    if (vspace_lookup(t->task, state_va, &pa, &rights) == UK_OK)
+        return UK_E_BUSY;                     /* something is mapped there */
+    struct vcpu *v = kmem_alloc(&charge->quota, sizeof *v);
+    struct uk_vcpu_state *s = kmem_alloc(&charge->quota, PAGE_SIZE);
+    if (!v || !s) {
+        if (v) kmem_free(&charge->quota, v, sizeof *v);
+        if (s) kmem_free(&charge->quota, s, PAGE_SIZE);
+        return UK_E_NOMEM;
+    }
+    int err = vspace_map_boot(t->task, state_va, kmem_phys(s), UK_MAP_READ | UK_MAP_WRITE);
+    if (err) {
+        kmem_free(&charge->quota, v, sizeof *v);
+        kmem_free(&charge->quota, s, PAGE_SIZE);
+        return err;
+    }
+    s->xsave_size = xsave_size;
+    s->xsave_features = xsave_features;
+    v->state_phys = kmem_phys(s);
+    v->state_va = state_va;
+    v->flags = flags;
+    v->next = vcpus;
+    vcpus = t;
+    t->vcpu = v;
+    t->vcpu_state = s;
+    return UK_OK;
+}
+
+void vcpu_teardown(struct thread *t)
+{
+    struct vcpu *v = t->vcpu;
+    if (!v)
+        return;
+    for (struct thread **p = &vcpus; *p; p = &(*p)->vcpu->next)
+        if (*p == t) {
+            *p = v->next;
+            break;
+        }
+    /* take back the state page from wherever the guest still maps it */
+    u64 pa;
+    unsigned rights;
+    if (vspace_lookup(t->task, v->state_va, &pa, &rights) == UK_OK &&
+        (pa & PAGE_MASK) == v->state_phys)
+        vspace_unmap(t->task, v->state_va, 1);
+    struct quota *q = t->hdr.owner ? &t->hdr.owner->quota : NULL;
+    kmem_free(q, t->vcpu_state, PAGE_SIZE);
+    kmem_free(q, v, sizeof *v);
+    t->vcpu = NULL;
+    t->vcpu_state = NULL;
+    t->as = t->task;
+}
+
+/* Leaves user mode for the guest kernel's address space and TLS. */
+static void leave_process(struct thread *t)
+{
+    struct vcpu *v = t->vcpu;
+    struct uk_vcpu_state *s = t->vcpu_state;
+    s->user.fs_base = t->regs.fs_base;
+    s->user.gs_base = t->regs.gs_base;
+    t->regs.fs_base = v->kernel_fs;
+    t->regs.gs_base = v->kernel_gs;
+    v->in_user = false;
+    v->process = NULL;
+    t->as = t->task;
+    t->syscall_fn = syscall_dispatch;
+}
+
+/* Makes t enter its guest kernel at entry_ip on its way out of the kernel
+ * (now if it is current, or when it next runs). */
+static void enter_kernel(struct thread *t, word reason)
+{
+    struct uk_vcpu_state *s = t->vcpu_state;
+    s->exit_reason = reason;
+    s->irq_enabled = 0;
+    s->exits++;
+    t->regs.rip = s->entry_ip;
+    t->regs.rsp = s->entry_sp;
+    t->regs.rdi = t->vcpu->state_va;
+    t->regs_kind = REGS_VCPU_ENTRY;
+    if (t == current)
+        arch_switch_to(t, t);            /* its own address space and TLS now */
+}
+
+void vcpu_user_syscall(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr)
+{
+    struct thread *t = current;
+    struct uk_vcpu_state *s = t->vcpu_state;
+    s->user.rax = nr;
+    s->user.rdi = rdi;
+    s->user.rsi = rsi;
+    s->user.rdx = rdx;
+    s->user.r10 = r10;
+    s->user.r8 = r8;
+    s->user.r9 = r9;
+    s->user.rip = t->regs.rip;
+    s->user.rsp = t->regs.rsp;
+    s->user.rflags = t->regs.rflags;
+    entry_thread = (struct thread *)&s->user;   /* rbx rbp r12-r15 go there */
+    leave_process(t);
+    enter_kernel(t, UK_VCPU_EXIT_SYSCALL);
+}
+
+/* Moves a process's full register set (saved by a trap, or left by a
+ * preemption) into the state page. */
+static void save_user_regs(struct thread *t)
+{
+    struct uk_vcpu_state *s = t->vcpu_state;
+    word fs = s->user.fs_base, gs = s->user.gs_base;
+    memcpy(&s->user, &t->regs, sizeof s->user);
+    s->user.fs_base = fs;
+    s->user.gs_base = gs;
+}
+
+bool vcpu_user_trap(struct thread *t)
+{
+    struct uk_vcpu_state *s = t->vcpu_state;
+    word vector = t->regs.vector;
+    if (vector >= 32 || vector == 7)
+        return false;                    /* interrupts and #NM: not the process's doing */
+    save_user_regs(t);
+    leave_process(t);
+    if (vector == 14) {
+        word err = t->regs.error;
+        s->exit_addr = t->regs.cr2;
+        s->exit_access = UK_ACCESS_USER | ((err & 2) ? UK_ACCESS_WRITE : UK_ACCESS_READ) |
+                         ((err & 16) ? UK_ACCESS_EXEC : 0) | ((err & 1) ? UK_ACCESS_PRESENT : 0);
+        s->user.cr2 = t->regs.cr2;
+        enter_kernel(t, UK_VCPU_EXIT_PAGE_FAULT);
+    } else {
+        s->user.cr2 = 0;
+        enter_kernel(t, UK_VCPU_EXIT_EXCEPTION);
+    }
+    return true;
+}
+
+bool vcpu_kernel_fault(struct thread *t, word vector, word addr, word access)
+{
+    struct vcpu *v = t->vcpu;
+    struct uk_vcpu_state *s = t->vcpu_state;
+    if (!(v->flags & UK_VCPU_F_KERNEL_FAULTS) || v->in_upcall)
+        return false;                    /* nested: its fault endpoint decides */
+    memcpy(&s->saved, &t->regs, sizeof s->saved);
+    s->saved.vector = vector;
+    s->exit_addr = addr;
+    s->exit_access = access;
+    v->in_upcall = true;
+    enter_kernel(t, UK_VCPU_EXIT_KERNEL_FAULT);
+    return true;
+}
+
+void vcpu_event(struct thread *t, word bits)
+{
+    struct vcpu *v = t->vcpu;
+    struct uk_vcpu_state *s = t->vcpu_state;
+    s->pending |= bits;
+    switch (t->state) {
+    case TS_RECV:
+    case TS_NOTIF:                       /* idle in the kernel: wake it, it looks */
+        thread_cancel_wait(t);
+        t->regs.rax = UK_OK;
+        t->regs.rdi = 0;
+        t->regs.rsi = (word)UK_MSGF_NOTIFY << 24;
+        sched_wake(t);
+        return;
+    case TS_RUNNABLE:
+        break;
+    default:
+        return;                          /* blocked in a call: it sees pending later */
+    }
+    /* Redirect a thread whose registers are saved: one preempted, trapped,
+     * or switched away in a syscall (its rcx and r11 are clobbered then, as
+     * the syscall ABI allows).  A vCPU in the middle of its own system call
+     * (it signalled itself) finds the bits in `pending`. */
+    if (t == current && t == entry_thread)
+        return;
+    if (t->regs_kind == REGS_VCPU_ENTRY || t->regs_kind == REGS_VCPU_USER)
+        return;                          /* on its way in or out already */
+    if (v->in_user) {
+        save_user_regs(t);
+        leave_process(t);
+        enter_kernel(t, UK_VCPU_EXIT_EVENT);
+    } else if (s->irq_enabled && !v->in_upcall) {
+        memcpy(&s->saved, &t->regs, sizeof s->saved);
+        v->in_upcall = true;
+        enter_kernel(t, UK_VCPU_EXIT_UPCALL);
+    }
+}
+
+void vcpu_task_dying(struct task *process)
+{
+    for (struct thread *t = vcpus; t; t = t->vcpu->next) {
+        if (!t->vcpu->in_user || t->vcpu->process != process)
+            continue;
+        if (t->regs_kind == REGS_VCPU_USER)   /* resumed, not yet run: registers in place */
+            t->regs_kind = REGS_SYSCALL;
+        else
+            save_user_regs(t);
+        leave_process(t);
+        enter_kernel(t, UK_VCPU_EXIT_EVENT);
+    }
+}
+
+/* UK_SYS_VCPU_RESUME, called by the vCPU thread in its guest kernel. */
+void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
+{
+    struct thread *t = current;
+    struct vcpu *v = t->vcpu;
+    struct uk_vcpu_state *s = t->vcpu_state;
+    int err;
+    if (!v) {
+        t->regs.rax = UK_E_STATE;
+        return;
+    }
+    if (task_idx == 0) {                 /* return to the interrupted guest kernel */
+        if (!v->in_upcall) {
+            t->regs.rax = UK_E_STATE;
+            return;
+        }
+        if (s->pending) {                /* more events: straight back in */
+            enter_kernel(t, UK_VCPU_EXIT_UPCALL);
+            return;
+        }
+        struct uk_regs r = s->saved;
+        err = thread_set_regs(t, &r);    /* checked, and its TLS loaded */
+        if (err) {
+            t->regs.rax = (word)err;
+            return;
+        }
+        v->in_upcall = false;
+        s->irq_enabled = 1;
+        entry_thread = &gone_thread;     /* the live registers are not its own */
+        return;
+    }
+    struct cap *c = cap_lookup(&t->task->cspace, task_idx, UK_CAP_TASK, UK_R_CONTROL, &err);
+    if (!c) {
+        t->regs.rax = (word)err;
+        return;
+    }
+    struct task *p = (struct task *)c->obj;
+    if (p == t->task) {
+        t->regs.rax = UK_E_INVAL;        /* a process needs an address space of its own */
+        return;
+    }
+    if (map_rights && (err = vspace_map(t->task, map_src, p, map_dst, 1, map_rights))) {
+        t->regs.rax = (word)err;
+        return;
+    }
+    if (s->user.rip >= USER_MAP_TOP || s->user.fs_base >= USER_MAP_TOP ||
+        s->user.gs_base >= USER_MAP_TOP) {
+        t->regs.rax = UK_E_ADDR;
+        return;
+    }
+    if (s->pending) {                    /* events first: the process does not run */
+        enter_kernel(t, UK_VCPU_EXIT_EVENT);
+        return;
+    }
+    s->user.rflags = (s->user.rflags & UK_RFLAGS_USER) | RFLAGS_IF | 2;
+    v->in_upcall = false;
+    v->in_user = true;
+    v->process = p;
+    v->kernel_fs = t->regs.fs_base;
+    v->kernel_gs = t->regs.gs_base;
+    t->regs.fs_base = s->user.fs_base;
+    t->regs.gs_base = s->user.gs_base;
+    t->as = p;
+    t->syscall_fn = vcpu_user_syscall;
+    t->regs_kind = REGS_VCPU_USER;       /* entry.asm: iret from state->user */
+    arch_switch_to(t, t);
+}
