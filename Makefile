@@ -46,7 +46,7 @@ deps:
 # --- kernel -----------------------------------------------------------------------
 $(BUILD)/k/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -MMD -c $< -o $@
+	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/k/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g $< -o $@
@@ -56,7 +56,7 @@ $(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld
 # --- user level -------------------------------------------------------------------
 $(BUILD)/u/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) -MMD -c $< -o $@
+	$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
 $(LIBIPC): $(LIBIPC_OBJS)
 	rm -f $@ && ar rcs $@ $^
 define user_program

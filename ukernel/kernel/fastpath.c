@@ -11,6 +11,7 @@
  */
 #include "ipc.h"
 #include "tqueue.h"
+#include "vcpu.h"
 #include "thread.h"
 #include "task.h"
 #include "sched.h"
@@ -126,8 +127,9 @@ static void sys_reply_recv(word rdi, word rsi, word rdx, word r10, word r8, word
 
 /*
  * The first C code of every system call (from entry.asm): a leaf that
- * answers the null call itself and sends call and reply-recv to their fast
- * paths by tail calls, so none of them pays for what the others need.
+ * answers the null call itself and sends call, reply-recv and the vCPU
+ * resume to their own paths by tail calls, so none of them pays for what
+ * the others need.
  */
 void syscall_dispatch(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr)
 {
@@ -139,5 +141,7 @@ void syscall_dispatch(word rdi, word rsi, word rdx, word r10, word r8, word r9, 
         return sys_call(rdi, rsi, rdx, r10, r8, r9);
     if (nr == UK_SYS_REPLY_RECV)
         return sys_reply_recv(rdi, rsi, rdx, r10, r8, r9);
+    if (nr == UK_SYS_VCPU_RESUME)          /* wakes no one: no scheduling after it */
+        return vcpu_resume(rdi, rsi, rdx, r10);
     syscall_slow(rdi, rsi, rdx, r10, r8, r9, nr);
 }

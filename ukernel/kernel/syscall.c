@@ -546,7 +546,6 @@ void syscall_slow(word rdi, word rsi, word rdx, word r10, word r8, word r9, word
     case UK_SYS_IOPORT_IN:         sys_ioport_io(rdi, rsi, rdx, 0, false); break;
     case UK_SYS_IOPORT_OUT:        sys_ioport_io(rdi, rsi, rdx, r10, true); break;
     case UK_SYS_VCPU_CONFIG:       sys_vcpu_config(rdi, rsi, rdx); break;
-    case UK_SYS_VCPU_RESUME:       vcpu_resume(rdi, rsi, rdx, r10); break;
     case UK_SYS_DEBUG_PUTS:        sys_debug_puts(rdi, rsi); break;
     case UK_SYS_DEBUG_STATS:       sys_debug_stats(); break;
     default:
