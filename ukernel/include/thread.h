@@ -21,7 +21,6 @@ enum regs_kind {
     REGS_SYSCALL = 0,    /* entered by syscall: rbx rbp r12-r15 saved only at a
                             switch; results in rax rdi rsi rdx r10 r8 r9 */
     REGS_FULL = 1,       /* all registers valid (trap, or written by a handler) */
-    REGS_VCPU_USER = 2,  /* vCPU: run the process, registers in vcpu_state->user */
     REGS_VCPU_ENTRY = 3, /* vCPU: enter the guest kernel at regs.rip/rsp, rdi */
 };
 

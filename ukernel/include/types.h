@@ -32,5 +32,6 @@ typedef _Bool bool;
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define noreturn    __attribute__((noreturn))
+#define noinline    __attribute__((noinline))
 
 #endif

@@ -19,6 +19,7 @@ struct vcpu {
     word flags;                   /* UK_VCPU_F_* */
     bool in_user;                 /* running (or preempted in) a process */
     bool in_upcall;               /* state->saved holds an interrupted frame */
+    bool saved_irq;               /* irq_enabled when that frame was interrupted */
     struct task *process;         /* the process task while in_user */
     word kernel_fs, kernel_gs;    /* the guest kernel's TLS while a process runs */
     struct thread *next;          /* all vCPUs, for a process task's teardown */
@@ -27,8 +28,14 @@ struct vcpu {
 int  vcpu_config(struct thread *t, struct task *charge, word state_va, word flags);
 void vcpu_teardown(struct thread *t);
 void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights);
-/* A process's syscall (the thread's syscall_fn while in_user). */
-void vcpu_user_syscall(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr);
+/* A vCPU thread's syscall_fn: its guest kernel's system calls. */
+void vcpu_kernel_syscall(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr);
+/* entry.asm: a process's syscall_fn, then vcpu_syscall_exit (noreturn) */
+void vcpu_syscall_entry(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr);
+noreturn void vcpu_syscall_exit(void);
+/* entry.asm: enter the guest kernel / run the process; never return */
+noreturn void vcpu_to_kernel(word rip, word rsp, word rdi);
+noreturn void vcpu_to_user(const struct uk_regs *regs);
 /* A trap while the vCPU runs a process; true if handled as an exit. */
 bool vcpu_user_trap(struct thread *t);
 /* A fault of the guest kernel itself; true if delivered as an exit. */

@@ -91,8 +91,9 @@ static inline bool fastpath_reply_recv(word cap_idx, const struct ipc_msg *m)
     struct endpoint *ep = (struct endpoint *)c->obj;
     if (unlikely(ep->queue_kind == EPQ_SEND))            /* no sender waits: we block */
         return false;
-    if (unlikely(self->bound && self->bound->bits))      /* no notification pending */
-        return false;
+    if (unlikely(self->bound && (self->bound->bits ||    /* no notification pending */
+                                 (self->vcpu_state && self->vcpu_state->pending))))
+        return false;                                    /* (nor vCPU events) */
 
     /* commit: answer the caller, queue ourselves as a receiver, run it
      * (caller->replier goes stale: it means something only in TS_REPLY) */
@@ -109,7 +110,7 @@ static inline bool fastpath_reply_recv(word cap_idx, const struct ipc_msg *m)
 }
 
 /* Call and reply-recv: the fast path, or the slow one. */
-__attribute__((noinline))
+noinline
 static void sys_call(word rdi, word rsi, word rdx, word r10, word r8, word r9)
 {
     struct ipc_msg m = { rsi, { rdx, r10, r8, r9 } };
@@ -117,7 +118,7 @@ static void sys_call(word rdi, word rsi, word rdx, word r10, word r8, word r9)
         syscall_slow(rdi, rsi, rdx, r10, r8, r9, UK_SYS_CALL);
 }
 
-__attribute__((noinline))
+noinline
 static void sys_reply_recv(word rdi, word rsi, word rdx, word r10, word r8, word r9)
 {
     struct ipc_msg m = { rsi, { rdx, r10, r8, r9 } };

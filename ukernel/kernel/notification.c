@@ -51,6 +51,11 @@ void notif_wait(struct notification *n, word info)
         n->bits = 0;
         return;
     }
+    if (self->vcpu_state && self->vcpu_state->pending) {
+        deliver(self, 0, UK_MSGF_NOTIFY);   /* a vCPU with events pending does not
+                                               sleep: they came before it blocked */
+        return;
+    }
     word timeout = uk_msg_timeout(info);
     if (timeout == UK_TIMEOUT_ZERO) {
         self->regs.rax = UK_E_TIMEOUT;
@@ -65,6 +70,10 @@ void notif_wait(struct notification *n, word info)
 bool notif_deliver_bound(struct thread *t)
 {
     struct notification *n = t->bound;
+    if (t->vcpu_state && t->vcpu_state->pending) {   /* as in notif_wait */
+        deliver(t, 0, UK_MSGF_NOTIFY);
+        return true;
+    }
     if (!n->bits)
         return false;
     deliver(t, n->bits, UK_MSGF_NOTIFY);

@@ -486,7 +486,7 @@ static void sys_debug_stats(void)
 /* --- dispatch ------------------------------------------------------------------------ */
 
 /* Everything the first stage (syscall_dispatch in fastpath.c) passes on. */
-__attribute__((noinline))
+noinline
 void syscall_slow(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr)
 {
     struct ipc_msg m = { rsi, { rdx, r10, r8, r9 } };

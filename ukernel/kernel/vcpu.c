@@ -3,16 +3,19 @@
  *
  * The story of a guest process's system call, the path this file is
  * shaped around (bench: vcpu.syscall):
- *   1. The guest kernel calls UK_SYS_VCPU_RESUME(process task).  We switch
- *      to the process's address space, point the thread's syscall_fn at
- *      vcpu_user_syscall and leave with REGS_VCPU_USER: entry.asm's iret
- *      path loads the process's registers straight from the state page.
+ *   1. The guest kernel calls UK_SYS_VCPU_RESUME(process task); its
+ *      syscall_fn (vcpu_kernel_syscall) sends it straight to vcpu_resume,
+ *      whose checks pass, and run_process switches to the process's address
+ *      space and TLS, points syscall_fn at vcpu_syscall_entry and leaves
+ *      through entry.asm's iret code loading state->user.
  *   2. The process executes `syscall`.  The entry stub saves rip, rflags,
- *      rsp as for any thread and calls syscall_fn: vcpu_user_syscall copies
- *      the argument registers and those three into state->user, points
- *      entry_thread at state->user so the exit path stores rbx, rbp,
- *      r12-r15 there too, and enters the guest kernel (REGS_VCPU_ENTRY):
- *      rip = entry_ip, rsp = entry_sp, rdi = the state page.
+ *      rsp as for any thread and calls syscall_fn: vcpu_syscall_entry
+ *      (entry.asm) stores every other register into state->user, and
+ *      vcpu_syscall_exit copies those three, switches back and enters the
+ *      guest kernel by sysret: rip = entry_ip, rsp = entry_sp, rdi = the
+ *      state page.
+ * Exits from traps and events take the general way instead: the thread is
+ * marked REGS_VCPU_ENTRY and exit_to_user enters the guest kernel.
  * Nothing of the guest kernel's own registers is kept across a resume:
  * every exit enters it afresh, as an exception would.
  */
@@ -67,6 +70,7 @@ int vcpu_config(struct thread *t, struct task *charge, word state_va, word flags
     vcpus = t;
     t->vcpu = v;
     t->vcpu_state = s;
+    t->syscall_fn = vcpu_kernel_syscall;
     return UK_OK;
 }
 
@@ -104,9 +108,8 @@ static void leave_process(struct thread *t)
     t->regs.fs_base = v->kernel_fs;
     t->regs.gs_base = v->kernel_gs;
     v->in_user = false;
-    v->process = NULL;
     t->as = t->task;
-    t->syscall_fn = syscall_dispatch;
+    t->syscall_fn = vcpu_kernel_syscall;
 }
 
 /* Makes t enter its guest kernel at entry_ip on its way out of the kernel
@@ -117,7 +120,10 @@ static void enter_kernel(struct thread *t, word reason)
     s->exit_reason = reason;
     s->irq_enabled = 0;
     s->exits++;
-    t->regs.rip = s->entry_ip;
+    /* sysret to a non-canonical rip faults in ring 0 on Intel CPUs, on the
+     * guest's stack: an entry point outside user space enters at the
+     * never-mapped last user page instead, so the thread faults in user mode */
+    t->regs.rip = s->entry_ip < USER_MAP_TOP ? s->entry_ip : USER_MAP_TOP;
     t->regs.rsp = s->entry_sp;
     t->regs.rdi = t->vcpu->state_va;
     t->regs_kind = REGS_VCPU_ENTRY;
@@ -125,23 +131,38 @@ static void enter_kernel(struct thread *t, word reason)
         arch_switch_to(t, t);            /* its own address space and TLS now */
 }
 
-void vcpu_user_syscall(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr)
+/* Step 2 of the story: the process ran `syscall`.  entry.asm
+ * (vcpu_syscall_entry) has put its registers in state->user, all but rip,
+ * rflags and rsp, which the syscall entry left in the thread.  The
+ * process's TLS bases stay in state->user: it cannot change them itself. */
+noreturn void vcpu_syscall_exit(void)
 {
     struct thread *t = current;
+    struct vcpu *v = t->vcpu;
     struct uk_vcpu_state *s = t->vcpu_state;
-    s->user.rax = nr;
-    s->user.rdi = rdi;
-    s->user.rsi = rsi;
-    s->user.rdx = rdx;
-    s->user.r10 = r10;
-    s->user.r8 = r8;
-    s->user.r9 = r9;
     s->user.rip = t->regs.rip;
     s->user.rsp = t->regs.rsp;
     s->user.rflags = t->regs.rflags;
-    entry_thread = (struct thread *)&s->user;   /* rbx rbp r12-r15 go there */
-    leave_process(t);
-    enter_kernel(t, UK_VCPU_EXIT_SYSCALL);
+    s->exit_reason = UK_VCPU_EXIT_SYSCALL;
+    s->irq_enabled = 0;
+    s->exits++;
+    v->in_user = false;
+    t->regs.fs_base = v->kernel_fs;
+    t->regs.gs_base = v->kernel_gs;
+    t->as = t->task;
+    t->syscall_fn = vcpu_kernel_syscall;
+    arch_load_space(t);
+    /* sysret to a non-canonical rip faults in ring 0 on Intel CPUs: see enter_kernel */
+    vcpu_to_kernel(s->entry_ip < USER_MAP_TOP ? s->entry_ip : USER_MAP_TOP,
+                   s->entry_sp, v->state_va);
+}
+
+/* A vCPU's system calls while its guest kernel runs: resume first. */
+void vcpu_kernel_syscall(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr)
+{
+    if (nr == UK_SYS_VCPU_RESUME)
+        return vcpu_resume(rdi, rsi, rdx, r10);
+    syscall_dispatch(rdi, rsi, rdx, r10, r8, r9, nr);
 }
 
 /* Moves a process's full register set (saved by a trap, or left by a
@@ -187,6 +208,7 @@ bool vcpu_kernel_fault(struct thread *t, word vector, word addr, word access)
     s->saved.vector = vector;
     s->exit_addr = addr;
     s->exit_access = access;
+    v->saved_irq = s->irq_enabled != 0;  /* restored by RESUME(0) */
     v->in_upcall = true;
     enter_kernel(t, UK_VCPU_EXIT_KERNEL_FAULT);
     return true;
@@ -217,14 +239,15 @@ void vcpu_event(struct thread *t, word bits)
      * (it signalled itself) finds the bits in `pending`. */
     if (t == current && t == entry_thread)
         return;
-    if (t->regs_kind == REGS_VCPU_ENTRY || t->regs_kind == REGS_VCPU_USER)
-        return;                          /* on its way in or out already */
+    if (t->regs_kind == REGS_VCPU_ENTRY)
+        return;                          /* on its way in already */
     if (v->in_user) {
         save_user_regs(t);
         leave_process(t);
         enter_kernel(t, UK_VCPU_EXIT_EVENT);
     } else if (s->irq_enabled && !v->in_upcall) {
         memcpy(&s->saved, &t->regs, sizeof s->saved);
+        v->saved_irq = true;
         v->in_upcall = true;
         enter_kernel(t, UK_VCPU_EXIT_UPCALL);
     }
@@ -235,17 +258,33 @@ void vcpu_task_dying(struct task *process)
     for (struct thread *t = vcpus; t; t = t->vcpu->next) {
         if (!t->vcpu->in_user || t->vcpu->process != process)
             continue;
-        if (t->regs_kind == REGS_VCPU_USER)   /* resumed, not yet run: registers in place */
-            t->regs_kind = REGS_SYSCALL;
-        else
-            save_user_regs(t);
+        save_user_regs(t);
         leave_process(t);
         enter_kernel(t, UK_VCPU_EXIT_EVENT);
     }
 }
 
-/* UK_SYS_VCPU_RESUME, called by the vCPU thread in its guest kernel. */
-void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
+/* Step 1 of the story: run the process (never returns). */
+static noreturn void run_process(struct thread *t, struct uk_vcpu_state *s, struct task *p)
+{
+    struct vcpu *v = t->vcpu;
+    s->user.rflags = (s->user.rflags & UK_RFLAGS_USER) | RFLAGS_IF | 2;
+    v->in_upcall = false;
+    v->in_user = true;
+    v->process = p;
+    v->kernel_fs = t->regs.fs_base;
+    v->kernel_gs = t->regs.gs_base;
+    t->regs.fs_base = s->user.fs_base;
+    t->regs.gs_base = s->user.gs_base;
+    t->as = p;
+    t->syscall_fn = vcpu_syscall_entry;
+    arch_load_space(t);
+    vcpu_to_user(&s->user);
+}
+
+/* Everything but a plain resume of a process: the return from an upcall,
+ * a resume with a mapping riding along, and every error. */
+static noinline void resume_slow(word task_idx, word map_src, word map_dst, word map_rights)
 {
     struct thread *t = current;
     struct vcpu *v = t->vcpu;
@@ -260,7 +299,7 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
             t->regs.rax = UK_E_STATE;
             return;
         }
-        if (s->pending) {                /* more events: straight back in */
+        if (s->pending && v->saved_irq) { /* more events: straight back in */
             enter_kernel(t, UK_VCPU_EXIT_UPCALL);
             return;
         }
@@ -271,7 +310,7 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
             return;
         }
         v->in_upcall = false;
-        s->irq_enabled = 1;
+        s->irq_enabled = v->saved_irq;   /* as it was when interrupted */
         entry_thread = &gone_thread;     /* the live registers are not its own */
         return;
     }
@@ -289,8 +328,7 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
         t->regs.rax = (word)err;
         return;
     }
-    if (s->user.rip >= USER_MAP_TOP || s->user.fs_base >= USER_MAP_TOP ||
-        s->user.gs_base >= USER_MAP_TOP) {
+    if ((s->user.rip | s->user.fs_base | s->user.gs_base) >= USER_MAP_TOP) {
         t->regs.rax = UK_E_ADDR;
         return;
     }
@@ -298,16 +336,24 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
         enter_kernel(t, UK_VCPU_EXIT_EVENT);
         return;
     }
-    s->user.rflags = (s->user.rflags & UK_RFLAGS_USER) | RFLAGS_IF | 2;
-    v->in_upcall = false;
-    v->in_user = true;
-    v->process = p;
-    v->kernel_fs = t->regs.fs_base;
-    v->kernel_gs = t->regs.gs_base;
-    t->regs.fs_base = s->user.fs_base;
-    t->regs.gs_base = s->user.gs_base;
-    t->as = p;
-    t->syscall_fn = vcpu_user_syscall;
-    t->regs_kind = REGS_VCPU_USER;       /* entry.asm: iret from state->user */
-    arch_switch_to(t, t);
+    run_process(t, s, p);
+}
+
+/* UK_SYS_VCPU_RESUME, from the vCPU thread in its guest kernel; the checks
+ * of a plain resume, each sending the call to resume_slow if it fails. */
+void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
+{
+    struct thread *t = current;
+    struct uk_vcpu_state *s = t->vcpu_state;
+    struct cspace *cs = &t->task->cspace;
+    if (unlikely(!s || map_rights || task_idx - 1 >= cs->nslots - 1))
+        return resume_slow(task_idx, map_src, map_dst, map_rights); /* not a vCPU, a mapping, slot */
+    struct cap *c = &cs->slots[task_idx];
+    if (unlikely(c->type != UK_CAP_TASK || !(c->rights & UK_R_CONTROL) ||
+                 c->obj == &t->task->hdr))                  /* another task we control */
+        return resume_slow(task_idx, map_src, map_dst, map_rights);
+    if (unlikely(((s->user.rip | s->user.fs_base | s->user.gs_base) >= USER_MAP_TOP) |
+                 (s->pending != 0)))                         /* user addresses, no events */
+        return resume_slow(task_idx, map_src, map_dst, map_rights);
+    run_process(t, s, (struct task *)c->obj);
 }

@@ -36,7 +36,6 @@
 %define T_VCPU_STATE 200
 %define KIND_SYSCALL 0
 %define KIND_FULL    1
-%define KIND_VCPU_USER  2
 %define KIND_VCPU_ENTRY 3
 %define USER_CS   0x23
 %define USER_SS   0x1b
@@ -111,12 +110,10 @@ exit_to_user:
     jmp .sysret
 .other:
     cmp byte [rax + T_KIND], KIND_VCPU_ENTRY
-    je .vcpu_entry
-    cmp byte [rax + T_KIND], KIND_VCPU_USER
+    je vcpu_entry_from_exit
     mov byte [rax + T_KIND], KIND_SYSCALL   ; the next entry is a syscall or a trap
-    jne .iret
-    mov rax, [rax + T_VCPU_STATE]           ; a vCPU's process: registers in its state page
 .iret:
+iret_from_rax:                              ; rax = the registers (struct uk_regs) to load
     lea rsp, [rel kstack_top]
     push qword USER_SS
     push qword [rax + R_RSP]
@@ -142,11 +139,12 @@ exit_to_user:
 
 ; A vCPU enters its guest kernel at the registered entry point, with the
 ; state page's address in rdi and interrupts on (the virtual flag is off).
-.vcpu_entry:
+vcpu_entry_from_exit:
     mov byte [rax + T_KIND], KIND_SYSCALL
     mov rcx, [rax + R_RIP]
     mov rsp, [rax + R_RSP]
     mov rdi, [rax + R_RDI]
+enter_guest_kernel:                         ; rcx = rip, rsp, rdi set
     mov r11d, 0x202
     xor eax, eax
     xor edx, edx
@@ -154,7 +152,51 @@ exit_to_user:
     xor r8d, r8d
     xor r9d, r9d
     xor r10d, r10d
+    xor ebx, ebx                            ; rbx rbp r12-r15 are live from whoever
+    xor ebp, ebp                            ; entered last (another task's thread,
+    xor r12d, r12d                          ; or &gone_thread after a trap): they
+    xor r13d, r13d                          ; must not reach the guest kernel
+    xor r14d, r14d
+    xor r15d, r15d
     o64 sysret
+
+; The vCPU paths of vcpu.c, called from C and never returning.
+; vcpu_to_kernel(rip, rsp, rdi): enter the guest kernel.
+global vcpu_to_kernel
+vcpu_to_kernel:
+    mov rcx, rdi
+    mov rsp, rsi
+    mov rdi, rdx
+    jmp enter_guest_kernel
+
+; vcpu_to_user(regs): run the process from its (checked) registers.
+global vcpu_to_user
+vcpu_to_user:
+    mov rax, rdi
+    jmp iret_from_rax
+
+; A vCPU's process ran `syscall` (this is its thread's syscall_fn, called by
+; syscall_entry with the process's rip, rflags, rsp stored in the thread):
+; its other registers go straight into the state page, then vcpu.c takes over.
+extern vcpu_syscall_exit
+global vcpu_syscall_entry
+vcpu_syscall_entry:
+    mov r11, [rel current]
+    mov r11, [r11 + T_VCPU_STATE]           ; struct uk_vcpu_state: user at offset 0
+    mov [r11 + R_RAX], rax
+    mov [r11 + R_RDI], rdi
+    mov [r11 + R_RSI], rsi
+    mov [r11 + R_RDX], rdx
+    mov [r11 + R_R10], r10
+    mov [r11 + R_R8],  r8
+    mov [r11 + R_R9],  r9
+    mov [r11 + R_RBX], rbx
+    mov [r11 + R_RBP], rbp
+    mov [r11 + R_R12], r12
+    mov [r11 + R_R13], r13
+    mov [r11 + R_R14], r14
+    mov [r11 + R_R15], r15
+    jmp vcpu_syscall_exit                   ; noreturn
 
 ; Exceptions and interrupts.  Each stub leaves [vector, error] above the
 ; hardware frame: [rsp] vector, +8 error, +16 rip, +24 cs, +32 rflags,

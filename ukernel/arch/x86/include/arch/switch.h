@@ -14,23 +14,29 @@ extern struct thread *fpu_owner;
 extern bool fpu_ts_set;
 extern word loaded_fs_base, loaded_gs_base;   /* what the MSRs hold now */
 
-static inline void arch_switch_to(struct thread *prev, struct thread *next)
+/* Loads t's address space (t->as) and TLS bases, if not loaded already. */
+static inline void arch_load_space(struct thread *t)
 {
-    struct task *task = next->as;
+    struct task *task = t->as;
     if (task != active_vspace) {                 /* another address space */
         active_vspace = task;
         kstats.as_switches++;
         write_cr3(task->pml4_phys);
     }
-    (void)prev;
-    if (unlikely(next->regs.fs_base != loaded_fs_base)) {
-        loaded_fs_base = next->regs.fs_base;
+    if (unlikely(t->regs.fs_base != loaded_fs_base)) {
+        loaded_fs_base = t->regs.fs_base;
         wrmsr(MSR_FS_BASE, loaded_fs_base);
     }
-    if (unlikely(next->regs.gs_base != loaded_gs_base)) {
-        loaded_gs_base = next->regs.gs_base;
+    if (unlikely(t->regs.gs_base != loaded_gs_base)) {
+        loaded_gs_base = t->regs.gs_base;
         wrmsr(MSR_GS_BASE, loaded_gs_base);
     }
+}
+
+static inline void arch_switch_to(struct thread *prev, struct thread *next)
+{
+    (void)prev;
+    arch_load_space(next);
     bool want_ts = next != fpu_owner;            /* FPU trap unless it owns it */
     if (unlikely(want_ts != fpu_ts_set)) {
         if (want_ts)
