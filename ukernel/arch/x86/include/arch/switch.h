@@ -15,7 +15,7 @@ extern bool fpu_ts_set;
 extern word loaded_fs_base, loaded_gs_base;   /* what the MSRs hold now */
 
 /* Loads t's address space (t->as) and TLS bases, if not loaded already. */
-static inline void arch_load_space(struct thread *t)
+static inline __attribute__((always_inline)) void arch_load_space(struct thread *t)
 {
     struct task *task = t->as;
     if (task != active_vspace) {                 /* another address space */
