@@ -301,6 +301,56 @@ struct uk_vcpu_state {
 };
 
 /* ------------------------------------------------------------------ */
+/* Virtual devices (docs/vmm.md).  A guest kernel calls its vmm-server on
+ * the endpoint in its slot UK_GUEST_SLOT_VMM; the label is the operation,
+ * the reply's rax-level result is the IPC's, its w0 the device's status
+ * (0 or a negative UK_VDEV_E*).  Bytes travel packed 8 to a word,
+ * little-endian, in message words 1.. (the IPC buffer past word 3). */
+enum uk_vdev_op {
+    UK_VDEV_CONSOLE_WRITE = 0x100,  /* w0 = byte count (<= UK_VDEV_BYTES_MAX), bytes
+                                       from w1 -> w0 = status, w1 = bytes taken */
+    UK_VDEV_CONSOLE_READ,           /* w0 = at most this many bytes -> w0 = status,
+                                       w1 = count, bytes from w2; 0 bytes if none:
+                                       UK_VDEV_EVENT_CONSOLE says when some came */
+    UK_VDEV_TIMER_SET,              /* w0 = first expiry in ns from now (0: stop),
+                                       w1 = period in ns (0: one-shot) -> w0 = status;
+                                       expiries arrive as UK_VDEV_EVENT_TIMER */
+    UK_VDEV_CLOCK_GET,              /* -> w0 = status, w1 = wall clock (ns since 1970)
+                                       at TSC w2; w3 = TSC ticks per second */
+    UK_VDEV_POWER,                  /* w0 = UK_VDEV_POWER_HALT or _REBOOT: no reply,
+                                       the guest stops (and starts again) */
+};
+#define UK_VDEV_POWER_HALT    0u
+#define UK_VDEV_POWER_REBOOT  1u
+#define UK_VDEV_BYTES_MAX     ((UK_MSG_MAX_WORDS - 2u) * 8u)   /* 496 bytes a message */
+#define UK_VDEV_EINVAL        (-22l)   /* malformed request (length, operation) */
+#define UK_VDEV_EFAULT        (-14l)   /* bytes not where the message says */
+#define UK_VDEV_EAGAIN        (-11l)   /* try again (flow control) */
+/* Event bits the vmm-server signals on the guest's event notification
+ * (bound to its vCPU: they arrive in uk_vcpu_state.pending). */
+#define UK_VDEV_EVENT_TIMER   0x1u
+#define UK_VDEV_EVENT_CONSOLE 0x2u
+
+/* What a guest kernel finds at start: rdi = the address of this page (in
+ * its own task), filled by its vmm-server. */
+#define UK_GUEST_INFO_MAGIC   0x5547554553540a00ul
+#define UK_GUEST_SLOT_SELF    1u   /* its own task (create process tasks, map) */
+#define UK_GUEST_SLOT_VMM     2u   /* endpoint to its vmm-server (badged) */
+#define UK_GUEST_SLOT_EVENTS  3u   /* notification bound to its vCPU */
+#define UK_GUEST_SLOT_VCPU    4u   /* its vCPU thread */
+#define UK_GUEST_SLOT_FIRST_FREE 8u
+struct uk_guest_info {
+    uk_word_t magic;
+    uk_word_t ram_base, ram_size;  /* guest RAM: mapped read/write/execute here */
+    uk_word_t initrd_base, initrd_size;   /* inside RAM; size 0: none */
+    uk_word_t vcpu_state;          /* the vCPU state page's address */
+    uk_word_t tsc_hz;
+    uk_word_t kmem_quota;          /* kernel memory the guest task may use */
+    char name[32];                 /* the guest's name (console label) */
+    char cmdline[1024];            /* its kernel command line */
+};
+
+/* ------------------------------------------------------------------ */
 /* Boot info: one read-only page mapped in the root task at UK_BOOTINFO_VADDR,
  * its address also passed in rdi at start.  All physical memory free for
  * user level is mapped (read/write) in the root task at
