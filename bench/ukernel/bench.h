@@ -61,4 +61,21 @@ void report(const char *name, uk_word_t *v, const char *events);
 
 void bench_vcpu(void);
 
+/* A store to *p, timed with the same window as timed_syscall: the store
+ * stands where the window has "mov w0, rdx", so `overhead` applies. */
+static inline uk_word_t timed_store(volatile uk_word_t *p)
+{
+    uk_word_t lo1, hi1;
+    register uk_word_t lo0 __asm__("r12"), hi0 __asm__("r13");
+    /* the store stands where the window has "mov w0, rdx" */
+    __asm__ volatile("rdtscp\n\tmov %%eax, %%r12d\n\tmov %%edx, %%r13d\n\t"
+                     "movq $1, (%[p])\n\t"
+                     "mov %k[nr], %%eax\n\t"
+                     "rdtscp\n\t"
+                     : "=&a"(lo1), "=&d"(hi1), "=&r"(lo0), "=&r"(hi0)
+                     : [p] "r"(p), [nr] "r"(0ul)
+                     : "rcx", "memory");
+    return join(lo1, hi1) - join(lo0, hi0);
+}
+
 #endif

@@ -200,17 +200,7 @@ static void faulter(uk_word_t unused)
     (void)unused;
     for (int i = 0; i < WARMUP + RUNS; i++) {
         volatile uk_word_t *p = (volatile uk_word_t *)(FAULT_BASE + (uk_word_t)i * 4096);
-        uk_word_t lo1, hi1;
-        register uk_word_t lo0 __asm__("r12"), hi0 __asm__("r13");
-        /* the store stands where the window has "mov w0, rdx" */
-        __asm__ volatile("rdtscp\n\tmov %%eax, %%r12d\n\tmov %%edx, %%r13d\n\t"
-                         "movq $1, (%[p])\n\t"
-                         "mov %k[nr], %%eax\n\t"
-                         "rdtscp\n\t"
-                         : "=&a"(lo1), "=&d"(hi1), "=&r"(lo0), "=&r"(hi0)
-                         : [p] "r"(p), [nr] "r"(0ul)
-                         : "rcx", "memory");
-        fault_samples[i] = join(lo1, hi1) - join(lo0, hi0);
+        fault_samples[i] = timed_store(p);
     }
     faulter_done = 1;
     for (;;)

@@ -209,21 +209,6 @@ static inline uk_word_t proc_call(uk_word_t nr, uk_word_t arg)
     return nr;
 }
 
-static inline uk_word_t proc_timed_store(volatile uk_word_t *p)
-{
-    uk_word_t lo1, hi1;
-    register uk_word_t lo0 __asm__("r12"), hi0 __asm__("r13");
-    /* the store stands where the window has "mov w0, rdx" (as main.c's faulter) */
-    __asm__ volatile("rdtscp\n\tmov %%eax, %%r12d\n\tmov %%edx, %%r13d\n\t"
-                     "movq $1, (%[p])\n\t"
-                     "mov %k[nr], %%eax\n\t"
-                     "rdtscp\n\t"
-                     : "=&a"(lo1), "=&d"(hi1), "=&r"(lo0), "=&r"(hi0)
-                     : [p] "r"(p), [nr] "r"(0ul)
-                     : "rcx", "memory");
-    return join(lo1, hi1) - join(lo0, hi0);
-}
-
 /* Runs in the process task: registers and its stack only, the image's
  * data shared with the root task.  No microkernel calls: its syscalls go
  * to the guest kernel. */
@@ -240,7 +225,7 @@ static void __attribute__((noreturn)) vproc_main(void)
     proc_call(VNR_MARK, MARK_SYS_B);
 
     for (int i = 0; i < VRUNS; i++)
-        vpf_samples[i] = proc_timed_store((volatile uk_word_t *)(VFAULT_BASE + (uk_word_t)i * 4096));
+        vpf_samples[i] = timed_store((volatile uk_word_t *)(VFAULT_BASE + (uk_word_t)i * 4096));
     proc_call(VNR_MARK, MARK_PF_A);
     for (int i = 0; i < RUNS; i++)
         *(volatile uk_word_t *)(VFAULT_BASE + (uk_word_t)(VRUNS + i) * 4096) = 1;

@@ -46,8 +46,14 @@ uk_word_t kt_notification(void);
 /* Microseconds to TSC ticks and back. */
 uk_word_t kt_us_to_tsc(uk_word_t us);
 uk_word_t kt_tsc_to_us(uk_word_t tsc);
-/* Lets other threads run until *flag becomes non-zero or `us` pass; returns *flag. */
+/* Blocks about `us` microseconds, so threads of any priority run. */
+void kt_sleep_us(uk_word_t us);
+/* Blocks (1 ms at a time) until *flag becomes non-zero or `us` pass; returns *flag. */
 long kt_wait_flag(volatile long *flag, uk_word_t us);
+/* The type of the cap in a slot (~0 if the slot does not exist). */
+uk_word_t kt_cap_type(uk_word_t slot);
+/* The kernel's counters now (UK_SYS_DEBUG_STATS). */
+struct uk_stats kt_stats(void);
 
 #define KT_INF uk_msginfo(0, 0, UK_TIMEOUT_INFINITE)
 

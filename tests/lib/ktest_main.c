@@ -45,15 +45,36 @@ uk_word_t kt_notification(void)
 uk_word_t kt_us_to_tsc(uk_word_t us) { return us * (kt_bi->tsc_hz / 1000000); }
 uk_word_t kt_tsc_to_us(uk_word_t t)  { return t / (kt_bi->tsc_hz / 1000000); }
 
+static uk_word_t sleep_slot;
+
+void kt_sleep_us(uk_word_t us)
+{
+    if (!sleep_slot)
+        sleep_slot = uk_slot_alloc();
+    if (uk_notif_create(sleep_slot) != UK_OK) {
+        KT_CHECK(!"kt_sleep_us: no notification");
+        return;
+    }
+    uk_wait(sleep_slot, uk_timeout_us(us), 0);
+    kt_destroy(sleep_slot);
+}
+
 long kt_wait_flag(volatile long *flag, uk_word_t us)
 {
     uk_word_t end = uk_rdtsc() + kt_us_to_tsc(us);
     while (!*flag && uk_rdtsc() < end)
-        uk_yield();
+        kt_sleep_us(1000);
     return *flag;
 }
 
-static struct uk_stats stats_now(void)
+uk_word_t kt_cap_type(uk_word_t slot)
+{
+    uk_word_t type = ~0ul;
+    uk_cap_info(slot, &type, 0, 0);
+    return type;
+}
+
+struct uk_stats kt_stats(void)
 {
     struct uk_stats s;
     uk_debug_stats();
@@ -66,7 +87,7 @@ int main(const struct uk_bootinfo *bi)
     kt_bi = bi;
     uk_pages_init(bi);
     printf("ktest: the %s suite\n", kt_suite_name);
-    struct uk_stats before = stats_now();
+    struct uk_stats before = kt_stats();
     int passed = 0, failed = 0;
     for (const struct kt_test *t = __start_kt_tests; t < __stop_kt_tests; t++) {
         kt_failures = 0;
@@ -79,7 +100,7 @@ int main(const struct uk_bootinfo *bi)
             printf("ok   %s\n", t->name);
         }
     }
-    struct uk_stats after = stats_now();
+    struct uk_stats after = kt_stats();
     int leak_ok = after.kmem_bytes_used == before.kmem_bytes_used &&
                   after.free_frames == before.free_frames &&
                   after.caller_kmem_used == before.caller_kmem_used;

@@ -19,26 +19,6 @@ static uk_word_t bd_used(void)
 
 /* The root blocks (so threads of any priority run) until *flag != 0 or
  * `us` pass; returns *flag. */
-static uk_word_t bd_sleep_slot;
-static long bd_sleep_until(volatile long *flag, uk_word_t us)
-{
-    if (!bd_sleep_slot)
-        bd_sleep_slot = uk_slot_alloc();
-    uk_notif_create(bd_sleep_slot);
-    uk_word_t end = uk_rdtsc() + kt_us_to_tsc(us);
-    while (!*flag && uk_rdtsc() < end)
-        uk_wait(bd_sleep_slot, MS(1), 0);
-    kt_destroy(bd_sleep_slot);
-    return *flag;
-}
-
-static uk_word_t bd_type(uk_word_t slot)
-{
-    uk_word_t type = 0xdead;
-    uk_cap_info(slot, &type, 0, 0);
-    return type;
-}
-
 /* ------------------------------------------------------------------------ */
 
 KT_TEST(bad_slot_empty_zero_or_out_of_range)
@@ -102,8 +82,8 @@ KT_TEST(bad_slot_empty_zero_or_out_of_range)
             KT_EQ(uk_reply_save(s), UK_E_CAP);
         }
     }
-    KT_EQ(bd_type(dst), UK_CAP_NULL);
-    KT_EQ(bd_type(empty), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(dst), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(empty), UK_CAP_NULL);
     KT_EQ(bd_used(), before);
     /* IRQ line 10 was not taken by any of the failed calls */
     KT_EQ(uk_irq_get(UK_SLOT_IRQ_CONTROL, 10, dst), UK_OK);
@@ -164,10 +144,10 @@ KT_TEST(bad_wrong_cap_type)
     /* objects without a kernel object cannot be destroyed */
     KT_EQ(uk_obj_destroy(io), UK_E_CAP_TYPE);
     KT_EQ(uk_obj_destroy(ctl), UK_E_CAP_TYPE);
-    KT_EQ(bd_type(io), UK_CAP_IOPORT);
-    KT_EQ(bd_type(ctl), UK_CAP_IRQ_CONTROL);
+    KT_EQ(kt_cap_type(io), UK_CAP_IOPORT);
+    KT_EQ(kt_cap_type(ctl), UK_CAP_IRQ_CONTROL);
 
-    KT_EQ(bd_type(dst), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(dst), UK_CAP_NULL);
     KT_EQ(bd_used(), before);
     /* all still work */
     m.info = uk_msginfo(1, 1, UK_TIMEOUT_ZERO);
@@ -233,8 +213,8 @@ KT_TEST(bad_missing_rights)
     KT_EQ(uk_cap_copy(ep, task_ro, dst, UK_R_ALL, 0), UK_E_RIGHTS);
     KT_EQ(uk_cap_delete(task_ro, ep), UK_E_RIGHTS);
     /* the slot is still there */
-    KT_EQ(bd_type(ep), UK_CAP_ENDPOINT);
-    KT_EQ(bd_type(dst), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(ep), UK_CAP_ENDPOINT);
+    KT_EQ(kt_cap_type(dst), UK_CAP_NULL);
     KT_EQ(bd_used(), before);
     uk_word_t phys, rights;
     KT_EQ(uk_mem_info(page, &phys, &rights), UK_OK);
@@ -268,14 +248,14 @@ KT_TEST(bad_destroy_without_destroy_right)
     KT_EQ(uk_wait(n_c, UK_TIMEOUT_ZERO, &bits), UK_OK);
     struct uk_msg m = { .info = uk_msginfo(1, 1, UK_TIMEOUT_ZERO) };
     KT_EQ(uk_send(ep_c, &m), UK_E_TIMEOUT);        /* no receiver, but it exists */
-    KT_EQ(bd_type(ep_c), UK_CAP_ENDPOINT);
-    KT_EQ(bd_type(ep), UK_CAP_ENDPOINT);
+    KT_EQ(kt_cap_type(ep_c), UK_CAP_ENDPOINT);
+    KT_EQ(kt_cap_type(ep), UK_CAP_ENDPOINT);
     /* destroying through the full cap empties the copy too */
     KT_EQ(uk_obj_destroy(ep), UK_OK);
-    KT_EQ(bd_type(ep_c), UK_CAP_NULL);
-    KT_EQ(bd_type(ep), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(ep_c), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(ep), UK_CAP_NULL);
     kt_destroy(n_c);
-    KT_EQ(bd_type(n), UK_CAP_NOTIFICATION);
+    KT_EQ(kt_cap_type(n), UK_CAP_NOTIFICATION);
     kt_destroy(n);
     kt_destroy(ep);
 }
@@ -390,21 +370,21 @@ KT_TEST(bad_reply_cap_cannot_be_copied)
     uk_word_t before = bd_used();
     KT_EQ(uk_cap_copy(r, SELF, x, UK_R_ALL, 0), UK_E_CAP_TYPE);
     KT_EQ(uk_cap_copy(r, SELF, x, UK_R_WRITE, 5), UK_E_CAP_TYPE);
-    KT_EQ(bd_type(x), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(x), UK_CAP_NULL);
     long err = uk_obj_destroy(r);           /* a reply cap names no object to destroy */
     KT_CHECK(err == UK_E_RIGHTS || err == UK_E_CAP_TYPE);
     m.info = uk_msginfo(1, 1, MS(10));
     KT_EQ(uk_call(r, &m), UK_E_CAP_TYPE);   /* one can only send on it */
-    KT_EQ(bd_type(r), UK_CAP_REPLY);
+    KT_EQ(kt_cap_type(r), UK_CAP_REPLY);
     KT_EQ(bd_used(), before);
     /* the saved right still works, once */
     m.info = uk_msginfo(0, 1, UK_TIMEOUT_ZERO);
     m.w[0] = 99;
     KT_EQ(uk_send(r, &m), UK_OK);
-    KT_EQ(bd_sleep_until(&rc_done, 2000000), 1);
+    KT_EQ(kt_wait_flag(&rc_done, 2000000), 1);
     KT_EQ(rc_result, UK_OK);
     KT_EQ(rc_word, 99);
-    KT_EQ(bd_type(r), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(r), UK_CAP_NULL);
     kt_destroy(caller.thread);
     kt_destroy(ep);
 }
@@ -535,7 +515,7 @@ KT_TEST(bad_long_message_needs_ipc_buffer)
         KT_EQ(uk_spawn_prepare(SELF, lm_thread, ep, 200, 0, &t), UK_OK);
         KT_EQ(uk_thread_config(t.thread, 200, 0, bufs[i]), UK_OK);
         KT_EQ(uk_spawn_go(&t), UK_OK);
-        KT_EQ(bd_sleep_until(&lm_done, 2000000), 1);
+        KT_EQ(kt_wait_flag(&lm_done, 2000000), 1);
         KT_EQ(lm_r[0], UK_E_ADDR);
         KT_EQ(lm_r[1], UK_E_ADDR);
         KT_EQ(lm_r[2], UK_E_ADDR);
@@ -576,12 +556,12 @@ KT_TEST(bad_task_create_arguments)
     const uk_word_t nslots[] = { 0, 1, UK_MAX_CAP_SLOTS + 1, 100000, 1ul << 32, ~0ul };
     for (unsigned i = 0; i < sizeof nslots / sizeof nslots[0]; i++) {
         KT_EQ(uk_task_create(s, 65536, nslots[i]), UK_E_INVAL);
-        KT_EQ(bd_type(s), UK_CAP_NULL);
+        KT_EQ(kt_cap_type(s), UK_CAP_NULL);
     }
     KT_EQ(uk_task_create(0, 65536, 16), UK_E_CAP);
     KT_EQ(bd_used(), before);
     KT_EQ(uk_task_create(s, 65536, 2), UK_OK);     /* the smallest table is fine */
-    KT_EQ(bd_type(s), UK_CAP_TASK);
+    KT_EQ(kt_cap_type(s), UK_CAP_TASK);
     kt_destroy(s);
     KT_EQ(bd_used(), before);
 }
@@ -609,7 +589,7 @@ KT_TEST(bad_priority_above_caller)
     pr_self = t.thread;
     pr_buf = (uk_word_t)t.ipc_buffer;
     KT_EQ(uk_spawn_go(&t), UK_OK);
-    KT_EQ(bd_sleep_until(&pr_done, 2000000), 1);
+    KT_EQ(kt_wait_flag(&pr_done, 2000000), 1);
     KT_EQ(pr_r[0], UK_E_INVAL);
     KT_EQ(pr_r[1], UK_E_INVAL);
     KT_EQ(pr_r[2], UK_OK);
@@ -642,7 +622,7 @@ KT_TEST(bad_high_bits_are_not_dropped)
     uk_word_t before = bd_used(), tused0 = 0, tused1 = 0;
     uk_kmem_info(task, &tused0, 0);
     KT_EQ(uk_irq_get(UK_SLOT_IRQ_CONTROL, (1ul << 32) | 10, s), UK_E_RANGE);
-    KT_EQ(bd_type(s), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(s), UK_CAP_NULL);
     KT_EQ(uk_map(task, page, 0x10000000, 1, (1ul << 32) | UK_MAP_READ), UK_E_INVAL);
     KT_EQ(uk_protect(SELF, page, 1, (1ul << 32) | UK_MAP_READ), UK_E_INVAL);
     uk_kmem_info(task, &tused1, 0);
@@ -691,7 +671,7 @@ KT_TEST(bad_fault_reply_map_rights_high_bits)
     m = (struct uk_msg){ .info = uk_msginfo(UK_FAULT_REPLY_MAP, 4, 0),
                          .w = { page, PF_ADDR, 1, UK_MAP_READ | UK_MAP_WRITE } };
     KT_EQ(uk_reply(&m), UK_OK);
-    KT_EQ(bd_sleep_until(&pf_done, 2000000), 1);
+    KT_EQ(kt_wait_flag(&pf_done, 2000000), 1);
     KT_EQ(*(volatile long *)page, 5);
     kt_destroy(t.thread);
     KT_EQ(uk_obj_destroy(child), UK_OK);

@@ -6,7 +6,7 @@
  *
  * The root runs at priority 255 and a yield there never lets a lower
  * thread run, so the root lets its helper threads (priority 100..200) run
- * by blocking: sleep_us() and wait_done() below wait on a notification
+ * by blocking: kt_sleep_us() and kt_wait_flag() below wait on a notification
  * with a timeout.
  */
 #include "ktest.h"
@@ -19,39 +19,7 @@
 
 /* --- helpers ------------------------------------------------------------- */
 
-static uk_word_t sleep_slot;
-
-/* Blocks the root for about `us` microseconds so lower threads run. */
-static void sleep_us(uk_word_t us)
-{
-    if (!sleep_slot)
-        sleep_slot = uk_slot_alloc();
-    if (uk_notif_create(sleep_slot) != UK_OK) {
-        KT_CHECK(!"sleep_us: no notification");
-        return;
-    }
-    uk_wait(sleep_slot, uk_timeout_us(us), 0);
-    kt_destroy(sleep_slot);
-}
-
-/* Waits (blocking) until *flag is non-zero or `us` pass; returns *flag. */
-static long wait_done(volatile long *flag, uk_word_t us)
-{
-    uk_word_t end = uk_rdtsc() + kt_us_to_tsc(us);
-    while (!*flag && uk_rdtsc() < end)
-        sleep_us(1000);
-    return *flag;
-}
-
 static uk_word_t us_since(uk_word_t t0) { return kt_tsc_to_us(uk_rdtsc() - t0); }
-
-static struct uk_stats stats(void)
-{
-    struct uk_stats s;
-    KT_EQ(uk_debug_stats(), UK_OK);
-    memcpy(&s, uk_ipc_buf->data, sizeof s);
-    return s;
-}
 
 /* A copy of `src` in a fresh slot of our own table. */
 static uk_word_t copy_cap(uk_word_t src, uk_word_t rights, uk_word_t badge)
@@ -66,13 +34,6 @@ static uk_word_t cap_badge(uk_word_t slot)
     uk_word_t badge = ~0ul;
     KT_EQ(uk_cap_info(slot, 0, 0, &badge), UK_OK);
     return badge;
-}
-
-static uk_word_t cap_type(uk_word_t slot)
-{
-    uk_word_t type = ~0ul;
-    uk_cap_info(slot, &type, 0, 0);
-    return type;
 }
 
 static struct uk_msg msg(uk_word_t label, uk_word_t len, uk_word_t timeout,
@@ -115,7 +76,7 @@ static long ipc_when_partner(uk_word_t nr, uk_word_t cap, struct uk_msg *m)
     long err = UK_E_TIMEOUT;
     for (int i = 0; i < 1000 && err == UK_E_TIMEOUT; i++) {
         if (i)
-            sleep_us(1000);
+            kt_sleep_us(1000);
         *m = in;
         err = uk_ipc(nr, cap, m);
     }
@@ -173,7 +134,7 @@ KT_TEST(ipc_send_to_waiting_receiver)
     /* zero timeout: succeeds only because the receiver already waits */
     struct uk_msg m = msg(7, 4, ZERO, 11, 12, 13, 14);
     KT_EQ(ipc_when_partner(UK_SYS_SEND, ep, &m), UK_OK);
-    KT_CHECK(wait_done(&done[0], SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));
     KT_EQ(v[0], UK_OK);
     KT_EQ(uk_msg_label(v[1]), 7);
     KT_EQ(uk_msg_len(v[1]), 4);
@@ -213,7 +174,7 @@ KT_TEST(ipc_recv_from_waiting_sender)
     KT_EQ(m.w[2], 23);
     struct uk_msg r = msg(0, 0, INF, 0, 0, 0, 0);
     KT_EQ(uk_reply(&r), UK_E_NO_REPLY);     /* plain send: nothing to reply to */
-    KT_CHECK(wait_done(&done[0], SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));
     KT_EQ(v[0], UK_OK);                     /* the sender's result */
     kt_destroy(th.thread);
     kt_destroy(badged);
@@ -235,7 +196,7 @@ KT_TEST(ipc_queued_senders_served_in_order)
     struct uk_spawned th[3];
     for (int i = 0; i < 3; i++) {
         KT_EQ(uk_spawn(SELF, send_labelled, i + 1, 200, 0, &th[i]), UK_OK);
-        sleep_us(2000);                     /* let it queue before the next */
+        kt_sleep_us(2000);                     /* let it queue before the next */
     }
     for (uk_word_t i = 1; i <= 3; i++) {
         struct uk_msg m = { .info = uk_msginfo(0, 0, ZERO) };
@@ -246,7 +207,7 @@ KT_TEST(ipc_queued_senders_served_in_order)
     struct uk_msg m = { .info = uk_msginfo(0, 0, ZERO) };
     KT_EQ(uk_recv(ep, &m), UK_E_TIMEOUT);   /* queue empty again */
     for (int i = 1; i <= 3; i++) {
-        KT_CHECK(wait_done(&done[i], SECOND));
+        KT_CHECK(kt_wait_flag(&done[i], SECOND));
         KT_EQ(v[i], UK_OK);
     }
     for (int i = 0; i < 3; i++)
@@ -283,7 +244,7 @@ KT_TEST(ipc_call_and_reply)
     KT_EQ(m.w[1], 102);
     KT_EQ(m.w[2], 103);
     KT_EQ(m.w[3], 104);
-    KT_CHECK(wait_done(&done[0], SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));
     KT_EQ(v[0], UK_OK);
     KT_EQ(uk_msg_label(v[1]), 3);
     KT_EQ(uk_msg_len(v[1]), 4);
@@ -344,8 +305,8 @@ KT_TEST(ipc_two_clients_get_their_own_replies)
     KT_EQ(uk_spawn(SELF, echo_server, ep, 100, 0, &srv), UK_OK);
     KT_EQ(uk_spawn(SELF, client, 0, 150, 0, &c0), UK_OK);
     KT_EQ(uk_spawn(SELF, client, 1, 150, 0, &c1), UK_OK);
-    KT_CHECK(wait_done(&done[0], 2 * SECOND));
-    KT_CHECK(wait_done(&done[1], 2 * SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], 2 * SECOND));
+    KT_CHECK(kt_wait_flag(&done[1], 2 * SECOND));
     KT_EQ(v[0], UK_OK);
     KT_EQ(v[1], 0);
     KT_EQ(v[2], UK_OK);
@@ -394,17 +355,17 @@ KT_TEST(ipc_saved_replies_answered_out_of_order)
     KT_EQ(uk_spawn(SELF, saving_server2, ep, 100, 0, &srv), UK_OK);
     KT_EQ(uk_spawn(SELF, client_once, 0, 150, 0, &c0), UK_OK);
     KT_EQ(uk_spawn(SELF, client_once, 1, 150, 0, &c1), UK_OK);
-    KT_CHECK(wait_done(&done[2], 2 * SECOND));
-    KT_CHECK(wait_done(&done[0], SECOND));
-    KT_CHECK(wait_done(&done[1], SECOND));
+    KT_CHECK(kt_wait_flag(&done[2], 2 * SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));
+    KT_CHECK(kt_wait_flag(&done[1], SECOND));
     for (int i = 4; i <= 9; i++)
         KT_EQ(v[i], UK_OK);
     KT_EQ(v[0], UK_OK);
     KT_EQ(v[1], 0);
     KT_EQ(v[2], UK_OK);
     KT_EQ(v[3], 0);
-    KT_EQ(cap_type(gslot[2]), UK_CAP_NULL);  /* used reply rights are gone */
-    KT_EQ(cap_type(gslot[3]), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(gslot[2]), UK_CAP_NULL);  /* used reply rights are gone */
+    KT_EQ(kt_cap_type(gslot[3]), UK_CAP_NULL);
     kt_destroy(c0.thread);
     kt_destroy(c1.thread);
     kt_destroy(srv.thread);
@@ -476,12 +437,12 @@ KT_TEST(ipc_message_of_65_words_is_refused)
     /* with a server waiting: refused, and never delivered */
     struct uk_spawned th;
     KT_EQ(uk_spawn(SELF, echo_server, ep, 200, 0, &th), UK_OK);
-    sleep_us(2000);
+    kt_sleep_us(2000);
     m = msg(1, UK_MSG_MAX_WORDS + 1, TMO, 0, 0, 0, 0);
     KT_EQ(uk_call(ep, &m), UK_E_MSG_LEN);
     m = msg(1, UK_MSG_MAX_WORDS + 1, TMO, 0, 0, 0, 0);
     KT_EQ(uk_send(ep, &m), UK_E_MSG_LEN);
-    sleep_us(2000);
+    kt_sleep_us(2000);
     KT_EQ(echo_count, 0);
     kt_destroy(th.thread);
     /* a 65-word reply is refused too; the caller still gets the next one */
@@ -490,7 +451,7 @@ KT_TEST(ipc_message_of_65_words_is_refused)
     KT_EQ(uk_call(ep, &m), UK_OK);
     KT_EQ(uk_msg_label(m.info), 2);
     KT_EQ(m.w[0], 0x600d);
-    KT_CHECK(wait_done(&done[0], SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));
     KT_EQ(v[0], UK_OK);
     KT_EQ(v[1], UK_E_MSG_LEN);
     KT_EQ(v[2], UK_OK);
@@ -522,7 +483,7 @@ KT_TEST(ipc_receiver_without_ipc_buffer_gets_4_words)
         b->msg[i] = 0x2000 + i;
     struct uk_msg m = msg(8, UK_MSG_MAX_WORDS, TMO, 31, 32, 33, 34);
     KT_EQ(uk_send(ep, &m), UK_OK);
-    KT_CHECK(wait_done(&done[0], SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));
     KT_EQ(v[0], UK_OK);
     KT_EQ(uk_msg_label(v[1]), 8);
     KT_EQ(uk_msg_len(v[1]), UK_MSG_REG_WORDS);               /* cut to the registers */
@@ -585,7 +546,7 @@ static void saving_server(uk_word_t ep)
     v[8] = uk_reply_save(gslot[2]);         /* slot in use: the right stays */
     v[9] = uk_reply_save(UK_SLOT_NULL);
     v[1] = uk_reply_save(gslot[0]);
-    v[2] = (long)cap_type(gslot[0]);
+    v[2] = (long)kt_cap_type(gslot[0]);
     struct uk_msg r = msg(0, 0, INF, 0, 0, 0, 0);
     v[3] = uk_reply(&r);                    /* the right moved into the slot */
     v[4] = uk_cap_copy(gslot[0], SELF, gslot[1], UK_R_ALL, 0);   /* not copyable */
@@ -597,7 +558,7 @@ static void saving_server(uk_word_t ep)
     v[5] = uk_send(gslot[0], &r);
     r = msg(0x78, 2, INF, 0, 0, 0, 0);
     v[6] = uk_send(gslot[0], &r);           /* one shot: the slot is empty now */
-    v[7] = (long)cap_type(gslot[0]);
+    v[7] = (long)kt_cap_type(gslot[0]);
     done[0] = 1;
 }
 
@@ -618,7 +579,7 @@ KT_TEST(ipc_saved_reply_cap_is_one_shot)
     struct uk_spawned srv, cl;
     KT_EQ(uk_spawn(SELF, saving_server, ep, 200, 0, &srv), UK_OK);
     KT_EQ(uk_spawn(SELF, caller_thread, ep, 150, 0, &cl), UK_OK);
-    KT_CHECK(wait_done(&done[1], SECOND));  /* the right is saved; caller waits */
+    KT_CHECK(kt_wait_flag(&done[1], SECOND));  /* the right is saved; caller waits */
     KT_EQ(v[0], UK_OK);
     KT_EQ(v[1], UK_OK);
     KT_EQ(v[2], UK_CAP_REPLY);
@@ -626,12 +587,12 @@ KT_TEST(ipc_saved_reply_cap_is_one_shot)
     KT_EQ(v[4], UK_E_CAP_TYPE);
     KT_EQ(v[8], UK_E_BUSY);
     KT_EQ(v[9], UK_E_CAP);
-    KT_EQ(cap_type(gslot[1]), UK_CAP_NULL);
-    sleep_us(2000);
+    KT_EQ(kt_cap_type(gslot[1]), UK_CAP_NULL);
+    kt_sleep_us(2000);
     KT_EQ(done[2], 0);                      /* still waiting for the answer */
     KT_EQ(uk_signal(gslot[2]), UK_OK);
-    KT_CHECK(wait_done(&done[0], SECOND));
-    KT_CHECK(wait_done(&done[2], SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));
+    KT_CHECK(kt_wait_flag(&done[2], SECOND));
     KT_EQ(v[5], UK_OK);
     KT_EQ(v[6], UK_E_CAP);
     KT_EQ(v[7], UK_CAP_NULL);
@@ -669,7 +630,7 @@ KT_TEST(ipc_deleting_saved_reply_cap_wakes_caller)
     struct uk_msg m = msg(1, 1, TMO, 0, 0, 0, 0);
     KT_EQ(uk_call(ep, &m), UK_E_NO_REPLY);
     KT_CHECK(us_since(t0) < SECOND);        /* woken, not timed out */
-    KT_CHECK(wait_done(&done[0], SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));
     KT_EQ(v[0], UK_OK);
     KT_EQ(v[1], UK_OK);
     KT_EQ(v[2], UK_OK);
@@ -755,7 +716,7 @@ KT_TEST(ipc_infinite_wait_for_late_partner)
     KT_CHECK(us_since(t0) >= 9900);
     KT_EQ(uk_msg_label(m.info), 0x43);
     KT_EQ(m.w[0], 51);
-    KT_CHECK(wait_done(&done[0], SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));
     KT_EQ(v[0], UK_OK);
     KT_EQ(v[1], UK_OK);
     KT_EQ(v[2], UK_OK);
@@ -793,7 +754,7 @@ KT_TEST(ipc_call_timeout_when_server_never_replies)
     KT_EQ(done[0], 1);                      /* the server did take the call */
     KT_EQ(v[0], UK_OK);
     KT_EQ(uk_signal(gslot[0]), UK_OK);
-    KT_CHECK(wait_done(&done[1], SECOND));
+    KT_CHECK(kt_wait_flag(&done[1], SECOND));
     KT_EQ(v[1], UK_OK);
     KT_EQ(v[2], UK_E_NO_REPLY);             /* the caller is gone */
     kt_destroy(th.thread);
@@ -844,14 +805,14 @@ KT_TEST(ipc_notif_wait_then_signal)
     uk_word_t bits = 0;
     KT_EQ(uk_wait(n, TMO, &bits), UK_OK);
     KT_EQ(bits, 0x40);
-    KT_CHECK(wait_done(&done[1], SECOND));
+    KT_CHECK(kt_wait_flag(&done[1], SECOND));
     KT_EQ(v[2], UK_OK);
     /* a thread waits, the root signals */
     KT_EQ(uk_spawn(SELF, waiter, n, 200, 0, &w), UK_OK);
-    sleep_us(2000);
+    kt_sleep_us(2000);
     KT_EQ(done[0], 0);
     KT_EQ(uk_signal(b3), UK_OK);
-    KT_CHECK(wait_done(&done[0], SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));
     KT_EQ(v[0], UK_OK);
     KT_EQ(v[1], 0x3);
     KT_EQ(uk_wait(n, ZERO, &bits), UK_E_TIMEOUT);   /* the waiter took them */
@@ -936,16 +897,16 @@ KT_TEST(ipc_notif_signals_never_block)
     /* with a lower-priority waiter: the root never stops */
     struct uk_spawned w;
     KT_EQ(uk_spawn(SELF, counting_waiter, n, 200, 0, &w), UK_OK);
-    sleep_us(2000);
+    kt_sleep_us(2000);
     uk_word_t t0 = uk_rdtsc();
     for (int i = 0; i < 1000; i++)
         fails += uk_signal(caps[i % 8]) != UK_OK;
     KT_EQ(fails, 0);
     KT_CHECK(us_since(t0) < 2 * SECOND);
     KT_EQ(done[0], 0);                      /* it has not run meanwhile */
-    sleep_us(2000);
+    kt_sleep_us(2000);
     KT_EQ(uk_signal(stop), UK_OK);
-    KT_CHECK(wait_done(&done[0], SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));
     KT_EQ(v[0], UK_OK);
     KT_EQ(v[1], 0xff | STOP_BIT);
     KT_CHECK(v[2] >= 2 && v[2] <= 4);       /* 1000 signals, a few wake-ups */
@@ -979,22 +940,22 @@ KT_TEST(ipc_bound_notif_ends_endpoint_receive)
     /* pending before the thread's first receive: delivered by it */
     KT_EQ(uk_signal(b4), UK_OK);
     KT_EQ(uk_spawn_go(&th), UK_OK);
-    KT_CHECK(wait_done(&done[0], SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));
     KT_EQ(v[0], UK_OK);
     KT_EQ(uk_msg_flags(v[1]), UK_MSGF_NOTIFY);
     KT_EQ(v[2], 0x4);
     /* signalled while it waits on the endpoint: the receive ends */
-    sleep_us(2000);
+    kt_sleep_us(2000);
     KT_EQ(done[1], 0);
     KT_EQ(uk_signal(b30), UK_OK);
-    KT_CHECK(wait_done(&done[1], SECOND));
+    KT_CHECK(kt_wait_flag(&done[1], SECOND));
     KT_EQ(v[7], UK_OK);
     KT_EQ(uk_msg_flags(v[8]), UK_MSGF_NOTIFY);
     KT_EQ(v[9], 0x30);
     /* an ordinary message afterwards carries no flag */
     struct uk_msg m = msg(5, 1, TMO, 9, 0, 0, 0);
     KT_EQ(uk_send(ep, &m), UK_OK);
-    KT_CHECK(wait_done(&done[2], SECOND));
+    KT_CHECK(kt_wait_flag(&done[2], SECOND));
     KT_EQ(v[14], UK_OK);
     KT_EQ(uk_msg_flags(v[15]), 0);
     KT_EQ(uk_msg_label(v[15]), 5);
@@ -1049,7 +1010,7 @@ KT_TEST(ipc_call_into_another_task)
     struct uk_spawned srv;
     KT_EQ(uk_spawn(task, echo_server, child_slot, 200, 0, &srv), UK_OK);
     uk_word_t badged = copy_cap(ep, UK_R_WRITE, 0x99);
-    struct uk_stats s0 = stats();
+    struct uk_stats s0 = kt_stats();
     struct uk_msg m = msg(3, 2, TMO, 10, 0, 0, 0);
     KT_EQ(uk_call(badged, &m), UK_OK);
     KT_EQ(uk_msg_label(m.info), 3);
@@ -1067,7 +1028,7 @@ KT_TEST(ipc_call_into_another_task)
     for (uk_word_t i = UK_MSG_REG_WORDS; i < UK_MSG_MAX_WORDS; i++)
         bad += b->msg[i] != 0x3000 + i + 1;
     KT_EQ(bad, 0);
-    struct uk_stats s1 = stats();
+    struct uk_stats s1 = kt_stats();
     KT_CHECK(s1.as_switches - s0.as_switches >= 4);   /* there and back, twice */
     KT_EQ(echo_count, 2);
     kt_destroy(srv.thread);
@@ -1087,13 +1048,13 @@ KT_TEST(ipc_fastpath_serves_plain_calls)
     kt_wait_flag(&echo_ready, SECOND);
     struct uk_msg m = msg(1, 1, INF, 0, 0, 0, 0);
     KT_EQ(uk_call(ep, &m), UK_OK);          /* after this the server waits in reply_recv */
-    struct uk_stats s0 = stats();
+    struct uk_stats s0 = kt_stats();
     long bad = 0;
     for (uk_word_t i = 0; i < 100; i++) {
         m = msg(2, 2, INF, i, 0, 0, 0);
         bad += uk_call(ep, &m) != UK_OK || m.w[1] != i + 1;
     }
-    struct uk_stats s1 = stats();
+    struct uk_stats s1 = kt_stats();
     KT_EQ(bad, 0);
     uk_word_t fast = s1.ipc_fastpath - s0.ipc_fastpath;
     if (fast < 200)
@@ -1106,7 +1067,7 @@ KT_TEST(ipc_fastpath_serves_plain_calls)
     KT_EQ(m.w[1], 8);
     m = msg(3, 6, INF, 7, 0, 0, 0);
     KT_EQ(uk_call(ep, &m), UK_OK);
-    struct uk_stats s2 = stats();
+    struct uk_stats s2 = kt_stats();
     KT_EQ(s2.ipc_fastpath - s1.ipc_fastpath, 0);
     KT_CHECK(s2.ipc_slowpath - s1.ipc_slowpath >= 4);
     kt_destroy(srv.thread);
@@ -1147,18 +1108,18 @@ KT_TEST(ipc_destroying_object_wakes_waiters)
     KT_EQ(uk_spawn(SELF, recv_and_report, ep, 200, 0, &r), UK_OK);
     KT_EQ(uk_spawn(SELF, send_and_report, ep2copy, 200, 0, &s), UK_OK);
     KT_EQ(uk_spawn(SELF, wait_and_report, n, 200, 0, &w), UK_OK);
-    sleep_us(3000);
+    kt_sleep_us(3000);
     KT_EQ(done[0] + done[1] + done[2], 0);  /* all three blocked */
     kt_destroy(ep);
     kt_destroy(ep2);
     kt_destroy(n);
-    KT_CHECK(wait_done(&done[0], SECOND));
-    KT_CHECK(wait_done(&done[1], SECOND));
-    KT_CHECK(wait_done(&done[2], SECOND));
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));
+    KT_CHECK(kt_wait_flag(&done[1], SECOND));
+    KT_CHECK(kt_wait_flag(&done[2], SECOND));
     KT_EQ(v[0], UK_E_DESTROYED);            /* a receiver */
     KT_EQ(v[1], UK_E_DESTROYED);            /* a queued caller */
     KT_EQ(v[2], UK_E_DESTROYED);            /* a notification waiter */
-    KT_EQ(cap_type(ep2copy), UK_CAP_NULL);  /* every cap to it went too */
+    KT_EQ(kt_cap_type(ep2copy), UK_CAP_NULL);  /* every cap to it went too */
     kt_destroy(r.thread);
     kt_destroy(s.thread);
     kt_destroy(w.thread);
@@ -1183,12 +1144,12 @@ KT_TEST(ipc_destroying_server_wakes_caller)
     struct uk_spawned srv, cl;
     KT_EQ(uk_spawn(SELF, stuck_server, ep, 150, 0, &srv), UK_OK);
     KT_EQ(uk_spawn(SELF, send_and_report, ep, 200, 0, &cl), UK_OK);
-    KT_CHECK(wait_done(&done[0], SECOND));  /* the server holds the call */
+    KT_CHECK(kt_wait_flag(&done[0], SECOND));  /* the server holds the call */
     KT_EQ(v[0], UK_OK);
-    sleep_us(2000);
+    kt_sleep_us(2000);
     KT_EQ(done[1], 0);                      /* the caller waits for the reply */
     kt_destroy(srv.thread);
-    KT_CHECK(wait_done(&done[1], SECOND));
+    KT_CHECK(kt_wait_flag(&done[1], SECOND));
     KT_EQ(v[1], UK_E_DESTROYED);
     kt_destroy(cl.thread);
     kt_destroy(gslot[0]);
@@ -1250,7 +1211,7 @@ KT_TEST(ipc_wrong_cap_types_and_rights)
     m = msg(0, 0, INF, 0, 0, 0, 0);
     KT_EQ(uk_reply(&m), UK_E_NO_REPLY);     /* nobody called us */
     KT_EQ(uk_reply_save(empty), UK_E_NO_REPLY);
-    KT_EQ(cap_type(empty), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(empty), UK_CAP_NULL);
 
     kt_destroy(n_ro);
     kt_destroy(n_wo);

@@ -25,31 +25,11 @@
 /* What CAP_INFO says of an IOPORT cap (abi.h) */
 #define IO_RANGE(first, count) ((uk_word_t)(first) | ((uk_word_t)(count) << 32))
 
-static uk_word_t iq_sleep_slot;
-static long iq_sleep_until(volatile long *flag, uk_word_t us)
-{
-    if (!iq_sleep_slot)
-        iq_sleep_slot = uk_slot_alloc();
-    uk_notif_create(iq_sleep_slot);
-    uk_word_t end = uk_rdtsc() + kt_us_to_tsc(us);
-    while (!*flag && uk_rdtsc() < end)
-        uk_wait(iq_sleep_slot, MS(1), 0);
-    kt_destroy(iq_sleep_slot);
-    return *flag;
-}
-
 static uk_word_t iq_used(void)
 {
     uk_word_t used = 0;
     uk_kmem_info(SELF, &used, 0);
     return used;
-}
-
-static uk_word_t iq_type(uk_word_t slot)
-{
-    uk_word_t type = 0xdead;
-    uk_cap_info(slot, &type, 0, 0);
-    return type;
 }
 
 /* --- the RTC driver --------------------------------------------------------- */
@@ -196,11 +176,11 @@ KT_TEST(irq_get_busy_range_and_reuse)
     uk_word_t before = iq_used();
     KT_EQ(uk_irq_get(UK_SLOT_IRQ_CONTROL, 10, a), UK_OK);
     KT_EQ(uk_irq_get(UK_SLOT_IRQ_CONTROL, 10, b), UK_E_BUSY);
-    KT_EQ(iq_type(b), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(b), UK_CAP_NULL);
     const uk_word_t bad[] = { 24, 200, 255, 256, 0xffffffff, 1ul << 32, (1ul << 32) + 10, ~0ul };
     for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++)
         KT_EQ(uk_irq_get(UK_SLOT_IRQ_CONTROL, bad[i], b), UK_E_RANGE);
-    KT_EQ(iq_type(b), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(b), UK_CAP_NULL);
     KT_EQ(uk_irq_get(ep, 10, b), UK_E_CAP_TYPE);
     /* a copy holds the line as long as any cap does */
     KT_EQ(uk_cap_copy(a, SELF, c, UK_R_ALL, 0), UK_OK);
@@ -220,8 +200,8 @@ KT_TEST(irq_get_busy_range_and_reuse)
     KT_EQ(uk_irq_ack(b), UK_OK);
     /* destroying the IRQ object frees the line and empties every cap */
     KT_EQ(uk_obj_destroy(b), UK_OK);
-    KT_EQ(iq_type(b), UK_CAP_NULL);
-    KT_EQ(iq_type(irq_ro), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(b), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(irq_ro), UK_CAP_NULL);
     KT_EQ(uk_irq_get(UK_SLOT_IRQ_CONTROL, 10, a), UK_OK);
     /* the highest line exists */
     KT_EQ(uk_irq_get(UK_SLOT_IRQ_CONTROL, 23, c), UK_OK);
@@ -269,7 +249,7 @@ KT_TEST(ioport_cap_covers_exactly_its_range)
     KT_EQ(uk_ioport_issue(UK_SLOT_IOPORT_ALL, 0xffff, 2, x), UK_E_RANGE);
     KT_EQ(uk_ioport_issue(UK_SLOT_IOPORT_ALL, 0x10000, 1, x), UK_E_RANGE);
     KT_EQ(uk_ioport_issue(UK_SLOT_IOPORT_ALL, 0, 0x10001, x), UK_E_RANGE);
-    KT_EQ(iq_type(x), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(x), UK_CAP_NULL);
     KT_EQ(uk_ioport_issue(io, RTC_DATA, 1, sub), UK_OK);
     KT_EQ(uk_cap_info(sub, &type, &rights, &range), UK_OK);
     KT_EQ(range, IO_RANGE(RTC_DATA, 1));
@@ -348,11 +328,11 @@ KT_TEST(sched_equal_priority_round_robin)
     KT_EQ(uk_spawn(SELF, sp_spinner, 0, 100, 0, &s0), UK_OK);
     KT_EQ(uk_spawn(SELF, sp_spinner, 1, 100, 0, &s1), UK_OK);
     volatile long never = 0;
-    iq_sleep_until(&never, 40000);                      /* the root blocks */
+    kt_wait_flag(&never, 40000);                      /* the root blocks */
     long a0 = sp_count[0], a1 = sp_count[1];
     KT_CHECK(a0 > 0);
     KT_CHECK(a1 > 0);
-    iq_sleep_until(&never, 40000);
+    kt_wait_flag(&never, 40000);
     long b0 = sp_count[0], b1 = sp_count[1];
     KT_CHECK(b0 > a0);
     KT_CHECK(b1 > a1);
@@ -363,7 +343,7 @@ KT_TEST(sched_equal_priority_round_robin)
     struct uk_spawned low;
     sp_count[2] = 0;
     KT_EQ(uk_spawn(SELF, sp_spinner, 2, 50, 0, &low), UK_OK);
-    iq_sleep_until(&never, 20000);
+    kt_wait_flag(&never, 20000);
     KT_EQ(sp_count[2], 0);
     KT_CHECK(sp_count[0] > b0 && sp_count[1] > b1);
     kt_destroy(low.thread);

@@ -25,34 +25,6 @@ static uk_word_t qt_quota(uk_word_t task)
     return quota;
 }
 
-static struct uk_stats qt_stats(void)
-{
-    struct uk_stats s;
-    uk_debug_stats();
-    memcpy(&s, uk_ipc_buf->data, sizeof s);
-    return s;
-}
-
-static uk_word_t qt_sleep_slot;
-static long qt_sleep_until(volatile long *flag, uk_word_t us)
-{
-    if (!qt_sleep_slot)
-        qt_sleep_slot = uk_slot_alloc();
-    uk_notif_create(qt_sleep_slot);
-    uk_word_t end = uk_rdtsc() + kt_us_to_tsc(us);
-    while (!*flag && uk_rdtsc() < end)
-        uk_wait(qt_sleep_slot, MS(1), 0);
-    kt_destroy(qt_sleep_slot);
-    return *flag;
-}
-
-static uk_word_t qt_type(uk_word_t slot)
-{
-    uk_word_t type = 0xdead;
-    uk_cap_info(slot, &type, 0, 0);
-    return type;
-}
-
 /* Bytes the root is charged for one object of a kind (measured). */
 static uk_word_t qt_charge_endpoint(void)
 {
@@ -88,7 +60,7 @@ KT_TEST(quota_kmem_info_basics)
     KT_CHECK(used > 0);
     KT_CHECK(quota > used);
     KT_CHECK(quota - used <= kt_bi->root_kmem_quota);
-    struct uk_stats st = qt_stats();
+    struct uk_stats st = kt_stats();
     KT_EQ(st.caller_kmem_used, used);
     KT_EQ(st.caller_kmem_quota, quota);
     KT_CHECK(st.kmem_bytes_used >= used);
@@ -96,7 +68,7 @@ KT_TEST(quota_kmem_info_basics)
     uk_word_t ep = kt_endpoint();
     uk_word_t u1 = qt_used(SELF);
     KT_CHECK(u1 > used && u1 - used <= 4096);
-    KT_EQ(qt_stats().kmem_bytes_used, st.kmem_bytes_used + (u1 - used));
+    KT_EQ(kt_stats().kmem_bytes_used, st.kmem_bytes_used + (u1 - used));
     kt_destroy(ep);
     KT_EQ(qt_used(SELF), used);
     /* a new task: charged to us are its object and its whole quota */
@@ -166,7 +138,7 @@ static void qw_thread(uk_word_t kind)
 static void qt_fill(uk_word_t kind, uk_word_t quota, uk_word_t per_object)
 {
     uk_word_t before = qt_used(SELF);
-    struct uk_stats st0 = qt_stats();
+    struct uk_stats st0 = kt_stats();
     uk_word_t child = 0, fault = kt_endpoint();
     KT_EQ(uk_task_new(quota, QW_SLOTS, 1, &child), UK_OK);
     KT_EQ(uk_cap_copy(child, child, 1, UK_R_ALL, 0), UK_OK);
@@ -206,7 +178,7 @@ static void qt_fill(uk_word_t kind, uk_word_t quota, uk_word_t per_object)
     uk_cap_delete(SELF, child);
     kt_destroy(fault);
     KT_EQ(qt_used(SELF), before);
-    struct uk_stats st1 = qt_stats();
+    struct uk_stats st1 = kt_stats();
     KT_EQ(st1.kmem_bytes_used, st0.kmem_bytes_used);
     KT_EQ(st1.free_frames, st0.free_frames);
 }
@@ -236,7 +208,7 @@ KT_TEST(quota_more_than_the_creator_has)
 {
     uk_word_t s = uk_slot_alloc(), used = 0, quota = 0;
     KT_EQ(uk_kmem_info(SELF, &used, &quota), UK_OK);
-    struct uk_stats st0 = qt_stats();
+    struct uk_stats st0 = kt_stats();
     uk_word_t task_charge = qt_charge_task(8192, 2) - 8192;
     uk_word_t left = quota - used;
     KT_EQ(uk_task_create(s, left + 1, 2), UK_E_NOMEM);
@@ -244,9 +216,9 @@ KT_TEST(quota_more_than_the_creator_has)
     KT_EQ(uk_task_create(s, ~0ul, 2), UK_E_NOMEM);
     KT_EQ(uk_task_create(s, 1ul << 63, 2), UK_E_NOMEM);
     KT_EQ(uk_task_create(s, ~0ul - task_charge + 1, 2), UK_E_NOMEM);
-    KT_EQ(qt_type(s), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(s), UK_CAP_NULL);
     KT_EQ(qt_used(SELF), used);
-    KT_EQ(qt_stats().kmem_bytes_used, st0.kmem_bytes_used);
+    KT_EQ(kt_stats().kmem_bytes_used, st0.kmem_bytes_used);
     /* exactly what is left: fine, and then the root itself is full */
     KT_EQ(uk_task_create(s, left - task_charge, 2), UK_OK);
     KT_EQ(qt_used(SELF), quota);
@@ -255,13 +227,13 @@ KT_TEST(quota_more_than_the_creator_has)
     KT_EQ(uk_notif_create(e), UK_E_NOMEM);
     KT_EQ(uk_thread_create(e, SELF), UK_E_NOMEM);
     KT_EQ(uk_task_create(e, 0, 2), UK_E_NOMEM);
-    KT_EQ(qt_type(e), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(e), UK_CAP_NULL);
     KT_EQ(qt_used(SELF), quota);
     kt_destroy(s);
     KT_EQ(qt_used(SELF), used);
     KT_EQ(uk_endpoint_create(e), UK_OK);
     kt_destroy(e);
-    struct uk_stats st1 = qt_stats();
+    struct uk_stats st1 = kt_stats();
     KT_EQ(st1.kmem_bytes_used, st0.kmem_bytes_used);
     KT_EQ(st1.free_frames, st0.free_frames);
 }
@@ -273,7 +245,7 @@ KT_TEST(quota_too_small_for_a_task_or_a_mapping)
     /* a task needs its page-table root (4096) and its cap table (2 slots) */
     KT_EQ(uk_task_create(s, 4096, 2), UK_E_NOMEM);
     KT_EQ(uk_task_create(s, 0, 2), UK_E_NOMEM);
-    KT_EQ(qt_type(s), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(s), UK_CAP_NULL);
     KT_EQ(qt_used(SELF), before);
     uk_word_t need = 0;
     for (uk_word_t q = 4096; q <= 8192 && !need; q += 32)
@@ -404,7 +376,7 @@ static void dt_u_server(uk_word_t ep)
 KT_TEST(quota_destroy_busy_task_gives_everything_back)
 {
     uk_word_t before = qt_used(SELF);
-    struct uk_stats st0 = qt_stats();
+    struct uk_stats st0 = kt_stats();
     uk_word_t fault = kt_endpoint(), E = kt_endpoint(), E2 = kt_endpoint(), UE = kt_endpoint();
     uk_word_t T = 0, U = 0;
     KT_EQ(uk_task_new(1ul << 20, 64, 1, &T), UK_OK);
@@ -426,7 +398,7 @@ KT_TEST(quota_destroy_busy_task_gives_everything_back)
     dt_x_result = -1;
     struct uk_spawned setup, x, y, v, w, us, echo;
     KT_EQ(uk_spawn(T, dt_setup, 0, 200, fault, &setup), UK_OK);
-    KT_EQ(qt_sleep_until(&dt_setup_done, 5000000), 1);
+    KT_EQ(kt_wait_flag(&dt_setup_done, 5000000), 1);
     KT_EQ(dt_setup_err, UK_OK);
     if (dt_setup_err)
         printf("    setup failed at step %ld\n", dt_setup_step);
@@ -443,9 +415,9 @@ KT_TEST(quota_destroy_busy_task_gives_everything_back)
     KT_EQ(m.badge, 0x21);
     uk_word_t rv = uk_slot_alloc();
     KT_EQ(uk_reply_save(rv), UK_OK);
-    KT_EQ(qt_type(rv), UK_CAP_REPLY);
+    KT_EQ(kt_cap_type(rv), UK_CAP_REPLY);
     /* everybody gets where it blocks (or spins) */
-    qt_sleep_until(&dt_x_done, 50000);
+    kt_wait_flag(&dt_x_done, 50000);
     KT_EQ(dt_x_started, 1);
     KT_EQ(dt_x_done, 0);
     KT_EQ(dt_w_started, 1);
@@ -463,13 +435,13 @@ KT_TEST(quota_destroy_busy_task_gives_everything_back)
     KT_EQ(uk_obj_destroy(T), UK_OK);
 
     /* T's cap, its threads' caps and the reply right into it are gone */
-    KT_EQ(qt_type(T), UK_CAP_NULL);
-    KT_EQ(qt_type(setup.thread), UK_CAP_NULL);
-    KT_EQ(qt_type(x.thread), UK_CAP_NULL);
-    KT_EQ(qt_type(y.thread), UK_CAP_NULL);
-    KT_EQ(qt_type(v.thread), UK_CAP_NULL);
-    KT_EQ(qt_type(w.thread), UK_CAP_NULL);
-    KT_EQ(qt_type(rv), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(T), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(setup.thread), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(x.thread), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(y.thread), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(v.thread), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(w.thread), UK_CAP_NULL);
+    KT_EQ(kt_cap_type(rv), UK_CAP_NULL);
     /* the root's page is still its own */
     KT_EQ(*(volatile uk_word_t *)dt_page, DT_MAGIC);
     uk_word_t pa, rights;
@@ -501,7 +473,7 @@ KT_TEST(quota_destroy_busy_task_gives_everything_back)
     kt_destroy(E);
     kt_destroy(fault);
     KT_EQ(qt_used(SELF), before);
-    struct uk_stats st1 = qt_stats();
+    struct uk_stats st1 = kt_stats();
     KT_EQ(st1.kmem_bytes_used, st0.kmem_bytes_used);
     KT_EQ(st1.free_frames, st0.free_frames);
 }
@@ -552,7 +524,7 @@ static void ch_entry(uk_word_t level)
 KT_TEST(quota_task_nesting_depth_limit)
 {
     uk_word_t before = qt_used(SELF);
-    struct uk_stats st0 = qt_stats();
+    struct uk_stats st0 = kt_stats();
     ch_image_pages = ((uk_word_t)__image_end - (uk_word_t)__image_start) / 4096;
     ch_stacks = (uk_word_t)uk_pages_alloc((CH_MAX_DEPTH + 1) * CH_STACK);
     ch_done = ch_reached = 0;
@@ -567,7 +539,7 @@ KT_TEST(quota_task_nesting_depth_limit)
     KT_EQ(uk_thread_create(th, l1), UK_OK);
     KT_EQ(uk_thread_config(th, 150, 0, 0), UK_OK);
     KT_EQ(uk_thread_start(th, (uk_word_t)ch_entry, ch_stack_top(1), 1), UK_OK);
-    KT_EQ(qt_sleep_until(&ch_done, 20000000), 1);
+    KT_EQ(kt_wait_flag(&ch_done, 20000000), 1);
     KT_EQ(ch_reached, CH_MAX_DEPTH);
     for (int i = 1; i < CH_MAX_DEPTH; i++) {
         KT_EQ(ch_result[i], UK_OK);
@@ -580,7 +552,7 @@ KT_TEST(quota_task_nesting_depth_limit)
     KT_EQ(uk_obj_destroy(l1), UK_OK);
     uk_cap_delete(SELF, l1);
     KT_EQ(qt_used(SELF), before);
-    struct uk_stats st1 = qt_stats();
+    struct uk_stats st1 = kt_stats();
     KT_EQ(st1.kmem_bytes_used, st0.kmem_bytes_used);
     KT_EQ(st1.free_frames, st0.free_frames);
 }
