@@ -22,7 +22,7 @@ KASMS  := ukernel/arch/x86/boot.asm ukernel/arch/x86/entry.asm
 KOBJS  := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRCS)) $(patsubst %.asm,$(BUILD)/k/%.o,$(KASMS))
 KERNEL := $(BUILD)/ukernel.elf
 
-LIBIPC_SRCS := libipc/src/rt.c libipc/src/elf.c libipc/src/spawn.c libipc/src/format.c
+LIBIPC_SRCS := libipc/src/rt.c libipc/src/elf.c libipc/src/spawn.c libipc/src/format.c libipc/src/loader.c
 LIBIPC      := $(BUILD)/libipc.a
 LIBIPC_OBJS := $(patsubst %.c,$(BUILD)/u/%.o,$(LIBIPC_SRCS))
 
