@@ -37,7 +37,7 @@ u64 kernel_pml4_phys = 0x7000;
 struct uk_stats kstats;
 
 #define PHYS      0x100000ul        /* kmem pool: page tables, mapping nodes */
-#define NPAGES    1024
+#define NPAGES    4096             /* 16 MiB: room for a UK_MAP_MAX_PAGES map */
 #define RAM_PHYS  0x40000000ul      /* user memory being mapped */
 #define RAM_PAGES 64
 static char *pool;
@@ -133,10 +133,27 @@ static u64 pte_of(struct task *t, word va)
     return leaf ? leaf[pt_index(va, 0)] : 0;
 }
 
+/* node->va of a node for page va with these rights, grant and depth:
+ * nothing else may be set in it. */
+static word meta_va(word va, unsigned rights, unsigned grant, unsigned depth)
+{
+    return va | rights | (word)grant << GRANT_SHIFT | (word)depth << DEPTH_SHIFT;
+}
+
+/* How many mappings n derives through (its ancestors). */
+static unsigned ancestors(const struct mapping *n)
+{
+    unsigned d = 0;
+    for (const struct mapping *p = n->parent; p; p = p->parent)
+        d++;
+    return d;
+}
+
 /* t maps va to physical page pa with exactly `rights`, in the node and in
  * the PTE (present, user, W iff write, NX iff not exec).  Every mapping
- * is readable and has no right beyond what it was granted; node->va is
- * exactly the page, the rights and the grant (bits GRANT_SHIFT..). */
+ * is readable and has no right beyond what it was granted; its depth is
+ * its number of ancestors, at most UK_MAP_MAX_DEPTH; node->va is exactly
+ * the page, the rights, the grant and the depth (no other bit set). */
 static void assert_mapped(struct task *t, word va, u64 pa, unsigned rights)
 {
     u64 got;
@@ -151,7 +168,10 @@ static void assert_mapped(struct task *t, word va, u64 pa, unsigned rights)
     assert_int_equal(node_va(n), va);
     assert_int_equal(node_rights(n), rights);
     assert_int_equal(node_rights(n) & ~node_grant(n), 0);
-    assert_int_equal(n->va, va | rights | (word)node_grant(n) << GRANT_SHIFT);
+    assert_int_equal(node_depth(n), ancestors(n));
+    assert_true(node_depth(n) <= UK_MAP_MAX_DEPTH);
+    assert_int_equal(n->va & ~(PAGE_MASK | NODE_META_MASK), 0);
+    assert_int_equal(n->va, meta_va(va, rights, node_grant(n), node_depth(n)));
 }
 
 /* ... and was granted exactly `grant` when it was made. */
@@ -160,6 +180,15 @@ static void assert_granted(struct task *t, word va, unsigned grant)
     struct mapping *n = node_at(t, va);
     assert_non_null(n);
     assert_int_equal(node_grant(n), grant);
+}
+
+/* ... and derives through exactly `depth` mappings (boot: 0). */
+static void assert_depth(struct task *t, word va, unsigned depth)
+{
+    struct mapping *n = node_at(t, va);
+    assert_non_null(n);
+    assert_int_equal(node_depth(n), depth);
+    assert_int_equal(ancestors(n), depth);
 }
 
 static void assert_unmapped(struct task *t, word va)
@@ -182,15 +211,21 @@ static int nchildren(struct task *t, word va)
 }
 
 /* The whole database is consistent: every node sits where its va says,
- * its va holds nothing but the page, its rights and its grant; its rights
- * include READ and stay within its grant; its PTE matches its rights; it
- * shares its parent's physical page with no right the parent lacks and
- * was granted nothing the parent was not; it is on its parent's child
- * list, its children point back, and every task's quota is exactly its
- * tables plus its nodes.  Returns the number of nodes. */
+ * its va holds nothing but the page, its rights, its grant and its depth;
+ * its rights include READ and stay within its grant; its PTE matches its
+ * rights; it shares its parent's physical page with no right the parent
+ * lacks, was granted nothing the parent was not, and is one deeper than
+ * the parent (a boot node: depth 0, on no list), never deeper than
+ * UK_MAP_MAX_DEPTH.  Child lists are doubly linked both ways: the first
+ * child's sibling_prev is NULL, every other's is the one before it, and
+ * every child points back to the parent; every node with a parent is on
+ * exactly one list (the lists hold as many nodes as have parents), and
+ * every task's quota is exactly its tables plus its nodes.  Returns the
+ * number of nodes. */
 static int check_all(void)
 {
     int total = 0;
+    word with_parent = 0, listed = 0;
     for (usize k = 0; k < ARRAY_SIZE(all); k++) {
         struct task *t = all[k];
         if (!t->pml4)
@@ -222,31 +257,48 @@ static int check_all(void)
                         }
                         nodes++;
                         assert_ptr_equal(n->task, t);
-                        assert_int_equal(n->va & ~(PAGE_MASK | RWX | RWX << GRANT_SHIFT), 0);
+                        assert_int_equal(n->va & ~(PAGE_MASK | NODE_META_MASK), 0);
                         assert_int_equal(node_va(n), va);
-                        assert_int_equal(n->va, va | node_rights(n) |
-                                                (word)node_grant(n) << GRANT_SHIFT);
+                        assert_int_equal(n->va, meta_va(va, node_rights(n), node_grant(n),
+                                                        node_depth(n)));
                         assert_int_equal(node_rights(n) & R, R);
                         assert_int_equal(node_grant(n) & R, R);
                         assert_int_equal(node_rights(n) & ~node_grant(n), 0);
+                        assert_true(node_depth(n) <= UK_MAP_MAX_DEPTH);
                         assert_int_equal(leaf[i0] & ~PTE_ADDR, pte_bits(node_rights(n)));
-                        for (struct mapping *c = n->child; c; c = c->sibling) {
+                        /* the child list, forwards, each one's prev the one before */
+                        struct mapping *prev = NULL;
+                        for (struct mapping *c = n->child; c; prev = c, c = c->sibling) {
                             assert_ptr_equal(c->parent, n);
+                            assert_ptr_equal(c->sibling_prev, prev);
                             assert_non_null(c->task->pml4);
                             assert_ptr_equal(node_at(c->task, node_va(c)), c);
+                            assert_true(++listed <= 1ul << 20);     /* no cycle */
                         }
                         struct mapping *p = n->parent;
                         if (p) {
+                            with_parent++;
                             assert_non_null(p->task->pml4);
                             assert_ptr_equal(node_at(p->task, node_va(p)), p);
                             assert_int_equal(node_rights(n) & ~node_rights(p), 0);
                             assert_int_equal(node_grant(n) & ~node_grant(p), 0);
+                            assert_int_equal(node_depth(n), node_depth(p) + 1);
                             assert_int_equal(leaf[i0] & PTE_ADDR,
                                              pte_of(p->task, node_va(p)) & PTE_ADDR);
-                            struct mapping *s = p->child;
-                            while (s && s != n)
-                                s = s->sibling;
-                            assert_ptr_equal(s, n);
+                            /* its neighbours agree, backwards too */
+                            if (n->sibling_prev) {
+                                assert_ptr_equal(n->sibling_prev->parent, p);
+                                assert_ptr_equal(n->sibling_prev->sibling, n);
+                            } else
+                                assert_ptr_equal(p->child, n);
+                            if (n->sibling) {
+                                assert_ptr_equal(n->sibling->parent, p);
+                                assert_ptr_equal(n->sibling->sibling_prev, n);
+                            }
+                        } else {                /* a boot mapping: on no list */
+                            assert_int_equal(node_depth(n), 0);
+                            assert_null(n->sibling);
+                            assert_null(n->sibling_prev);
                         }
                     }
                 }
@@ -255,7 +307,48 @@ static int check_all(void)
         assert_int_equal(t->quota.used, tables + nodes * NODE);
         total += nodes;
     }
+    /* every listed child has this parent, so each node with a parent is
+     * on its parent's list exactly once */
+    assert_int_equal(listed, with_parent);
     return total;
+}
+
+/* Mapping state of every watched page of every task, to check that a
+ * failed call changed nothing. */
+#define WATCH 32
+static word watch_va(int k) { return k < 16 ? V(k) : FAR + (word)(k - 16) * PAGE_SIZE; }
+static int watch_index(word va)
+{
+    int k = va < FAR ? (int)((va - V0) / PAGE_SIZE) : 16 + (int)((va - FAR) / PAGE_SIZE);
+    assert_int_equal(watch_va(k), va);
+    return k;
+}
+static int task_index(const struct task *t)
+{
+    for (int i = 0; i < 4; i++)
+        if (all[i] == t)
+            return i;
+    fail_msg("not one of the test tasks");
+    return -1;
+}
+struct snap {
+    u64 pte[4][WATCH];
+    struct mapping *node[4][WATCH];
+    word va[4][WATCH];                  /* node->va: rights, grant, depth */
+    word used[4];                       /* quotas */
+};
+static void snapshot(struct snap *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int t = 0; t < 4; t++) {
+        s->used[t] = all[t]->quota.used;
+        if (all[t]->pml4)
+            for (int k = 0; k < WATCH; k++) {
+                s->pte[t][k] = pte_of(all[t], watch_va(k));
+                s->node[t][k] = node_at(all[t], watch_va(k));
+                s->va[t][k] = s->node[t][k] ? s->node[t][k]->va : 0;
+            }
+    }
 }
 
 /* --- vspace_init / vspace_destroy ----------------------------------------- */
@@ -299,6 +392,7 @@ static void test_map_boot_lookup(void **state)
     assert_int_equal(vspace_map_boot(&A, V(0), frame(3), RW), UK_OK);
     assert_mapped(&A, V(0), frame(3), RW);
     assert_granted(&A, V(0), RW);               /* boot grants what it is given */
+    assert_depth(&A, V(0), 0);
     assert_int_equal(A.quota.used, TABLES1 + NODE);
     u64 pa;
     unsigned r;
@@ -330,7 +424,13 @@ static void test_map_boot_lookup(void **state)
     assert_int_equal(vspace_map_boot(&A, V(0), frame(7), R), UK_OK);
     assert_mapped(&A, V(0), frame(7), R);
     assert_granted(&A, V(0), R);                /* the new grant, not the old */
-    assert_int_equal(check_all(), 4);
+    assert_depth(&A, V(0), 0);
+    /* free memory: read/write, granted everything, depth 0 too */
+    assert_int_equal(vspace_map_boot_free(&A, V(3), frame(8)), UK_OK);
+    assert_mapped(&A, V(3), frame(8), RW);
+    assert_granted(&A, V(3), RWX);
+    assert_depth(&A, V(3), 0);
+    assert_int_equal(check_all(), 5);
     vspace_destroy(&A);
     assert_pool_back();
 }
@@ -420,11 +520,16 @@ static void test_map_derives(void **state)
     assert_mapped(&A, V(5), frame(1), R);
     assert_granted(&A, V(5), R);                /* W asked, the source lacks it */
     assert_ptr_equal(node_at(&A, V(5))->parent, node_at(&B, FAR + PAGE_SIZE));
+    assert_depth(&A, V(0), 0);                  /* one deeper than the source */
+    assert_depth(&B, FAR, 1);
+    assert_depth(&B, FAR + PAGE_SIZE, 1);
+    assert_depth(&A, V(5), 2);
 
     /* within one task, to a range that does not overlap; W implies R */
     assert_int_equal(vspace_map(&A, V(0), &A, V(1), 1, W), UK_OK);
     assert_mapped(&A, V(1), frame(1), RW);
     assert_granted(&A, V(1), RW);
+    assert_depth(&A, V(1), 1);
     assert_int_equal(check_all(), 5);
     destroy_all();
     assert_pool_back();
@@ -472,6 +577,7 @@ static void test_map_replaces(void **state)
     assert_int_equal(vspace_map_boot(&A, V(1), frame(1), RW), UK_OK);
     assert_int_equal(vspace_map(&A, V(0), &B, V(7), 1, RW), UK_OK);
     assert_int_equal(vspace_map(&B, V(7), &C, V(3), 1, R), UK_OK);
+    assert_depth(&C, V(3), 2);
     word b_used = B.quota.used, c_used = C.quota.used;
 
     assert_int_equal(vspace_map(&A, V(1), &B, V(7), 1, R), UK_OK);
@@ -491,7 +597,18 @@ static void test_map_replaces(void **state)
     assert_mapped(&B, V(7), frame(1), RW);      /* ... a re-map can: a new grant */
     assert_granted(&B, V(7), RW);
     assert_int_equal(nchildren(&A, V(1)), 1);
-    assert_int_equal(check_all(), 3);
+    assert_depth(&B, V(7), 1);
+    /* a deeper mapping over a shallower one, and a boot one over both */
+    assert_int_equal(vspace_map(&B, V(7), &C, V(3), 1, R), UK_OK);
+    assert_int_equal(vspace_map(&C, V(3), &A, V(1), 1, R), UK_E_BUSY);  /* its root */
+    assert_int_equal(vspace_map(&C, V(3), &B, V(8), 1, R), UK_OK);
+    assert_int_equal(vspace_map(&B, V(8), &A, V(2), 1, R), UK_OK);
+    assert_depth(&A, V(2), 4);
+    assert_int_equal(vspace_map_boot(&C, V(3), frame(3), RW), UK_OK);    /* revokes B's V(8) */
+    assert_depth(&C, V(3), 0);
+    assert_unmapped(&B, V(8));
+    assert_unmapped(&A, V(2));
+    assert_int_equal(check_all(), 4);
     destroy_all();
     assert_pool_back();
 }
@@ -538,6 +655,7 @@ static void test_map_busy_later_source_page(void **state)
     assert_int_equal(vspace_map_boot(&B, V(20), frame(20), RW), UK_OK);
     /* A's V(1) now derives from B's V(20) (replacing A's boot page) */
     assert_int_equal(vspace_map(&B, V(20), &A, V(1), 1, RW), UK_OK);
+    assert_depth(&A, V(1), 1);
     int nodes = check_all();
 
     assert_int_equal(vspace_map(&A, V(0), &B, V(20), 2, R), UK_E_BUSY);
@@ -662,21 +780,221 @@ static void test_unmap_fanout(void **state)
     }
 }
 
-/* A long chain is revoked without recursion (unmap_tree is iterative):
- * 2000 levels, alternating between two tasks. */
+/* The longest chain allowed: a boot page and UK_MAP_MAX_DEPTH mappings
+ * each derived from the one before, alternating between two tasks (page
+ * V(i) is at depth i).  One more map from the deepest is refused with
+ * UK_E_INVAL before anything changes, also when only a later page of a
+ * multi-page map is too deep; one level less is fine.  Unmapping the root
+ * revokes the whole chain (unmap_tree is iterative). */
+static struct task *chain_task(int i) { return i % 2 ? &B : &A; }
+
 static void test_unmap_deep_chain(void **state)
+{
+    (void)state;
+    enum { MAX = UK_MAP_MAX_DEPTH };
+    _Static_assert(UK_MAP_MAX_DEPTH == 40, "abi.h: chains of at most 40");
+    _Static_assert(UK_MAP_MAX_DEPTH < 63, "the depth must fit bits 6-11 of node->va");
+    for (int t = 0; t < 4; t++)
+        task_new(all[t], 1 << 22);
+    assert_int_equal(vspace_map_boot(&A, V(0), frame(0), RW), UK_OK);
+    for (int i = 0; i < MAX; i++) {
+        assert_int_equal(vspace_map(chain_task(i), V(i), chain_task(i + 1), V(i + 1), 1, RW),
+                         UK_OK);
+        assert_depth(chain_task(i + 1), V(i + 1), i + 1);
+    }
+    for (int i = 0; i <= MAX; i++) {
+        assert_mapped(chain_task(i), V(i), frame(0), RW);
+        assert_depth(chain_task(i), V(i), i);
+        assert_int_equal(nchildren(chain_task(i), V(i)), i < MAX ? 1 : 0);
+    }
+    struct task *deep = chain_task(MAX);        /* V(MAX): the deepest */
+    assert_ptr_equal(deep, &A);
+    assert_int_equal(check_all(), MAX + 1);
+
+    /* C's V(7) has a child (A's V(300)); A's V(MAX - 1) is a boot page,
+     * beside the deepest */
+    assert_int_equal(vspace_map_boot(&C, V(7), frame(7), RW), UK_OK);
+    assert_int_equal(vspace_map(&C, V(7), &A, V(300), 1, R), UK_OK);
+    assert_int_equal(vspace_map_boot(&A, V(MAX - 1), frame(9), RW), UK_OK);
+    int nodes = check_all();
+    assert_int_equal(nodes, MAX + 4);
+    word used[4];
+    for (int t = 0; t < 4; t++)
+        used[t] = all[t]->quota.used;
+    static struct snap before, after;
+    snapshot(&before);
+
+    /* one more level: refused, to a new page, over a mapped one, within
+     * the task, to one without tables, whatever the rights */
+    assert_int_equal(vspace_map(deep, V(MAX), &C, V(0), 1, RW), UK_E_INVAL);
+    assert_int_equal(vspace_map(deep, V(MAX), &C, V(7), 1, R), UK_E_INVAL);
+    assert_int_equal(vspace_map(deep, V(MAX), deep, V(100), 1, R), UK_E_INVAL);
+    assert_int_equal(vspace_map(deep, V(MAX), &B, V(MAX - 1), 1, X), UK_E_INVAL);
+    assert_int_equal(vspace_map(deep, V(MAX), &D, FAR, 1, RWX), UK_E_INVAL);
+    /* page 0 (a boot page) could be mapped, and would replace C's V(7)
+     * and revoke A's V(300); page 1 is the deepest: nothing happens */
+    assert_int_equal(vspace_map(deep, V(MAX - 1), &C, V(7), 2, RW), UK_E_INVAL);
+    assert_int_equal(vspace_map(deep, V(MAX - 1), &D, V(0), 2, R), UK_E_INVAL);
+    snapshot(&after);
+    assert_memory_equal(&before, &after, sizeof before);
+    assert_mapped(&C, V(7), frame(7), RW);
+    assert_depth(&C, V(7), 0);
+    assert_mapped(&A, V(300), frame(7), R);
+    assert_unmapped(&C, V(0));
+    assert_unmapped(&C, V(8));
+    assert_unmapped(&D, V(0));
+    assert_unmapped(&D, FAR);
+    assert_int_equal(nchildren(deep, V(MAX)), 0);
+    for (int t = 0; t < 4; t++)
+        assert_int_equal(all[t]->quota.used, used[t]);
+    assert_int_equal(check_all(), nodes);
+
+    /* one level less: fine, and the new mapping is as deep as allowed */
+    assert_int_equal(vspace_map(&B, V(MAX - 1), &C, V(6), 1, RWX), UK_OK);
+    assert_mapped(&C, V(6), frame(0), RW);
+    assert_depth(&C, V(6), MAX);
+    assert_int_equal(nchildren(&B, V(MAX - 1)), 2);
+    assert_int_equal(vspace_map(&C, V(6), &D, V(0), 1, R), UK_E_INVAL);
+    assert_int_equal(vspace_protect(&C, V(6), 1, R), UK_OK);     /* protect keeps the depth */
+    assert_mapped(&C, V(6), frame(0), R);
+    assert_depth(&C, V(6), MAX);
+    assert_int_equal(vspace_protect(&C, V(6), 1, RW), UK_OK);
+    assert_mapped(&C, V(6), frame(0), RW);
+    assert_depth(&C, V(6), MAX);
+    /* re-mapped from a shallow page, the deepest page is shallow again
+     * and can be mapped on */
+    assert_int_equal(vspace_map(&A, V(0), deep, V(MAX), 1, RW), UK_OK);
+    assert_depth(deep, V(MAX), 1);
+    assert_int_equal(vspace_map(deep, V(MAX), &C, V(8), 1, RW), UK_OK);
+    assert_depth(&C, V(8), 2);
+    /* a boot mapping over a deep page: depth 0, and it maps again */
+    assert_int_equal(vspace_map_boot(&C, V(6), frame(6), RW), UK_OK);
+    assert_depth(&C, V(6), 0);
+    assert_int_equal(vspace_map(&C, V(6), &C, V(9), 1, RW), UK_OK);
+    assert_depth(&C, V(9), 1);
+    assert_int_equal(check_all(), nodes + 3);
+
+    /* unmapping the root takes the whole chain and what hangs off it */
+    assert_int_equal(vspace_unmap(&A, V(0), 1), UK_OK);
+    for (int i = 0; i <= MAX; i++)
+        if (!(i == MAX - 1 && chain_task(i) == &A))
+            assert_unmapped(chain_task(i), V(i));
+    assert_unmapped(&C, V(8));
+    assert_mapped(&A, V(MAX - 1), frame(9), RW);
+    assert_mapped(&C, V(6), frame(6), RW);
+    assert_mapped(&C, V(9), frame(6), RW);
+    assert_mapped(&C, V(7), frame(7), RW);
+    assert_mapped(&A, V(300), frame(7), R);
+    assert_int_equal(check_all(), 5);
+    assert_unmapped(&D, V(0));
+    destroy_all();
+    assert_pool_back();
+}
+
+/* Many children of one page, unmapped one at a time in an order that is
+ * not head-first (the middle one, the tail, the head, then the rest
+ * scattered): each leaves the child list consistent both ways (check_all)
+ * and in order, with the grandchildren of the removed ones gone and the
+ * others' kept; at the end the parent has no children and every node is
+ * freed.  Then the same fan-out again, revoked at once from the parent. */
+enum { NSIB = 2000 };
+static bool sib_gone[NSIB];
+
+/* Child i is B's V(i), every 100th has a child at C's V(i / 100).
+ * Children are added at the head, so A's V(0) lists them newest first:
+ * exactly those not gone, each one's prev the one before. */
+static int check_siblings(void)
+{
+    struct mapping *root = node_at(&A, V(0)), *prev = NULL, *c = root->child;
+    int live = 0, grand = 0;
+    for (int i = NSIB - 1; i >= 0; i--) {
+        if (sib_gone[i]) {
+            assert_null(node_at(&B, V(i)));
+            if (i % 100 == 0)
+                assert_null(node_at(&C, V(i / 100)));
+            continue;
+        }
+        assert_ptr_equal(c, node_at(&B, V(i)));
+        assert_ptr_equal(c->sibling_prev, prev);
+        assert_ptr_equal(c->parent, root);
+        if (i % 100 == 0) {
+            assert_int_equal(nchildren(&B, V(i)), 1);
+            grand++;
+        }
+        live++;
+        prev = c;
+        c = c->sibling;
+    }
+    assert_null(c);
+    return 1 + live + grand;
+}
+
+static void map_siblings(void)
+{
+    memset(sib_gone, 0, sizeof sib_gone);
+    for (int i = 0; i < NSIB; i++) {
+        assert_int_equal(vspace_map(&A, V(0), &B, V(i), 1, i % 3 ? RW : R), UK_OK);
+        if (i % 100 == 0)
+            assert_int_equal(vspace_map(&B, V(i), &C, V(i / 100), 1, R), UK_OK);
+    }
+    assert_int_equal(nchildren(&A, V(0)), NSIB);
+    assert_int_equal(check_siblings(), 1 + NSIB + NSIB / 100);
+    assert_int_equal(check_all(), 1 + NSIB + NSIB / 100);
+}
+
+static void test_unmap_many_siblings(void **state)
 {
     (void)state;
     task_new(&A, 1 << 22);
     task_new(&B, 1 << 22);
-    assert_int_equal(vspace_map_boot(&A, V(0), frame(0), RW), UK_OK);
-    for (int i = 0; i < 2000; i++) {
-        struct task *s = i % 2 ? &B : &A, *d = i % 2 ? &A : &B;
-        assert_int_equal(vspace_map(s, V(i), d, V(i + 1), 1, RW), UK_OK);
+    task_new(&C, 1 << 22);
+    assert_int_equal(vspace_map_boot(&A, V(0), frame(0), RWX), UK_OK);
+    map_siblings();
+    for (int i = 0; i < NSIB; i++)
+        assert_depth(&B, V(i), 1);
+    assert_depth(&C, V(0), 2);
+
+    static int order[NSIB];
+    int k = 0;
+    static const int first[] = {NSIB / 2, 0, NSIB - 1, 1, NSIB / 2 + 1, NSIB - 2, 100};
+    /* the middle, the tail, the head, the new tail, next to a hole, the
+     * new head, one with a child */
+    for (usize j = 0; j < ARRAY_SIZE(first); j++)
+        order[k++] = first[j];
+    for (int i = 0; i < NSIB; i++) {            /* the rest, scattered */
+        int j = (int)(((long)i * 7919 + 13) % NSIB);    /* 7919: prime, coprime to NSIB */
+        bool done = false;
+        for (usize m = 0; m < ARRAY_SIZE(first); m++)
+            done |= first[m] == j;
+        if (!done)
+            order[k++] = j;
     }
-    assert_int_equal(check_all(), 2001);
+    assert_int_equal(k, NSIB);
+    for (int n = 0; n < NSIB; n++) {
+        int i = order[n];
+        assert_false(sib_gone[i]);
+        assert_int_equal(vspace_unmap(&B, V(i), 1), UK_OK);
+        sib_gone[i] = true;
+        assert_unmapped(&B, V(i));
+        if (i % 100 == 0)
+            assert_unmapped(&C, V(i / 100));
+        if (n < 16 || n % 97 == 0 || n >= NSIB - 3)
+            assert_int_equal(check_all(), check_siblings());
+    }
+    assert_mapped(&A, V(0), frame(0), RWX);
+    assert_null(node_at(&A, V(0))->child);
+    assert_int_equal(B.quota.used, TABLES1 + 3 * LEAF);    /* tables stay: V(0..2047) */
+    assert_int_equal(C.quota.used, TABLES1);
+    assert_int_equal(check_all(), 1);
+
+    /* again, and revoked at once from the parent */
+    map_siblings();
     assert_int_equal(vspace_unmap(&A, V(0), 1), UK_OK);
     assert_int_equal(check_all(), 0);
+    for (int i = 0; i < NSIB; i++)
+        assert_null(node_at(&B, V(i)));
+    assert_int_equal(B.quota.used, TABLES1 + 3 * LEAF);
+    assert_int_equal(C.quota.used, TABLES1);
     destroy_all();
     assert_pool_back();
 }
@@ -716,6 +1034,9 @@ static void test_protect_reduces_derived(void **state)
     assert_mapped(&D, V(0), frame(0), R);
     assert_mapped(&D, V(1), frame(0), R);       /* W gone: READ stays */
     assert_granted(&D, V(1), RW);
+    assert_depth(&C, V(0), 2);                  /* protect keeps the depth */
+    assert_depth(&D, V(0), 2);
+    assert_depth(&D, V(1), 3);
     assert_int_equal(check_all(), 5);
 
     /* raising the root again does not raise what was derived */
@@ -950,6 +1271,7 @@ static void test_range_errors(void **state)
         { V(0) + 0x800, 1, UK_E_INVAL },
         { V(0), 0, UK_E_INVAL },
         { V(0), UK_MAP_MAX_PAGES + 1, UK_E_INVAL },
+        { V(0), 0x40000, UK_E_INVAL },                      /* the old limit (1 GiB) */
         { V(0), ~(word)0, UK_E_INVAL },
         { USER_MAP_TOP, 1, UK_E_ADDR },
         { USER_TOP, 1, UK_E_ADDR },
@@ -977,6 +1299,54 @@ static void test_range_errors(void **state)
     assert_mapped(&B, USER_MAP_TOP - PAGE_SIZE, frame(1), R);
     assert_int_equal(vspace_unmap(&B, 0, UK_MAP_MAX_PAGES), UK_OK);
     assert_int_equal(vspace_protect(&B, 0, UK_MAP_MAX_PAGES, R), UK_OK);
+    destroy_all();
+    assert_pool_back();
+}
+
+/* UK_MAP_MAX_PAGES (256 MiB) pages in one call: a map of exactly that
+ * many succeeds, one page more is refused before anything is done (for
+ * unmap and protect too). */
+static void test_map_max_pages(void **state)
+{
+    (void)state;
+    enum { MAXP = UK_MAP_MAX_PAGES };
+    _Static_assert(UK_MAP_MAX_PAGES == 0x10000, "abi.h: 256 MiB per call");
+    _Static_assert((word)UK_MAP_MAX_PAGES * PAGE_SIZE == 256ul << 20, "256 MiB per call");
+    task_new(&A, 1 << 24);
+    task_new(&B, 1 << 24);
+    for (word i = 0; i <= MAXP; i++)            /* one page more than a call takes */
+        assert_int_equal(vspace_map_boot(&A, V(i), frame(i % RAM_PAGES), RW), UK_OK);
+    assert_int_equal(vspace_map_boot(&B, V(MAXP), frame(5), RW), UK_OK);
+    static struct snap before, after;
+    word b_used = B.quota.used;
+    snapshot(&before);
+    assert_int_equal(vspace_map(&A, V(0), &B, V(0), MAXP + 1, RW), UK_E_INVAL);
+    assert_int_equal(vspace_map(&A, V(1), &B, V(1), MAXP + 1, R), UK_E_INVAL);
+    assert_int_equal(vspace_unmap(&A, V(0), MAXP + 1), UK_E_INVAL);
+    assert_int_equal(vspace_protect(&A, V(0), MAXP + 1, R), UK_E_INVAL);
+    snapshot(&after);
+    assert_memory_equal(&before, &after, sizeof before);
+    assert_int_equal(B.quota.used, b_used);
+    assert_null(node_at(&A, V(0))->child);
+    assert_mapped(&B, V(MAXP), frame(5), RW);
+
+    /* exactly UK_MAP_MAX_PAGES, onto B's V(1) .. V(MAXP): replaces B's V(MAXP) */
+    assert_int_equal(vspace_map(&A, V(1), &B, V(1), MAXP, R), UK_OK);
+    assert_unmapped(&B, V(0));
+    for (word i = 1; i <= MAXP; i += i < 8 || i > MAXP - 8 ? 1 : 997) {
+        assert_mapped(&B, V(i), frame(i % RAM_PAGES), R);
+        assert_depth(&B, V(i), 1);
+    }
+    assert_int_equal(check_all(), 2 * MAXP + 1);
+    assert_int_equal(vspace_protect(&A, V(1), MAXP, R), UK_OK);  /* all of A's but V(0) */
+    assert_mapped(&A, V(0), frame(0), RW);
+    assert_mapped(&A, V(1), frame(1), R);
+    assert_mapped(&A, V(MAXP), frame(MAXP % RAM_PAGES), R);
+    assert_int_equal(vspace_unmap(&A, V(0), MAXP), UK_OK);       /* all but V(MAXP) */
+    assert_mapped(&A, V(MAXP), frame(MAXP % RAM_PAGES), R);
+    assert_mapped(&B, V(MAXP), frame(MAXP % RAM_PAGES), R);
+    assert_unmapped(&B, V(MAXP - 1));
+    assert_int_equal(check_all(), 2);
     destroy_all();
     assert_pool_back();
 }
@@ -1208,36 +1578,6 @@ static void test_quota_nomem(void **state)
 
 /* --- everything at once --------------------------------------------------------- */
 
-/* Mapping state of every watched page of every task, to check that a
- * failed call changed nothing. */
-#define WATCH 32
-static word watch_va(int k) { return k < 16 ? V(k) : FAR + (word)(k - 16) * PAGE_SIZE; }
-static int watch_index(word va)
-{
-    int k = va < FAR ? (int)((va - V0) / PAGE_SIZE) : 16 + (int)((va - FAR) / PAGE_SIZE);
-    assert_int_equal(watch_va(k), va);
-    return k;
-}
-static int task_index(const struct task *t)
-{
-    for (int i = 0; i < 4; i++)
-        if (all[i] == t)
-            return i;
-    fail_msg("not one of the test tasks");
-    return -1;
-}
-struct snap { u64 pte[4][WATCH]; struct mapping *node[4][WATCH]; };
-static void snapshot(struct snap *s)
-{
-    memset(s, 0, sizeof *s);
-    for (int t = 0; t < 4; t++)
-        if (all[t]->pml4)
-            for (int k = 0; k < WATCH; k++) {
-                s->pte[t][k] = pte_of(all[t], watch_va(k));
-                s->node[t][k] = node_at(all[t], watch_va(k));
-            }
-}
-
 static u64 seed = 4242;
 static unsigned rnd(unsigned n)
 {
@@ -1245,22 +1585,72 @@ static unsigned rnd(unsigned n)
     return (unsigned)(seed >> 33) % n;
 }
 
+/* What vspace_map(s, sva, d, dva, n, ask) may answer, from the model:
+ * argument errors first (count, rights, overlap within a task: INVAL);
+ * else each page's problems: its source not mapped (NOT_MAPPED), already
+ * UK_MAP_MAX_DEPTH deep, by counting its ancestors (INVAL), or deriving
+ * from a destination page (BUSY).  Returns UK_OK if there is none, else
+ * the set of allowed errors as flags (E_ARGS alone for an argument error). */
+enum { E_NOT_MAPPED = 1, E_DEEP = 2, E_BUSY = 4, E_ARGS = 8 };
+static int map_problems(struct task *s, word sva, struct task *d, word dva, word n, word ask)
+{
+    if (n == 0 || n > UK_MAP_MAX_PAGES || ask == 0 || (ask & ~(word)RWX))
+        return E_ARGS;
+    word end = dva + n * PAGE_SIZE;
+    if (s == d && sva < end && dva < sva + n * PAGE_SIZE)
+        return E_ARGS;
+    int set = 0;
+    for (word i = 0; i < n; i++) {
+        struct mapping *f = node_at(s, sva + i * PAGE_SIZE);
+        if (!f) {
+            set |= E_NOT_MAPPED;
+            continue;
+        }
+        if (ancestors(f) >= UK_MAP_MAX_DEPTH)
+            set |= E_DEEP;
+        for (struct mapping *a = f; a; a = a->parent)
+            if (a->task == d && node_va(a) >= dva && node_va(a) < end)
+                set |= E_BUSY;
+    }
+    return set;
+}
+
+/* The watched node of greatest depth (the first found of them), or NULL. */
+static struct mapping *deepest(void)
+{
+    struct mapping *best = NULL;
+    for (int t = 0; t < 4; t++)
+        if (all[t]->pml4)
+            for (int k = 0; k < WATCH; k++) {
+                struct mapping *m = node_at(all[t], watch_va(k));
+                if (m && (!best || node_depth(m) > node_depth(best)))
+                    best = m;
+            }
+    return best;
+}
+
 /* Random maps, unmaps, protects and destroys among four tasks over 32
  * pages in two regions.  After every step the database must be consistent
  * (check_all), successful maps and protects must have the promised effect
- * (map: (rights | READ) & the source's rights, granted as such; protect:
- * (rights | READ) & the grant & the parent's rights) and failed ones
- * none; at the end the pool is back where it started. */
+ * (map: (rights | READ) & the source's rights, granted as such, one deeper
+ * than the source; protect: (rights | READ) & the grant & the parent's
+ * rights, depth kept) and failed ones none, with an error the model allows
+ * (map_problems: a source page already UK_MAP_MAX_DEPTH deep gives
+ * UK_E_INVAL); at the end the pool is back where it started.  In every
+ * thousand operations, 300 mostly extend the deepest chain, so that chains
+ * reach the depth limit often; now and then a range is UK_MAP_MAX_PAGES
+ * long (valid) or one page longer (UK_E_INVAL). */
 static void test_random(void **state)
 {
     (void)state;
-    enum { OPS = 10000 };
+    enum { OPS = 12000 };
     for (int t = 0; t < 4; t++) {
         task_new(all[t], 1 << 24);
         for (int k = 0; k < WATCH; k += t + 1)  /* A full, the others sparser */
             assert_int_equal(vspace_map_boot(all[t], watch_va(k), frame(k), RWX), UK_OK);
     }
-    int ok = 0, busy = 0, notmapped = 0, inval = 0;
+    int ok = 0, busy = 0, notmapped = 0, inval = 0, toodeep = 0, at_max = 0, big = 0;
+    unsigned max_seen = 0;
     /* rights no call may take: none, unknown bits, bits above 31 */
     static const word bad_rights[] = {0, 8, RW | 8, (word)1 << 32, RWX | (word)1 << 32,
                                       (word)1 << 63, ~(word)0};
@@ -1271,22 +1661,51 @@ static void test_random(void **state)
             task_new(s->pml4 ? d : s, 1 << 24);
             continue;
         }
+        bool deep_phase = op % 1000 >= 700;
         int n = rnd(2) ? 1 : 2 + rnd(2);        /* a range within one region */
         int k1 = 16 * rnd(2) + rnd(17 - n), k2 = 16 * rnd(2) + rnd(17 - n);
-        word sva = watch_va(k1), dva = watch_va(k2);
         unsigned rights = 1 + rnd(7);           /* any valid request, W or X alone too */
         /* one call in 16 asks for rights that are invalid */
         bool bad = rnd(16) == 0;
         word ask = bad ? bad_rights[rnd(ARRAY_SIZE(bad_rights))] : rights;
-        switch (rnd(16)) {
+        int kind = rnd(16);
+        if (deep_phase && rnd(16))
+            kind = 16;                          /* deepen */
+        /* one call in 32 spans UK_MAP_MAX_PAGES pages, or one more: the
+         * watched pages from k1 (or k2) to the region's end, then pages
+         * never mapped */
+        word npages = n;
+        if (kind != 16 && rnd(32) == 0) {
+            npages = UK_MAP_MAX_PAGES + rnd(2);
+            big++;
+        }
+        int last = (int)(npages < (word)(16 - k1 % 16) ? npages : (word)(16 - k1 % 16));
+        struct mapping *dn;
+        if (kind == 16) {                       /* map from the deepest node */
+            if (!(dn = deepest()))
+                continue;
+            s = dn->task;
+            if (rnd(4))
+                n = 1;
+            int k = watch_index(node_va(dn)), off = k % 16;
+            int lo = off - n + 1 > 0 ? off - n + 1 : 0, hi = off < 16 - n ? off : 16 - n;
+            k1 = k - off + lo + (int)rnd(hi - lo + 1);   /* a range that includes it */
+            last = n;
+            kind = 4;
+        }
+        word sva = watch_va(k1), dva = watch_va(k2);
+        switch (kind) {
         case 0: case 1: case 2: case 3:         /* boot mapping: the kernel always gives R */
+            if (deep_phase && rnd(4))
+                break;
             assert_int_equal(vspace_map_boot(s, sva, frame(rnd(RAM_PAGES)), rights | R), UK_OK);
             assert_int_equal(node_grant(node_at(s, sva)), rights | R);
+            assert_int_equal(node_depth(node_at(s, sva)), 0);
             break;
         case 4: case 5: case 6: case 7: case 8: case 9: case 10: case 11: {
             /* a quarter of the maps of a derived page aim at a range
              * holding one of its ancestors, which must be refused */
-            struct mapping *a = node_at(s, sva + rnd(n) * PAGE_SIZE);
+            struct mapping *a = node_at(s, sva + rnd(last) * PAGE_SIZE);
             if (a && a->parent && rnd(4) == 0) {
                 do
                     a = a->parent;
@@ -1298,54 +1717,96 @@ static void test_random(void **state)
                 k2 = k - off + lo + (int)rnd(hi - lo + 1);
                 dva = watch_va(k2);
             }
+            int problems = map_problems(s, sva, d, dva, npages, ask);
             snapshot(&before);
-            int err = vspace_map(s, sva, d, dva, n, ask);
+            int err = vspace_map(s, sva, d, dva, npages, ask);
             snapshot(&after);
             if (err == UK_OK) {
                 ok++;
+                assert_int_equal(problems, 0);
                 assert_false(bad);
+                assert_true(npages <= 3);
                 int si = task_index(s), di = task_index(d);
                 for (int i = 0; i < n; i++) {
                     u64 spte = before.pte[si][k1 + i];
-                    unsigned have = node_rights(before.node[si][k1 + i]);
+                    struct mapping *from = before.node[si][k1 + i];
+                    unsigned have = node_rights(from);
                     unsigned want = (rights | R) & have;
                     assert_int_equal(have & R, R);
                     assert_int_equal(after.pte[di][k2 + i],
                                      (spte & PTE_ADDR) | pte_bits(want));
                     struct mapping *m = after.node[di][k2 + i];
-                    assert_ptr_equal(m->parent, before.node[si][k1 + i]);
+                    assert_ptr_equal(m->parent, from);
                     assert_int_equal(node_rights(m), want);
                     assert_int_equal(node_grant(m), want);
+                    assert_int_equal(node_depth(m), node_depth(from) + 1);
+                    assert_true(node_depth(m) <= UK_MAP_MAX_DEPTH);
+                    at_max += node_depth(m) == UK_MAP_MAX_DEPTH;
+                    if (node_depth(m) > max_seen)
+                        max_seen = node_depth(m);
                     assert_int_equal(after.pte[si][k1 + i], spte);
+                    assert_int_equal(after.va[si][k1 + i], before.va[si][k1 + i]);
                 }
             } else {
                 assert_memory_equal(&before, &after, sizeof before);
-                busy += err == UK_E_BUSY;
-                notmapped += err == UK_E_NOT_MAPPED;
-                inval += err == UK_E_INVAL && bad;
-                assert_true(err == UK_E_BUSY || err == UK_E_NOT_MAPPED ||
-                            (err == UK_E_INVAL && (s == d || bad)));
-                if (bad)                        /* the ranges are all valid */
+                assert_int_not_equal(problems, 0);
+                switch (err) {
+                case UK_E_BUSY:
+                    busy++;
+                    assert_true(problems & E_BUSY);
+                    break;
+                case UK_E_NOT_MAPPED:
+                    notmapped++;
+                    assert_true(problems & E_NOT_MAPPED);
+                    break;
+                case UK_E_INVAL:
+                    assert_true(problems & (E_ARGS | E_DEEP));
+                    inval += bad;
+                    toodeep += problems == E_DEEP;
+                    break;
+                default:
+                    fail_msg("vspace_map: unexpected error %d", err);
+                }
+                /* argument errors come first; too deep and nothing else */
+                if (problems == E_ARGS || problems == E_DEEP)
                     assert_int_equal(err, UK_E_INVAL);
+                if (bad || npages > UK_MAP_MAX_PAGES)
+                    assert_int_equal(problems, E_ARGS);
             }
             break;
         }
         case 12:
-            assert_int_equal(vspace_unmap(s, sva, n), UK_OK);
-            for (int i = 0; i < n; i++)
+            if (npages > UK_MAP_MAX_PAGES) {
+                snapshot(&before);
+                assert_int_equal(vspace_unmap(s, sva, npages), UK_E_INVAL);
+                snapshot(&after);
+                assert_memory_equal(&before, &after, sizeof before);
+                break;
+            }
+            assert_int_equal(vspace_unmap(s, sva, npages), UK_OK);
+            for (int i = 0; i < last; i++)
                 assert_null(node_at(s, sva + i * PAGE_SIZE));
             break;
         case 13: case 14:
-            if (bad) {
+            if (bad || npages > UK_MAP_MAX_PAGES) {
                 snapshot(&before);
-                assert_int_equal(vspace_protect(s, sva, n, ask), UK_E_INVAL);
+                assert_int_equal(vspace_protect(s, sva, npages, ask), UK_E_INVAL);
                 snapshot(&after);
                 assert_memory_equal(&before, &after, sizeof before);
-                inval++;
+                inval += bad;
                 break;
             }
-            assert_int_equal(vspace_protect(s, sva, n, ask), UK_OK);
-            for (int i = 0; i < n; i++) {
+            snapshot(&before);
+            assert_int_equal(vspace_protect(s, sva, npages, ask), UK_OK);
+            snapshot(&after);
+            for (int t = 0; t < 4; t++) {       /* only rights change */
+                assert_int_equal(after.used[t], before.used[t]);
+                for (int k = 0; k < WATCH; k++) {
+                    assert_ptr_equal(after.node[t][k], before.node[t][k]);
+                    assert_int_equal(after.va[t][k] & ~(word)RWX, before.va[t][k] & ~(word)RWX);
+                }
+            }
+            for (int i = 0; i < last; i++) {
                 struct mapping *m = node_at(s, sva + i * PAGE_SIZE);
                 if (!m)
                     continue;
@@ -1357,7 +1818,7 @@ static void test_random(void **state)
                 bool later = false;
                 for (struct mapping *p = m->parent; p; p = p->parent)
                     later |= p->task == s && node_va(p) > node_va(m) &&
-                             node_va(p) < sva + n * PAGE_SIZE;
+                             node_va(p) < sva + npages * PAGE_SIZE;
                 if (later) {
                     assert_int_equal(node_rights(m) & ~want, 0);
                     assert_int_equal(node_rights(m) & R, R);
@@ -1366,13 +1827,18 @@ static void test_random(void **state)
             }
             break;
         default:
-            if (rnd(4) == 0)                    /* destroys are rarer still */
+            if (!deep_phase && rnd(4) == 0)     /* destroys are rarer still */
                 vspace_destroy(s);
             break;
         }
         check_all();
     }
-    assert_true(ok > 500 && busy > 10 && notmapped > 100 && inval > 50);  /* all paths taken */
+    /* all paths taken */
+    print_message("random: ok %d busy %d not mapped %d inval %d too deep %d at max %d "
+                  "big %d, deepest %u\n", ok, busy, notmapped, inval, toodeep, at_max, big,
+                  max_seen);
+    assert_true(ok > 500 && busy > 10 && notmapped > 100 && inval > 50);
+    assert_true(toodeep > 200 && at_max > 5 && max_seen == UK_MAP_MAX_DEPTH && big > 100);
     destroy_all();
     assert_pool_back();
 }
@@ -1393,12 +1859,14 @@ int main(void)
         T(test_unmap_chain),
         T(test_unmap_fanout),
         T(test_unmap_deep_chain),
+        T(test_unmap_many_siblings),
         T(test_protect_reduces_derived),
         T(test_protect_capped_by_parent),
         T(test_protect_capped_by_grant),
         T(test_protect_back_to_grant),
         T(test_rights_imply_read),
         T(test_range_errors),
+        T(test_map_max_pages),
         T(test_rights_errors),
         T(test_source_not_mapped),
         T(test_self_map_overlap),

@@ -42,6 +42,9 @@ bool vcpu_user_trap(struct thread *t);
 bool vcpu_kernel_fault(struct thread *t, word vector, word addr, word access);
 /* Event bits for a vCPU (from a notification bound to it). */
 void vcpu_event(struct thread *t, word bits);
+/* Its registers are being set from outside (start, write): a vCPU that was
+ * running a process is back in its own task, the process's state dropped. */
+void vcpu_abandon_process(struct thread *t);
 /* A process task is going away: vCPUs running it return to their kernels. */
 void vcpu_task_dying(struct task *process);
 

@@ -19,9 +19,10 @@ struct mapping {
     struct mapping *parent;       /* NULL: a boot mapping of the root task */
     struct mapping *child;        /* first derived mapping */
     struct mapping *sibling;      /* next child of parent */
+    struct mapping *sibling_prev; /* previous one, NULL for the first: O(1) unlink */
     struct task *task;
-    word va;                      /* page address in task; low bits: rights now
-                                     and rights granted (vspace.c) */
+    word va;                      /* page address in task; low bits: rights now,
+                                     rights granted, depth (vspace.c) */
 };
 
 int  vspace_init(struct task *t);

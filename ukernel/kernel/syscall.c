@@ -285,7 +285,7 @@ static void sys_notif_bind(word nidx, word tidx)
         RET(UK_E_BUSY);
     n->bound = t;
     t->bound = n;
-    if (n->bits && t->state == TS_RECV) {    /* bits already waiting: deliver now */
+    if (n->bits && (t->vcpu || t->state == TS_RECV)) {  /* bits already waiting: deliver */
         word bits = n->bits;
         n->bits = 0;
         notif_signal(n, bits);
@@ -454,7 +454,7 @@ static void sys_vcpu_config(word idx, word state_va, word flags)
     struct thread *t = thread_cap(idx, UK_R_CONTROL, &err);
     if (!t)
         RET(err);
-    RET(vcpu_config(t, current->task, state_va, flags));
+    RET(vcpu_config(t, t->hdr.owner, state_va, flags));   /* charged as its thread */
 }
 
 /* --- debugging -------------------------------------------------------------------- */

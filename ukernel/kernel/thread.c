@@ -101,6 +101,7 @@ void thread_resume(struct thread *t)
 void thread_start(struct thread *t, word rip, word rsp, word arg)
 {
     thread_cancel_wait(t);
+    vcpu_abandon_process(t);
     t->fault_label = 0;
     t->regs.rip = rip;
     t->regs.rsp = rsp;
@@ -119,6 +120,7 @@ int thread_set_regs(struct thread *t, const struct uk_regs *r)
     if (r->rip >= USER_MAP_TOP || r->fs_base >= USER_MAP_TOP ||
         r->gs_base >= USER_MAP_TOP)
         return UK_E_ADDR;
+    vcpu_abandon_process(t);             /* a vCPU's process state is dropped */
     word vector = t->regs.vector, error = t->regs.error, cr2 = t->regs.cr2;
     t->regs = *r;
     t->regs.vector = vector;

@@ -48,17 +48,19 @@ int vcpu_config(struct thread *t, struct task *charge, word state_va, word flags
     unsigned rights;
     if (vspace_lookup(t->task, state_va, &pa, &rights) == UK_OK)
         return UK_E_BUSY;                     /* something is mapped there */
-    struct vcpu *v = kmem_alloc(&charge->quota, sizeof *v);
-    struct uk_vcpu_state *s = kmem_alloc(&charge->quota, PAGE_SIZE);
+    /* charged to the thread's owner, which vcpu_teardown refunds */
+    struct quota *q = charge ? &charge->quota : NULL;
+    struct vcpu *v = kmem_alloc(q, sizeof *v);
+    struct uk_vcpu_state *s = kmem_alloc(q, PAGE_SIZE);
     if (!v || !s) {
-        if (v) kmem_free(&charge->quota, v, sizeof *v);
-        if (s) kmem_free(&charge->quota, s, PAGE_SIZE);
+        if (v) kmem_free(q, v, sizeof *v);
+        if (s) kmem_free(q, s, PAGE_SIZE);
         return UK_E_NOMEM;
     }
     int err = vspace_map_boot(t->task, state_va, kmem_phys(s), UK_MAP_READ | UK_MAP_WRITE);
     if (err) {
-        kmem_free(&charge->quota, v, sizeof *v);
-        kmem_free(&charge->quota, s, PAGE_SIZE);
+        kmem_free(q, v, sizeof *v);
+        kmem_free(q, s, PAGE_SIZE);
         return err;
     }
     s->xsave_size = xsave_size;
@@ -237,7 +239,7 @@ void vcpu_event(struct thread *t, word bits)
      * or switched away in a syscall (its rcx and r11 are clobbered then, as
      * the syscall ABI allows).  A vCPU in the middle of its own system call
      * (it signalled itself) finds the bits in `pending`. */
-    if (t == current && t == entry_thread)
+    if (t == entry_thread)               /* its syscall is still in progress */
         return;
     if (t->regs_kind == REGS_VCPU_ENTRY)
         return;                          /* on its way in already */
@@ -251,6 +253,12 @@ void vcpu_event(struct thread *t, word bits)
         v->in_upcall = true;
         enter_kernel(t, UK_VCPU_EXIT_UPCALL);
     }
+}
+
+void vcpu_abandon_process(struct thread *t)
+{
+    if (t->vcpu && t->vcpu->in_user)
+        leave_process(t);
 }
 
 void vcpu_task_dying(struct task *process)
@@ -324,14 +332,15 @@ static noinline void resume_slow(word task_idx, word map_src, word map_dst, word
         t->regs.rax = UK_E_INVAL;        /* a process needs an address space of its own */
         return;
     }
+    if ((s->user.rip | s->user.fs_base | s->user.gs_base) >= USER_MAP_TOP) {
+        t->regs.rax = UK_E_ADDR;         /* checked before anything changes */
+        return;
+    }
     if (map_rights && (err = vspace_map(t->task, map_src, p, map_dst, 1, map_rights))) {
         t->regs.rax = (word)err;
         return;
     }
-    if ((s->user.rip | s->user.fs_base | s->user.gs_base) >= USER_MAP_TOP) {
-        t->regs.rax = UK_E_ADDR;
-        return;
-    }
+    v->in_upcall = false;                /* running a process abandons a saved frame */
     if (s->pending) {                    /* events first: the process does not run */
         enter_kernel(t, UK_VCPU_EXIT_EVENT);
         return;

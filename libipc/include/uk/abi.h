@@ -223,7 +223,9 @@ struct uk_regs {
 #define UK_MAP_WRITE  0x2u
 #define UK_MAP_EXEC   0x4u
 #define UK_MAP_RWX    0x7u
-#define UK_MAP_MAX_PAGES 0x40000u   /* one call covers at most 1 GiB */
+#define UK_MAP_MAX_PAGES 0x10000u   /* one call covers at most 256 MiB (bounds its time) */
+#define UK_MAP_MAX_DEPTH 40u        /* a mapping derives through at most this many others
+                                       (more than task nesting, 32: each level may re-map) */
 
 /* ------------------------------------------------------------------ */
 /* The IPC buffer: one page per thread, at a page-aligned address chosen

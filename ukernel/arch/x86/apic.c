@@ -91,10 +91,34 @@ void irq_mask(unsigned line)   { ioapic_route(line, true); }
 void irq_unmask(unsigned line) { ioapic_route(line, false); }
 void apic_eoi(void)            { lapic_write(LAPIC_EOI, 0); }
 
+/* The 8259s are not used, but the root task's I/O-port capability reaches
+ * them: move their vectors (reset default 8-15, the CPU's exceptions) to
+ * PIC_VECTOR_BASE so an unmasked line can only ever raise an interrupt the
+ * kernel acknowledges and ignores. */
+static void pic_remap_and_mask(void)
+{
+    outb(0x20, 0x11);                    /* ICW1: init, ICW4 follows */
+    outb(0xa0, 0x11);
+    outb(0x21, PIC_VECTOR_BASE);         /* ICW2: vectors */
+    outb(0xa1, PIC_VECTOR_BASE + 8);
+    outb(0x21, 0x04);                    /* ICW3: slave on line 2 */
+    outb(0xa1, 0x02);
+    outb(0x21, 0x01);                    /* ICW4: 8086 mode */
+    outb(0xa1, 0x01);
+    outb(0x21, 0xff);                    /* all lines masked */
+    outb(0xa1, 0xff);
+}
+
+void pic_eoi(unsigned vector)
+{
+    if (vector >= PIC_VECTOR_BASE + 8)
+        outb(0xa0, 0x20);
+    outb(0x20, 0x20);
+}
+
 void apic_init(word rsdp_phys)
 {
-    outb(0x21, 0xff);                    /* both 8259s: all lines masked */
-    outb(0xa1, 0xff);
+    pic_remap_and_mask();
     lapic = phys_to_virt(rdmsr(MSR_APIC_BASE) & ~0xffful);
     lapic_write(LAPIC_SVR, 0x100 | VECTOR_SPURIOUS);
     parse_madt(rsdp_phys);

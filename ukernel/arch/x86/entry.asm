@@ -237,6 +237,8 @@ trap_common:
     mov [rel entry_thread], rbx
     inc qword [rel kstats]
     lea rsp, [rel kstack_top]
+    cld                                     ; user code may have set DF (syscall clears it
+                                            ; by SFMASK; traps do not): C's rep movs need it 0
     mov rdi, rax
     call trap_dispatch
     jmp exit_to_user

@@ -28,6 +28,8 @@ static void device_interrupt(word vector)
     } else if (vector >= IRQ_VECTOR_BASE && vector < IRQ_VECTOR_BASE + IRQ_LINES) {
         irq_deliver((unsigned)(vector - IRQ_VECTOR_BASE));
         apic_eoi();
+    } else if (vector >= PIC_VECTOR_BASE && vector < PIC_VECTOR_BASE + 16) {
+        pic_eoi((unsigned)vector);       /* someone unmasked the 8259: ignore it */
     } else if (vector != VECTOR_SPURIOUS) {
         apic_eoi();
     }

@@ -74,9 +74,13 @@ static void flush_page(struct task *t, word va)
  * rights granted when it was mapped (bits 3-5): protect never goes above
  * what was granted, so a read-only grant stays read-only. */
 #define GRANT_SHIFT 3
+#define DEPTH_SHIFT 6   /* bits 6-11: how many mappings it derives through (boot: 0);
+                           bounded by UK_MAP_MAX_DEPTH so ancestor walks are short */
 static word node_va(const struct mapping *n)         { return n->va & PAGE_MASK; }
 static unsigned node_rights(const struct mapping *n) { return n->va & UK_MAP_RWX; }
 static unsigned node_grant(const struct mapping *n)  { return (n->va >> GRANT_SHIFT) & UK_MAP_RWX; }
+static unsigned node_depth(const struct mapping *n)  { return (n->va >> DEPTH_SHIFT) & 63; }
+#define NODE_META_MASK ((word)UK_MAP_RWX | ((word)UK_MAP_RWX << GRANT_SHIFT) | (63ul << DEPTH_SHIFT))
 
 /* User rights as page rights: x86 pages are always readable, so write or
  * execute imply read; 0 or unknown bits are invalid (returns 0). */
@@ -103,11 +107,13 @@ static void drop_node(struct mapping *n)
  * parent's first child becomes its sibling. */
 static void unmap_tree(struct mapping *root)
 {
-    if (root->parent) {
-        struct mapping **p = &root->parent->child;
-        while (*p != root)
-            p = &(*p)->sibling;
-        *p = root->sibling;
+    if (root->parent) {                  /* unlink from its siblings, O(1) */
+        if (root->sibling_prev)
+            root->sibling_prev->sibling = root->sibling;
+        else
+            root->parent->child = root->sibling;
+        if (root->sibling)
+            root->sibling->sibling_prev = root->sibling_prev;
     }
     struct mapping *n = root;
     for (;;) {
@@ -118,7 +124,9 @@ static void unmap_tree(struct mapping *root)
         drop_node(n);
         if (done)
             return;
-        parent->child = next;
+        parent->child = next;            /* n was the first child */
+        if (next)
+            next->sibling_prev = NULL;
         n = parent;
     }
 }
@@ -141,10 +149,13 @@ static int map_one(struct task *dst, word va, u64 pa, unsigned rights, struct ma
     if (old)
         unmap_tree(old);
     n->task = dst;
-    n->va = va | rights | (rights << GRANT_SHIFT);
+    n->va = va | rights | (rights << GRANT_SHIFT) |
+            ((word)(parent ? node_depth(parent) + 1 : 0) << DEPTH_SHIFT);
     n->parent = parent;
     if (parent) {
         n->sibling = parent->child;
+        if (parent->child)
+            parent->child->sibling_prev = n;
         parent->child = n;
     }
     leaf[i] = (pa & PTE_ADDR) | pte_bits(rights);
@@ -207,6 +218,8 @@ int vspace_map(struct task *src, word sva, struct task *dst, word dva,
         struct mapping *from = node_at(src, sva + i * PAGE_SIZE);
         if (!from)
             return UK_E_NOT_MAPPED;
+        if (node_depth(from) >= UK_MAP_MAX_DEPTH)
+            return UK_E_INVAL;                     /* derived too often already */
         /* Replacing a destination page unmaps what derives from it: refuse
          * now if that would take any source page of this call (not only
          * page i's own, which map_one checks), before changing anything. */
@@ -247,7 +260,7 @@ static void set_rights(struct mapping *n, unsigned rights)
     word va = node_va(n);
     u64 *leaf = walk(n->task, va, false);
     u64 *pte = &leaf[pt_index(va, 0)];
-    n->va = va | rights | (node_grant(n) << GRANT_SHIFT);
+    n->va = va | rights | (n->va & (NODE_META_MASK & ~(word)UK_MAP_RWX));
     *pte = (*pte & PTE_ADDR) | pte_bits(rights);
     flush_page(n->task, va);
 }

@@ -14,6 +14,7 @@ extern u64 xsave_features;
 /* interrupt controllers and timer (apic.c) */
 #define IRQ_VECTOR_BASE 32       /* ISA/IOAPIC line n -> vector 32 + n */
 #define IRQ_LINES       24
+#define PIC_VECTOR_BASE 0xe0     /* the unused 8259s, remapped here (apic.c) */
 #define VECTOR_TIMER    0xf0
 #define VECTOR_SPURIOUS 0xff
 void apic_init(word acpi_rsdp_phys);
@@ -21,6 +22,7 @@ unsigned irq_pin(unsigned line);  /* IOAPIC input of an IRQ line */
 void irq_mask(unsigned line);
 void irq_unmask(unsigned line);
 void apic_eoi(void);
+void pic_eoi(unsigned vector);
 void timer_init(void);           /* calibrates the TSC, starts the tick */
 void timer_rearm(void);          /* after each tick */
 extern u64 tsc_hz;
