@@ -352,6 +352,27 @@ struct uk_guest_info {
     char cmdline[1024];            /* its kernel command line */
 };
 
+/* What a vmm-server finds at start (rdi = the address of this page in its
+ * task), filled by the root task: its guest's description and where the
+ * root put what it needs.  Slots in its table: UK_SLOT_SELF_TASK and
+ * UK_SLOT_SELF_THREAD as for any program, plus the ones below. */
+#define UK_VMM_INFO_MAGIC     0x564d4d494e464f00ul
+#define UK_VMM_SLOT_CONSOLE   8u   /* console server endpoint, badged (0: none yet) */
+#define UK_VMM_SLOT_INPUT     9u   /* notification: console input for this guest */
+#define UK_VMM_SLOT_FIRST_FREE 16u
+struct uk_vmm_info {
+    uk_word_t magic;
+    uk_word_t guest_index;         /* 1-based, in boot order */
+    char name[32];                 /* the guest's name (console label) */
+    uk_word_t mem_base, mem_size;  /* memory for the guest, mapped RW here */
+    uk_word_t kernel_base, kernel_size;  /* the guest kernel ELF, mapped read-only */
+    uk_word_t initrd_base, initrd_size;  /* its initrd, read-only (size 0: none) */
+    uk_word_t guest_kmem_quota;    /* kernel memory to give the guest kernel task */
+    uk_word_t tsc_hz;
+    uk_word_t wallclock_ns, wallclock_tsc;  /* the RTC's time at that TSC */
+    char cmdline[1024];            /* the guest kernel's command line */
+};
+
 /* ------------------------------------------------------------------ */
 /* Boot info: one read-only page mapped in the root task at UK_BOOTINFO_VADDR,
  * its address also passed in rdi at start.  All physical memory free for
