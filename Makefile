@@ -1,5 +1,6 @@
 # ukvm: a small IPC microkernel hosting paravirtualised Linux.
-#   make run    install what is needed, build, boot in QEMU (interactive)
+#   make run    install what is needed, build, boot in QEMU (interactive):
+#               root task, vmm-servers and GUESTS (2) toy guests
 #   make test   host unit tests, then QEMU test images; ends "N passed, N failed"
 #   make bench  instruction counts under QEMU TCG -icount (build/bench/*.jsonl)
 
@@ -29,15 +30,24 @@ LIBIPC_OBJS := $(patsubst %.c,$(BUILD)/u/%.o,$(LIBIPC_SRCS))
 ROOTTASK := $(BUILD)/roottask.elf
 KTEST    := $(BUILD)/ktest.elf
 VTEST    := $(BUILD)/vtest.elf
+CTEST    := $(BUILD)/ctest.elf
+CONSOLE_SERVER := $(BUILD)/console-server.elf
 BENCH_UK := $(BUILD)/bench-ukernel.elf
+VMM_SERVER := $(BUILD)/vmm-server.elf
+TOYGUEST   := $(BUILD)/toyguest.elf
+TOYGUEST_TRUNC := $(BUILD)/toyguest-truncated.elf
+TOYGUEST_KSPACE := $(BUILD)/toyguest-kspace.elf
+TOYGUEST_HUGE := $(BUILD)/toyguest-huge.elf
 
 ISO_RUN  := $(BUILD)/ukvm.iso
 ISO_TEST := $(BUILD)/ktest.iso
 ISO_VTEST := $(BUILD)/vtest.iso
+ISO_CTEST := $(BUILD)/ctest.iso
 ISO_BENCH := $(BUILD)/bench.iso
+ISO_VMMTEST := $(BUILD)/vmmtest.iso
 
-.PHONY: all run test bench deps clean unit-test ktest-run
-all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_BENCH)
+.PHONY: all run test bench deps clean unit-test ktest-run FORCE
+all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST)
 
 # --- set-up -----------------------------------------------------------------------
 deps:
@@ -68,15 +78,53 @@ KTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/ukernel/*.c)
 VTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/vcpu/*.c)
 $(eval $(call user_program,$(KTEST),$(KTEST_SRCS)))
 $(eval $(call user_program,$(VTEST),$(VTEST_SRCS)))
+$(eval $(call user_program,$(CONSOLE_SERVER),$(wildcard vmm-server/console/*.c)))
+CTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/console/*.c)
+$(eval $(call user_program,$(CTEST),$(CTEST_SRCS)))
 $(eval $(call user_program,$(BENCH_UK),$(wildcard bench/ukernel/*.c)))
+$(eval $(call user_program,$(VMM_SERVER),$(wildcard vmm-server/*.c)))
+$(eval $(call user_program,$(TOYGUEST),$(wildcard guests/toy/*.c)))
+# broken guest kernels: the vmm suite checks they are refused
+$(TOYGUEST_TRUNC): $(TOYGUEST) tools/mkbadelf
+	tools/mkbadelf truncated $< $@
+$(TOYGUEST_KSPACE): $(TOYGUEST) tools/mkbadelf
+	tools/mkbadelf kspace $< $@
+$(TOYGUEST_HUGE): $(TOYGUEST) tools/mkbadelf
+	tools/mkbadelf huge $< $@
 
 # --- images -----------------------------------------------------------------------
-$(ISO_RUN): $(KERNEL) $(ROOTTASK) tools/mkiso
-	tools/mkiso $@ $(KERNEL) $(ROOTTASK) "roottask"
+# make run: GUESTS toy guests g1.. (one vmm-server each), GUEST_CMDLINE for each
+# (guests/toy/toy.h: halt, reboot-once, reboots=N, work=N, badreq, kfault)
+GUESTS        ?= 2
+GUEST_CMDLINE ?= work=4
+RUN_MODULES := $(ROOTTASK) "roottask" $(VMM_SERVER) "vmm-server" \
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(TOYGUEST) "guest name=g$(i) mem=16 -- $(GUEST_CMDLINE)")
+$(BUILD)/run-modules.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(RUN_MODULES)' | cmp -s - $@ || echo '$(RUN_MODULES)' >$@
+$(ISO_RUN): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(TOYGUEST) $(BUILD)/run-modules.txt tools/mkiso
+	tools/mkiso $@ $(KERNEL) $(RUN_MODULES)
+# the vmm suite (tools/check-vmm-log says what each guest must show)
+VMMTEST_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
+    tests/vmm/initrd-g1.txt "initrd-g1" \
+    $(TOYGUEST) "guest name=g1 mem=16 initrd=initrd-g1 -- halt work=2" \
+    $(TOYGUEST) "guest name=g2 mem=16 -- reboots=2 work=4" \
+    $(TOYGUEST_TRUNC) "guest name=g3 mem=16 -- halt" \
+    $(TOYGUEST) "guest name=g4 mem=16 -- badreq halt work=1" \
+    $(TOYGUEST) "guest name=g5 mem=16 -- kfault" \
+    $(TOYGUEST_KSPACE) "guest name=g6 mem=16 -- halt" \
+    $(TOYGUEST) "guest name=g7 mem=lots -- halt" \
+    $(TOYGUEST_HUGE) "guest name=g8 mem=16 -- halt"
+$(ISO_VMMTEST): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(TOYGUEST) $(TOYGUEST_TRUNC) $(TOYGUEST_KSPACE) \
+                $(TOYGUEST_HUGE) \
+                tests/vmm/initrd-g1.txt Makefile tools/mkiso
+	tools/mkiso $@ $(KERNEL) $(VMMTEST_MODULES)
 $(ISO_TEST): $(KERNEL) $(KTEST) $(ROOTTASK) tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(KTEST) "ktest" $(ROOTTASK) "second-module example"
 $(ISO_VTEST): $(KERNEL) $(VTEST) tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(VTEST) "vtest"
+$(ISO_CTEST): $(KERNEL) $(CTEST) $(CONSOLE_SERVER) tools/mkiso
+	tools/mkiso $@ $(KERNEL) $(CTEST) "ctest" $(CONSOLE_SERVER) "console-server"
 $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(BENCH_UK) "bench-ukernel"
 

@@ -1,16 +1,20 @@
 /*
- * The root task: it gets every resource at boot.  For now it prints the
+ * The root task (root.h): it gets every resource at boot.  It prints the
  * banner and runs an IPC self-test (a server thread in its own address
- * space answering calls); the vmm-server launcher comes with issue 4.
+ * space answering calls), then starts a vmm-server for each guest module
+ * and waits, reporting each vmm-server that ends.
+ *
+ * Its own command line, words:
+ *   exit               end QEMU right after the self-test (tests)
+ *   exit-after-guests  end QEMU once every vmm-server has ended (tests)
  */
-#include <uk/rt.h>
+#include "root.h"
 
-#define SLOT_EP      8
-#define SLOT_THREAD  9
 #define SERVER_STACK_PAGES 4
 
 static unsigned char server_stack[SERVER_STACK_PAGES * 4096] __attribute__((aligned(4096)));
 static unsigned char server_ipc[4096] __attribute__((aligned(4096)));
+static struct guest_desc guests[ROOT_MAX_GUESTS];
 
 /* Answers each call with the sum of its words and label + 1. */
 static void server(uk_word_t ep)
@@ -25,6 +29,67 @@ static void server(uk_word_t ep)
     }
 }
 
+static int self_test(void)
+{
+    uk_word_t ep = uk_slot_alloc(), th = uk_slot_alloc();
+    int passed = 0, failed = 0;
+    if (uk_endpoint_create(ep) || uk_thread_create(th, UK_SLOT_SELF_TASK) ||
+        uk_thread_config(th, 200, 0, (uk_word_t)server_ipc) ||
+        uk_thread_start(th, (uk_word_t)server,
+                        (uk_word_t)(server_stack + sizeof server_stack - 8), ep)) {
+        printf("ipc self-test: cannot start the server\n");
+        return -1;
+    }
+    for (uk_word_t i = 0; i < 1000; i++) {
+        struct uk_msg m = { .info = uk_msginfo(i, 4, UK_TIMEOUT_INFINITE), .w = { i, 2 * i, 3, 4 } };
+        long err = uk_call(ep, &m);
+        if (!err && uk_msg_label(m.info) == i + 1 && m.w[0] == 3 * i + 7)
+            passed++;
+        else
+            failed++;
+    }
+    printf("ipc self-test: %d passed, %d failed\n", passed, failed);
+    return failed;
+}
+
+/* Is `w` a word of the command line? */
+static int has_word(const char *cmd, const char *w)
+{
+    unsigned long n = strlen(w);
+    for (const char *p = cmd; *p; ) {
+        if (!strncmp(p, w, n) && (p[n] == ' ' || p[n] == 0))
+            return 1;
+        while (*p && *p != ' ')
+            p++;
+        while (*p == ' ')
+            p++;
+    }
+    return 0;
+}
+
+/* Starts the guests' vmm-servers; how many run.  *kmem: our kernel memory
+ * in use just before (all of it comes back when they have ended). */
+static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *kmem)
+{
+    int nguests, running = 0;
+    int vmm = find_modules(bi, guests, &nguests);
+    if (nguests == 0)
+        return 0;
+    if (vmm < 0) {
+        printf("root task: %d guest(s) but no vmm-server module\n", nguests);
+        return 0;
+    }
+    if (uk_endpoint_create(ep)) {
+        printf("root task: cannot make an endpoint\n");
+        return 0;
+    }
+    uk_pages_init(bi);
+    uk_kmem_info(UK_SLOT_SELF_TASK, kmem, 0);
+    for (int i = 0; i < nguests; i++)
+        running += launch_vmm(bi, vmm, (uk_word_t)i + 1, &guests[i], ep) == UK_OK;
+    return running;
+}
+
 int main(const struct uk_bootinfo *bi)
 {
     printf("root task: %s, ABI %lu, TSC %lu kHz, %lu boot modules\n",
@@ -35,29 +100,34 @@ int main(const struct uk_bootinfo *bi)
     printf("root task: %lu MiB of memory, %lu KiB kernel-memory quota\n",
            free_bytes >> 20, bi->root_kmem_quota >> 10);
 
-    int passed = 0, failed = 0;
-    if (uk_endpoint_create(SLOT_EP) || uk_thread_create(SLOT_THREAD, UK_SLOT_SELF_TASK) ||
-        uk_thread_config(SLOT_THREAD, 200, 0, (uk_word_t)server_ipc) ||
-        uk_thread_start(SLOT_THREAD, (uk_word_t)server,
-                        (uk_word_t)(server_stack + sizeof server_stack - 8), SLOT_EP)) {
-        printf("ipc self-test: cannot start the server\n");
+    int failed = self_test();
+    if (failed < 0)
         return 1;
-    }
-    for (uk_word_t i = 0; i < 1000; i++) {
-        struct uk_msg m = { .info = uk_msginfo(i, 4, UK_TIMEOUT_INFINITE), .w = { i, 2 * i, 3, 4 } };
-        long err = uk_call(SLOT_EP, &m);
-        if (!err && uk_msg_label(m.info) == i + 1 && m.w[0] == 3 * i + 7)
-            passed++;
-        else
-            failed++;
-    }
-    printf("ipc self-test: %d passed, %d failed\n", passed, failed);
     const char *cmd = bi->strings + bi->root_cmdline;
-    for (const char *p = cmd; *p; p++)
-        if (!strncmp(p, "exit", 4)) {
-            printf("root task: exiting QEMU\n");
-            uk_exit_qemu(UK_SLOT_IOPORT_ALL, failed ? 1 : 0);
-        }
+    if (has_word(cmd, "exit")) {
+        printf("root task: exiting QEMU\n");
+        uk_exit_qemu(UK_SLOT_IOPORT_ALL, failed ? 1 : 0);
+    }
+
+    uk_word_t ep = uk_slot_alloc(), kmem_before = 0, kmem_after = 0;
+    int running = start_guests(bi, ep, &kmem_before);
+    int exit_after = has_word(cmd, "exit-after-guests");
+    if (running)
+        printf("root task: %d vmm-server(s) running; waiting for them\n", running);
+    while (running > 0) {
+        struct uk_msg m = { .info = uk_msginfo(0, 0, UK_TIMEOUT_INFINITE) };
+        if (uk_recv(ep, &m) == UK_OK)
+            running -= vmm_ended(m.badge, &m);
+    }
+    uk_kmem_info(UK_SLOT_SELF_TASK, &kmem_after, 0);
+    if (kmem_before)                     /* a leak check, for the tests */
+        printf("root task: kernel memory in use: %lu KiB before the vmm-servers, %lu KiB "
+               "after: %s\n", kmem_before >> 10, kmem_after >> 10,
+               kmem_after == kmem_before ? "all given back" : "NOT all given back");
+    if (exit_after) {
+        printf("root task: every vmm-server has ended; exiting QEMU\n");
+        uk_exit_qemu(UK_SLOT_IOPORT_ALL, 0);
+    }
     printf("root task: idle (Ctrl-A X quits QEMU)\n");
     for (;;)
         uk_thread_suspend(UK_SLOT_SELF_THREAD);

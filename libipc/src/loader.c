@@ -48,8 +48,8 @@ static long seg_fail(struct uk_loaded *out, long err, const char *call,
     return err;
 }
 
-long uk_load_elf_in(uk_word_t task, const void *elf, uk_word_t size,
-                    uk_word_t lo, uk_word_t hi, struct uk_loaded *out)
+long uk_load_elf_with(uk_word_t task, const void *elf, uk_word_t size, uk_word_t lo,
+                      uk_word_t hi, uk_page_alloc_fn *alloc, void *ctx, struct uk_loaded *out)
 {
     memset(out, 0, sizeof *out);
     out->elf_error = uk_elf_check(elf, size, lo, hi, &out->img);
@@ -60,10 +60,11 @@ long uk_load_elf_in(uk_word_t task, const void *elf, uk_word_t size,
     }
     for (unsigned i = 0; i < out->img.nsegments; i++)
         out->pages += uk_seg_pages(&out->img.seg[i]);
-    unsigned char *p = uk_pages_alloc(out->pages);
+    unsigned char *p = alloc(ctx, out->pages);
     if (!p) {
-        snprintf(out->error, sizeof out->error, "uk_pages_alloc: no %lu free pages for the image",
+        snprintf(out->error, sizeof out->error, "out of memory: no %lu free pages for the image",
                  out->pages);
+        out->pages = 0;
         return UK_E_NOMEM;
     }
     for (unsigned i = 0; i < out->img.nsegments; i++) {
@@ -82,6 +83,18 @@ long uk_load_elf_in(uk_word_t task, const void *elf, uk_word_t size,
         p += n * PG;
     }
     return UK_OK;
+}
+
+static void *pool_alloc(void *ctx, uk_word_t npages)
+{
+    (void)ctx;
+    return uk_pages_alloc(npages);
+}
+
+long uk_load_elf_in(uk_word_t task, const void *elf, uk_word_t size,
+                    uk_word_t lo, uk_word_t hi, struct uk_loaded *out)
+{
+    return uk_load_elf_with(task, elf, size, lo, hi, pool_alloc, 0, out);
 }
 
 long uk_load_elf(uk_word_t task, const void *elf, uk_word_t size, struct uk_loaded *out)

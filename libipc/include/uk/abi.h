@@ -328,6 +328,7 @@ enum uk_vdev_op {
 #define UK_VDEV_EINVAL        (-22l)   /* malformed request (length, operation) */
 #define UK_VDEV_EFAULT        (-14l)   /* bytes not where the message says */
 #define UK_VDEV_EAGAIN        (-11l)   /* try again (flow control) */
+#define UK_VDEV_EPERM         (-1l)    /* not this caller's to ask (badge) */
 /* Event bits the vmm-server signals on the guest's event notification
  * (bound to its vCPU: they arrive in uk_vcpu_state.pending). */
 #define UK_VDEV_EVENT_TIMER   0x1u
@@ -372,6 +373,48 @@ struct uk_vmm_info {
     uk_word_t wallclock_ns, wallclock_tsc;  /* the RTC's time at that TSC */
     char cmdline[1024];            /* the guest kernel's command line */
 };
+
+/* The console server (docs/vmm.md, "The console server"): it owns COM1
+ * and multiplexes it between its clients (one per guest: its vmm-server).
+ * Requests come on its endpoint; the badge of the caller's cap says who
+ * asks: 1..UK_CONSOLE_MAX_CLIENTS a client (the guest's index), 0 the root
+ * task (control).  The reply's w0 is a status (0 or a negative UK_VDEV_E*):
+ * EPERM for a badge that may not ask this (or a client not added),
+ * EINVAL for a malformed request, EFAULT if the message is shorter than
+ * its byte count says.  Bytes are packed as for the virtual devices. */
+enum uk_console_op {
+    UK_CONSOLE_ADD_CLIENT = 0x200,  /* badge 0: w0 = client n (1..MAX), w1..w4 = its
+                                       name, the label of its lines: 1..31 bytes
+                                       '!'..'~' but '[' ']', NUL-padded -> w0 = status.
+                                       Again for an added n: renames it */
+    UK_CONSOLE_REMOVE_CLIENT,       /* badge 0: w0 = n: its output so far is printed,
+                                       its input dropped -> w0 = status */
+    UK_CONSOLE_WRITE,               /* w0 = byte count (<= UK_VDEV_BYTES_MAX), bytes
+                                       from w1 -> w0 = status, w1 = bytes taken (all),
+                                       w2 = lines of this client's output lost so far */
+    UK_CONSOLE_READ,                /* w0 = at most this many bytes (more: as many as
+                                       fit) -> w0 = status, w1 = count, bytes from w2;
+                                       never waits: its input notification says when
+                                       bytes came */
+    UK_CONSOLE_FOCUS,               /* badge 0: w0 = n: input goes to client n */
+    UK_CONSOLE_INFO,                /* badge 0: w0 = n; a client: itself -> w0 = status,
+                                       w1 = bytes written, w2 = lines printed, w3 = lines
+                                       lost, w4 = input bytes queued for it, w5 = input
+                                       bytes lost (its ring full), w6 = the focus */
+};
+#define UK_CONSOLE_MAX_CLIENTS   9u   /* Ctrl-T 1..9 */
+#define UK_CONSOLE_NAME_MAX      31u
+/* Slots in the console server's table (the root fills them before starting
+ * it; UK_SLOT_SELF_TASK and UK_SLOT_SELF_THREAD as for any program). */
+#define UK_CONSOLE_SLOT_EP        8u  /* its endpoint: READ (receive) */
+#define UK_CONSOLE_SLOT_PORTS     9u  /* I/O ports 0x3f8-0x3ff (COM1) */
+#define UK_CONSOLE_SLOT_IRQ      10u  /* IRQ 4: CONTROL (the server binds and acks) */
+#define UK_CONSOLE_SLOT_IRQ_NOTIF 11u /* notification for IRQ 4: READ|WRITE (the server
+                                         binds it to its thread) */
+#define UK_CONSOLE_SLOT_CLIENT0  16u  /* client n's input notification at
+                                         UK_CONSOLE_SLOT_CLIENT0 + n - 1: WRITE (it
+                                         signals it); may stay empty */
+#define UK_CONSOLE_SLOTS (UK_CONSOLE_SLOT_CLIENT0 + UK_CONSOLE_MAX_CLIENTS)  /* table size */
 
 /* ------------------------------------------------------------------ */
 /* Boot info: one read-only page mapped in the root task at UK_BOOTINFO_VADDR,

@@ -4,7 +4,8 @@
  * a vmm-server for its guest kernel (docs/vmm.md).
  *
  * uk_load_elf checks the file (uk_elf_check), takes pages for every PT_LOAD
- * segment from the caller's pool (uk_pages_alloc, one contiguous block),
+ * segment from the caller's pool (uk_pages_alloc, one contiguous block; or
+ * from an allocator of the caller's, uk_load_elf_with),
  * fills them (file bytes at their place in the page, zero around them: bss,
  * and the head of a segment that starts inside a page) and maps them into
  * the task at the segment's address with the segment's rights (+ READ).
@@ -49,6 +50,15 @@ long uk_load_elf(uk_word_t task, const void *elf, uk_word_t size, struct uk_load
 /* Same, segments within [lo, hi) (e.g. a guest kernel's area). */
 long uk_load_elf_in(uk_word_t task, const void *elf, uk_word_t size,
                     uk_word_t lo, uk_word_t hi, struct uk_loaded *out);
+/* Same, with the image's pages from alloc(ctx, npages) instead of the pool:
+ * npages zeroed-or-not (every byte is written), virtually contiguous pages of
+ * the caller, mapped read/write with a grant that includes execute (or no
+ * executable segment), or NULL (UK_E_NOMEM, nothing mapped).  Called once,
+ * after the file passed the check.  The vmm-server loads a guest kernel this
+ * way with pages of the guest's RAM. */
+typedef void *uk_page_alloc_fn(void *ctx, uk_word_t npages);
+long uk_load_elf_with(uk_word_t task, const void *elf, uk_word_t size, uk_word_t lo,
+                      uk_word_t hi, uk_page_alloc_fn *alloc, void *ctx, struct uk_loaded *out);
 
 /* Start a loaded program in `task` the way the kernel starts the root task,
  * so libipc's _start/rt_start run unchanged:

@@ -1,0 +1,81 @@
+/*
+ * The toy guest kernel: a standalone guest that a vmm-server loads and runs
+ * on a vCPU (struct uk_guest_info at start).  It is the smallest thing that
+ * uses every part of the guest interface the Linux guest will use: it
+ * creates process tasks from its own quota, runs two processes through
+ * UK_SYS_VCPU_RESUME, pages them on demand, keeps their FPU state, preempts
+ * them on virtual-timer events, and reaches the outside world only through
+ * its vmm-server's devices (console, timer, clock, power).
+ *
+ *   main.c    start, command line, what happens after the processes end
+ *   sched.c   processes: tasks, exits, system calls, page faults, dispatch
+ *   proc.c    the processes' code (section toyproc: all they can execute)
+ *   vdev.c    device calls to the vmm-server; kprintf
+ *   mem.c     pages of guest RAM
+ *   badreq.c  malformed device requests, for the tests
+ *
+ * Command line (uk_guest_info.cmdline), words:
+ *   halt         power off once the processes have ended (else idle)
+ *   reboot-once  reboot once they have ended, then behave as `halt`
+ *   reboots=N    the same, N times
+ *   work=N       rounds each process runs (default 3)
+ *   badreq       first send malformed requests and check the error replies
+ *   kfault       touch an unmapped address in the guest kernel (a fault its
+ *                vmm-server reports; the guest is stopped)
+ *
+ * The processes' system calls (rax = number, rdi/rsi = arguments, rax = result):
+ */
+#ifndef TOY_H
+#define TOY_H
+
+#include <uk/rt.h>
+
+#define TOY_SYS_WRITE   1     /* (buf, len) -> len, or -TOY_EFAULT */
+#define TOY_SYS_YIELD   24
+#define TOY_SYS_SLEEP   35    /* (ticks) */
+#define TOY_SYS_GETPID  39
+#define TOY_SYS_EXIT    60    /* (code) */
+#define TOY_EFAULT      14
+#define TOY_EINVAL      22
+#define TOY_ENOSYS      38
+
+#define PG              4096ul
+#define TOY_NPROCS      2
+#define TOY_STACK_TOP   0x0000700000000000ul   /* in each process task */
+#define TOY_STACK_PAGES 16
+#define TOY_TICK_NS     5000000ul              /* the virtual timer's period: 5 ms */
+
+/* proc.c: what a process runs (rdi = TSC ticks to spin a round, rsi = rounds) */
+void toyp_worker(unsigned long spin, unsigned long rounds);
+
+/* main.c */
+extern const struct uk_guest_info *gi;
+extern struct uk_vcpu_state *vcpu;
+struct toy_opts { int halt, badreq, kfault; unsigned long work, reboots; };
+extern struct toy_opts opts;
+__attribute__((noreturn)) void processes_done(void);
+
+/* sched.c */
+struct toy_stats { unsigned long ticks, preempts, idle_waits, syscalls, faults; };
+extern struct toy_stats stats;
+__attribute__((noreturn)) void run_processes(unsigned long spin, unsigned long rounds);
+void take_ticks(void);
+void idle_wait(unsigned long us);
+
+/* vdev.c: status (0 or UK_VDEV_E*), or an IPC error as a positive UK_E_* */
+long vdev_call(uk_word_t op, uk_word_t nwords, const uk_word_t *words, uk_word_t out[4]);
+void con_write(const char *s, unsigned long n);
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+long timer_set(uk_word_t first_ns, uk_word_t period_ns);
+__attribute__((noreturn)) void power(uk_word_t how);
+
+/* mem.c */
+void mem_init(void);
+void *page_alloc(void);          /* zeroed, in guest RAM; NULL if none left */
+void page_free(void *p);
+unsigned mem_boot_count(void);   /* 1 on a cold boot, +1 each reboot */
+
+/* badreq.c */
+void badreq_run(void);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * Starting one vmm-server for one guest (docs/vmm.md).  The vmm-server gets
+ * a task of its own with a kernel-memory quota that covers its guest's too
+ * (it creates the guest's tasks from it), and, mapped into that task:
+ *
+ *   VMM_INFO_VA     struct uk_vmm_info, read-only (its rdi at start)
+ *   VMM_MEM_VA      the guest's RAM: fresh pages of ours, nobody else's,
+ *                   read/write and granted execute (the guest kernel's code
+ *                   runs from it)
+ *   VMM_KERNEL_VA   the guest kernel module, read-only
+ *   VMM_INITRD_VA   the initrd module, read-only
+ *
+ * plus in its table: its task and thread (uk_start_program) and
+ * VMM_SLOT_ROOT, a send-only cap of our endpoint badged with the guest's
+ * index; the same badge is on its fault endpoint, so whatever way it ends,
+ * main.c's wait loop hears of it.
+ */
+#include "root.h"
+#include <uk/loader.h>
+#include "../vmm-server/launch.h"
+
+#define PG            4096ul
+#define VMM_INFO_VA   0x10000000ul
+#define VMM_MEM_VA    0x1000000000ul
+#define VMM_KERNEL_VA 0x2000000000ul
+#define VMM_INITRD_VA 0x3000000000ul
+#define VMM_SLOTS     64u
+#define NODE_COST     96u        /* kernel memory per mapped page: node + page tables */
+
+struct vmm_rec {
+    int live;
+    char name[32];
+    uk_word_t task, thread, fault_ep;
+};
+static struct vmm_rec vmms[ROOT_MAX_GUESTS + 1];   /* by badge (the guest's index) */
+static struct uk_loaded loaded;
+
+static uk_word_t pages_of(uk_word_t bytes) { return (bytes + PG - 1) / PG; }
+
+/* Maps or protects n pages in calls of at most UK_MAP_MAX_PAGES. */
+static long map_big(uk_word_t task, uk_word_t src, uk_word_t dst, uk_word_t n, uk_word_t rights)
+{
+    for (uk_word_t done = 0; done < n; done += UK_MAP_MAX_PAGES) {
+        uk_word_t k = n - done < UK_MAP_MAX_PAGES ? n - done : UK_MAP_MAX_PAGES;
+        long err = task ? uk_map(task, src + done * PG, dst + done * PG, k, rights)
+                        : uk_protect(UK_SLOT_SELF_TASK, src + done * PG, k, rights);
+        if (err)
+            return err;
+    }
+    return UK_OK;
+}
+
+/* Maps module i read-only at va; *base gets its first byte's address there.
+ * A module that shares a page with another one is copied first, so the
+ * vmm-server sees its own module and nothing of another's. */
+static long map_module(const struct uk_bootinfo *bi, int i, uk_word_t task, uk_word_t va,
+                       uk_word_t *base)
+{
+    const struct uk_boot_module *m = &bi->modules[i];
+    uk_word_t lo = m->phys & ~(PG - 1), hi = (m->phys + m->size + PG - 1) & ~(PG - 1);
+    uk_word_t src = UK_PHYS_WINDOW + lo, off = m->phys - lo;
+    int shared = 0;
+    for (uk_word_t k = 0; k < bi->nmodules && k < UK_BOOT_MAX_MODULES; k++) {
+        const struct uk_boot_module *o = &bi->modules[k];
+        if ((int)k != i && o->phys < hi && o->phys + o->size > lo)
+            shared = 1;
+    }
+    if (shared) {
+        unsigned char *copy = uk_pages_alloc(pages_of(m->size));
+        if (!copy)
+            return UK_E_NOMEM;
+        memcpy(copy, (const void *)(UK_PHYS_WINDOW + m->phys), m->size);
+        src = (uk_word_t)copy;
+        off = 0;
+    }
+    *base = va + off;
+    uk_word_t n = pages_of(off + m->size);
+    return n ? uk_map(task, src, va, n, UK_MAP_READ) : UK_OK;
+}
+
+/* Destroys a vmm-server's task (with its guest's) and our caps for it. */
+static void destroy_vmm(struct vmm_rec *r)
+{
+    uk_obj_destroy(r->task);
+    uk_cap_delete(UK_SLOT_SELF_TASK, r->fault_ep);
+    r->live = 0;
+}
+
+static long give_up(struct vmm_rec *r, const char *what, long err)
+{
+    printf("root task: %s: cannot start its vmm-server: %s (error %ld)\n", r->name, what, err);
+    destroy_vmm(r);
+    return err;
+}
+
+long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
+                const struct guest_desc *g, uk_word_t root_ep)
+{
+    const struct uk_boot_module *vm = &bi->modules[vmm_module], *km = &bi->modules[g->kernel];
+    const struct uk_boot_module *im = g->initrd >= 0 ? &bi->modules[g->initrd] : 0;
+    struct vmm_rec *r = &vmms[index];
+    uk_word_t mem_pages = g->mem_mib << 8;
+    uk_word_t guest_quota = g->kmem_kib ? g->kmem_kib << 10 : (2ul << 20) + mem_pages * NODE_COST;
+    uk_word_t own_pages = mem_pages + pages_of(km->size) + (im ? pages_of(im->size) : 0) + 64;
+    uk_word_t quota = guest_quota + (512ul << 10) + own_pages * NODE_COST;
+    long err;
+
+    memset(r, 0, sizeof *r);
+    memcpy(r->name, g->name, sizeof r->name);
+    if ((err = uk_task_new(quota, VMM_SLOTS, 0, &r->task))) {
+        printf("root task: %s: no task for its vmm-server (%lu KiB of kernel memory): "
+               "error %ld\n", g->name, quota >> 10, err);
+        return err;
+    }
+    r->fault_ep = uk_slot_alloc();
+    if ((err = uk_cap_copy(root_ep, UK_SLOT_SELF_TASK, r->fault_ep, UK_R_WRITE, index)) ||
+        (err = uk_cap_copy(root_ep, r->task, VMM_SLOT_ROOT, UK_R_WRITE, index)))
+        return give_up(r, "endpoint caps", err);
+    if ((err = uk_load_elf(r->task, (const void *)(UK_PHYS_WINDOW + vm->phys), vm->size, &loaded)))
+        return give_up(r, loaded.error, err);
+
+    struct uk_vmm_info *vi = uk_pages_alloc(1);
+    unsigned char *mem = uk_pages_alloc(mem_pages);
+    if (!vi || !mem)
+        return give_up(r, "not enough free memory for its RAM", UK_E_NOMEM);
+    vi->magic = UK_VMM_INFO_MAGIC;
+    vi->guest_index = index;
+    memcpy(vi->name, g->name, sizeof vi->name);
+    vi->mem_base = VMM_MEM_VA;
+    vi->mem_size = mem_pages * PG;
+    vi->kernel_size = km->size;
+    vi->initrd_size = im ? im->size : 0;
+    vi->guest_kmem_quota = guest_quota;
+    vi->tsc_hz = bi->tsc_hz;
+    vi->wallclock_ns = rtc_now_ns(&vi->wallclock_tsc);
+    memcpy(vi->cmdline, g->cmdline, sizeof vi->cmdline);
+
+    /* our pages are mapped read/write but granted execute: pass that on */
+    if ((err = map_big(0, (uk_word_t)mem, 0, mem_pages, UK_MAP_RWX)) ||
+        (err = map_big(r->task, (uk_word_t)mem, VMM_MEM_VA, mem_pages, UK_MAP_RWX)))
+        return give_up(r, "mapping its RAM", err);
+    if ((err = map_module(bi, g->kernel, r->task, VMM_KERNEL_VA, &vi->kernel_base)) ||
+        (im && (err = map_module(bi, g->initrd, r->task, VMM_INITRD_VA, &vi->initrd_base))))
+        return give_up(r, "mapping its modules", err);
+    if ((err = uk_map(r->task, (uk_word_t)vi, VMM_INFO_VA, 1, UK_MAP_READ)))
+        return give_up(r, "mapping its info page", err);
+    if ((err = uk_start_program(r->task, &loaded, VMM_PRIO, r->fault_ep, VMM_INFO_VA, &r->thread)))
+        return give_up(r, "starting its thread", err);
+    r->live = 1;
+    printf("root task: %s: vmm-server started (%lu MiB RAM, %lu KiB kernel memory, %lu KiB "
+           "for the guest kernel)\n", g->name, g->mem_mib, quota >> 10, guest_quota >> 10);
+    return UK_OK;
+}
+
+int vmm_ended(uk_word_t badge, const struct uk_msg *m)
+{
+    if (badge == 0 || badge > ROOT_MAX_GUESTS || !vmms[badge].live)
+        return 0;
+    struct vmm_rec *r = &vmms[badge];
+    if (uk_msg_flags(m->info) & UK_MSGF_FAULT)
+        printf("root task: %s: vmm-server faulted (%s 0x%lx, rip 0x%lx); destroyed\n", r->name,
+               uk_msg_label(m->info) == UK_FAULT_PAGE ? "page fault at" : "exception, rax",
+               m->w[0], uk_msg_label(m->info) == UK_FAULT_PAGE ? m->w[2] : 0);
+    else if (uk_msg_label(m->info) == VMM_MSG_ENDED)
+        printf("root task: %s: vmm-server ended: %s\n", r->name, vmm_end_str(m->w[0]));
+    else
+        return 0;                        /* not what a vmm-server says: ignored */
+    destroy_vmm(r);
+    return 1;
+}

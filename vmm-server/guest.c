@@ -1,0 +1,151 @@
+/*
+ * Building the guest and tearing it down.
+ *
+ * Guest RAM is the memory the root gave us (vi->mem_base, mem_size), mapped
+ * whole into the guest kernel's task at GUEST_RAM_VA.  Each boot takes
+ * pages from its bottom for what the guest finds at start -- the guest
+ * info page, the kernel image (loaded with uk_load_elf_with, linked below
+ * GUEST_RAM_VA and mapped there as well), the kernel's stack and IPC
+ * buffer -- and reports the rest as free RAM (uk_guest_info.ram_base/size);
+ * an initrd is copied to the top of it.  The rest of RAM is not cleared
+ * on a reboot: like a warm reset, the guest finds what it left there.
+ *
+ * The guest task gets, and only gets: a cap to itself (CONTROL, not
+ * DESTROY: it makes and maps its process tasks from its own quota), a
+ * send-only badged cap of our endpoint, its event notification and its
+ * vCPU thread (CONTROL, not DESTROY).  None of them reaches our own task,
+ * memory or threads: the vCPU is ours (we made it), but the guest cannot
+ * destroy it, and everything the guest makes is charged to its own quota.
+ */
+#include "vmm.h"
+#include <uk/loader.h>
+
+#define STACK_PAGES UK_PROGRAM_STACK_PAGES
+#define RW  (UK_MAP_READ | UK_MAP_WRITE)
+
+static struct uk_loaded loaded;
+
+/* Boot pages, from the bottom of guest RAM (also the loader's allocator). */
+static void *ram_take(void *ctx, uk_word_t n)
+{
+    (void)ctx;
+    if (n > vmm.ram_pages - vmm.boot_pages)
+        return 0;
+    void *p = (void *)(vmm.vi->mem_base + vmm.boot_pages * PG);
+    vmm.boot_pages += n;
+    return p;
+}
+
+/* UK_SYS_MAP / PROTECT take at most UK_MAP_MAX_PAGES at a time. */
+static long map_big(uk_word_t task, uk_word_t src, uk_word_t dst, uk_word_t n, uk_word_t rights)
+{
+    for (uk_word_t done = 0; done < n; done += UK_MAP_MAX_PAGES) {
+        uk_word_t k = n - done < UK_MAP_MAX_PAGES ? n - done : UK_MAP_MAX_PAGES;
+        long err = task ? uk_map(task, src + done * PG, dst + done * PG, k, rights)
+                        : uk_protect(UK_SLOT_SELF_TASK, src + done * PG, k, rights);
+        if (err)
+            return err;
+    }
+    return UK_OK;
+}
+
+void guest_destroy(void)
+{
+    timer_set(0, 0);
+    uk_obj_destroy(SLOT_GUEST);   /* its process tasks, and the vCPU that runs in it */
+    uk_obj_destroy(SLOT_VCPU);    /* (already gone: its slot is empty) */
+    uk_obj_destroy(SLOT_EVENTS);  /* with its badged copy in SLOT_TIMER_EV */
+}
+
+static long fail(long err, const char *what)
+{
+    vmm_say("cannot start the guest: %s: error %ld", what, err);
+    guest_destroy();
+    return err;
+}
+
+/* The caps of the guest's table, and its vCPU thread, configured but not started. */
+static long give_caps_and_vcpu(void)
+{
+    long err;
+    if ((err = uk_cap_copy(SLOT_GUEST, SLOT_GUEST, UK_GUEST_SLOT_SELF,
+                           UK_R_READ | UK_R_WRITE | UK_R_CONTROL, 0)))
+        return fail(err, "copying the guest's own task cap");
+    if ((err = uk_cap_copy(SLOT_EP, SLOT_GUEST, UK_GUEST_SLOT_VMM, UK_R_WRITE, GUEST_BADGE)))
+        return fail(err, "copying the device endpoint");
+    if ((err = uk_notif_create(SLOT_EVENTS)) ||
+        (err = uk_cap_copy(SLOT_EVENTS, UK_SLOT_SELF_TASK, SLOT_TIMER_EV, UK_R_WRITE,
+                           UK_VDEV_EVENT_TIMER)) ||
+        (err = uk_cap_copy(SLOT_EVENTS, SLOT_GUEST, UK_GUEST_SLOT_EVENTS,
+                           UK_R_READ | UK_R_WRITE, 0)))
+        return fail(err, "making the event notification");
+    if ((err = uk_thread_create(SLOT_VCPU, SLOT_GUEST)) ||
+        (err = uk_thread_config(SLOT_VCPU, GUEST_PRIO, SLOT_FAULT_EP, UK_ROOT_IPC_BUFFER)) ||
+        (err = uk_vcpu_config(SLOT_VCPU, GUEST_STATE_VA, 0)) ||
+        (err = uk_notif_bind(SLOT_EVENTS, SLOT_VCPU)) ||
+        (err = uk_cap_copy(SLOT_VCPU, SLOT_GUEST, UK_GUEST_SLOT_VCPU,
+                           UK_R_READ | UK_R_WRITE | UK_R_CONTROL, 0)))
+        return fail(err, "making the vCPU");
+    return UK_OK;
+}
+
+long guest_boot(void)
+{
+    const struct uk_vmm_info *vi = vmm.vi;
+    uk_word_t mem = vi->mem_base;
+    long err;
+
+    vmm.boots++;
+    vmm.boot_pages = 0;
+    /* the last boot made its kernel text read/execute in our copy too */
+    if ((err = map_big(0, mem, 0, vmm.ram_pages, UK_MAP_RWX)))
+        return fail(err, "making guest RAM writable");
+    if ((err = uk_task_create(SLOT_GUEST, vi->guest_kmem_quota, GUEST_CAP_SLOTS)))
+        return fail(err, "creating the guest task");
+
+    struct uk_guest_info *gi = ram_take(0, 1);
+    memset(gi, 0, PG);
+    err = uk_load_elf_with(SLOT_GUEST, (const void *)vi->kernel_base, vi->kernel_size,
+                           GUEST_KERNEL_LO, GUEST_KERNEL_HI, ram_take, 0, &loaded);
+    if (err) {
+        vmm_say("cannot load the guest kernel: %s", loaded.error);
+        guest_destroy();
+        return err;
+    }
+    unsigned char *stack = ram_take(0, STACK_PAGES + 1);   /* + the IPC buffer */
+    if (!stack)
+        return fail(UK_E_NOMEM, "no guest RAM left for the kernel stack");
+    memset(stack, 0, (STACK_PAGES + 1) * PG);
+    if ((err = uk_map(SLOT_GUEST, (uk_word_t)stack, UK_PROGRAM_STACK_TOP - STACK_PAGES * PG,
+                      STACK_PAGES, RW)) ||
+        (err = uk_map(SLOT_GUEST, (uk_word_t)stack + STACK_PAGES * PG, UK_ROOT_IPC_BUFFER, 1, RW)))
+        return fail(err, "mapping the kernel stack");
+
+    uk_word_t free_pages = vmm.ram_pages - vmm.boot_pages;
+    uk_word_t initrd_pages = (vi->initrd_size + PG - 1) / PG;
+    if (initrd_pages > free_pages)
+        return fail(UK_E_NOMEM, "the initrd does not fit in guest RAM");
+    uk_word_t initrd_off = (vmm.ram_pages - initrd_pages) * PG;
+    memcpy((void *)(mem + initrd_off), (const void *)vi->initrd_base, vi->initrd_size);
+
+    gi->magic = UK_GUEST_INFO_MAGIC;
+    gi->ram_base = GUEST_RAM_VA + vmm.boot_pages * PG;
+    gi->ram_size = free_pages * PG;
+    gi->initrd_base = vi->initrd_size ? GUEST_RAM_VA + initrd_off : 0;
+    gi->initrd_size = vi->initrd_size;
+    gi->vcpu_state = GUEST_STATE_VA;
+    gi->tsc_hz = vi->tsc_hz;
+    gi->kmem_quota = vi->guest_kmem_quota;
+    memcpy(gi->name, vmm.name, sizeof gi->name);
+    memcpy(gi->cmdline, vi->cmdline, sizeof gi->cmdline);
+    gi->cmdline[sizeof gi->cmdline - 1] = 0;
+
+    if ((err = map_big(SLOT_GUEST, mem, GUEST_RAM_VA, vmm.ram_pages, UK_MAP_RWX)))
+        return fail(err, "mapping guest RAM");
+    if ((err = give_caps_and_vcpu()))
+        return err;
+    if ((err = uk_thread_start(SLOT_VCPU, loaded.img.entry, UK_PROGRAM_STACK_TOP - 8,
+                               GUEST_RAM_VA + ((uk_word_t)gi - mem))))
+        return fail(err, "starting the vCPU");
+    return UK_OK;
+}

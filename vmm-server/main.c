@@ -1,0 +1,78 @@
+/*
+ * The vmm-server's start and its request loop (vmm.h).  rdi at start is the
+ * struct uk_vmm_info page the root task mapped for us (launch.h: how we end).
+ */
+#include "vmm.h"
+
+struct vmm vmm;
+
+static int info_usable(const struct uk_vmm_info *vi)
+{
+    return vi->magic == UK_VMM_INFO_MAGIC && vi->tsc_hz >= 1000000 &&
+           vi->mem_base % PG == 0 && vi->mem_size % PG == 0 &&
+           vi->mem_size >= 64 * PG;      /* a bad kernel image is the loader's to refuse */
+}
+
+/* Tells the root we are done (it destroys our task); never returns. */
+static __attribute__((noreturn)) void end(uk_word_t why)
+{
+    struct uk_msg m = { .info = uk_msginfo(VMM_MSG_ENDED, 1, UK_TIMEOUT_INFINITE), .w = { why } };
+    uk_send(VMM_SLOT_ROOT, &m);
+    for (;;)
+        uk_thread_suspend(UK_SLOT_SELF_THREAD);
+}
+
+/* Serves the guest until it halts, its kernel faults or a reboot fails. */
+static uk_word_t serve(void)
+{
+    struct uk_msg m = { .info = uk_msginfo(0, 0, UK_TIMEOUT_INFINITE) };
+    uk_word_t why = VMM_END_HALTED;
+    long err = uk_recv(SLOT_EP, &m);
+    for (;;) {
+        enum next next;
+        if (err) {                       /* e.g. the caller vanished: just go on */
+            m.info = uk_msginfo(0, 0, UK_TIMEOUT_INFINITE);
+            err = uk_recv(SLOT_EP, &m);
+            continue;
+        }
+        if (uk_msg_flags(m.info) & UK_MSGF_FAULT)   /* FAULT_BADGE, or the guest made
+                                                       its device endpoint its fault one */
+            next = guest_fault(&m, &why);
+        else
+            next = device_request(&m, &why);
+        if (next == NEXT_END)
+            return why;
+        if (next == NEXT_RECEIVE) {
+            m.info = uk_msginfo(0, 0, UK_TIMEOUT_INFINITE);
+            err = uk_recv(SLOT_EP, &m);
+        } else {
+            err = uk_reply_recv(SLOT_EP, &m);   /* m: the reply (devices.c reply()) */
+        }
+    }
+}
+
+int main(const struct uk_bootinfo *arg)
+{
+    const struct uk_vmm_info *vi = (const struct uk_vmm_info *)arg;
+    vmm.vi = vi;
+    if (!info_usable(vi)) {
+        printf("vmm-server: unusable vmm info at %p; ending\n", (const void *)vi);
+        end(VMM_END_BAD_INFO);
+    }
+    memcpy(vmm.name, vi->name, sizeof vmm.name - 1);
+    vmm.ram_pages = vi->mem_size / PG;
+    con_reset();
+
+    long err;
+    if ((err = uk_endpoint_create(SLOT_EP)) ||
+        (err = uk_cap_copy(SLOT_EP, UK_SLOT_SELF_TASK, SLOT_FAULT_EP, UK_R_WRITE, FAULT_BADGE)) ||
+        (err = timer_init())) {
+        vmm_say("vmm-server: cannot set up (error %ld); ending", err);
+        end(VMM_END_LOAD_FAILED);
+    }
+    vmm_say("vmm-server: %lu MiB of RAM, kernel %lu KiB, initrd %lu KiB, cmdline \"%s\"",
+            vi->mem_size >> 20, vi->kernel_size >> 10, vi->initrd_size >> 10, vi->cmdline);
+    if (guest_boot())
+        end(VMM_END_LOAD_FAILED);
+    end(serve());
+}

@@ -1,0 +1,78 @@
+/*
+ * The vmm-server (docs/vmm.md): one per guest.  It owns its guest's tasks
+ * (made from its own kernel-memory quota), loads the guest kernel into
+ * guest RAM, is the guest kernel's pager and exception handler, and serves
+ * its virtual devices over IPC (uk/abi.h "Virtual devices").
+ *
+ *   main.c     start, the request loop, ending
+ *   guest.c    building and tearing down the guest (task, RAM, kernel, vCPU)
+ *   devices.c  the device requests: console, timer, clock, power
+ *   conout.c   console output: one labelled line at a time, flow control
+ *   timer.c    the timer thread (IPC timeouts -> event notification)
+ *
+ * Threads: the main thread serves requests (uk_reply_recv on SLOT_EP); the
+ * timer thread only waits and signals.  They share the timer settings
+ * (timer.c, a sequence counter) and nothing else.
+ */
+#ifndef VMM_H
+#define VMM_H
+
+#include <uk/rt.h>
+#include "launch.h"
+
+#define PG 4096ul
+
+/* Slots in the vmm-server's own table (0-15 are the root's: abi.h, launch.h). */
+#define SLOT_EP          16u  /* our endpoint: device requests and guest faults */
+#define SLOT_FAULT_EP    17u  /* send-only copy, badge FAULT_BADGE: the vCPU's fault endpoint */
+#define SLOT_GUEST       18u  /* the guest kernel's task */
+#define SLOT_VCPU        19u  /* its vCPU thread (runs in the guest task, ours) */
+#define SLOT_EVENTS      20u  /* event notification, bound to the vCPU */
+#define SLOT_TIMER_EV    21u  /* send-only copy of it, badge UK_VDEV_EVENT_TIMER */
+#define SLOT_TIMER_WAKE  22u  /* the timer thread waits on this */
+#define SLOT_TIMER_TH    23u  /* the timer thread */
+#define VMM_CAP_SLOTS    64u  /* what the root gives us (roottask/launch.c) */
+
+#define GUEST_BADGE      0x6775ul   /* requests: badge of the guest's endpoint cap */
+#define FAULT_BADGE      0xfa17ul   /* faults of the guest kernel */
+
+/* The guest kernel task's address space. */
+#define GUEST_RAM_VA     0x100000000ul      /* guest RAM, read/write/execute */
+#define GUEST_STATE_VA   0x500000000000ul   /* the vCPU state page */
+#define GUEST_KERNEL_LO  0x1000ul           /* the kernel ELF must lie in [LO, HI) */
+#define GUEST_KERNEL_HI  GUEST_RAM_VA
+#define GUEST_CAP_SLOTS  256u
+#define GUEST_PRIO       100u               /* below ours: requests are served at once */
+
+struct vmm {
+    const struct uk_vmm_info *vi;
+    char name[32];
+    uk_word_t ram_pages;      /* guest RAM, at vi->mem_base here */
+    uk_word_t boot_pages;     /* taken from its bottom for this boot (info, kernel, stack) */
+    unsigned boots;
+};
+extern struct vmm vmm;
+
+/* guest.c */
+long guest_boot(void);        /* UK_OK, or the guest is torn down and the reason printed */
+void guest_destroy(void);     /* the guest's tasks and vCPU, its timer stopped */
+
+/* devices.c: a request from the guest; returns what the loop does next */
+enum next { NEXT_REPLY, NEXT_RECEIVE, NEXT_END };
+enum next device_request(struct uk_msg *m, uk_word_t *end_why);
+enum next guest_fault(struct uk_msg *m, uk_word_t *end_why);
+
+/* conout.c */
+void con_reset(void);
+uk_word_t con_write(const unsigned char *bytes, uk_word_t n);   /* all taken */
+long con_admit(uk_word_t n);              /* 0 or UK_VDEV_EAGAIN: flow control */
+void con_flush(void);
+void vmm_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* "[name] ..." */
+
+/* timer.c */
+long timer_init(void);
+void timer_set(uk_word_t first_ns, uk_word_t period_ns);   /* 0: stop */
+uk_word_t ns_to_tsc(uk_word_t ns);
+uk_word_t tsc_to_ns(uk_word_t tsc);
+
+#endif
