@@ -1,9 +1,12 @@
 /*
  * Device interrupts.  The kernel owns the interrupt controller; a line
  * becomes a user-level driver's through an IRQ cap (made once per line
- * from the IRQ-control cap).  When the line fires, the kernel masks it and
- * signals the bound notification; the driver handles the device, then
- * UK_SYS_IRQ_ACK unmasks the line.
+ * from the IRQ-control cap).  When the line fires, the kernel signals the
+ * bound notification; the driver handles the device, then UK_SYS_IRQ_ACK.
+ * A level-triggered line is masked until that ack (it would fire again at
+ * once); an edge-triggered one stays unmasked, because an IOAPIC drops an
+ * edge that arrives on a masked pin (a UART byte in the gap would be lost
+ * for good), and repeated edges merge in the notification anyway.
  */
 #include "irq.h"
 #include "cap.h"
@@ -29,7 +32,8 @@ struct irq_line *irq_line(unsigned line)
 void irq_deliver(unsigned line)
 {
     struct irq_line *l = &lines[line];
-    irq_mask(line);
+    if (irq_is_level(line))
+        irq_mask(line);
     if (!l->notif) {
         kprintf("ukernel: IRQ %u with no driver, masked\n", line);
         return;

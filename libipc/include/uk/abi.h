@@ -168,6 +168,8 @@ static inline uk_word_t uk_timeout_us(uk_word_t us)
     uk_word_t e = 0;
     if (us == 0)
         return UK_TIMEOUT_ZERO;
+    if (us > (2047ul << 30))
+        return UK_TIMEOUT_INFINITE - 1;      /* the longest finite one; no overflow below */
     while (e < 32 && ((us + (1ul << e) - 1) >> e) > 2047u)
         e++;
     if (e > 31)

@@ -87,6 +87,8 @@ static void ioapic_route(unsigned line, bool masked)
 }
 
 unsigned irq_pin(unsigned line) { return line < 16 ? gsi_of_irq[line] : line; }
+/* ISA lines are edge-triggered unless the MADT says otherwise; PCI, level. */
+bool irq_is_level(unsigned line) { return line >= 16 || (gsi_flags[line] & 0xc) == 0xc; }
 void irq_mask(unsigned line)   { ioapic_route(line, true); }
 void irq_unmask(unsigned line) { ioapic_route(line, false); }
 void apic_eoi(void)            { lapic_write(LAPIC_EOI, 0); }

@@ -19,6 +19,7 @@ extern u64 xsave_features;
 #define VECTOR_SPURIOUS 0xff
 void apic_init(word acpi_rsdp_phys);
 unsigned irq_pin(unsigned line);  /* IOAPIC input of an IRQ line */
+bool irq_is_level(unsigned line);
 void irq_mask(unsigned line);
 void irq_unmask(unsigned line);
 void apic_eoi(void);
