@@ -21,10 +21,15 @@ enum regs_kind {
     REGS_SYSCALL = 0,    /* entered by syscall: rbx rbp r12-r15 saved only at a
                             switch; results in rax rdi rsi rdx r10 r8 r9 */
     REGS_FULL = 1,       /* all registers valid (trap, or written by a handler) */
+    REGS_VCPU_USER = 2,  /* vCPU interrupted in its process: as REGS_FULL, and
+                            the way back swaps in the process's gs (vcpu.c) */
     REGS_VCPU_ENTRY = 3, /* vCPU: enter the guest kernel at regs.rip/rsp, rdi */
 };
 
-typedef void syscall_fn_t(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr);
+/* Where a thread's `syscall` instruction goes on (entry.asm), with rsp =
+ * the thread: an assembly label, not a C function. */
+typedef void syscall_entry_t(void);
+extern syscall_entry_t syscall_common;   /* the usual: rip, rflags, rsp kept, then C */
 
 enum thread_state {
     TS_INACTIVE = 0,   /* created, not started; or suspended */
@@ -43,8 +48,8 @@ struct thread {
     u8 prio;                      /* 0 (lowest) .. 255 */
     u8 call_kind;                 /* waiting-send flavour: SEND_* below */
     u16 fault_label;              /* UK_FAULT_* while faulting to a handler, else 0 */
-    syscall_fn_t *syscall_fn;     /* what its syscall instruction runs (entry.asm):
-                                     syscall_dispatch, or a vCPU process's exit */
+    syscall_entry_t *syscall_fn;  /* where its syscall instruction goes (entry.asm):
+                                     syscall_common, or a vCPU's entries */
     struct uk_vcpu_state *vcpu_state; /* vCPU state page (kernel address), or NULL */
     struct kobj hdr;
     struct task *task;            /* its task: capabilities, home address space */

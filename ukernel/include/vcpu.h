@@ -9,8 +9,8 @@
 #define UK_VCPU_H
 
 #include "types.h"
+#include "thread.h"
 
-struct thread;
 struct task;
 
 struct vcpu {
@@ -18,23 +18,33 @@ struct vcpu {
     word state_va;                /* where it is mapped in thread->task */
     word flags;                   /* UK_VCPU_F_* */
     bool in_user;                 /* running (or preempted in) a process */
-    bool in_upcall;               /* state->saved holds an interrupted frame */
+    bool in_upcall;               /* state->saved holds an interrupted frame
+                                     (entry.asm clears both in one store) */
     bool saved_irq;               /* irq_enabled when that frame was interrupted */
-    struct task *process;         /* the process task while in_user */
-    word kernel_fs, kernel_gs;    /* the guest kernel's TLS while a process runs */
+    /* While in_user: the process task is thread->as; thread->regs.fs_base is
+     * the process's fs base, thread->regs.gs_base still the guest kernel's. */
+    word kernel_fs;               /* the guest kernel's fs base */
+    word user_gs;                 /* the process's gs base (MSR_KERNEL_GS) */
     struct thread *next;          /* all vCPUs, for a process task's teardown */
 };
 
 int  vcpu_config(struct thread *t, struct task *charge, word state_va, word flags);
 void vcpu_teardown(struct thread *t);
+/* UK_SYS_VCPU_RESUME in C: everything entry.asm's vcpu_kernel_entry does
+ * not serve itself (and a RESUME from a thread that is no vCPU). */
 void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights);
-/* A vCPU thread's syscall_fn: its guest kernel's system calls. */
-void vcpu_kernel_syscall(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr);
-/* entry.asm: a process's syscall_fn, then vcpu_syscall_exit (noreturn) */
-void vcpu_syscall_entry(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr);
+/* entry.asm: a vCPU's syscall_fn in its guest kernel, and while it runs a
+ * process (see the story in vcpu.c) */
+syscall_entry_t vcpu_kernel_entry, vcpu_process_entry;
+/* From vcpu_process_entry when the process's fs base is not the guest
+ * kernel's: the rest of the exit (registers already in the state page). */
 noreturn void vcpu_syscall_exit(void);
+/* From entry.asm on the way back into a process: its gs base into
+ * MSR_KERNEL_GS (swapgs follows). */
+void vcpu_process_tls(void);
 /* entry.asm: enter the guest kernel / run the process; never return */
 noreturn void vcpu_to_kernel(word rip, word rsp, word rdi);
+noreturn void vcpu_syscall_to_kernel(word rip, word rsp, word rdi, const struct uk_regs *user);
 noreturn void vcpu_to_user(const struct uk_regs *regs);
 /* A trap while the vCPU runs a process; true if handled as an exit. */
 bool vcpu_user_trap(struct thread *t);

@@ -40,7 +40,7 @@ struct thread *thread_create(struct task *owner, struct task *in, u8 prio, int *
     kobj_link(&t->hdr, owner, UK_CAP_THREAD, size);
     t->task = in;
     t->as = in;
-    t->syscall_fn = syscall_dispatch;
+    t->syscall_fn = syscall_common;
     t->task_next = in->threads;
     if (in->threads)
         in->threads->task_prev = t;

@@ -2,18 +2,26 @@
  * vCPUs (vcpu.h, abi.h "The vCPU state page").
  *
  * The story of a guest process's system call, the path this file is
- * shaped around (bench: vcpu.syscall):
- *   1. The guest kernel calls UK_SYS_VCPU_RESUME(process task); its
- *      syscall_fn (vcpu_kernel_syscall) sends it straight to vcpu_resume,
- *      whose checks pass, and run_process switches to the process's address
- *      space and TLS, points syscall_fn at vcpu_syscall_entry and leaves
- *      through entry.asm's iret code loading state->user.
- *   2. The process executes `syscall`.  The entry stub saves rip, rflags,
- *      rsp as for any thread and calls syscall_fn: vcpu_syscall_entry
- *      (entry.asm) stores every other register into state->user, and
- *      vcpu_syscall_exit copies those three, switches back and enters the
- *      guest kernel by sysret: rip = entry_ip, rsp = entry_sp, rdi = the
- *      state page.
+ * shaped around (bench: vcpu.syscall, docs/ukernel-performance.md):
+ *   1. The guest kernel calls UK_SYS_VCPU_RESUME(process task).  Its
+ *      syscall_fn, vcpu_kernel_entry (entry.asm), checks the call, enters
+ *      the process's address space, points syscall_fn at
+ *      vcpu_process_entry and leaves by iretq from state->user with swapgs:
+ *      no C, nothing of the guest kernel's registers kept.  Anything it
+ *      does not serve (a mapping riding along, an upcall's return, a TLS
+ *      base to load, an error) goes the usual way to vcpu_resume below.
+ *   2. The process executes `syscall`.  vcpu_process_entry (entry.asm)
+ *      stores its registers into state->user and enters the guest kernel
+ *      by sysret: rip = entry_ip, rsp = entry_sp, rdi = the state page.
+ * TLS: while a process runs, MSR_GS_BASE holds its gs base and
+ * MSR_KERNEL_GS the guest kernel's, so each direction is one swapgs.  The
+ * kernel itself always sees the usual view (thread->regs.gs_base loaded,
+ * the guest kernel's for a vCPU, and the process's in MSR_KERNEL_GS as
+ * loaded_kernel_gs says): every entry from a process swaps back first
+ * (vcpu_process_entry, vcpu_user_trap), every way into one swaps last
+ * (vcpu_kernel_entry, vcpu_to_user, and for a vCPU interrupted in its
+ * process, REGS_VCPU_USER in exit_to_user).  fs is switched only when the
+ * process's differs from the guest kernel's (C, by wrmsr).
  * Exits from traps and events take the general way instead: the thread is
  * marked REGS_VCPU_ENTRY and exit_to_user enters the guest kernel.
  * Nothing of the guest kernel's own registers is kept across a resume:
@@ -72,7 +80,7 @@ int vcpu_config(struct thread *t, struct task *charge, word state_va, word flags
     vcpus = t;
     t->vcpu = v;
     t->vcpu_state = s;
-    t->syscall_fn = vcpu_kernel_syscall;
+    t->syscall_fn = vcpu_kernel_entry;
     return UK_OK;
 }
 
@@ -98,20 +106,21 @@ void vcpu_teardown(struct thread *t)
     t->vcpu = NULL;
     t->vcpu_state = NULL;
     t->as = t->task;
+    t->syscall_fn = syscall_common;
 }
 
-/* Leaves user mode for the guest kernel's address space and TLS. */
+/* Leaves user mode for the guest kernel's address space and TLS (its
+ * gs base never left thread->regs). */
 static void leave_process(struct thread *t)
 {
     struct vcpu *v = t->vcpu;
     struct uk_vcpu_state *s = t->vcpu_state;
     s->user.fs_base = t->regs.fs_base;
-    s->user.gs_base = t->regs.gs_base;
+    s->user.gs_base = v->user_gs;
     t->regs.fs_base = v->kernel_fs;
-    t->regs.gs_base = v->kernel_gs;
     v->in_user = false;
     t->as = t->task;
-    t->syscall_fn = vcpu_kernel_syscall;
+    t->syscall_fn = vcpu_kernel_entry;
 }
 
 /* Makes t enter its guest kernel at entry_ip on its way out of the kernel
@@ -133,38 +142,29 @@ static void enter_kernel(struct thread *t, word reason)
         arch_switch_to(t, t);            /* its own address space and TLS now */
 }
 
-/* Step 2 of the story: the process ran `syscall`.  entry.asm
- * (vcpu_syscall_entry) has put its registers in state->user, all but rip,
- * rflags and rsp, which the syscall entry left in the thread.  The
- * process's TLS bases stay in state->user: it cannot change them itself. */
+/* Step 2 of the story when the process's fs base is not the guest
+ * kernel's: vcpu_process_entry has stored the registers, exit reason and
+ * counts, and swapped gs back. */
 noreturn void vcpu_syscall_exit(void)
 {
     struct thread *t = current;
     struct vcpu *v = t->vcpu;
     struct uk_vcpu_state *s = t->vcpu_state;
-    s->user.rip = t->regs.rip;
-    s->user.rsp = t->regs.rsp;
-    s->user.rflags = t->regs.rflags;
-    s->exit_reason = UK_VCPU_EXIT_SYSCALL;
-    s->irq_enabled = 0;
-    s->exits++;
-    v->in_user = false;
     t->regs.fs_base = v->kernel_fs;
-    t->regs.gs_base = v->kernel_gs;
+    v->in_user = false;
     t->as = t->task;
-    t->syscall_fn = vcpu_kernel_syscall;
+    t->syscall_fn = vcpu_kernel_entry;
     arch_load_space(t);
     /* sysret to a non-canonical rip faults in ring 0 on Intel CPUs: see enter_kernel */
-    vcpu_to_kernel(s->entry_ip < USER_MAP_TOP ? s->entry_ip : USER_MAP_TOP,
-                   s->entry_sp, v->state_va);
+    vcpu_syscall_to_kernel(s->entry_ip < USER_MAP_TOP ? s->entry_ip : USER_MAP_TOP,
+                           s->entry_sp, v->state_va, &s->user);
 }
 
-/* A vCPU's system calls while its guest kernel runs: resume first. */
-void vcpu_kernel_syscall(word rdi, word rsi, word rdx, word r10, word r8, word r9, word nr)
+/* The way back into a process it was interrupted in (entry.asm,
+ * REGS_VCPU_USER): another vCPU's process may have had MSR_KERNEL_GS. */
+void vcpu_process_tls(void)
 {
-    if (nr == UK_SYS_VCPU_RESUME)
-        return vcpu_resume(rdi, rsi, rdx, r10);
-    syscall_dispatch(rdi, rsi, rdx, r10, r8, r9, nr);
+    arch_load_process_gs(current->vcpu->user_gs);
 }
 
 /* Moves a process's full register set (saved by a trap, or left by a
@@ -182,8 +182,11 @@ bool vcpu_user_trap(struct thread *t)
 {
     struct uk_vcpu_state *s = t->vcpu_state;
     word vector = t->regs.vector;
-    if (vector >= 32 || vector == 7)
-        return false;                    /* interrupts and #NM: not the process's doing */
+    arch_swapgs();                       /* first: the kernel's view of gs (entry.asm) */
+    if (vector >= 32 || vector == 7) {   /* interrupts and #NM: not the process's doing */
+        t->regs_kind = REGS_VCPU_USER;   /* it goes on in the process later */
+        return false;
+    }
     save_user_regs(t);
     leave_process(t);
     if (vector == 14) {
@@ -264,7 +267,7 @@ void vcpu_abandon_process(struct thread *t)
 void vcpu_task_dying(struct task *process)
 {
     for (struct thread *t = vcpus; t; t = t->vcpu->next) {
-        if (!t->vcpu->in_user || t->vcpu->process != process)
+        if (!t->vcpu->in_user || t->as != process)
             continue;
         save_user_regs(t);
         leave_process(t);
@@ -272,27 +275,27 @@ void vcpu_task_dying(struct task *process)
     }
 }
 
-/* Step 1 of the story: run the process (never returns). */
+/* Step 1 of the story, the general way: run the process (never returns). */
 static noreturn void run_process(struct thread *t, struct uk_vcpu_state *s, struct task *p)
 {
     struct vcpu *v = t->vcpu;
     s->user.rflags = (s->user.rflags & UK_RFLAGS_USER) | RFLAGS_IF | 2;
     v->in_upcall = false;
     v->in_user = true;
-    v->process = p;
     v->kernel_fs = t->regs.fs_base;
-    v->kernel_gs = t->regs.gs_base;
+    v->user_gs = s->user.gs_base;
     t->regs.fs_base = s->user.fs_base;
-    t->regs.gs_base = s->user.gs_base;
     t->as = p;
-    t->syscall_fn = vcpu_syscall_entry;
+    t->syscall_fn = vcpu_process_entry;
     arch_load_space(t);
-    vcpu_to_user(&s->user);
+    arch_load_process_gs(v->user_gs);
+    vcpu_to_user(&s->user);              /* swapgs, iretq */
 }
 
-/* Everything but a plain resume of a process: the return from an upcall,
- * a resume with a mapping riding along, and every error. */
-static noinline void resume_slow(word task_idx, word map_src, word map_dst, word map_rights)
+/* UK_SYS_VCPU_RESUME whenever vcpu_kernel_entry does not serve it: the
+ * return from an upcall, a resume with a mapping riding along, TLS bases
+ * to load, and every error. */
+void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
 {
     struct thread *t = current;
     struct vcpu *v = t->vcpu;
@@ -348,21 +351,23 @@ static noinline void resume_slow(word task_idx, word map_src, word map_dst, word
     run_process(t, s, p);
 }
 
-/* UK_SYS_VCPU_RESUME, from the vCPU thread in its guest kernel; the checks
- * of a plain resume, each sending the call to resume_slow if it fails. */
-void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
-{
-    struct thread *t = current;
-    struct uk_vcpu_state *s = t->vcpu_state;
-    struct cspace *cs = &t->task->cspace;
-    if (unlikely(!s || map_rights || task_idx - 1 >= cs->nslots - 1))
-        return resume_slow(task_idx, map_src, map_dst, map_rights); /* not a vCPU, a mapping, slot */
-    struct cap *c = &cs->slots[task_idx];
-    if (unlikely(c->type != UK_CAP_TASK || !(c->rights & UK_R_CONTROL) ||
-                 c->obj == &t->task->hdr))                  /* another task we control */
-        return resume_slow(task_idx, map_src, map_dst, map_rights);
-    if (unlikely(((s->user.rip | s->user.fs_base | s->user.gs_base) >= USER_MAP_TOP) |
-                 (s->pending != 0)))                         /* user addresses, no events */
-        return resume_slow(task_idx, map_src, map_dst, map_rights);
-    run_process(t, s, (struct task *)c->obj);
-}
+/* entry.asm's vCPU paths use these offsets and values. */
+#define OFF(t, f) __builtin_offsetof(struct t, f)
+_Static_assert(OFF(uk_regs, fs_base) == 144 && OFF(uk_regs, gs_base) == 152, "entry.asm");
+_Static_assert(OFF(thread, task) == 256 && OFF(thread, as) == 264 &&
+               OFF(thread, vcpu) == 272, "entry.asm");
+_Static_assert(OFF(task, pml4_phys) == 56 && OFF(task, cspace) + OFF(cspace, slots) == 64 &&
+               OFF(task, cspace) + OFF(cspace, nslots) == 72 && OFF(task, hdr) == 0, "entry.asm");
+_Static_assert(sizeof(struct cap) == 40 && OFF(cap, type) == 0 && OFF(cap, rights) == 1 &&
+               OFF(cap, obj) == 16, "entry.asm");
+_Static_assert(OFF(vcpu, state_va) == 8 && OFF(vcpu, in_user) == 24 &&
+               OFF(vcpu, in_upcall) == 25 && OFF(vcpu, kernel_fs) == 32 &&
+               OFF(vcpu, user_gs) == 40, "entry.asm");
+_Static_assert(OFF(uk_vcpu_state, exit_reason) == 368 && OFF(uk_vcpu_state, entry_ip) == 392 &&
+               OFF(uk_vcpu_state, entry_sp) == 400 && OFF(uk_vcpu_state, irq_enabled) == 408 &&
+               OFF(uk_vcpu_state, pending) == 416 && OFF(uk_vcpu_state, exits) == 440,
+               "entry.asm");
+_Static_assert(OFF(uk_stats, kernel_entries) == 0 && OFF(uk_stats, as_switches) == 8, "entry.asm");
+_Static_assert(UK_CAP_TASK == 1 && UK_R_CONTROL == 4 && UK_SYS_VCPU_RESUME == 0x25 &&
+               UK_VCPU_EXIT_SYSCALL == 1 && UK_RFLAGS_USER == 0x240dd5 &&
+               USER_MAP_TOP == 0x00007ffffffff000ul, "entry.asm");

@@ -111,6 +111,7 @@ void cpu_init(void)
     wrmsr(MSR_LSTAR, (u64)syscall_entry);
     wrmsr(MSR_SFMASK, 0x47700);          /* clear IF TF DF AC NT on entry */
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | 1); /* SCE */
+    wrmsr(MSR_KERNEL_GS, 0);             /* loaded_kernel_gs (switch.h) */
     fpu_init();
 }
 
@@ -121,7 +122,7 @@ noreturn void arch_exit_emulator(int status)
         __asm__ volatile("cli; hlt");
 }
 
-word loaded_fs_base, loaded_gs_base;
+word loaded_fs_base, loaded_gs_base, loaded_kernel_gs;
 
 void arch_set_tls(word fs_base, word gs_base)
 {

@@ -3,13 +3,23 @@
 ; exit goes through exit_to_user with `current` deciding who runs.
 ;
 ; Register saving (see struct thread in thread.h; offsets checked there):
-;  - syscall: only rip, rflags and rsp are stored (the kind is already
-;    REGS_SYSCALL: every exit path leaves it so).  The C code keeps rbx,
-;    rbp, r12-r15 (SysV callee-saved), so they are still the caller's when C
-;    returns; they are stored only if another thread is to run.  Results go
-;    back in rax, rdi, rsi, rdx, r10, r8, r9 from the thread's register area.
+;  - syscall: the stub jumps to the thread's syscall_fn with rsp = the
+;    thread.  For most threads that is syscall_common: only rip, rflags and
+;    rsp are stored (the kind is already REGS_SYSCALL: every exit path
+;    leaves it so).  The C code keeps rbx, rbp, r12-r15 (SysV callee-saved),
+;    so they are still the caller's when C returns; they are stored only if
+;    another thread is to run.  Results go back in rax, rdi, rsi, rdx, r10,
+;    r8, r9 from the thread's register area.  A vCPU has entries of its own
+;    (the end of this file): a process's system call, and its guest
+;    kernel's, where a plain RESUME never reaches C.
 ;  - exception or interrupt from user: everything is stored (REGS_FULL) and
-;    the thread later leaves through iretq.
+;    the thread later leaves through iretq (a vCPU interrupted in its
+;    process: REGS_VCPU_USER, the same with swapgs).
+;
+; gs: the kernel never uses it.  While a vCPU runs a process, MSR_GS_BASE
+; holds the process's gs base and MSR_KERNEL_GS the guest kernel's; swapgs
+; at every entry from such a process and before every return to one keeps
+; the kernel's view the usual one (MSR_GS_BASE = current->regs.gs_base).
 
 %define R_RAX     0
 %define R_RBX     8
@@ -29,19 +39,98 @@
 %define R_R15     120
 %define R_RIP     128
 %define R_RFLAGS  136
+%define R_FS_BASE 144
+%define R_GS_BASE 152
 %define R_VECTOR  160
 %define R_ERROR   168
 %define T_KIND    184
 %define T_SYSCALL_FN 192
 %define T_VCPU_STATE 200
+%define T_TASK    256                     ; these three, R_FS_BASE, R_GS_BASE:
+%define T_AS      264                     ; checked in vcpu.c
+%define T_VCPU    272
 %define KIND_SYSCALL 0
 %define KIND_FULL    1
+%define KIND_VCPU_USER  2
 %define KIND_VCPU_ENTRY 3
 %define USER_CS   0x23
 %define USER_SS   0x1b
+%define USER_MAP_TOP 0x00007ffffffff000
+%define RFLAGS_USER  0x240dd5             ; UK_RFLAGS_USER
+; vCPU paths (offsets and values checked in vcpu.c)
+%define TASK_PML4_PHYS 56
+%define TASK_SLOTS   64
+%define TASK_NSLOTS  72
+%define CAP_TYPE     0                    ; struct cap: 40 bytes
+%define CAP_RIGHTS   1
+%define CAP_OBJ      16
+%define V_STATE_VA   8
+%define V_IN_USER    24                   ; in_upcall right after it
+%define V_KERNEL_FS  32
+%define V_USER_GS    40
+%define S_EXIT_REASON 368
+%define S_ENTRY_IP   392
+%define S_ENTRY_SP   400
+%define S_IRQ_ENABLED 408
+%define S_PENDING    416
+%define S_EXITS      440
+%define KSTATS_AS_SWITCHES 8
+%define CAP_TASK     1                    ; UK_CAP_TASK
+%define R_CONTROL    4                    ; UK_R_CONTROL
+%define SYS_VCPU_RESUME 0x25              ; UK_SYS_VCPU_RESUME
+%define EXIT_SYSCALL 1                    ; UK_VCPU_EXIT_SYSCALL
 
-extern current, entry_thread, gone_thread, kstats, kstack_top
+extern current, entry_thread, gone_thread, kstats, kstack_top, active_vspace
 extern syscall_dispatch, trap_dispatch, kernel_trap_dispatch
+extern loaded_kernel_gs, vcpu_resume, vcpu_syscall_exit, vcpu_process_tls
+
+; The usual syscall entry up to C (rsp = the thread): rip, rflags, rsp
+; stored, the kernel stack.
+%macro SYSCALL_TO_C 0
+    mov [rsp + R_RIP], rcx
+    mov [rsp + R_RFLAGS], r11
+    mov r11, [rel syscall_user_rsp]
+    mov [rsp + R_RSP], r11
+    mov [rel entry_thread], rsp
+    inc qword [rel kstats]                  ; kernel_entries
+    lea rsp, [rel kstack_top - 16]
+%endmacro
+
+; The last part of every return to user by iretq: rax = the registers
+; (struct uk_regs), the frame pushed.
+%macro LOAD_REGS_IRETQ 0
+    mov rbx, [rax + R_RBX]
+    mov rcx, [rax + R_RCX]
+    mov rdx, [rax + R_RDX]
+    mov rsi, [rax + R_RSI]
+    mov rdi, [rax + R_RDI]
+    mov rbp, [rax + R_RBP]
+    mov r8,  [rax + R_R8]
+    mov r9,  [rax + R_R9]
+    mov r10, [rax + R_R10]
+    mov r11, [rax + R_R11]
+    mov r12, [rax + R_R12]
+    mov r13, [rax + R_R13]
+    mov r14, [rax + R_R14]
+    mov r15, [rax + R_R15]
+    mov rax, [rax + R_RAX]
+    iretq
+%endmacro
+
+; A vCPU enters its guest kernel at rcx (a user address), with rsp and rdi
+; set; rbx, rbp, r12-r15 are cleared by the caller or are the process's own.
+; Interrupts on (the virtual flag is off); the registers the guest kernel
+; may rely on are zero.
+%macro SYSRET_TO_GUEST_KERNEL 0
+    mov r11d, 0x202
+    xor eax, eax
+    xor edx, edx
+    xor esi, esi
+    xor r8d, r8d
+    xor r9d, r9d
+    xor r10d, r10d
+    o64 sysret
+%endmacro
 
 section .bss
 syscall_user_rsp: resq 1
@@ -52,17 +141,16 @@ syscall_entry:
     ; rcx = user rip, r11 = user rflags; IF is clear (SFMASK)
     mov [rel syscall_user_rsp], rsp
     mov rsp, [rel current]                  ; rsp = &current->regs
-    mov [rsp + R_RIP], rcx
-    mov [rsp + R_RFLAGS], r11
-    mov r11, [rel syscall_user_rsp]
-    mov [rsp + R_RSP], r11
-    mov r11, [rsp + T_SYSCALL_FN]           ; per thread: see thread.h
-    mov [rel entry_thread], rsp
-    inc qword [rel kstats]                  ; kernel_entries
-    lea rsp, [rel kstack_top - 16]
+    jmp [rsp + T_SYSCALL_FN]                ; per thread: see thread.h
+
+; A thread's system call, the usual way (syscall_fn of all but a vCPU's
+; process): rip, rflags, rsp into the thread, then C.
+global syscall_common
+syscall_common:                             ; rsp = the thread
+    SYSCALL_TO_C
     mov [rsp], rax                          ; 7th C argument: call number
     mov rcx, r10                            ; 4th C argument
-    call r11
+    call syscall_dispatch
     ; fall through
 
 global exit_to_user
@@ -109,10 +197,9 @@ exit_to_user:
     mov r15, [rax + R_R15]
     jmp .sysret
 .other:
-    cmp byte [rax + T_KIND], KIND_VCPU_ENTRY
-    je vcpu_entry_from_exit
+    cmp byte [rax + T_KIND], KIND_VCPU_USER
+    jae vcpu_from_exit                      ; a vCPU's way into its process or kernel
     mov byte [rax + T_KIND], KIND_SYSCALL   ; the next entry is a syscall or a trap
-.iret:
 iret_from_rax:                              ; rax = the registers (struct uk_regs) to load
     lea rsp, [rel kstack_top]
     push qword USER_SS
@@ -120,45 +207,33 @@ iret_from_rax:                              ; rax = the registers (struct uk_reg
     push qword [rax + R_RFLAGS]
     push qword USER_CS
     push qword [rax + R_RIP]
-    mov rbx, [rax + R_RBX]
-    mov rcx, [rax + R_RCX]
-    mov rdx, [rax + R_RDX]
-    mov rsi, [rax + R_RSI]
-    mov rdi, [rax + R_RDI]
-    mov rbp, [rax + R_RBP]
-    mov r8,  [rax + R_R8]
-    mov r9,  [rax + R_R9]
-    mov r10, [rax + R_R10]
-    mov r11, [rax + R_R11]
-    mov r12, [rax + R_R12]
-    mov r13, [rax + R_R13]
-    mov r14, [rax + R_R14]
-    mov r15, [rax + R_R15]
-    mov rax, [rax + R_RAX]
-    iretq
+    LOAD_REGS_IRETQ
 
-; A vCPU enters its guest kernel at the registered entry point, with the
-; state page's address in rdi and interrupts on (the virtual flag is off).
-vcpu_entry_from_exit:
+vcpu_from_exit:                             ; flags: kind compared with REGS_VCPU_USER
     mov byte [rax + T_KIND], KIND_SYSCALL
+    jne vcpu_entry_from_exit                ; REGS_VCPU_ENTRY
+    ; REGS_VCPU_USER: back into the process it was interrupted in; its gs
+    ; base into MSR_KERNEL_GS if not there, then as any thread, with swapgs
+    lea rsp, [rel kstack_top]
+    call vcpu_process_tls
+    mov rax, [rel current]
+    swapgs
+    jmp iret_from_rax
+
+; A vCPU enters its guest kernel (thread marked REGS_VCPU_ENTRY): at the
+; registered entry point, with the state page's address in rdi.
+vcpu_entry_from_exit:
     mov rcx, [rax + R_RIP]
     mov rsp, [rax + R_RSP]
     mov rdi, [rax + R_RDI]
 enter_guest_kernel:                         ; rcx = rip, rsp, rdi set
-    mov r11d, 0x202
-    xor eax, eax
-    xor edx, edx
-    xor esi, esi
-    xor r8d, r8d
-    xor r9d, r9d
-    xor r10d, r10d
     xor ebx, ebx                            ; rbx rbp r12-r15 are live from whoever
     xor ebp, ebp                            ; entered last (another task's thread,
-    xor r12d, r12d                          ; or &gone_thread after a trap): they
-    xor r13d, r13d                          ; must not reach the guest kernel
+    xor r12d, r12d                          ; or &gone_thread after a trap, or C):
+    xor r13d, r13d                          ; they must not reach the guest kernel
     xor r14d, r14d
     xor r15d, r15d
-    o64 sysret
+    SYSRET_TO_GUEST_KERNEL
 
 ; The vCPU paths of vcpu.c, called from C and never returning.
 ; vcpu_to_kernel(rip, rsp, rdi): enter the guest kernel.
@@ -169,34 +244,158 @@ vcpu_to_kernel:
     mov rdi, rdx
     jmp enter_guest_kernel
 
-; vcpu_to_user(regs): run the process from its (checked) registers.
+; vcpu_syscall_to_kernel(rip, rsp, rdi, user): the same after a process's
+; system call, with the process's own rbx, rbp, r12-r15 (as vcpu_process_entry).
+global vcpu_syscall_to_kernel
+vcpu_syscall_to_kernel:
+    mov rbx, [rcx + R_RBX]
+    mov rbp, [rcx + R_RBP]
+    mov r12, [rcx + R_R12]
+    mov r13, [rcx + R_R13]
+    mov r14, [rcx + R_R14]
+    mov r15, [rcx + R_R15]
+    mov rcx, rdi
+    mov rsp, rsi
+    mov rdi, rdx
+    SYSRET_TO_GUEST_KERNEL
+
+; vcpu_to_user(regs): run the process from its (checked) registers; its gs
+; base is in MSR_KERNEL_GS.
 global vcpu_to_user
 vcpu_to_user:
     mov rax, rdi
+    swapgs
     jmp iret_from_rax
 
-; A vCPU's process ran `syscall` (this is its thread's syscall_fn, called by
-; syscall_entry with the process's rip, rflags, rsp stored in the thread):
-; its other registers go straight into the state page, then vcpu.c takes over.
-extern vcpu_syscall_exit
-global vcpu_syscall_entry
-vcpu_syscall_entry:
+; ---- A vCPU's round trip (docs/ukernel-performance.md, vcpu.syscall) ----
+;
+; 1. vcpu_kernel_entry: the guest kernel's system call.  UK_SYS_VCPU_RESUME
+;    of another task's process, with nothing riding along, is served here:
+;    every check below either holds or sends the call to C (vcpu_resume)
+;    with nothing changed; the commit after the checks cannot fail.
+;    Scratch: rax, rsi, rdx (ignored with map_rights 0), r8, r9; rcx,
+;    r11, rdi, r10 stay for the way to C.  The guest kernel's own
+;    registers are not kept: every exit enters it afresh.
+global vcpu_kernel_entry
+vcpu_kernel_entry:                          ; rsp = the thread
+    cmp rax, SYS_VCPU_RESUME
+    jne syscall_common                      ; another call: the usual way
+    test r10, r10
+    jnz .slow                               ; no mapping rides along
+    mov r8, [rsp + T_TASK]
+    mov r9d, [r8 + TASK_NSLOTS]
+    cmp rdi, r9
+    jae .slow                               ; the slot exists
+    mov r9, [r8 + TASK_SLOTS]
+    lea rsi, [rdi + rdi * 4]
+    lea rsi, [r9 + rsi * 8]                 ; rsi = the cap (40 bytes each)
+    cmp byte [rsi + CAP_TYPE], CAP_TASK
+    jne .slow                               ; a task
+    test byte [rsi + CAP_RIGHTS], R_CONTROL
+    jz .slow                                ; that we control
+    mov rsi, [rsi + CAP_OBJ]
+    cmp rsi, r8
+    je .slow                                ; not our own: rsi = the process
+    mov rax, [rsp + T_VCPU_STATE]           ; rax = the state page (user at 0)
+    mov r9, [rax + R_RIP]
+    or r9, [rax + R_FS_BASE]
+    or r9, [rax + R_GS_BASE]
+    mov rdx, USER_MAP_TOP
+    cmp r9, rdx
+    jae .slow                               ; rip and TLS bases in user space
+    cmp qword [rax + S_PENDING], 0
+    jne .slow                               ; no events pending
+    mov r8, [rax + R_FS_BASE]
+    cmp r8, [rsp + R_FS_BASE]
+    jne .slow                               ; fs as the guest kernel's: no wrmsr
+    mov r9, [rax + R_GS_BASE]
+    cmp r9, [rel loaded_kernel_gs]
+    jne .slow                               ; gs in MSR_KERNEL_GS: swapgs will do
+    ; commit: count the entry, enter the process's address space
+    inc qword [rel kstats]                  ; kernel_entries
+    mov rdx, [rsp + T_VCPU]
+    mov word [rdx + V_IN_USER], 1           ; in_user, not in_upcall
+    mov [rdx + V_KERNEL_FS], r8
+    mov [rdx + V_USER_GS], r9
+    mov [rsp + T_AS], rsi
+    mov qword [rsp + T_SYSCALL_FN], vcpu_process_entry
+    mov [rel active_vspace], rsi
+    inc qword [rel kstats + KSTATS_AS_SWITCHES]
+    mov rsi, [rsi + TASK_PML4_PHYS]
+    mov cr3, rsi
+    ; and leave by iretq from the state page, rflags made safe (in place)
+    lea rsp, [rel kstack_top]
+    push qword USER_SS
+    push qword [rax + R_RSP]
+    mov ecx, [rax + R_RFLAGS]
+    and ecx, RFLAGS_USER
+    or ecx, 0x202                           ; IF and the reserved bit
+    mov [rax + R_RFLAGS], rcx
+    push rcx
+    push qword USER_CS
+    push qword [rax + R_RIP]
+    swapgs                                  ; the process's gs base
+    LOAD_REGS_IRETQ
+.slow:                                      ; as syscall_common, to vcpu_resume
+    SYSCALL_TO_C
+    mov rcx, r10                            ; 4th C argument
+    call vcpu_resume
+    jmp exit_to_user
+
+; 2. vcpu_process_entry: the process ran `syscall` (syscall_fn while a
+;    vCPU runs a process; rsp = the thread, rcx = rip, r11 = rflags).  Its
+;    registers go straight into the state page, and the guest kernel is
+;    entered at entry_ip by sysret, with the process's own rbx, rbp,
+;    r12-r15 (nothing else of anyone's).  A process cannot change its TLS
+;    bases (no FSGSBASE): they stay in state->user as the resume left them.
+global vcpu_process_entry
+vcpu_process_entry:
+    swapgs                                  ; the guest kernel's gs base
+    mov rsp, [rsp + T_VCPU_STATE]           ; rsp = the state page (user at 0)
+    mov [rsp + R_RAX], rax
+    mov [rsp + R_RBX], rbx
+    mov [rsp + R_RDX], rdx
+    mov [rsp + R_RSI], rsi
+    mov [rsp + R_RDI], rdi
+    mov [rsp + R_RBP], rbp
+    mov [rsp + R_R8],  r8
+    mov [rsp + R_R9],  r9
+    mov [rsp + R_R10], r10
+    mov [rsp + R_R12], r12
+    mov [rsp + R_R13], r13
+    mov [rsp + R_R14], r14
+    mov [rsp + R_R15], r15
+    mov [rsp + R_RIP], rcx
+    mov [rsp + R_RFLAGS], r11
+    mov rax, [rel syscall_user_rsp]
+    mov [rsp + R_RSP], rax
+    inc qword [rel kstats]                  ; kernel_entries
+    mov qword [rsp + S_EXIT_REASON], EXIT_SYSCALL
+    mov qword [rsp + S_IRQ_ENABLED], 0
+    inc qword [rsp + S_EXITS]
     mov r11, [rel current]
-    mov r11, [r11 + T_VCPU_STATE]           ; struct uk_vcpu_state: user at offset 0
-    mov [r11 + R_RAX], rax
-    mov [r11 + R_RDI], rdi
-    mov [r11 + R_RSI], rsi
-    mov [r11 + R_RDX], rdx
-    mov [r11 + R_R10], r10
-    mov [r11 + R_R8],  r8
-    mov [r11 + R_R9],  r9
-    mov [r11 + R_RBX], rbx
-    mov [r11 + R_RBP], rbp
-    mov [r11 + R_R12], r12
-    mov [r11 + R_R13], r13
-    mov [r11 + R_R14], r14
-    mov [r11 + R_R15], r15
-    jmp vcpu_syscall_exit                   ; noreturn
+    mov rdx, [r11 + T_VCPU]
+    mov rax, [rdx + V_KERNEL_FS]
+    cmp rax, [r11 + R_FS_BASE]
+    jne .tls                                ; the process's fs differs: C
+    mov byte [rdx + V_IN_USER], 0
+    mov qword [r11 + T_SYSCALL_FN], vcpu_kernel_entry
+    mov rax, [r11 + T_TASK]
+    mov [r11 + T_AS], rax
+    mov [rel active_vspace], rax
+    inc qword [rel kstats + KSTATS_AS_SWITCHES]
+    mov rax, [rax + TASK_PML4_PHYS]
+    mov cr3, rax
+    mov rdi, [rdx + V_STATE_VA]
+    mov rcx, [rsp + S_ENTRY_IP]
+    mov rax, USER_MAP_TOP                   ; sysret to a non-canonical rip faults
+    cmp rcx, rax                            ; in ring 0 on Intel CPUs: an entry
+    cmova rcx, rax                          ; point outside user space enters at
+    mov rsp, [rsp + S_ENTRY_SP]             ; the never-mapped last user page
+    SYSRET_TO_GUEST_KERNEL
+.tls:
+    lea rsp, [rel kstack_top]
+    call vcpu_syscall_exit                  ; noreturn
 
 ; Exceptions and interrupts.  Each stub leaves [vector, error] above the
 ; hardware frame: [rsp] vector, +8 error, +16 rip, +24 cs, +32 rflags,

@@ -13,6 +13,8 @@
 extern struct thread *fpu_owner;
 extern bool fpu_ts_set;
 extern word loaded_fs_base, loaded_gs_base;   /* what the MSRs hold now */
+extern word loaded_kernel_gs;                 /* MSR_KERNEL_GS: a vCPU process's gs
+                                                 base, swapped in (entry.asm) */
 
 /* Loads t's address space (t->as) and TLS bases, if not loaded already. */
 static inline __attribute__((always_inline)) void arch_load_space(struct thread *t)
@@ -31,6 +33,21 @@ static inline __attribute__((always_inline)) void arch_load_space(struct thread 
         loaded_gs_base = t->regs.gs_base;
         wrmsr(MSR_GS_BASE, loaded_gs_base);
     }
+}
+
+/* A vCPU's process is to run: its gs base into MSR_KERNEL_GS, where the
+ * swapgs on the way out (entry.asm) takes it from. */
+static inline void arch_load_process_gs(word gs_base)
+{
+    if (gs_base != loaded_kernel_gs) {
+        loaded_kernel_gs = gs_base;
+        wrmsr(MSR_KERNEL_GS, gs_base);
+    }
+}
+
+static inline void arch_swapgs(void)
+{
+    __asm__ volatile("swapgs" ::: "memory");
 }
 
 static inline void arch_switch_to(struct thread *prev, struct thread *next)
