@@ -93,29 +93,32 @@ $(TOYGUEST_HUGE): $(TOYGUEST) tools/mkbadelf
 	tools/mkbadelf huge $< $@
 
 # --- images -----------------------------------------------------------------------
-# make run: GUESTS toy guests g1.. (one vmm-server each), GUEST_CMDLINE for each
-# (guests/toy/toy.h: halt, reboot-once, reboots=N, work=N, badreq, kfault)
+# make run: the console server, GUESTS toy guests g1.. (one vmm-server each),
+# GUEST_CMDLINE for each (guests/toy/toy.h: halt, reboot-once, reboots=N,
+# work=N, badreq, kfault, echo)
 GUESTS        ?= 2
-GUEST_CMDLINE ?= work=4
-RUN_MODULES := $(ROOTTASK) "roottask" $(VMM_SERVER) "vmm-server" \
+GUEST_CMDLINE ?= work=4 echo
+RUN_MODULES := $(ROOTTASK) "roottask" $(VMM_SERVER) "vmm-server" $(CONSOLE_SERVER) "console-server" \
     $(foreach i,$(shell seq 1 $(GUESTS)),$(TOYGUEST) "guest name=g$(i) mem=16 -- $(GUEST_CMDLINE)")
 $(BUILD)/run-modules.txt: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(RUN_MODULES)' | cmp -s - $@ || echo '$(RUN_MODULES)' >$@
-$(ISO_RUN): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(TOYGUEST) $(BUILD)/run-modules.txt tools/mkiso
+$(ISO_RUN): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) $(BUILD)/run-modules.txt \
+            tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(RUN_MODULES)
 # the vmm suite (tools/check-vmm-log says what each guest must show)
 VMMTEST_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
-    tests/vmm/initrd-g1.txt "initrd-g1" \
-    $(TOYGUEST) "guest name=g1 mem=16 initrd=initrd-g1 -- halt work=2" \
-    $(TOYGUEST) "guest name=g2 mem=16 -- reboots=2 work=4" \
+    $(CONSOLE_SERVER) "console-server" tests/vmm/initrd-g1.txt "initrd-g1" \
+    $(TOYGUEST) "guest name=g1 mem=16 initrd=initrd-g1 -- halt work=2 echo" \
+    $(TOYGUEST) "guest name=g2 mem=16 -- reboots=2 work=4 echo" \
     $(TOYGUEST_TRUNC) "guest name=g3 mem=16 -- halt" \
     $(TOYGUEST) "guest name=g4 mem=16 -- badreq halt work=1" \
     $(TOYGUEST) "guest name=g5 mem=16 -- kfault" \
     $(TOYGUEST_KSPACE) "guest name=g6 mem=16 -- halt" \
     $(TOYGUEST) "guest name=g7 mem=lots -- halt" \
     $(TOYGUEST_HUGE) "guest name=g8 mem=16 -- halt"
-$(ISO_VMMTEST): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(TOYGUEST) $(TOYGUEST_TRUNC) $(TOYGUEST_KSPACE) \
+$(ISO_VMMTEST): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) $(TOYGUEST_TRUNC) \
+                $(TOYGUEST_KSPACE) \
                 $(TOYGUEST_HUGE) \
                 tests/vmm/initrd-g1.txt Makefile tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(VMMTEST_MODULES)

@@ -10,10 +10,11 @@
  *   VMM_KERNEL_VA   the guest kernel module, read-only
  *   VMM_INITRD_VA   the initrd module, read-only
  *
- * plus in its table: its task and thread (uk_start_program) and
- * VMM_SLOT_ROOT, a send-only cap of our endpoint badged with the guest's
- * index; the same badge is on its fault endpoint, so whatever way it ends,
- * main.c's wait loop hears of it.
+ * plus in its table: its task and thread (uk_start_program),
+ * UK_VMM_SLOT_ROOT, a send-only cap of our endpoint badged with the guest's
+ * index (the same badge is on its fault endpoint, so whatever way it ends,
+ * main.c's wait loop hears of it), and, if the console server runs,
+ * UK_VMM_SLOT_CONSOLE and UK_VMM_SLOT_INPUT (console.c).
  */
 #include "root.h"
 #include <uk/loader.h>
@@ -28,7 +29,8 @@
 #define NODE_COST     96u        /* kernel memory per mapped page: node + page tables */
 
 struct vmm_rec {
-    int live;
+    int live, console;
+    uk_word_t index;
     char name[32];
     uk_word_t task, thread, fault_ep;
 };
@@ -83,7 +85,9 @@ static void destroy_vmm(struct vmm_rec *r)
 {
     uk_obj_destroy(r->task);
     uk_cap_delete(UK_SLOT_SELF_TASK, r->fault_ep);
-    r->live = 0;
+    if (r->console)                      /* after the task: nothing more comes from it */
+        console_remove_guest(r->index, r->name);
+    r->live = r->console = 0;
 }
 
 static long give_up(struct vmm_rec *r, const char *what, long err)
@@ -106,6 +110,7 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     long err;
 
     memset(r, 0, sizeof *r);
+    r->index = index;
     memcpy(r->name, g->name, sizeof r->name);
     if ((err = uk_task_new(quota, VMM_SLOTS, 0, &r->task))) {
         printf("root task: %s: no task for its vmm-server (%lu KiB of kernel memory): "
@@ -114,7 +119,7 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     }
     r->fault_ep = uk_slot_alloc();
     if ((err = uk_cap_copy(root_ep, UK_SLOT_SELF_TASK, r->fault_ep, UK_R_WRITE, index)) ||
-        (err = uk_cap_copy(root_ep, r->task, VMM_SLOT_ROOT, UK_R_WRITE, index)))
+        (err = uk_cap_copy(root_ep, r->task, UK_VMM_SLOT_ROOT, UK_R_WRITE, index)))
         return give_up(r, "endpoint caps", err);
     if ((err = uk_load_elf(r->task, (const void *)(UK_PHYS_WINDOW + vm->phys), vm->size, &loaded)))
         return give_up(r, loaded.error, err);
@@ -144,6 +149,7 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
         return give_up(r, "mapping its modules", err);
     if ((err = uk_map(r->task, (uk_word_t)vi, VMM_INFO_VA, 1, UK_MAP_READ)))
         return give_up(r, "mapping its info page", err);
+    r->console = console_add_guest(index, g->name, r->task);
     if ((err = uk_start_program(r->task, &loaded, VMM_PRIO, r->fault_ep, VMM_INFO_VA, &r->thread)))
         return give_up(r, "starting its thread", err);
     r->live = 1;
@@ -161,7 +167,7 @@ int vmm_ended(uk_word_t badge, const struct uk_msg *m)
         printf("root task: %s: vmm-server faulted (%s 0x%lx, rip 0x%lx); destroyed\n", r->name,
                uk_msg_label(m->info) == UK_FAULT_PAGE ? "page fault at" : "exception, rax",
                m->w[0], uk_msg_label(m->info) == UK_FAULT_PAGE ? m->w[2] : 0);
-    else if (uk_msg_label(m->info) == VMM_MSG_ENDED)
+    else if (uk_msg_label(m->info) == UK_VMM_MSG_ENDED)
         printf("root task: %s: vmm-server ended: %s\n", r->name, vmm_end_str(m->w[0]));
     else
         return 0;                        /* not what a vmm-server says: ignored */

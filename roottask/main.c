@@ -1,8 +1,9 @@
 /*
  * The root task (root.h): it gets every resource at boot.  It prints the
  * banner and runs an IPC self-test (a server thread in its own address
- * space answering calls), then starts a vmm-server for each guest module
- * and waits, reporting each vmm-server that ends.
+ * space answering calls), then starts the console server (if its module is
+ * there) and a vmm-server for each guest module, and waits, reporting each
+ * vmm-server that ends.
  *
  * Its own command line, words:
  *   exit               end QEMU right after the self-test (tests)
@@ -67,8 +68,9 @@ static int has_word(const char *cmd, const char *w)
     return 0;
 }
 
-/* Starts the guests' vmm-servers; how many run.  *kmem: our kernel memory
- * in use just before (all of it comes back when they have ended). */
+/* Starts the console server and the guests' vmm-servers; how many
+ * vmm-servers run.  *kmem: our kernel memory in use just before the vmm-servers (all of
+ * it comes back when they have ended). */
 static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *kmem)
 {
     int nguests, running = 0;
@@ -84,6 +86,12 @@ static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *k
         return 0;
     }
     uk_pages_init(bi);
+    int con = find_module(bi, "console-server");
+    if (con < 0)
+        printf("root task: no console-server module: guests print on the kernel log, "
+               "no input\n");
+    else
+        console_start(bi, con, ep);
     uk_kmem_info(UK_SLOT_SELF_TASK, kmem, 0);
     for (int i = 0; i < nguests; i++)
         running += launch_vmm(bi, vmm, (uk_word_t)i + 1, &guests[i], ep) == UK_OK;
@@ -116,7 +124,7 @@ int main(const struct uk_bootinfo *bi)
         printf("root task: %d vmm-server(s) running; waiting for them\n", running);
     while (running > 0) {
         struct uk_msg m = { .info = uk_msginfo(0, 0, UK_TIMEOUT_INFINITE) };
-        if (uk_recv(ep, &m) == UK_OK)
+        if (uk_recv(ep, &m) == UK_OK && !console_fault(m.badge, &m))
             running -= vmm_ended(m.badge, &m);
     }
     uk_kmem_info(UK_SLOT_SELF_TASK, &kmem_after, 0);

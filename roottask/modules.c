@@ -3,7 +3,8 @@
  *   vmm-server                     the vmm-server program
  *   guest name=g1 mem=64 [kmem=KiB] [initrd=<module>] -- <kernel cmdline>
  *                                  a guest kernel; one vmm-server each
- * Anything else (initrds, the console server) is left to whoever names it.
+ *   console-server                 the console server (find_module)
+ * Anything else (initrds) is left to whoever names it.
  */
 #include "root.h"
 
@@ -47,6 +48,11 @@ static int module_named(const struct uk_bootinfo *bi, const char *name, uk_word_
         if (first_word_is(cmdline_of(bi, (int)i), name, n))
             return (int)i;
     return -1;
+}
+
+int find_module(const struct uk_bootinfo *bi, const char *word)
+{
+    return module_named(bi, word, strlen(word));
 }
 
 /* Parses module i's `guest ...` line into g; NULL or what is wrong. */

@@ -6,6 +6,7 @@
  *   main.c     banner, IPC self-test, the wait loop
  *   modules.c  boot-module command lines: `vmm-server`, `guest ...`
  *   launch.c   one vmm-server: its task, memory, modules, info page, thread
+ *   console.c  the console server: its task and caps, a client per guest
  *   rtc.c      the CMOS real-time clock (wall-clock time for the guests)
  */
 #ifndef ROOT_H
@@ -15,6 +16,8 @@
 #include <uk/spawn.h>
 
 #define ROOT_MAX_GUESTS UK_BOOT_MAX_MODULES
+#define CONSOLE_PRIO    220u      /* above the vmm-servers (VMM_PRIO, 200) */
+#define CONSOLE_BADGE   0xc0u     /* its faults on our endpoint (guests: 1..ROOT_MAX_GUESTS) */
 
 /* A guest, from a module command line:
  *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [-- kernel command line]
@@ -31,12 +34,23 @@ struct guest_desc {
 /* modules.c: the vmm-server module's index (-1: none) and the guests, in
  * boot order; bad guest lines are reported and skipped. */
 int find_modules(const struct uk_bootinfo *bi, struct guest_desc *g, int *nguests);
+/* The first module whose command line's first word is `word`; -1: none. */
+int find_module(const struct uk_bootinfo *bi, const char *word);
 
 /* launch.c: starts guest g's vmm-server; 0 or an error (reported). */
 long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
                 const struct guest_desc *g, uk_word_t root_ep);
 /* The vmm-server with this badge has ended (or faulted): report, destroy. */
 int vmm_ended(uk_word_t badge, const struct uk_msg *m);
+
+/* console.c: the console server from module `module`; 1 if it runs.  Its
+ * faults come to root_ep with badge CONSOLE_BADGE (console_fault: 1 if it
+ * was that).  A guest's caps (UK_VMM_SLOT_CONSOLE, _INPUT) into vmm-server
+ * task `task`: 1 if given; and its removal when the vmm-server has ended. */
+int console_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
+int console_add_guest(uk_word_t index, const char *name, uk_word_t task);
+void console_remove_guest(uk_word_t index, const char *name);
+int console_fault(uk_word_t badge, const struct uk_msg *m);
 
 /* rtc.c: nanoseconds since 1970 now, and the TSC when it was read. */
 uk_word_t rtc_now_ns(uk_word_t *tsc);

@@ -45,6 +45,27 @@ static enum next console_write(struct uk_msg *m, uk_word_t len)
     return reply(m, 0, 2, con_write(bytes, n), 0, 0);
 }
 
+/* Input bytes (conin.c), as many as asked and there are; more than fit in a
+ * message: as many as fit. */
+static enum next console_read(struct uk_msg *m, uk_word_t len)
+{
+    if (len < 1)
+        return reply(m, UK_VDEV_EINVAL, 2, 0, 0, 0);
+    unsigned char bytes[UK_VDEV_BYTES_MAX];
+    uk_word_t max = m->w[0] < UK_VDEV_BYTES_MAX ? m->w[0] : UK_VDEV_BYTES_MAX;
+    uk_word_t got = con_read(bytes, max);
+    reply(m, 0, 2 + (got + 7) / 8, got, 0, 0);
+    for (uk_word_t i = 0; i < (got + 7) / 8; i++) {
+        uk_word_t w = 0;
+        memcpy(&w, bytes + i * 8, got - i * 8 < 8 ? got - i * 8 : 8);
+        if (2 + i < UK_MSG_REG_WORDS)
+            m->w[2 + i] = w;
+        else
+            uk_ipc_buf->msg[2 + i] = w;
+    }
+    return NEXT_REPLY;
+}
+
 static enum next timer_request(struct uk_msg *m, uk_word_t len)
 {
     uk_word_t first = m->w[0], period = m->w[1];
@@ -72,7 +93,7 @@ static enum next power(struct uk_msg *m, uk_word_t len, uk_word_t *end_why)
     guest_destroy();
     if (how == UK_VDEV_POWER_HALT) {
         vmm_say("halted");
-        *end_why = VMM_END_HALTED;
+        *end_why = UK_VMM_END_HALTED;
         return NEXT_END;
     }
     uk_word_t used = 0;
@@ -81,7 +102,7 @@ static enum next power(struct uk_msg *m, uk_word_t len, uk_word_t *end_why)
             "in use)", vmm.boots + 1, used >> 10);
     con_reset();
     if (guest_boot()) {
-        *end_why = VMM_END_LOAD_FAILED;
+        *end_why = UK_VMM_END_LOAD_FAILED;
         return NEXT_END;
     }
     return NEXT_RECEIVE;
@@ -95,10 +116,8 @@ enum next device_request(struct uk_msg *m, uk_word_t *end_why)
     switch (uk_msg_label(m->info)) {
     case UK_VDEV_CONSOLE_WRITE:
         return console_write(m, len);
-    case UK_VDEV_CONSOLE_READ:                     /* no input yet (the console server) */
-        if (len < 1)
-            return reply(m, UK_VDEV_EINVAL, 2, 0, 0, 0);
-        return reply(m, 0, 2, 0, 0, 0);
+    case UK_VDEV_CONSOLE_READ:
+        return console_read(m, len);
     case UK_VDEV_TIMER_SET:
         return timer_request(m, len);
     case UK_VDEV_CLOCK_GET:
@@ -141,6 +160,6 @@ enum next guest_fault(struct uk_msg *m, uk_word_t *end_why)
                 "guest stopped", exception_name(r.vector), r.vector, r.error, r.rip, r.rsp);
     }
     guest_destroy();
-    *end_why = VMM_END_GUEST_FAULT;
+    *end_why = UK_VMM_END_GUEST_FAULT;
     return NEXT_END;
 }

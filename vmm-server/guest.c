@@ -54,7 +54,7 @@ void guest_destroy(void)
     timer_set(0, 0);
     uk_obj_destroy(SLOT_GUEST);   /* its process tasks, and the vCPU that runs in it */
     uk_obj_destroy(SLOT_VCPU);    /* (already gone: its slot is empty) */
-    uk_obj_destroy(SLOT_EVENTS);  /* with its badged copy in SLOT_TIMER_EV */
+    uk_obj_destroy(SLOT_EVENTS);  /* with its badged copies in SLOT_TIMER_EV, _CONSOLE_EV */
 }
 
 static long fail(long err, const char *what)
@@ -76,6 +76,8 @@ static long give_caps_and_vcpu(void)
     if ((err = uk_notif_create(SLOT_EVENTS)) ||
         (err = uk_cap_copy(SLOT_EVENTS, UK_SLOT_SELF_TASK, SLOT_TIMER_EV, UK_R_WRITE,
                            UK_VDEV_EVENT_TIMER)) ||
+        (err = uk_cap_copy(SLOT_EVENTS, UK_SLOT_SELF_TASK, SLOT_CONSOLE_EV, UK_R_WRITE,
+                           UK_VDEV_EVENT_CONSOLE)) ||
         (err = uk_cap_copy(SLOT_EVENTS, SLOT_GUEST, UK_GUEST_SLOT_EVENTS,
                            UK_R_READ | UK_R_WRITE, 0)))
         return fail(err, "making the event notification");
@@ -147,5 +149,6 @@ long guest_boot(void)
     if ((err = uk_thread_start(SLOT_VCPU, loaded.img.entry, UK_PROGRAM_STACK_TOP - 8,
                                GUEST_RAM_VA + ((uk_word_t)gi - mem))))
         return fail(err, "starting the vCPU");
+    con_input_booted();
     return UK_OK;
 }

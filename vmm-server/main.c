@@ -16,8 +16,8 @@ static int info_usable(const struct uk_vmm_info *vi)
 /* Tells the root we are done (it destroys our task); never returns. */
 static __attribute__((noreturn)) void end(uk_word_t why)
 {
-    struct uk_msg m = { .info = uk_msginfo(VMM_MSG_ENDED, 1, UK_TIMEOUT_INFINITE), .w = { why } };
-    uk_send(VMM_SLOT_ROOT, &m);
+    struct uk_msg m = { .info = uk_msginfo(UK_VMM_MSG_ENDED, 1, UK_TIMEOUT_INFINITE), .w = { why } };
+    uk_send(UK_VMM_SLOT_ROOT, &m);
     for (;;)
         uk_thread_suspend(UK_SLOT_SELF_THREAD);
 }
@@ -26,7 +26,7 @@ static __attribute__((noreturn)) void end(uk_word_t why)
 static uk_word_t serve(void)
 {
     struct uk_msg m = { .info = uk_msginfo(0, 0, UK_TIMEOUT_INFINITE) };
-    uk_word_t why = VMM_END_HALTED;
+    uk_word_t why = UK_VMM_END_HALTED;
     long err = uk_recv(SLOT_EP, &m);
     for (;;) {
         enum next next;
@@ -35,8 +35,11 @@ static uk_word_t serve(void)
             err = uk_recv(SLOT_EP, &m);
             continue;
         }
-        if (uk_msg_flags(m.info) & UK_MSGF_FAULT)   /* FAULT_BADGE, or the guest made
-                                                       its device endpoint its fault one */
+        if (uk_msg_flags(m.info) & UK_MSGF_NOTIFY) {       /* console input (conin.c) */
+            con_input_ready();
+            next = NEXT_RECEIVE;
+        } else if (uk_msg_flags(m.info) & UK_MSGF_FAULT)   /* FAULT_BADGE, or the guest made
+                                                              its device endpoint its fault one */
             next = guest_fault(&m, &why);
         else
             next = device_request(&m, &why);
@@ -57,10 +60,11 @@ int main(const struct uk_bootinfo *arg)
     vmm.vi = vi;
     if (!info_usable(vi)) {
         printf("vmm-server: unusable vmm info at %p; ending\n", (const void *)vi);
-        end(VMM_END_BAD_INFO);
+        end(UK_VMM_END_BAD_INFO);
     }
     memcpy(vmm.name, vi->name, sizeof vmm.name - 1);
     vmm.ram_pages = vi->mem_size / PG;
+    con_init();
     con_reset();
 
     long err;
@@ -68,11 +72,12 @@ int main(const struct uk_bootinfo *arg)
         (err = uk_cap_copy(SLOT_EP, UK_SLOT_SELF_TASK, SLOT_FAULT_EP, UK_R_WRITE, FAULT_BADGE)) ||
         (err = timer_init())) {
         vmm_say("vmm-server: cannot set up (error %ld); ending", err);
-        end(VMM_END_LOAD_FAILED);
+        end(UK_VMM_END_LOAD_FAILED);
     }
+    con_input_init();
     vmm_say("vmm-server: %lu MiB of RAM, kernel %lu KiB, initrd %lu KiB, cmdline \"%s\"",
             vi->mem_size >> 20, vi->kernel_size >> 10, vi->initrd_size >> 10, vi->cmdline);
     if (guest_boot())
-        end(VMM_END_LOAD_FAILED);
+        end(UK_VMM_END_LOAD_FAILED);
     end(serve());
 }

@@ -7,11 +7,14 @@
  *   main.c     start, the request loop, ending
  *   guest.c    building and tearing down the guest (task, RAM, kernel, vCPU)
  *   devices.c  the device requests: console, timer, clock, power
- *   conout.c   console output: one labelled line at a time, flow control
+ *   conout.c   console output: to the console server, else one labelled line
+ *              at a time on the kernel log; flow control
+ *   conin.c    console input: from the console server to the guest
  *   timer.c    the timer thread (IPC timeouts -> event notification)
  *
- * Threads: the main thread serves requests (uk_reply_recv on SLOT_EP); the
- * timer thread only waits and signals.  They share the timer settings
+ * Threads: the main thread serves requests (uk_reply_recv on SLOT_EP) and,
+ * through the input notification bound to it, console input; the timer
+ * thread only waits and signals.  They share the timer settings
  * (timer.c, a sequence counter) and nothing else.
  */
 #ifndef VMM_H
@@ -22,7 +25,7 @@
 
 #define PG 4096ul
 
-/* Slots in the vmm-server's own table (0-15 are the root's: abi.h, launch.h). */
+/* Slots in the vmm-server's own table (0-15 are the root's: abi.h UK_VMM_SLOT_*). */
 #define SLOT_EP          16u  /* our endpoint: device requests and guest faults */
 #define SLOT_FAULT_EP    17u  /* send-only copy, badge FAULT_BADGE: the vCPU's fault endpoint */
 #define SLOT_GUEST       18u  /* the guest kernel's task */
@@ -31,6 +34,7 @@
 #define SLOT_TIMER_EV    21u  /* send-only copy of it, badge UK_VDEV_EVENT_TIMER */
 #define SLOT_TIMER_WAKE  22u  /* the timer thread waits on this */
 #define SLOT_TIMER_TH    23u  /* the timer thread */
+#define SLOT_CONSOLE_EV  24u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_CONSOLE */
 #define VMM_CAP_SLOTS    64u  /* what the root gives us (roottask/launch.c) */
 
 #define GUEST_BADGE      0x6775ul   /* requests: badge of the guest's endpoint cap */
@@ -50,6 +54,8 @@ struct vmm {
     uk_word_t ram_pages;      /* guest RAM, at vi->mem_base here */
     uk_word_t boot_pages;     /* taken from its bottom for this boot (info, kernel, stack) */
     unsigned boots;
+    int console;              /* UK_VMM_SLOT_CONSOLE works: output goes there */
+    int input;                /* UK_VMM_SLOT_INPUT is bound to our main thread */
 };
 extern struct vmm vmm;
 
@@ -63,11 +69,19 @@ enum next device_request(struct uk_msg *m, uk_word_t *end_why);
 enum next guest_fault(struct uk_msg *m, uk_word_t *end_why);
 
 /* conout.c */
+void con_init(void);          /* finds the console server (UK_VMM_SLOT_CONSOLE) */
+long console_call(struct uk_msg *m);      /* its status; IPC errors: -1, reported */
 void con_reset(void);
 uk_word_t con_write(const unsigned char *bytes, uk_word_t n);   /* all taken */
 long con_admit(uk_word_t n);              /* 0 or UK_VDEV_EAGAIN: flow control */
 void con_flush(void);
 void vmm_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* "[name] ..." */
+
+/* conin.c */
+void con_input_init(void);    /* binds UK_VMM_SLOT_INPUT to our main thread */
+void con_input_ready(void);   /* the input notification fired: take the bytes, tell the guest */
+void con_input_booted(void);  /* a fresh guest: tell it of bytes already here */
+uk_word_t con_read(unsigned char *buf, uk_word_t max);   /* bytes for the guest */
 
 /* timer.c */
 long timer_init(void);

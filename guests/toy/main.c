@@ -36,6 +36,8 @@ static void parse(const char *c)
             opts.badreq = 1;
         else if (word_is(p, "kfault", 6))
             opts.kfault = 1;
+        else if (word_is(p, "echo", 4))
+            opts.echo = 1;
         else if (word_is(p, "work=", 5))
             opts.work = number(p + 5);
         while (*p && *p != ' ')
@@ -50,13 +52,16 @@ static void parse(const char *c)
 /* The wall clock from the vmm-server; checked against 2020-01-01. */
 static void check_clock(void)
 {
-    uk_word_t out[4];
+    uk_word_t out[4] = { 0 };
     long st = vdev_call(UK_VDEV_CLOCK_GET, 0, 0, out);
     uk_word_t secs = out[1] / 1000000000ul;
     kprintf("clock: status %ld, %lu s since 1970 at TSC %lu, %lu Hz: %s\n", st, secs, out[2],
             out[3], st == 0 && secs > 1577836800ul && out[3] == gi->tsc_hz ? "ok" : "WRONG");
-    st = vdev_call(UK_VDEV_CONSOLE_READ, 1, (uk_word_t[]){ 64 }, out);
+    st = vdev_call(UK_VDEV_CONSOLE_READ, 1, (uk_word_t[]){ 16 }, out);
     kprintf("console read: status %ld, %lu bytes\n", st, out[1]);
+    if (st == 0 && out[1] && opts.echo)  /* typed before we were up: not lost */
+        echo_bytes((const unsigned char *)&out[2], out[1] < 16 ? out[1] : 16);
+    echo_poll(out[1] >= 16);
 }
 
 static void show_initrd(void)
@@ -85,6 +90,11 @@ void processes_done(void)
         power(UK_VDEV_POWER_REBOOT);
     }
     if (opts.halt || opts.reboots) {
+        if (opts.echo && !*mem_echo_lines()) {
+            kprintf("echo: waiting for a line of input before powering off\n");
+            while (!*mem_echo_lines())
+                idle_wait(~0ul);
+        }
         kprintf("powering off\n");
         power(UK_VDEV_POWER_HALT);
     }

@@ -3,13 +3,14 @@
  * mapped read/write/execute in our task).  A bump pointer plus a free list
  * threaded through freed pages.  The last page (below an initrd, if any)
  * is kept for a boot counter: the vmm-server does not clear RAM on a
- * reboot, so `reboot-once` can tell its second boot from its first.
+ * reboot, so `reboot-once` can tell its second boot from its first (and
+ * `echo` knows whether it has echoed a line before).
  */
 #include "toy.h"
 
 #define BOOT_MAGIC 0x746f79626f6f74ul   /* "toyboot" */
 
-struct boot_mark { uk_word_t magic, boots; };
+struct boot_mark { uk_word_t magic, boots, echo_lines; };
 
 static uk_word_t next, end;
 static void *free_list;
@@ -52,6 +53,12 @@ unsigned mem_boot_count(void)
     if (mark->magic != BOOT_MAGIC) {
         mark->magic = BOOT_MAGIC;
         mark->boots = 0;
+        mark->echo_lines = 0;
     }
     return (unsigned)++mark->boots;
+}
+
+unsigned long *mem_echo_lines(void)
+{
+    return &mark->echo_lines;
 }

@@ -83,10 +83,12 @@ static long toy_resume(unsigned char *area, uk_word_t task, uk_word_t src, uk_wo
 
 /* --- time -------------------------------------------------------------- */
 
-/* Takes the pending event bits: a timer event is a tick; sleepers due wake. */
+/* Takes the pending event bits: a timer event is a tick; sleepers due wake;
+ * console input is echoed (`echo`). */
 void take_ticks(void)
 {
     uk_word_t bits = __atomic_exchange_n(&vcpu->pending, 0, __ATOMIC_SEQ_CST);
+    echo_poll((bits & UK_VDEV_EVENT_CONSOLE) != 0);
     if (!(bits & UK_VDEV_EVENT_TIMER))
         return;
     stats.ticks++;

@@ -13,6 +13,7 @@
  *   vdev.c    device calls to the vmm-server; kprintf
  *   mem.c     pages of guest RAM
  *   badreq.c  malformed device requests, for the tests
+ *   echo.c    console input: lines typed are printed back
  *
  * Command line (uk_guest_info.cmdline), words:
  *   halt         power off once the processes have ended (else idle)
@@ -22,6 +23,8 @@
  *   badreq       first send malformed requests and check the error replies
  *   kfault       touch an unmapped address in the guest kernel (a fault its
  *                vmm-server reports; the guest is stopped)
+ *   echo         echo console input; each line comes back as "echo: <line>";
+ *                with halt/reboots it powers off only after one such line
  *
  * The processes' system calls (rax = number, rdi/rsi = arguments, rax = result):
  */
@@ -51,7 +54,7 @@ void toyp_worker(unsigned long spin, unsigned long rounds);
 /* main.c */
 extern const struct uk_guest_info *gi;
 extern struct uk_vcpu_state *vcpu;
-struct toy_opts { int halt, badreq, kfault; unsigned long work, reboots; };
+struct toy_opts { int halt, badreq, kfault, echo; unsigned long work, reboots; };
 extern struct toy_opts opts;
 __attribute__((noreturn)) void processes_done(void);
 
@@ -74,8 +77,14 @@ void mem_init(void);
 void *page_alloc(void);          /* zeroed, in guest RAM; NULL if none left */
 void page_free(void *p);
 unsigned mem_boot_count(void);   /* 1 on a cold boot, +1 each reboot */
+unsigned long *mem_echo_lines(void);   /* lines echoed since the cold boot */
 
 /* badreq.c */
 void badreq_run(void);
+
+/* echo.c: event != 0: UK_VDEV_EVENT_CONSOLE was seen (else: only if one is
+ * still to be handled) */
+void echo_poll(int event);
+void echo_bytes(const unsigned char *b, unsigned long n);
 
 #endif

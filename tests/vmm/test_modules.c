@@ -105,6 +105,16 @@ static void finds_modules(void **state)
     assert_string_equal(g[1].cmdline, "two");
 }
 
+static void finds_the_console_server(void **state)
+{
+    (void)state;
+    boot((const char *const[]){ "console-serverx", "vmm-server", "console-server  x",
+                                "console-server", NULL });
+    assert_int_equal(find_module(&bi, "console-server"), 2);   /* the first, by its first word */
+    boot((const char *const[]){ "vmm-server", "guest", "console", NULL });
+    assert_int_equal(find_module(&bi, "console-server"), -1);
+}
+
 static void no_vmm_server(void **state)
 {
     (void)state;
@@ -123,6 +133,7 @@ int main(void)
         cmocka_unit_test(every_field),
         cmocka_unit_test(refused),
         cmocka_unit_test(finds_modules),
+        cmocka_unit_test(finds_the_console_server),
         cmocka_unit_test(no_vmm_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -360,9 +360,25 @@ struct uk_guest_info {
  * root put what it needs.  Slots in its table: UK_SLOT_SELF_TASK and
  * UK_SLOT_SELF_THREAD as for any program, plus the ones below. */
 #define UK_VMM_INFO_MAGIC     0x564d4d494e464f00ul
-#define UK_VMM_SLOT_CONSOLE   8u   /* console server endpoint, badged (0: none yet) */
-#define UK_VMM_SLOT_INPUT     9u   /* notification: console input for this guest */
+#define UK_VMM_SLOT_CONSOLE   8u   /* console server endpoint, send only, badged with
+                                      guest_index (empty: no console server; the
+                                      vmm-server then prints on the kernel log) */
+#define UK_VMM_SLOT_INPUT     9u   /* notification: console input for this guest, READ
+                                      (the console server signals it) */
+#define UK_VMM_SLOT_ROOT     10u   /* the root's endpoint, send only, badged with
+                                      guest_index; also the vmm-server's fault endpoint */
 #define UK_VMM_SLOT_FIRST_FREE 16u
+/* vmm-server -> root, a send on UK_VMM_SLOT_ROOT: it is done (w0 = enum
+ * uk_vmm_end) and suspends itself; the root destroys its task, which takes
+ * the guest's tasks with it.  (Labels: 0x100.. virtual devices, 0x200..
+ * console server, 0x300.. vmm-server to root.) */
+#define UK_VMM_MSG_ENDED      0x300u
+enum uk_vmm_end {
+    UK_VMM_END_HALTED = 0,         /* the guest powered off */
+    UK_VMM_END_LOAD_FAILED,        /* the guest kernel could not be loaded or started */
+    UK_VMM_END_GUEST_FAULT,        /* the guest kernel faulted: stopped */
+    UK_VMM_END_BAD_INFO,           /* struct uk_vmm_info unusable */
+};
 struct uk_vmm_info {
     uk_word_t magic;
     uk_word_t guest_index;         /* 1-based, in boot order */
