@@ -38,6 +38,7 @@ TOYGUEST   := $(BUILD)/toyguest.elf
 TOYGUEST_TRUNC := $(BUILD)/toyguest-truncated.elf
 TOYGUEST_KSPACE := $(BUILD)/toyguest-kspace.elf
 TOYGUEST_HUGE := $(BUILD)/toyguest-huge.elf
+TOYGUEST_OVERLAP := $(BUILD)/toyguest-overlap.elf
 
 ISO_RUN  := $(BUILD)/ukvm.iso
 ISO_TEST := $(BUILD)/ktest.iso
@@ -91,6 +92,8 @@ $(TOYGUEST_KSPACE): $(TOYGUEST) tools/mkbadelf
 	tools/mkbadelf kspace $< $@
 $(TOYGUEST_HUGE): $(TOYGUEST) tools/mkbadelf
 	tools/mkbadelf huge $< $@
+$(TOYGUEST_OVERLAP): $(TOYGUEST) tools/mkbadelf
+	tools/mkbadelf overlap $< $@
 
 # --- images -----------------------------------------------------------------------
 # make run: the console server, GUESTS toy guests g1.. (one vmm-server each),
@@ -116,10 +119,11 @@ VMMTEST_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-s
     $(TOYGUEST) "guest name=g5 mem=16 -- kfault" \
     $(TOYGUEST_KSPACE) "guest name=g6 mem=16 -- halt" \
     $(TOYGUEST) "guest name=g7 mem=lots -- halt" \
-    $(TOYGUEST_HUGE) "guest name=g8 mem=16 -- halt"
+    $(TOYGUEST_HUGE) "guest name=g8 mem=16 -- halt" \
+    $(TOYGUEST_OVERLAP) "guest name=g9 mem=16 -- halt"
 $(ISO_VMMTEST): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) $(TOYGUEST_TRUNC) \
                 $(TOYGUEST_KSPACE) \
-                $(TOYGUEST_HUGE) \
+                $(TOYGUEST_HUGE) $(TOYGUEST_OVERLAP) \
                 tests/vmm/initrd-g1.txt Makefile tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(VMMTEST_MODULES)
 $(ISO_TEST): $(KERNEL) $(KTEST) $(ROOTTASK) tools/mkiso

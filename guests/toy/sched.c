@@ -84,17 +84,18 @@ static long toy_resume(unsigned char *area, uk_word_t task, uk_word_t src, uk_wo
 /* --- time -------------------------------------------------------------- */
 
 /* Takes the pending event bits: a timer event is a tick; sleepers due wake;
- * console input is echoed (`echo`). */
-void take_ticks(void)
+ * console input is echoed (`echo`).  Returns whether there were any. */
+int take_ticks(void)
 {
     uk_word_t bits = __atomic_exchange_n(&vcpu->pending, 0, __ATOMIC_SEQ_CST);
     echo_poll((bits & UK_VDEV_EVENT_CONSOLE) != 0);
     if (!(bits & UK_VDEV_EVENT_TIMER))
-        return;
+        return bits != 0;
     stats.ticks++;
     for (int i = 0; i < TOY_NPROCS; i++)
         if (procs[i].state == P_SLEEPING && procs[i].wake <= stats.ticks)
             procs[i].state = P_RUNNABLE;
+    return 1;
 }
 
 /* Waits up to `us` (~0: no limit) for an event (a vCPU's receive ends when
@@ -102,7 +103,8 @@ void take_ticks(void)
  * them first). */
 void idle_wait(unsigned long us)
 {
-    take_ticks();
+    if (take_ticks())
+        return;            /* events handled: the caller's condition may hold now */
     stats.idle_waits++;
     uk_word_t t = us == ~0ul ? UK_TIMEOUT_INFINITE : uk_timeout_us(us);
     uk_sys(UK_SYS_RECV, UK_GUEST_SLOT_EVENTS, uk_msginfo(0, 0, t), 0, 0, 0, 0);

@@ -62,7 +62,7 @@ __attribute__((noreturn)) void processes_done(void);
 struct toy_stats { unsigned long ticks, preempts, idle_waits, syscalls, faults; };
 extern struct toy_stats stats;
 __attribute__((noreturn)) void run_processes(unsigned long spin, unsigned long rounds);
-void take_ticks(void);
+int take_ticks(void);   /* events taken? */
 void idle_wait(unsigned long us);
 
 /* vdev.c: status (0 or UK_VDEV_E*), or an IPC error as a positive UK_E_* */
