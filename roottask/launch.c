@@ -39,19 +39,6 @@ static struct uk_loaded loaded;
 
 static uk_word_t pages_of(uk_word_t bytes) { return (bytes + PG - 1) / PG; }
 
-/* Maps or protects n pages in calls of at most UK_MAP_MAX_PAGES. */
-static long map_big(uk_word_t task, uk_word_t src, uk_word_t dst, uk_word_t n, uk_word_t rights)
-{
-    for (uk_word_t done = 0; done < n; done += UK_MAP_MAX_PAGES) {
-        uk_word_t k = n - done < UK_MAP_MAX_PAGES ? n - done : UK_MAP_MAX_PAGES;
-        long err = task ? uk_map(task, src + done * PG, dst + done * PG, k, rights)
-                        : uk_protect(UK_SLOT_SELF_TASK, src + done * PG, k, rights);
-        if (err)
-            return err;
-    }
-    return UK_OK;
-}
-
 /* Maps module i read-only at va; *base gets its first byte's address there.
  * A module that shares a page with another one is copied first, so the
  * vmm-server sees its own module and nothing of another's. */
@@ -141,8 +128,8 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     memcpy(vi->cmdline, g->cmdline, sizeof vi->cmdline);
 
     /* our pages are mapped read/write but granted execute: pass that on */
-    if ((err = map_big(0, (uk_word_t)mem, 0, mem_pages, UK_MAP_RWX)) ||
-        (err = map_big(r->task, (uk_word_t)mem, VMM_MEM_VA, mem_pages, UK_MAP_RWX)))
+    if ((err = uk_map_range(0, (uk_word_t)mem, 0, mem_pages, UK_MAP_RWX)) ||
+        (err = uk_map_range(r->task, (uk_word_t)mem, VMM_MEM_VA, mem_pages, UK_MAP_RWX)))
         return give_up(r, "mapping its RAM", err);
     if ((err = map_module(bi, g->kernel, r->task, VMM_KERNEL_VA, &vi->kernel_base)) ||
         (im && (err = map_module(bi, g->initrd, r->task, VMM_INITRD_VA, &vi->initrd_base))))

@@ -18,6 +18,7 @@
  * destroy it, and everything the guest makes is charged to its own quota.
  */
 #include "vmm.h"
+#include <uk/spawn.h>    /* uk_map_range */
 #include <uk/loader.h>
 
 #define STACK_PAGES UK_PROGRAM_STACK_PAGES
@@ -34,19 +35,6 @@ static void *ram_take(void *ctx, uk_word_t n)
     void *p = (void *)(vmm.vi->mem_base + vmm.boot_pages * PG);
     vmm.boot_pages += n;
     return p;
-}
-
-/* UK_SYS_MAP / PROTECT take at most UK_MAP_MAX_PAGES at a time. */
-static long map_big(uk_word_t task, uk_word_t src, uk_word_t dst, uk_word_t n, uk_word_t rights)
-{
-    for (uk_word_t done = 0; done < n; done += UK_MAP_MAX_PAGES) {
-        uk_word_t k = n - done < UK_MAP_MAX_PAGES ? n - done : UK_MAP_MAX_PAGES;
-        long err = task ? uk_map(task, src + done * PG, dst + done * PG, k, rights)
-                        : uk_protect(UK_SLOT_SELF_TASK, src + done * PG, k, rights);
-        if (err)
-            return err;
-    }
-    return UK_OK;
 }
 
 void guest_destroy(void)
@@ -100,7 +88,7 @@ long guest_boot(void)
     vmm.boots++;
     vmm.boot_pages = 0;
     /* the last boot made its kernel text read/execute in our copy too */
-    if ((err = map_big(0, mem, 0, vmm.ram_pages, UK_MAP_RWX)))
+    if ((err = uk_map_range(0, mem, 0, vmm.ram_pages, UK_MAP_RWX)))
         return fail(err, "making guest RAM writable");
     if ((err = uk_task_create(SLOT_GUEST, vi->guest_kmem_quota, GUEST_CAP_SLOTS)))
         return fail(err, "creating the guest task");
@@ -142,7 +130,7 @@ long guest_boot(void)
     memcpy(gi->cmdline, vi->cmdline, sizeof gi->cmdline);
     gi->cmdline[sizeof gi->cmdline - 1] = 0;
 
-    if ((err = map_big(SLOT_GUEST, mem, GUEST_RAM_VA, vmm.ram_pages, UK_MAP_RWX)))
+    if ((err = uk_map_range(SLOT_GUEST, mem, GUEST_RAM_VA, vmm.ram_pages, UK_MAP_RWX)))
         return fail(err, "mapping guest RAM");
     if ((err = give_caps_and_vcpu()))
         return err;

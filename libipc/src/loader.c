@@ -76,9 +76,9 @@ long uk_load_elf_with(uk_word_t task, const void *elf, uk_word_t size, uk_word_t
         /* the pool is mapped RW (granted RWX): a map passes on only what
          * its source has now */
         if ((rights & UK_MAP_EXEC) &&
-            (err = uk_protect(UK_SLOT_SELF_TASK, (uk_word_t)p, n, rights)))
+            (err = uk_map_range(0, (uk_word_t)p, 0, n, rights)))
             return seg_fail(out, err, "UK_SYS_PROTECT (caller's copy)", s);
-        if ((err = uk_map(task, (uk_word_t)p, page_down(s->vaddr), n, rights)))
+        if ((err = uk_map_range(task, (uk_word_t)p, page_down(s->vaddr), n, rights)))
             return seg_fail(out, err, "UK_SYS_MAP (into the task)", s);
         p += n * PG;
     }

@@ -30,6 +30,18 @@ void *uk_pages_alloc(uk_word_t n)
     return 0;
 }
 
+long uk_map_range(uk_word_t task, uk_word_t src, uk_word_t dst, uk_word_t n, uk_word_t rights)
+{
+    for (uk_word_t done = 0; done < n; done += UK_MAP_MAX_PAGES) {
+        uk_word_t k = n - done < UK_MAP_MAX_PAGES ? n - done : UK_MAP_MAX_PAGES;
+        long err = task ? uk_map(task, src + done * 4096, dst + done * 4096, k, rights)
+                        : uk_protect(UK_SLOT_SELF_TASK, src + done * 4096, k, rights);
+        if (err)
+            return err;
+    }
+    return UK_OK;
+}
+
 uk_word_t uk_slot_alloc(void)
 {
     return next_slot++;

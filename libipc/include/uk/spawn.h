@@ -11,6 +11,10 @@
 void uk_pages_init(const struct uk_bootinfo *bi);
 /* n zeroed, virtually contiguous pages of the caller's (phys window) memory. */
 void *uk_pages_alloc(uk_word_t n);
+/* UK_SYS_MAP of n pages into task (or, with task 0, UK_SYS_PROTECT of the
+ * caller's own src pages), in calls of at most UK_MAP_MAX_PAGES each. */
+long uk_map_range(uk_word_t task, uk_word_t src, uk_word_t dst, uk_word_t n, uk_word_t rights);
+
 /* A capability slot of the caller's table not yet handed out. */
 uk_word_t uk_slot_alloc(void);
 
