@@ -145,7 +145,29 @@ test: deps
 bench: deps $(ISO_BENCH)
 	@tools/run-bench
 
+# --- Linux benchmarks (issue 6; not in `make test` / `make bench` yet) ----------------
+# make bench-linux: the static benchmark binaries (bench/linux), the initramfs
+# (tools/mkinitramfs), the native Linux 6.1 kernel (tools/build-native-linux),
+# one boot under tcg-icount -> build/bench/linux.jsonl (tools/run-linux-bench).
+# Needs linux-source-6.1 bc flex bison libelf-dev libssl-dev busybox-static.
+LBENCH_DIR := $(BUILD)/linux-bench
+$(LBENCH_DIR)/lbench: bench/linux/lbench.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+$(LBENCH_DIR)/lbench-nop: bench/linux/nop.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -nostdlib -O2 -Wall -Wextra -Werror -fno-stack-protector -fcf-protection=none -o $@ $<
+$(LBENCH_DIR)/initramfs.cpio: $(LBENCH_DIR)/lbench $(LBENCH_DIR)/lbench-nop bench/linux/init tools/mkinitramfs
+	tools/mkinitramfs $@ $(LBENCH_DIR)/lbench $(LBENCH_DIR)/lbench-nop
+.PHONY: bench-linux deps-linux
+deps-linux:
+	@tools/install-deps linux
+bench-linux: deps-linux $(LBENCH_DIR)/initramfs.cpio
+	tools/build-native-linux
+	tools/run-linux-bench native
+
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# our objects' dependency files only (the Linux trees under build/ have their own)
+-include $(shell find $(BUILD)/k $(BUILD)/u -name '*.d' -type f 2>/dev/null)

@@ -1,0 +1,351 @@
+/*
+ * lbench: Linux system-call and process benchmarks, one static binary run
+ * from the initramfs (/init) on each kernel under comparison ("guest",
+ * "native", "debian"; see tools/run-linux-bench).
+ *
+ * Method (../shared/DESIGN.md "Measuring"): under QEMU TCG -icount shift=0
+ * the TSC advances one tick per guest instruction, so a difference of two
+ * rdtscp readings is an instruction count.  Each sample is one window
+ *     t0 = rdtscp; <operation>; t1 = rdtscp
+ * minus `overhead`, the median of the same window with no operation (the
+ * residue is the few register moves that set up a raw syscall).  The
+ * operations use raw `syscall` instructions, not libc wrappers, so the
+ * figures are the kernel's cost plus a handful of user instructions.
+ * WARMUP samples are discarded; median and minimum of the rest are printed:
+ *     LBENCH {"name":"null_syscall","median":N,"min":N,"runs":N}
+ *
+ * What each window holds:
+ *   null_syscall   getppid()
+ *   read_devzero   read(/dev/zero, 1 byte)
+ *   write_devnull  write(/dev/null, 1 byte)
+ *   open_close     open(/tmp/lbench.file, O_RDONLY) + close()   (tmpfs)
+ *   stat           stat(/tmp/lbench.file)
+ *   fork_exit      fork(); the child exit_group(0)s at once; the parent
+ *                  wait4()s for it: the whole create/run/exit/reap cycle
+ *   fork_exec      as fork_exit, but the child execve()s /bin/lbench-nop
+ *                  (a static binary whose _start just exits)
+ *   pipe_rtt       1 byte parent -> child over one pipe and back over a
+ *                  second: a whole round trip (2 writes, 2 reads, 2 switches)
+ *   ctx_switch     one switch between two processes: both SCHED_FIFO at the
+ *                  same priority on the one CPU, each loops on sched_yield();
+ *                  window = from before the parent's sched_yield to the
+ *                  child's first instruction after its own sched_yield
+ *                  returns (one syscall entry + schedule + switch + exit)
+ *   pagefault_anon first write to a fresh page of a private anonymous map
+ *   pagefault_file first read of a 1-page MAP_SHARED map of a page-cache
+ *                  (tmpfs) page; one page per map, so no fault-around, and
+ *                  the page-table page already there (see bench_faults)
+ *   mmap_1m        mmap(1 MiB anonymous, not touched) + munmap
+ *   sig_install    rt_sigaction(SIGUSR1, handler)
+ *   sig_deliver    kill(getpid(), SIGUSR1): the syscall, the signal frame,
+ *                  the (empty) handler and rt_sigreturn
+ *
+ * Counting caveat: icount counts each iteration of a rep-prefixed string
+ * instruction (lbench prints "rep stosb of 4096 bytes = 4100"), so a kernel
+ * path that clears or copies a page (clear_page_erms: pagefault_anon, fork's
+ * page tables) carries ~4096 "instructions" per page for it.
+ *
+ *   lbench [-n RUNS]     run everything (default RUNS 1000, fork_* RUNS/4)
+ *   lbench exit CODE     write CODE to QEMU's isa-debug-exit port (0xf4)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WARMUP   50
+#define MAXRUNS  100000
+#define FILE_PATH "/tmp/lbench.file"
+#define FILE_SIZE (1 << 20)
+#define PAGE 4096
+#define HUGE (2ul << 20)
+
+static int runs = 1000;
+static int64_t samples[MAXRUNS + WARMUP];
+static int64_t overhead;
+
+static inline uint64_t tsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi) :: "rcx", "memory");
+    return (uint64_t)hi << 32 | lo;
+}
+
+/* raw system calls */
+static inline long sc0(long n)
+{
+    long r;
+    __asm__ volatile("syscall" : "=a"(r) : "a"(n) : "rcx", "r11", "memory");
+    return r;
+}
+static inline long sc3(long n, long a, long b, long c)
+{
+    long r;
+    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+    return r;
+}
+static inline long sc6(long n, long a, long b, long c, long d, long e, long f)
+{
+    long r;
+    register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
+    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return r;
+}
+#define sc1(n, a)       sc3(n, a, 0, 0)
+#define sc2(n, a, b)    sc3(n, a, b, 0)
+#define sc4(n, a, b, c, d) sc6(n, a, b, c, d, 0, 0)
+
+static void die(const char *what)
+{
+    printf("lbench: %s failed: %s\n", what, strerror(errno));
+    fflush(stdout);
+    exit(1);
+}
+
+static int cmp64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* sort the n samples after the warm-up ones; return the median */
+static int64_t median(int64_t *v, int n)
+{
+    qsort(v + WARMUP, n, sizeof *v, cmp64);
+    return v[WARMUP + n / 2];
+}
+
+static void report(const char *name, int n)
+{
+    for (int i = 0; i < n + WARMUP; i++)
+        samples[i] -= overhead;
+    int64_t med = median(samples, n);
+    printf("LBENCH {\"name\":\"%s\",\"median\":%lld,\"min\":%lld,\"runs\":%d}\n",
+           name, (long long)med, (long long)samples[WARMUP], n);
+    fflush(stdout);
+}
+
+/* TIMED(n, op): n + WARMUP samples of the window around op */
+#define TIMED(n, op) do { \
+        for (int i_ = 0; i_ < (n) + WARMUP; i_++) { \
+            uint64_t t0_ = tsc(); \
+            op; \
+            samples[i_] = (int64_t)(tsc() - t0_); \
+        } \
+    } while (0)
+
+static void measure_overhead(void)
+{
+    overhead = 0;
+    TIMED(runs, (void)0);
+    overhead = median(samples, runs);
+    printf("lbench: window overhead %lld instructions (subtracted)\n", (long long)overhead);
+}
+
+static void wait_child(long pid)
+{
+    int status;
+    if (sc4(SYS_wait4, pid, (long)&status, 0, 0) != pid || status != 0) {
+        printf("lbench: child %ld: wait4 status %#x\n", pid, status);
+        exit(1);
+    }
+}
+
+static void bench_fork(int n, int exec)
+{
+    static char nop[] = "/bin/lbench-nop";
+    static char *argv[] = { nop, NULL }, *envp[] = { NULL };
+    for (int i = 0; i < n + WARMUP; i++) {
+        uint64_t t0 = tsc();
+        long pid = sc0(SYS_fork);
+        if (pid == 0) {
+            if (exec)
+                sc3(SYS_execve, (long)nop, (long)argv, (long)envp);
+            sc1(SYS_exit_group, exec ? 127 : 0);
+        }
+        if (pid < 0) { errno = -pid; die("fork"); }
+        wait_child(pid);
+        samples[i] = (int64_t)(tsc() - t0);
+    }
+    report(exec ? "fork_exec" : "fork_exit", n);
+}
+
+static void bench_pipe(int n)
+{
+    int p1[2], p2[2];
+    char c = 'x';
+    if (pipe(p1) || pipe(p2)) die("pipe");
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {             /* echo each byte back until EOF */
+        close(p1[1]); close(p2[0]);
+        while (sc3(SYS_read, p1[0], (long)&c, 1) == 1)
+            sc3(SYS_write, p2[1], (long)&c, 1);
+        sc1(SYS_exit_group, 0);
+    }
+    close(p1[0]); close(p2[1]);
+    TIMED(n, (sc3(SYS_write, p1[1], (long)&c, 1), sc3(SYS_read, p2[0], (long)&c, 1)));
+    close(p1[1]); close(p2[0]);
+    wait_child(pid);
+    report("pipe_rtt", n);
+}
+
+struct shared {
+    volatile int iter, stop;
+    volatile uint64_t child_woke[MAXRUNS + WARMUP];
+};
+
+static void bench_ctx(int n)
+{
+    struct sched_param sp = { .sched_priority = 1 }, sp0 = { 0 };
+    struct shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
+                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sh == MAP_FAILED) die("mmap shared");
+    if (sched_setscheduler(0, SCHED_FIFO, &sp)) die("sched_setscheduler FIFO");
+    sh->iter = -1;
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {             /* stamp each return from sched_yield */
+        for (;;) {
+            sc0(SYS_sched_yield);
+            uint64_t t = tsc();
+            if (sh->stop) sc1(SYS_exit_group, 0);
+            if (sh->iter >= 0) sh->child_woke[sh->iter] = t;
+        }
+    }
+    sc0(SYS_sched_yield);       /* let the child reach its loop */
+    for (int i = 0; i < n + WARMUP; i++) {
+        sh->iter = i;
+        uint64_t t0 = tsc();
+        sc0(SYS_sched_yield);   /* returns after the child's yield */
+        samples[i] = (int64_t)t0;
+    }
+    sh->stop = 1;
+    sc0(SYS_sched_yield);
+    wait_child(pid);
+    if (sched_setscheduler(0, SCHED_OTHER, &sp0)) die("sched_setscheduler OTHER");
+    for (int i = 0; i < n + WARMUP; i++)
+        samples[i] = (int64_t)sh->child_woke[i] - samples[i];
+    munmap(sh, sizeof *sh);
+    report("ctx_switch", n);
+}
+
+static void bench_faults(int n, int fd)
+{
+    char *p = mmap(NULL, (size_t)(n + WARMUP) * PAGE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) die("mmap anon");
+    TIMED(n, *(volatile char *)(p + (size_t)i_ * PAGE) = 1);
+    munmap(p, (size_t)(n + WARMUP) * PAGE);
+    report("pagefault_anon", n);
+
+    /* Each sample maps one file page at a fixed slot of a 2 MiB-aligned
+     * PROT_NONE reservation whose first page stays mapped and touched: the
+     * page-table page survives each munmap, so a sample is the fault alone
+     * (not also a page-table allocation). */
+    char *res = mmap(NULL, 2 * HUGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (res == MAP_FAILED) die("mmap reservation");
+    char *a = (char *)(((uintptr_t)res + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
+    if (mmap(a, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != a)
+        die("mmap anchor");
+    *(volatile char *)a = 1;
+    for (int i = 0; i < n + WARMUP; i++) {
+        char *slot = a + (size_t)(1 + i % 255) * PAGE;
+        char *q = mmap(slot, PAGE, PROT_READ, MAP_SHARED | MAP_FIXED, fd, (off_t)(i % (FILE_SIZE / PAGE)) * PAGE);
+        if (q != slot) die("mmap file");
+        uint64_t t0 = tsc();
+        (void)*(volatile char *)q;
+        samples[i] = (int64_t)(tsc() - t0);
+        munmap(q, PAGE);
+    }
+    munmap(res, 2 * HUGE);
+    report("pagefault_file", n);
+}
+
+/* signals: the kernel's struct sigaction and our own sa_restorer */
+struct ksigaction { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; };
+#define SA_RESTORER_ 0x04000000
+void lbench_restorer(void);
+__asm__(".text\n.globl lbench_restorer\nlbench_restorer:\n\tmov $15, %eax\n\tsyscall\n\thlt\n");
+static volatile int signals;
+static void on_signal(int sig) { (void)sig; signals++; }
+
+static void bench_signals(int n)
+{
+    struct ksigaction sa = { on_signal, SA_RESTORER_, lbench_restorer, 0 };
+    TIMED(n, sc4(SYS_rt_sigaction, SIGUSR1, (long)&sa, 0, 8));
+    report("sig_install", n);
+    long self = sc0(SYS_getpid);
+    signals = 0;
+    TIMED(n, sc2(SYS_kill, self, SIGUSR1));
+    if (signals != n + WARMUP) { printf("lbench: %d signals, expected %d\n", signals, n + WARMUP); exit(1); }
+    report("sig_deliver", n);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "exit")) {    /* QEMU isa-debug-exit */
+        if (ioperm(0xf4, 4, 1)) die("ioperm");
+        outb((unsigned char)atoi(argv[2]), 0xf4);
+        return 1;
+    }
+    if (argc == 3 && !strcmp(argv[1], "-n"))
+        runs = atoi(argv[2]);
+    if (runs < 1 || runs > MAXRUNS) { printf("lbench: bad run count\n"); return 1; }
+    int nfork = runs / 4 > 0 ? runs / 4 : 1;
+    char buf[PAGE];
+    memset(buf, 'f', sizeof buf);
+
+    /* the file for open_close, stat and pagefault_file (page cache, tmpfs) */
+    int fd = open(FILE_PATH, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) die("create " FILE_PATH);
+    for (int i = 0; i < FILE_SIZE / PAGE; i++)
+        if (write(fd, buf, PAGE) != PAGE) die("write " FILE_PATH);
+    int zero = open("/dev/zero", O_RDONLY), null = open("/dev/null", O_WRONLY);
+    if (zero < 0 || null < 0) die("open /dev/zero, /dev/null");
+
+    measure_overhead();
+    {   /* context for the figures: how many "instructions" one rep stosb of
+         * a page counts as (the kernel clears pages with rep stosb/stosq) */
+        uint64_t t0 = tsc();
+        void *d = buf; unsigned long c = PAGE;
+        __asm__ volatile("rep stosb" : "+D"(d), "+c"(c) : "a"(0) : "memory");
+        printf("lbench: rep stosb of %d bytes = %lld instructions\n", PAGE,
+               (long long)((int64_t)(tsc() - t0) - overhead));
+    }
+    TIMED(runs, sc0(SYS_getppid));
+    report("null_syscall", runs);
+    TIMED(runs, sc3(SYS_read, zero, (long)buf, 1));
+    report("read_devzero", runs);
+    TIMED(runs, sc3(SYS_write, null, (long)buf, 1));
+    report("write_devnull", runs);
+    TIMED(runs, sc1(SYS_close, sc3(SYS_open, (long)FILE_PATH, O_RDONLY, 0)));
+    report("open_close", runs);
+    struct stat st;
+    TIMED(runs, sc2(SYS_stat, (long)FILE_PATH, (long)&st));
+    report("stat", runs);
+    bench_fork(nfork, 0);
+    bench_fork(nfork, 1);
+    bench_pipe(runs);
+    bench_ctx(runs);
+    bench_faults(runs, fd);
+    TIMED(runs, { long p = sc6(SYS_mmap, 0, 1 << 20, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                  sc2(SYS_munmap, p, 1 << 20); });
+    report("mmap_1m", runs);
+    bench_signals(runs);
+    printf("LBENCH-DONE\n");
+    return 0;
+}
