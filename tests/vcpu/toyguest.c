@@ -311,22 +311,7 @@ __asm__(".text\n"
 static long toy_resume(unsigned char *area, uk_word_t task, uk_word_t src, uk_word_t dst,
                        uk_word_t rights)
 {
-    uk_word_t lo = (unsigned)ST->xsave_features, hi = ST->xsave_features >> 32;
-    register uk_word_t rdi __asm__("rdi") = task;
-    register uk_word_t rsi __asm__("rsi") = src;
-    register uk_word_t r10 __asm__("r10") = rights;
-    long ret;
-    __asm__ volatile("mov %k[lo], %%eax\n\t"
-                     "mov %k[hi], %%edx\n\t"
-                     "xrstor64 (%[area])\n\t"
-                     "mov %[dst], %%rdx\n\t"
-                     "mov %[nr], %%eax\n\t"
-                     "syscall"
-                     : "=&a"(ret), "+r"(rdi), "+r"(rsi), "+r"(r10)
-                     : [area] "r"(area), [lo] "r"(lo), [hi] "r"(hi), [dst] "r"(dst),
-                       [nr] "i"(UK_SYS_VCPU_RESUME)
-                     : "rdx", "rcx", "r11", "r8", "r9", "memory");
-    return ret;
+    return uk_vcpu_resume_fpu(area, ST->xsave_features, task, src, dst, rights);
 }
 
 enum { P_FREE = 0, P_RUNNABLE, P_SLEEPING, P_DEAD };

@@ -175,6 +175,31 @@ static inline long uk_vcpu_resume(uk_word_t task, uk_word_t map_src, uk_word_t m
     return uk_sys(UK_SYS_VCPU_RESUME, task, map_src, map_dst, map_rights, 0, 0).err;
 }
 
+/* A guest kernel's way back to a process: XRSTOR the process's FPU area
+ * (64-byte aligned; rfbm = the state page's xsave_features) and RESUME in
+ * one go, so no compiled code can touch the FPU in between.  Returns only
+ * on error, like uk_vcpu_resume. */
+static inline long uk_vcpu_resume_fpu(const void *area, uk_word_t rfbm, uk_word_t task,
+                                      uk_word_t map_src, uk_word_t map_dst, uk_word_t map_rights)
+{
+    uk_word_t lo = (unsigned)rfbm, hi = rfbm >> 32;
+    register uk_word_t rdi __asm__("rdi") = task;
+    register uk_word_t rsi __asm__("rsi") = map_src;
+    register uk_word_t r10 __asm__("r10") = map_rights;
+    long ret;
+    __asm__ volatile("mov %k[lo], %%eax\n\t"
+                     "mov %k[hi], %%edx\n\t"
+                     "xrstor64 (%[area])\n\t"
+                     "mov %[dst], %%rdx\n\t"
+                     "mov %[nr], %%eax\n\t"
+                     "syscall"
+                     : "=&a"(ret), "+r"(rdi), "+r"(rsi), "+r"(r10)
+                     : [area] "r"(area), [lo] "r"(lo), [hi] "r"(hi), [dst] "r"(map_dst),
+                       [nr] "i"(UK_SYS_VCPU_RESUME)
+                     : "rdx", "rcx", "r11", "r8", "r9", "memory");
+    return ret;
+}
+
 static inline long uk_debug_puts(const char *s, uk_word_t len)
 {
     return uk_sys(UK_SYS_DEBUG_PUTS, (uk_word_t)s, len, 0, 0, 0, 0).err;
