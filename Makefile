@@ -148,7 +148,8 @@ bench: deps $(ISO_BENCH)
 # --- Linux benchmarks (issue 6; not in `make test` / `make bench` yet) ----------------
 # make bench-linux: the static benchmark binaries (bench/linux), the initramfs
 # (tools/mkinitramfs), the native Linux 6.1 kernel (tools/build-native-linux),
-# one boot under tcg-icount -> build/bench/linux.jsonl (tools/run-linux-bench).
+# one boot under tcg-icount -> build/bench/linux.jsonl (tools/run-linux-bench);
+# then Debian's stock kernel (tools/get-debian-kernel) with the same initramfs.
 # Needs linux-source-6.1 bc flex bison libelf-dev libssl-dev busybox-static.
 LBENCH_DIR := $(BUILD)/linux-bench
 $(LBENCH_DIR)/lbench: bench/linux/lbench.c
@@ -165,6 +166,7 @@ deps-linux:
 bench-linux: deps-linux $(LBENCH_DIR)/initramfs.cpio
 	tools/build-native-linux
 	tools/run-linux-bench native
+	tools/run-linux-bench debian "$$(tools/get-debian-kernel)"
 
 clean:
 	rm -rf $(BUILD)
