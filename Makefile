@@ -168,6 +168,14 @@ bench-linux: deps-linux $(LBENCH_DIR)/initramfs.cpio
 	tools/run-linux-bench native
 	tools/run-linux-bench debian "$$(tools/get-debian-kernel)"
 
+# --- results (not in `make test`) ---------------------------------------------------
+# make results: docs/results.md and docs/img/*.png from build/bench/*.jsonl (made by
+# `make bench` and `make bench-linux`, which this does not run); needs gnuplot-nox.
+.PHONY: results
+results:
+	@tools/install-deps bench
+	tools/make-results
+
 clean:
 	rm -rf $(BUILD)
 
