@@ -43,7 +43,6 @@ noreturn void vcpu_syscall_exit(void);
  * MSR_KERNEL_GS (swapgs follows). */
 void vcpu_process_tls(void);
 /* entry.asm: enter the guest kernel / run the process; never return */
-noreturn void vcpu_to_kernel(word rip, word rsp, word rdi);
 noreturn void vcpu_syscall_to_kernel(word rip, word rsp, word rdi, const struct uk_regs *user);
 noreturn void vcpu_to_user(const struct uk_regs *regs);
 /* A trap while the vCPU runs a process; true if handled as an exit. */

@@ -65,7 +65,7 @@ static inline bool fastpath_call(word cap_idx, const struct ipc_msg *m)
     dst->state = TS_RUNNABLE;
     deliver_regs(dst, c->badge, m);
     kstats.ipc_fastpath++;
-    arch_switch_to(self, dst);
+    arch_switch_to(dst);
     return true;
 }
 
@@ -105,7 +105,7 @@ static inline bool fastpath_reply_recv(word cap_idx, const struct ipc_msg *m)
     if (tq_append(&ep->queue, self))
         ep->queue_kind = EPQ_RECV;
     kstats.ipc_fastpath++;
-    arch_switch_to(self, caller);
+    arch_switch_to(caller);
     return true;
 }
 

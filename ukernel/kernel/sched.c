@@ -58,7 +58,7 @@ void sched_wake(struct thread *t)
 
 void switch_to(struct thread *t)
 {
-    arch_switch_to(current, t);
+    arch_switch_to(t);
 }
 
 void schedule(void)

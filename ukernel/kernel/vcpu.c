@@ -123,6 +123,15 @@ static void leave_process(struct thread *t)
     t->syscall_fn = vcpu_kernel_entry;
 }
 
+/* Where the guest kernel is entered.  sysret to a non-canonical rip faults
+ * in ring 0 on Intel CPUs, on the guest's stack: an entry point outside
+ * user space enters at the never-mapped last user page instead, so the
+ * thread faults in user mode. */
+static inline word entry_rip(const struct uk_vcpu_state *s)
+{
+    return s->entry_ip < USER_MAP_TOP ? s->entry_ip : USER_MAP_TOP;
+}
+
 /* Makes t enter its guest kernel at entry_ip on its way out of the kernel
  * (now if it is current, or when it next runs). */
 static void enter_kernel(struct thread *t, word reason)
@@ -131,15 +140,12 @@ static void enter_kernel(struct thread *t, word reason)
     s->exit_reason = reason;
     s->irq_enabled = 0;
     s->exits++;
-    /* sysret to a non-canonical rip faults in ring 0 on Intel CPUs, on the
-     * guest's stack: an entry point outside user space enters at the
-     * never-mapped last user page instead, so the thread faults in user mode */
-    t->regs.rip = s->entry_ip < USER_MAP_TOP ? s->entry_ip : USER_MAP_TOP;
+    t->regs.rip = entry_rip(s);
     t->regs.rsp = s->entry_sp;
     t->regs.rdi = t->vcpu->state_va;
     t->regs_kind = REGS_VCPU_ENTRY;
     if (t == current)
-        arch_switch_to(t, t);            /* its own address space and TLS now */
+        arch_load_space(t);              /* its own address space and TLS now */
 }
 
 /* Step 2 of the story when the process's fs base is not the guest
@@ -148,16 +154,10 @@ static void enter_kernel(struct thread *t, word reason)
 noreturn void vcpu_syscall_exit(void)
 {
     struct thread *t = current;
-    struct vcpu *v = t->vcpu;
     struct uk_vcpu_state *s = t->vcpu_state;
-    t->regs.fs_base = v->kernel_fs;
-    v->in_user = false;
-    t->as = t->task;
-    t->syscall_fn = vcpu_kernel_entry;
+    leave_process(t);
     arch_load_space(t);
-    /* sysret to a non-canonical rip faults in ring 0 on Intel CPUs: see enter_kernel */
-    vcpu_syscall_to_kernel(s->entry_ip < USER_MAP_TOP ? s->entry_ip : USER_MAP_TOP,
-                           s->entry_sp, v->state_va, &s->user);
+    vcpu_syscall_to_kernel(entry_rip(s), s->entry_sp, t->vcpu->state_va, &s->user);
 }
 
 /* The way back into a process it was interrupted in (entry.asm,

@@ -236,14 +236,6 @@ enter_guest_kernel:                         ; rcx = rip, rsp, rdi set
     SYSRET_TO_GUEST_KERNEL
 
 ; The vCPU paths of vcpu.c, called from C and never returning.
-; vcpu_to_kernel(rip, rsp, rdi): enter the guest kernel.
-global vcpu_to_kernel
-vcpu_to_kernel:
-    mov rcx, rdi
-    mov rsp, rsi
-    mov rdi, rdx
-    jmp enter_guest_kernel
-
 ; vcpu_syscall_to_kernel(rip, rsp, rdi, user): the same after a process's
 ; system call, with the process's own rbx, rbp, r12-r15 (as vcpu_process_entry).
 global vcpu_syscall_to_kernel

@@ -50,9 +50,8 @@ static inline void arch_swapgs(void)
     __asm__ volatile("swapgs" ::: "memory");
 }
 
-static inline void arch_switch_to(struct thread *prev, struct thread *next)
+static inline void arch_switch_to(struct thread *next)
 {
-    (void)prev;
     arch_load_space(next);
     bool want_ts = next != fpu_owner;            /* FPU trap unless it owns it */
     if (unlikely(want_ts != fpu_ts_set)) {
