@@ -30,6 +30,8 @@
 
 struct vmm_rec {
     int live, console;
+    int ended;                /* its ending was heard: status is valid */
+    uk_word_t status;         /* the guest's exit status (abi.h UK_VMM_STATUS_*) */
     uk_word_t index;
     char name[32];
     uk_word_t task, thread, fault_ep;
@@ -125,6 +127,8 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     vi->guest_kmem_quota = guest_quota;
     vi->tsc_hz = bi->tsc_hz;
     vi->wallclock_ns = rtc_now_ns(&vi->wallclock_tsc);
+    vi->flags = g->kfaults ? UK_VMM_F_KERNEL_FAULTS : 0;
+    vi->boot_tsc = bi->boot_tsc;
     memcpy(vi->cmdline, g->cmdline, sizeof vi->cmdline);
 
     /* our pages are mapped read/write but granted execute: pass that on */
@@ -141,7 +145,8 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
         return give_up(r, "starting its thread", err);
     r->live = 1;
     printf("root task: %s: vmm-server started (%lu MiB RAM, %lu KiB kernel memory, %lu KiB "
-           "for the guest kernel)\n", g->name, g->mem_mib, quota >> 10, guest_quota >> 10);
+           "for the guest kernel%s)\n", g->name, g->mem_mib, quota >> 10, guest_quota >> 10,
+           g->kfaults ? ", kernel faults to the guest" : "");
     return UK_OK;
 }
 
@@ -150,14 +155,29 @@ int vmm_ended(uk_word_t badge, const struct uk_msg *m)
     if (badge == 0 || badge > ROOT_MAX_GUESTS || !vmms[badge].live)
         return 0;
     struct vmm_rec *r = &vmms[badge];
-    if (uk_msg_flags(m->info) & UK_MSGF_FAULT)
-        printf("root task: %s: vmm-server faulted (%s 0x%lx, rip 0x%lx); destroyed\n", r->name,
+    if (uk_msg_flags(m->info) & UK_MSGF_FAULT) {
+        r->status = UK_VMM_STATUS_VMM_FAILED;
+        printf("root task: %s: vmm-server faulted (%s 0x%lx, rip 0x%lx); destroyed, status "
+               "%lu\n", r->name,
                uk_msg_label(m->info) == UK_FAULT_PAGE ? "page fault at" : "exception, rax",
-               m->w[0], uk_msg_label(m->info) == UK_FAULT_PAGE ? m->w[2] : 0);
-    else if (uk_msg_label(m->info) == UK_VMM_MSG_ENDED)
-        printf("root task: %s: vmm-server ended: %s\n", r->name, vmm_end_str(m->w[0]));
-    else
+               m->w[0], uk_msg_label(m->info) == UK_FAULT_PAGE ? m->w[2] : 0, r->status);
+    } else if (uk_msg_label(m->info) == UK_VMM_MSG_ENDED) {
+        /* a vmm-server that says no status (or a wrong one) has failed */
+        r->status = uk_msg_len(m->info) >= 2 && m->w[1] <= UK_VDEV_POWER_STATUS_MAX
+                    ? m->w[1] : UK_VMM_STATUS_VMM_FAILED;
+        printf("root task: %s: vmm-server ended: %s, status %lu\n", r->name,
+               vmm_end_str(m->w[0]), r->status);
+    } else {
         return 0;                        /* not what a vmm-server says: ignored */
+    }
+    r->ended = 1;
     destroy_vmm(r);
     return 1;
+}
+
+uk_word_t vmm_status(uk_word_t index)
+{
+    if (index == 0 || index > ROOT_MAX_GUESTS || !vmms[index].ended)
+        return UK_VMM_STATUS_NOT_STARTED;
+    return vmms[index].status;
 }

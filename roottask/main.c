@@ -7,7 +7,9 @@
  *
  * Its own command line, words:
  *   exit               end QEMU right after the self-test (tests)
- *   exit-after-guests  end QEMU once every vmm-server has ended (tests)
+ *   exit-after-guests  end QEMU once every vmm-server has ended, with the
+ *                      exit status of guest 1, the first `guest` module
+ *                      (tests, tools/boot-guest; abi.h UK_VMM_STATUS_*)
  */
 #include "root.h"
 
@@ -16,6 +18,7 @@
 static unsigned char server_stack[SERVER_STACK_PAGES * 4096] __attribute__((aligned(4096)));
 static unsigned char server_ipc[4096] __attribute__((aligned(4096)));
 static struct guest_desc guests[ROOT_MAX_GUESTS];
+static int nguests;
 
 /* Answers each call with the sum of its words and label + 1. */
 static void server(uk_word_t ep)
@@ -73,7 +76,7 @@ static int has_word(const char *cmd, const char *w)
  * it comes back when they have ended). */
 static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *kmem)
 {
-    int nguests, running = 0;
+    int running = 0;
     int vmm = find_modules(bi, guests, &nguests);
     if (nguests == 0)
         return 0;
@@ -96,6 +99,23 @@ static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *k
     for (int i = 0; i < nguests; i++)
         running += launch_vmm(bi, vmm, (uk_word_t)i + 1, &guests[i], ep) == UK_OK;
     return running;
+}
+
+/* exit-after-guests: QEMU's exit status.  Guest 1's, not the worst of
+ * all: one guest is what tools/boot-guest runs, and a test image may stop
+ * broken guests on purpose.  A refused first `guest` line counts as a
+ * guest that never started; no guest lines at all, as success. */
+static uk_word_t exit_status(const struct uk_bootinfo *bi, const char **who)
+{
+    int first = find_module(bi, "guest");
+    *who = "no guest";
+    if (first < 0)
+        return 0;
+    *who = "the first guest line was refused";
+    if (nguests == 0 || guests[0].kernel != first)
+        return UK_VMM_STATUS_NOT_STARTED;
+    *who = guests[0].name;
+    return vmm_status(1);
 }
 
 int main(const struct uk_bootinfo *bi)
@@ -133,8 +153,15 @@ int main(const struct uk_bootinfo *bi)
                "after: %s\n", kmem_before >> 10, kmem_after >> 10,
                kmem_after == kmem_before ? "all given back" : "NOT all given back");
     if (exit_after) {
-        printf("root task: every vmm-server has ended; exiting QEMU\n");
-        uk_exit_qemu(UK_SLOT_IOPORT_ALL, 0);
+        const char *who;
+        uk_word_t st = exit_status(bi, &who);
+        printf("root task: every vmm-server has ended; exiting QEMU with status %lu (%s)\n",
+               st, who);
+        if (st > 127) {                  /* isa-debug-exit: QEMU exits with (st << 1) | 1 */
+            printf("root task: status %lu does not fit QEMU's exit status (0..127): 127\n", st);
+            st = 127;
+        }
+        uk_exit_qemu(UK_SLOT_IOPORT_ALL, (int)st);
     }
     printf("root task: idle (Ctrl-A X quits QEMU)\n");
     for (;;)

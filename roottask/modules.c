@@ -1,7 +1,7 @@
 /*
  * Boot modules, by their command lines (the first word names a module):
  *   vmm-server                     the vmm-server program
- *   guest name=g1 mem=64 [kmem=KiB] [initrd=<module>] -- <kernel cmdline>
+ *   guest name=g1 mem=64 [kmem=KiB] [initrd=<module>] [kfaults] -- <kernel cmdline>
  *                                  a guest kernel; one vmm-server each
  *   console-server                 the console server (find_module)
  * Anything else (initrds) is left to whoever names it.
@@ -101,8 +101,10 @@ static const char *parse_guest(const struct uk_bootinfo *bi, int i, int index,
         } else if (!strncmp(p, "initrd=", 7)) {
             if ((g->initrd = module_named(bi, p + 7, n - 7)) < 0)
                 return "initrd= names no module";
+        } else if (n == 7 && !strncmp(p, "kfaults", 7)) {
+            g->kfaults = 1;
         } else {
-            return "unknown word (want name=, mem=, kmem=, initrd=, --)";
+            return "unknown word (want name=, mem=, kmem=, initrd=, kfaults, --)";
         }
         p += n;
     }

@@ -20,14 +20,16 @@
 #define CONSOLE_BADGE   0xc0u     /* its faults on our endpoint (guests: 1..ROOT_MAX_GUESTS) */
 
 /* A guest, from a module command line:
- *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [-- kernel command line]
- * MODULE is the first word of another module's command line. */
+ *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [kfaults] [-- kernel command line]
+ * MODULE is the first word of another module's command line; kfaults: the
+ * guest kernel's own faults go to it (UK_VMM_F_KERNEL_FAULTS). */
 struct guest_desc {
     char name[32];
     uk_word_t mem_mib;        /* guest RAM (default 64) */
     uk_word_t kmem_kib;       /* the guest kernel's kernel-memory quota (0: from mem) */
     int kernel;               /* index into bi->modules */
     int initrd;               /* index into bi->modules, or -1 */
+    int kfaults;              /* `kfaults` given */
     char cmdline[1024];
 };
 
@@ -42,6 +44,9 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
                 const struct guest_desc *g, uk_word_t root_ep);
 /* The vmm-server with this badge has ended (or faulted): report, destroy. */
 int vmm_ended(uk_word_t badge, const struct uk_msg *m);
+/* Guest `index`'s exit status (abi.h UK_VMM_STATUS_*): what it ended with,
+ * UK_VMM_STATUS_NOT_STARTED if its vmm-server never ran. */
+uk_word_t vmm_status(uk_word_t index);
 
 /* console.c: the console server from module `module`; 1 if it runs.  Its
  * faults come to root_ep with badge CONSOLE_BADGE (console_fault: 1 if it

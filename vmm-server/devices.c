@@ -83,16 +83,19 @@ static enum next clock_request(struct uk_msg *m)
     return reply(m, 0, 4, wall, now, vi->tsc_hz);
 }
 
-/* Halt or reboot: the guest's vCPU waits for no reply (it is destroyed). */
+/* Halt (with an exit status for the root: w1, none: 0) or reboot: the
+ * guest's vCPU waits for no reply (it is destroyed). */
 static enum next power(struct uk_msg *m, uk_word_t len, uk_word_t *end_why)
 {
-    uk_word_t how = m->w[0];
-    if (len < 1 || (how != UK_VDEV_POWER_HALT && how != UK_VDEV_POWER_REBOOT))
+    uk_word_t how = m->w[0], status = len >= 2 ? m->w[1] : 0;
+    if (len < 1 || (how != UK_VDEV_POWER_HALT && how != UK_VDEV_POWER_REBOOT) ||
+        (how == UK_VDEV_POWER_HALT && status > UK_VDEV_POWER_STATUS_MAX))
         return reply(m, UK_VDEV_EINVAL, 1, 0, 0, 0);
     con_flush();
     guest_destroy();
     if (how == UK_VDEV_POWER_HALT) {
-        vmm_say("halted");
+        vmm_say("halted (status %lu)", status);
+        vmm.halt_status = status;
         *end_why = UK_VMM_END_HALTED;
         return NEXT_END;
     }

@@ -52,9 +52,13 @@ static long fail(long err, const char *what)
     return err;
 }
 
-/* The caps of the guest's table, and its vCPU thread, configured but not started. */
+/* The caps of the guest's table, and its vCPU thread, configured but not started.
+ * With kfaults the guest kernel's own faults are exits to it (it may handle a
+ * fault on its own memory, as Linux does); they reach guest_fault only when it
+ * faults while handling one, or has not said where to enter it. */
 static long give_caps_and_vcpu(void)
 {
+    uk_word_t vcpu_flags = vmm.vi->flags & UK_VMM_F_KERNEL_FAULTS ? UK_VCPU_F_KERNEL_FAULTS : 0;
     long err;
     if ((err = uk_cap_copy(SLOT_GUEST, SLOT_GUEST, UK_GUEST_SLOT_SELF,
                            UK_R_READ | UK_R_WRITE | UK_R_CONTROL, 0)))
@@ -71,7 +75,7 @@ static long give_caps_and_vcpu(void)
         return fail(err, "making the event notification");
     if ((err = uk_thread_create(SLOT_VCPU, SLOT_GUEST)) ||
         (err = uk_thread_config(SLOT_VCPU, GUEST_PRIO, SLOT_FAULT_EP, UK_ROOT_IPC_BUFFER)) ||
-        (err = uk_vcpu_config(SLOT_VCPU, GUEST_STATE_VA, 0)) ||
+        (err = uk_vcpu_config(SLOT_VCPU, GUEST_STATE_VA, vcpu_flags)) ||
         (err = uk_notif_bind(SLOT_EVENTS, SLOT_VCPU)) ||
         (err = uk_cap_copy(SLOT_VCPU, SLOT_GUEST, UK_GUEST_SLOT_VCPU,
                            UK_R_READ | UK_R_WRITE | UK_R_CONTROL, 0)))
@@ -129,6 +133,7 @@ long guest_boot(void)
     memcpy(gi->name, vmm.name, sizeof gi->name);
     memcpy(gi->cmdline, vi->cmdline, sizeof gi->cmdline);
     gi->cmdline[sizeof gi->cmdline - 1] = 0;
+    gi->boot_tsc = vi->boot_tsc;
 
     if ((err = uk_map_range(SLOT_GUEST, mem, GUEST_RAM_VA, vmm.ram_pages, UK_MAP_RWX)))
         return fail(err, "mapping guest RAM");

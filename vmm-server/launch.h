@@ -7,8 +7,8 @@
  *
  * The root gives each vmm-server a send-only cap of the root's endpoint,
  * badged with the guest's index, in UK_VMM_SLOT_ROOT.  A vmm-server that is
- * done sends one message (label UK_VMM_MSG_ENDED, w0 = enum uk_vmm_end) and
- * suspends itself; the root reports it and destroys the vmm-server's task,
+ * done sends one message (label UK_VMM_MSG_ENDED, w0 = enum uk_vmm_end, w1 =
+ * the guest's exit status, UK_VMM_STATUS_*) and suspends itself; the root reports it and destroys the vmm-server's task,
  * which takes the guest's tasks with it.  The vmm-server's thread has the
  * same endpoint (same badge) as its fault endpoint, so a crash of the
  * vmm-server itself reaches the root too (flag UK_MSGF_FAULT).

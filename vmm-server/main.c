@@ -10,13 +10,26 @@ static int info_usable(const struct uk_vmm_info *vi)
 {
     return vi->magic == UK_VMM_INFO_MAGIC && vi->tsc_hz >= 1000000 &&
            vi->mem_base % PG == 0 && vi->mem_size % PG == 0 &&
-           vi->mem_size >= 64 * PG;      /* a bad kernel image is the loader's to refuse */
+           vi->mem_size >= 64 * PG &&    /* a bad kernel image is the loader's to refuse */
+           !(vi->flags & ~(uk_word_t)UK_VMM_F_KERNEL_FAULTS);   /* a root newer than us */
+}
+
+/* The guest's exit status for the root (abi.h UK_VMM_STATUS_*). */
+static uk_word_t end_status(uk_word_t why)
+{
+    switch (why) {
+    case UK_VMM_END_HALTED:      return vmm.halt_status;
+    case UK_VMM_END_GUEST_FAULT: return UK_VMM_STATUS_GUEST_FAULT;
+    case UK_VMM_END_LOAD_FAILED: return UK_VMM_STATUS_LOAD_FAILED;
+    default:                     return UK_VMM_STATUS_VMM_FAILED;
+    }
 }
 
 /* Tells the root we are done (it destroys our task); never returns. */
 static __attribute__((noreturn)) void end(uk_word_t why)
 {
-    struct uk_msg m = { .info = uk_msginfo(UK_VMM_MSG_ENDED, 1, UK_TIMEOUT_INFINITE), .w = { why } };
+    struct uk_msg m = { .info = uk_msginfo(UK_VMM_MSG_ENDED, 2, UK_TIMEOUT_INFINITE),
+                        .w = { why, end_status(why) } };
     uk_send(UK_VMM_SLOT_ROOT, &m);
     for (;;)
         uk_thread_suspend(UK_SLOT_SELF_THREAD);
@@ -75,8 +88,10 @@ int main(const struct uk_bootinfo *arg)
         end(UK_VMM_END_LOAD_FAILED);
     }
     con_input_init();
-    vmm_say("vmm-server: %lu MiB of RAM, kernel %lu KiB, initrd %lu KiB, cmdline \"%s\"",
-            vi->mem_size >> 20, vi->kernel_size >> 10, vi->initrd_size >> 10, vi->cmdline);
+    vmm_say("vmm-server: %lu MiB of RAM, kernel %lu KiB, initrd %lu KiB,%s cmdline \"%s\"",
+            vi->mem_size >> 20, vi->kernel_size >> 10, vi->initrd_size >> 10,
+            vi->flags & UK_VMM_F_KERNEL_FAULTS ? " kernel faults to the guest," : "",
+            vi->cmdline);
     if (guest_boot())
         end(UK_VMM_END_LOAD_FAILED);
     end(serve());

@@ -54,6 +54,7 @@ struct vmm {
     uk_word_t ram_pages;      /* guest RAM, at vi->mem_base here */
     uk_word_t boot_pages;     /* taken from its bottom for this boot (info, kernel, stack) */
     unsigned boots;
+    uk_word_t halt_status;    /* what the guest halted with (UK_VDEV_POWER w1) */
     int console;              /* UK_VMM_SLOT_CONSOLE works: output goes there */
     int input;                /* UK_VMM_SLOT_INPUT is bound to our main thread */
 };

@@ -61,6 +61,7 @@ void badreq_run(void)
     expect("timer period of 10 ns", req(UK_VDEV_TIMER_SET, 2, 1000000, 10), UK_VDEV_EINVAL);
     expect("power with argument 7", req(UK_VDEV_POWER, 1, 7, 0), UK_VDEV_EINVAL);
     expect("power with no words", req(UK_VDEV_POWER, 0, 0, 0), UK_VDEV_EINVAL);
+    expect("halt with status 256", req(UK_VDEV_POWER, 2, UK_VDEV_POWER_HALT, 256), UK_VDEV_EINVAL);
     flood();
     kprintf("badreq: %d of %d checks passed\n", passed, total);
 }

@@ -10,43 +10,86 @@ struct uk_vcpu_state *vcpu;
 struct toy_opts opts = { .work = 3 };
 static unsigned boot;            /* 1 on a cold boot, 2 after the first reboot, ... */
 
-static int word_is(const char *p, const char *w, unsigned long n)
+static char bad_word[128];      /* what parse() found wrong (empty: nothing) */
+
+/* The word at p (n characters) as a string, cut at 63 (kprintf has no %.*s). */
+static const char *word_str(const char *p, unsigned long n, char buf[64])
 {
-    return !strncmp(p, w, n) && (p[n] == ' ' || p[n] == 0 || w[n - 1] == '=');
+    n = n < 63 ? n : 63;
+    memcpy(buf, p, n);
+    buf[n] = 0;
+    return buf;
 }
 
-static unsigned long number(const char *p)
+/* Is the word at p (n characters) w, or, for w ending in '=', w followed by a value? */
+static int word_is(const char *p, unsigned long n, const char *w)
 {
-    unsigned long v = 0;
-    while (*p >= '0' && *p <= '9')
-        v = v * 10 + (unsigned long)(*p++ - '0');
-    return v;
+    unsigned long k = strlen(w);
+    return w[k - 1] == '=' ? n > k - 1 && !strncmp(p, w, k) : n == k && !strncmp(p, w, k);
+}
+
+/* The decimal value of `name=N` (the word at p, n characters): 0..max, or
+ * -1 with bad_word set. */
+static long value(const char *p, unsigned long n, unsigned long max)
+{
+    unsigned long eq = 0, v = 0;
+    while (p[eq] != '=')
+        eq++;
+    int ok = n - eq - 1 >= 1 && n - eq - 1 <= 9;
+    for (unsigned long i = eq + 1; ok && i < n; i++) {
+        ok = p[i] >= '0' && p[i] <= '9';
+        v = v * 10 + (unsigned long)(p[i] - '0');
+    }
+    if (ok && v <= max)
+        return (long)v;
+    char w[64];
+    if (!bad_word[0])
+        snprintf(bad_word, sizeof bad_word, "%s: want a number 0..%lu", word_str(p, n, w), max);
+    return -1;
 }
 
 static void parse(const char *c)
 {
-    for (const char *p = c; *p; ) {
-        if (word_is(p, "halt", 4))
-            opts.halt = 1;
-        else if (word_is(p, "reboot-once", 11))
-            opts.reboots = 1;
-        else if (word_is(p, "reboots=", 8))
-            opts.reboots = number(p + 8);
-        else if (word_is(p, "badreq", 6))
-            opts.badreq = 1;
-        else if (word_is(p, "kfault", 6))
-            opts.kfault = 1;
-        else if (word_is(p, "echo", 4))
-            opts.echo = 1;
-        else if (word_is(p, "work=", 5))
-            opts.work = number(p + 5);
-        while (*p && *p != ' ')
-            p++;
+    long v;
+    char w[64];
+    for (const char *p = c;; ) {
         while (*p == ' ')
             p++;
+        if (!*p)
+            break;
+        unsigned long n = 0;
+        while (p[n] && p[n] != ' ')
+            n++;
+        if (word_is(p, n, "halt"))
+            opts.halt = 1;
+        else if (word_is(p, n, "halt=")) {
+            opts.halt = 1;
+            opts.status = (v = value(p, n, UK_VDEV_POWER_STATUS_MAX)) < 0 ? 0 : (unsigned long)v;
+        } else if (word_is(p, n, "reboot-once"))
+            opts.reboots = 1;
+        else if (word_is(p, n, "reboots="))
+            opts.reboots = (v = value(p, n, 1000)) < 0 ? 0 : (unsigned long)v;
+        else if (word_is(p, n, "badreq"))
+            opts.badreq = 1;
+        else if (word_is(p, n, "kfault"))
+            opts.kfault = 1;
+        else if (word_is(p, n, "echo"))
+            opts.echo = 1;
+        else if (word_is(p, n, "work="))
+            opts.work = (v = value(p, n, 1000)) < 0 ? 0 : (unsigned long)v;
+        else                             /* say so: a typo would otherwise do nothing */
+            kprintf("cmdline: unknown word \"%s\" ignored\n", word_str(p, n, w));
+        p += n;
     }
-    if (opts.work > 1000)
-        opts.work = 1000;
+}
+
+/* The TSC at the microkernel's first instruction (uk_guest_info.boot_tsc):
+ * under tcg-icount the difference counts instructions since it started. */
+static void show_boot_mark(void)
+{
+    uk_word_t now = uk_rdtsc(), mark = gi->boot_tsc;
+    kprintf("instructions since microkernel start: %lu (TSC %lu at its first instruction, "
+            "%lu now): %s\n", now - mark, mark, now, mark > 0 && mark < now ? "ok" : "WRONG");
 }
 
 /* The wall clock from the vmm-server; checked against 2020-01-01. */
@@ -87,7 +130,7 @@ void processes_done(void)
             stats.faults, stats.idle_waits);
     if (boot <= opts.reboots) {
         kprintf("rebooting\n");
-        power(UK_VDEV_POWER_REBOOT);
+        power(UK_VDEV_POWER_REBOOT, 0);
     }
     if (opts.halt || opts.reboots) {
         if (opts.echo && !*mem_echo_lines()) {
@@ -95,8 +138,8 @@ void processes_done(void)
             while (!*mem_echo_lines())
                 idle_wait(~0ul);
         }
-        kprintf("powering off\n");
-        power(UK_VDEV_POWER_HALT);
+        kprintf("powering off (status %lu)\n", opts.status);
+        power(UK_VDEV_POWER_HALT, opts.status);
     }
     kprintf("idle\n");
     for (;;)
@@ -108,25 +151,28 @@ int main(const struct uk_bootinfo *arg)
     gi = (const struct uk_guest_info *)arg;
     if (gi->magic != UK_GUEST_INFO_MAGIC) {
         kprintf("toy: bad guest info at %p; powering off\n", (const void *)gi);
-        power(UK_VDEV_POWER_HALT);
+        power(UK_VDEV_POWER_HALT, TOY_STATUS_FAILED);
     }
     vcpu = (struct uk_vcpu_state *)gi->vcpu_state;
-    parse(gi->cmdline);
+    entry_init();
     mem_init();
     boot = mem_boot_count();
     kprintf("toy guest kernel %s: boot %u, %lu KiB free RAM, %lu KiB kernel memory, "
             "cmdline \"%s\"\n", gi->name, boot, gi->ram_size >> 10, gi->kmem_quota >> 10,
             gi->cmdline);
+    parse(gi->cmdline);
+    if (bad_word[0]) {
+        kprintf("cmdline: %s; powering off (status %d)\n", bad_word, TOY_STATUS_USAGE);
+        power(UK_VDEV_POWER_HALT, TOY_STATUS_USAGE);
+    }
+    show_boot_mark();
     check_clock();
     if (gi->initrd_size)
         show_initrd();
     if (opts.badreq)
         badreq_run();
-    if (opts.kfault) {
-        kprintf("kfault: touching 0x300000000000, which nobody mapped\n");
-        *(volatile unsigned long *)0x300000000000ul = 1;
-        kprintf("kfault: still running: WRONG\n");
-    }
+    if (opts.kfault)
+        kfault_run();
     long st = timer_set(TOY_TICK_NS, TOY_TICK_NS);
     if (st)
         kprintf("timer: status %ld\n", st);

@@ -234,13 +234,15 @@ static __attribute__((noreturn)) void dispatch(int next, uk_word_t src, uk_word_
             continue;
         }
         kprintf("resume of process %d failed: error %ld; powering off\n", cur + 1, err);
-        power(UK_VDEV_POWER_HALT);
+        power(UK_VDEV_POWER_HALT, TOY_STATUS_FAILED);
     }
 }
 
 void toy_entry(struct uk_vcpu_state *s);
 __attribute__((used)) void toy_entry(struct uk_vcpu_state *s)
 {
+    if (s->exit_reason == UK_VCPU_EXIT_KERNEL_FAULT)
+        kfault_entry(s);                 /* ours, not a process's: no `cur` */
     struct proc *p = &procs[cur];
     uk_word_t src = 0, dst = 0, rights = 0;
     int next = 0;
@@ -268,26 +270,31 @@ __attribute__((used)) void toy_entry(struct uk_vcpu_state *s)
         break;
     default:
         kprintf("unexpected vCPU exit %lu; powering off\n", s->exit_reason);
-        power(UK_VDEV_POWER_HALT);
+        power(UK_VDEV_POWER_HALT, TOY_STATUS_FAILED);
     }
     dispatch(next, src, dst, rights);
+}
+
+/* Set first thing: with `kfaults` a fault of ours enters here too. */
+void entry_init(void)
+{
+    vcpu->entry_ip = (uk_word_t)toy_entry_stub;
+    vcpu->entry_sp = (uk_word_t)(entry_stack + ENTRY_STACK);
 }
 
 void run_processes(unsigned long spin, unsigned long rounds)
 {
     if (vcpu->xsave_size > XSAVE_MAX) {
         kprintf("XSAVE area of %lu bytes: too big for us; powering off\n", vcpu->xsave_size);
-        power(UK_VDEV_POWER_HALT);
+        power(UK_VDEV_POWER_HALT, TOY_STATUS_FAILED);
     }
-    vcpu->entry_ip = (uk_word_t)toy_entry_stub;
-    vcpu->entry_sp = (uk_word_t)(entry_stack + ENTRY_STACK);
     for (int i = 0; i < TOY_NPROCS; i++) {
         struct proc *p = &procs[i];
         long err;
         p->task = uk_slot_alloc();
         if ((err = uk_task_create(p->task, PROC_QUOTA, PROC_SLOTS))) {
             kprintf("cannot create process task %d: error %ld; powering off\n", i + 1, err);
-            power(UK_VDEV_POWER_HALT);
+            power(UK_VDEV_POWER_HALT, TOY_STATUS_FAILED);
         }
         p->state = P_RUNNABLE;
         p->regs.rip = (uk_word_t)toyp_worker;

@@ -9,6 +9,7 @@
  *
  *   main.c    start, command line, what happens after the processes end
  *   sched.c   processes: tasks, exits, system calls, page faults, dispatch
+ *   kfault.c  a fault of our own (`kfault`), seen by us if the vCPU lets us
  *   proc.c    the processes' code (section toyproc: all they can execute)
  *   vdev.c    device calls to the vmm-server; kprintf
  *   mem.c     pages of guest RAM
@@ -16,15 +17,20 @@
  *   echo.c    console input: lines typed are printed back
  *
  * Command line (uk_guest_info.cmdline), words:
- *   halt         power off once the processes have ended (else idle)
+ *   halt         power off once the processes have ended (else idle), status 0
+ *   halt=N       the same with exit status N (0..255: the root's, QEMU's)
  *   reboot-once  reboot once they have ended, then behave as `halt`
- *   reboots=N    the same, N times
- *   work=N       rounds each process runs (default 3)
+ *   reboots=N    the same, N times (0..1000)
+ *   work=N       rounds each process runs (default 3; 0..1000)
  *   badreq       first send malformed requests and check the error replies
- *   kfault       touch an unmapped address in the guest kernel (a fault its
- *                vmm-server reports; the guest is stopped)
+ *   kfault       touch an unmapped address in the guest kernel: a fault its
+ *                vmm-server reports, stopping the guest; with the guest line's
+ *                `kfaults` (UK_VCPU_F_KERNEL_FAULTS) we see it ourselves, say
+ *                so and go on (kfault.c)
  *   echo         echo console input; each line comes back as "echo: <line>";
  *                with halt/reboots it powers off only after one such line
+ * Other words are reported and ignored; a number out of range (halt=300,
+ * work=x) is reported and we power off at once with TOY_STATUS_USAGE.
  *
  * The processes' system calls (rax = number, rdi/rsi = arguments, rax = result):
  */
@@ -47,6 +53,8 @@
 #define TOY_STACK_TOP   0x0000700000000000ul   /* in each process task */
 #define TOY_STACK_PAGES 16
 #define TOY_TICK_NS     5000000ul              /* the virtual timer's period: 5 ms */
+#define TOY_STATUS_FAILED 1                    /* exit status: we could not go on */
+#define TOY_STATUS_USAGE  2                    /* exit status: a bad command line */
 
 /* proc.c: what a process runs (rdi = TSC ticks to spin a round, rsi = rounds) */
 void toyp_worker(unsigned long spin, unsigned long rounds);
@@ -54,13 +62,14 @@ void toyp_worker(unsigned long spin, unsigned long rounds);
 /* main.c */
 extern const struct uk_guest_info *gi;
 extern struct uk_vcpu_state *vcpu;
-struct toy_opts { int halt, badreq, kfault, echo; unsigned long work, reboots; };
+struct toy_opts { int halt, badreq, kfault, echo; unsigned long work, reboots, status; };
 extern struct toy_opts opts;
 __attribute__((noreturn)) void processes_done(void);
 
 /* sched.c */
 struct toy_stats { unsigned long ticks, preempts, idle_waits, syscalls, faults; };
 extern struct toy_stats stats;
+void entry_init(void);  /* where the vCPU enters us (exits, kernel faults) */
 __attribute__((noreturn)) void run_processes(unsigned long spin, unsigned long rounds);
 int take_ticks(void);   /* events taken? */
 void idle_wait(unsigned long us);
@@ -70,7 +79,7 @@ long vdev_call(uk_word_t op, uk_word_t nwords, const uk_word_t *words, uk_word_t
 void con_write(const char *s, unsigned long n);
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long timer_set(uk_word_t first_ns, uk_word_t period_ns);
-__attribute__((noreturn)) void power(uk_word_t how);
+__attribute__((noreturn)) void power(uk_word_t how, uk_word_t status);  /* status: HALT's */
 
 /* mem.c */
 void mem_init(void);
@@ -78,6 +87,10 @@ void *page_alloc(void);          /* zeroed, in guest RAM; NULL if none left */
 void page_free(void *p);
 unsigned mem_boot_count(void);   /* 1 on a cold boot, +1 each reboot */
 unsigned long *mem_echo_lines(void);   /* lines echoed since the cold boot */
+
+/* kfault.c: `kfault`; and the vCPU's exit UK_VCPU_EXIT_KERNEL_FAULT */
+void kfault_run(void);
+__attribute__((noreturn)) void kfault_entry(struct uk_vcpu_state *s);
 
 /* badreq.c */
 void badreq_run(void);

@@ -64,10 +64,10 @@ long timer_set(uk_word_t first_ns, uk_word_t period_ns)
     return vdev_call(UK_VDEV_TIMER_SET, 2, w, 0);
 }
 
-void power(uk_word_t how)
+void power(uk_word_t how, uk_word_t status)
 {
-    uk_word_t w[1] = { how };
-    vdev_call(UK_VDEV_POWER, 1, w, 0);   /* no reply: the vmm-server destroys us */
+    uk_word_t w[2] = { how, status };
+    vdev_call(UK_VDEV_POWER, 2, w, 0);   /* no reply: the vmm-server destroys us */
     for (;;)
         uk_thread_suspend(0);
 }

@@ -52,19 +52,23 @@ static void defaults(void **state)
     assert_int_equal(g[0].kmem_kib, 0);
     assert_int_equal(g[0].kernel, 0);
     assert_int_equal(g[0].initrd, -1);
+    assert_int_equal(g[0].kfaults, 0);
     assert_string_equal(g[0].cmdline, "");
 }
 
 static void every_field(void **state)
 {
     (void)state;
-    assert_null(parse_one("guest  name=web-1_x mem=128 kmem=4096 initrd=initrd-a -- "
-                          "console=hvc0  quiet -- x"));
+    assert_null(parse_one("guest  name=web-1_x mem=128 kmem=4096 initrd=initrd-a kfaults -- "
+                          "console=hvc0  quiet -- x kfaults"));
     assert_string_equal(g[0].name, "web-1_x");
     assert_int_equal(g[0].mem_mib, 128);
     assert_int_equal(g[0].kmem_kib, 4096);
     assert_int_equal(g[0].initrd, 1);
-    assert_string_equal(g[0].cmdline, "console=hvc0  quiet -- x");   /* the rest, as is */
+    assert_int_equal(g[0].kfaults, 1);
+    assert_string_equal(g[0].cmdline, "console=hvc0  quiet -- x kfaults");   /* the rest, as is */
+    assert_null(parse_one("guest -- kfaults"));          /* the guest kernel's word, not ours */
+    assert_int_equal(g[0].kfaults, 0);
 }
 
 static void refused(void **state)
@@ -76,6 +80,7 @@ static void refused(void **state)
         "guest mem=9999999999", "guest kmem=63", "guest kmem=4194305",
         "guest initrd=", "guest initrd=nosuch", "guest initrd=initrd",
         "guest foo=1", "guest --x", "guest name=a mem=1 extra",
+        "guest kfaults=1", "guest kfault", "guest kfaultsx", "guest mem=16kfaults",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *why = parse_one(bad[i]);

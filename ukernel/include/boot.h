@@ -22,6 +22,8 @@ struct boot_params {
 
 /* arch: reads the loader's information (before paging_init) */
 void boot_parse(word magic, word info_phys, struct boot_params *bp);
+/* arch: the TSC at the kernel's start (boot.asm), for the root's boot info */
+extern u64 boot_tsc;
 /* generic: builds the root task and runs it */
 noreturn void boot_root_task(struct boot_params *bp);
 

@@ -166,6 +166,7 @@ noreturn void boot_root_task(struct boot_params *params)
     bi->abi_version = UK_ABI_VERSION;
     memcpy(bi->kernel_version, KERNEL_VERSION, sizeof KERNEL_VERSION);
     bi->tsc_hz = tsc_hz;
+    bi->boot_tsc = boot_tsc;
     bi->root_cmdline = add_string(bi, &sused, bp.modules[0].cmdline);
     for (unsigned i = 1; i < bp.nmodules && i <= UK_BOOT_MAX_MODULES; i++) {
         struct uk_boot_module *m = &bi->modules[bi->nmodules++];

@@ -321,11 +321,15 @@ enum uk_vdev_op {
                                        expiries arrive as UK_VDEV_EVENT_TIMER */
     UK_VDEV_CLOCK_GET,              /* -> w0 = status, w1 = wall clock (ns since 1970)
                                        at TSC w2; w3 = TSC ticks per second */
-    UK_VDEV_POWER,                  /* w0 = UK_VDEV_POWER_HALT or _REBOOT: no reply,
-                                       the guest stops (and starts again) */
+    UK_VDEV_POWER,                  /* w0 = UK_VDEV_POWER_HALT or _REBOOT, for HALT
+                                       w1 = the exit status, 0..UK_VDEV_POWER_STATUS_MAX
+                                       (no w1: 0): no reply, the guest stops (and
+                                       starts again); the status goes to the root
+                                       (UK_VMM_MSG_ENDED) */
 };
 #define UK_VDEV_POWER_HALT    0u
 #define UK_VDEV_POWER_REBOOT  1u
+#define UK_VDEV_POWER_STATUS_MAX 255u
 #define UK_VDEV_BYTES_MAX     ((UK_MSG_MAX_WORDS - 2u) * 8u)   /* 496 bytes a message */
 #define UK_VDEV_EINVAL        (-22l)   /* malformed request (length, operation) */
 #define UK_VDEV_EFAULT        (-14l)   /* bytes not where the message says */
@@ -353,6 +357,11 @@ struct uk_guest_info {
     uk_word_t kmem_quota;          /* kernel memory the guest task may use */
     char name[32];                 /* the guest's name (console label) */
     char cmdline[1024];            /* its kernel command line */
+    /* added after cmdline, so the offsets above stay as they were: */
+    uk_word_t boot_tsc;            /* TSC at the microkernel's first instruction; a guest
+                                      subtracts it from rdtsc to count instructions since
+                                      boot under tcg-icount (-icount shift=0: one TSC tick
+                                      per instruction) */
 };
 
 /* What a vmm-server finds at start (rdi = the address of this page in its
@@ -369,10 +378,25 @@ struct uk_guest_info {
                                       guest_index; also the vmm-server's fault endpoint */
 #define UK_VMM_SLOT_FIRST_FREE 16u
 /* vmm-server -> root, a send on UK_VMM_SLOT_ROOT: it is done (w0 = enum
- * uk_vmm_end) and suspends itself; the root destroys its task, which takes
- * the guest's tasks with it.  (Labels: 0x100.. virtual devices, 0x200..
- * console server, 0x300.. vmm-server to root.) */
+ * uk_vmm_end, w1 = the guest's exit status) and suspends itself; the root
+ * destroys its task, which takes the guest's tasks with it.  (Labels:
+ * 0x100.. virtual devices, 0x200.. console server, 0x300.. vmm-server to
+ * root.) */
 #define UK_VMM_MSG_ENDED      0x300u
+/* A guest's exit status: what it halted with (UK_VDEV_POWER, 0..255), or,
+ * if it stopped any other way, one of these.  The root's exit-after-guests
+ * ends QEMU with guest 1's status (isa-debug-exit carries 0..127: a higher
+ * one becomes 127).  They lie just below 124 and 125, tools/qemu-run's
+ * timeout and failure, so each reaches the shell unchanged; a guest kernel
+ * may halt with them for the same meaning (nothing else tells them apart). */
+#define UK_VMM_STATUS_GUEST_FAULT 120u  /* its kernel faulted and the vmm-server stopped
+                                           it (no kfaults, or a fault while handling one) */
+#define UK_VMM_STATUS_LOAD_FAILED 121u  /* its kernel was refused (ELF) or could not be
+                                           (re)started */
+#define UK_VMM_STATUS_VMM_FAILED  122u  /* its vmm-server failed: unusable info, its own
+                                           set-up, or a fault of the vmm-server itself */
+#define UK_VMM_STATUS_NOT_STARTED 123u  /* the root started no vmm-server for it: its
+                                           `guest` line was refused, or the launch failed */
 enum uk_vmm_end {
     UK_VMM_END_HALTED = 0,         /* the guest powered off */
     UK_VMM_END_LOAD_FAILED,        /* the guest kernel could not be loaded or started */
@@ -389,8 +413,14 @@ struct uk_vmm_info {
     uk_word_t guest_kmem_quota;    /* kernel memory to give the guest kernel task */
     uk_word_t tsc_hz;
     uk_word_t wallclock_ns, wallclock_tsc;  /* the RTC's time at that TSC */
+    uk_word_t flags;               /* UK_VMM_F_*; other bits: the info is unusable */
+    uk_word_t boot_tsc;            /* TSC at the microkernel's first instruction (boot info),
+                                      passed on in uk_guest_info.boot_tsc */
     char cmdline[1024];            /* the guest kernel's command line */
 };
+#define UK_VMM_F_KERNEL_FAULTS 0x1u  /* `guest ... kfaults`: the vCPU gets
+                                        UK_VCPU_F_KERNEL_FAULTS, so the guest kernel's own
+                                        faults come to it as exits, not to the vmm-server */
 
 /* The console server (docs/vmm.md, "The console server"): it owns COM1
  * and multiplexes it between its clients (one per guest: its vmm-server).
@@ -471,6 +501,8 @@ struct uk_bootinfo {
     struct uk_boot_range ranges[UK_BOOT_MAX_RANGES];
     uk_word_t root_cmdline;        /* offset into strings[] */
     char strings[UK_BOOT_STRINGS];
+    uk_word_t boot_tsc;            /* TSC at the microkernel's first instruction (boot.asm;
+                                      under tcg-icount: instructions run before it) */
 };
 #define UK_ABI_VERSION 1u
 

@@ -3,6 +3,10 @@
 ; mapped twice (identity, and at KERNEL_BASE where the kernel is linked),
 ; jump to the higher half and call kmain(magic, info).  C then builds the
 ; real kernel page tables and drops the identity mapping.
+;
+; Before anything else the TSC is kept in boot_tsc (the root task gets it in
+; its boot info): under QEMU's -icount shift=0 the TSC counts instructions,
+; so a guest can count those executed since the microkernel started.
 
 KERNEL_BASE equ 0xffffffff80000000
 MB2_MAGIC   equ 0xe85250d6
@@ -21,9 +25,12 @@ section .boot.text progbits alloc exec nowrite
 bits 32
 global _start
 _start:
+    mov edi, eax                       ; multiboot2 magic (rdtsc overwrites eax)
+    rdtsc                              ; the boot mark: the second instruction
+    mov [boot_tsc - KERNEL_BASE], eax
+    mov [boot_tsc - KERNEL_BASE + 4], edx
     cli
     mov esp, boot_stack_top - KERNEL_BASE
-    mov edi, eax                       ; multiboot2 magic
     mov esi, ebx                       ; physical address of the info block
 
     ; PML4[0] and PML4[511] -> PDPTs; both PDPTs -> one PD of 2 MiB pages
@@ -97,6 +104,11 @@ boot_gdt_end:
 boot_gdt_ptr:
     dw boot_gdt_end - boot_gdt - 1
     dq boot_gdt - KERNEL_BASE
+
+section .data
+align 8
+global boot_tsc
+boot_tsc:       dq 0                   ; in .data: nothing may clear it later
 
 section .bss
 align 4096

@@ -1,0 +1,57 @@
+/*
+ * `kfault`: the guest kernel stores to an address nobody mapped.  Without
+ * `kfaults` on its guest line the fault goes to the vmm-server, which
+ * reports it and stops us.  With it (UK_VCPU_F_KERNEL_FAULTS) the vCPU
+ * enters us with exit UK_VCPU_EXIT_KERNEL_FAULT and our frame in
+ * state.saved: we recognise the one instruction that may fault and resume
+ * at its fixup, the way Linux's exception tables recover a faulting
+ * uaccess.  Any other fault of ours is a bug: reported, and we power off.
+ */
+#include "toy.h"
+
+#define KFAULT_ADDR 0x300000000000ul
+
+/* toy_kfault_store(p): stores 1 at p; returns 0, or 1 if the store faulted
+ * and kfault_entry sent us on at the fixup.  A function of its own, so the
+ * compiler keeps nothing in caller-saved registers across the fault. */
+__asm__(".text\n"
+        ".globl toy_kfault_store\n"
+        "toy_kfault_store:\n"
+        "  xor %eax, %eax\n"
+        "toy_kfault_ip:\n"
+        "  movq $1, (%rdi)\n"
+        "  ret\n"
+        "toy_kfault_fixup:\n"
+        "  mov $1, %eax\n"
+        "  ret\n");
+int toy_kfault_store(volatile unsigned long *p);
+extern const char toy_kfault_ip[], toy_kfault_fixup[];
+
+static int seen;                 /* kfault_entry saw the fault */
+
+void kfault_run(void)
+{
+    kprintf("kfault: touching 0x%lx, which nobody mapped\n", KFAULT_ADDR);
+    int faulted = toy_kfault_store((volatile unsigned long *)KFAULT_ADDR);
+    kprintf("kfault: %s\n", !faulted ? "the store did not fault: WRONG"
+                            : seen ? "the guest kernel went on after its own fault: ok"
+                                   : "back at the fixup, fault not seen: WRONG");
+}
+
+void kfault_entry(struct uk_vcpu_state *s)
+{
+    const struct uk_regs *f = &s->saved;
+    if (f->rip == (uk_word_t)toy_kfault_ip && !seen) {
+        seen = 1;
+        kprintf("kfault: the guest kernel sees its own fault: page fault at 0x%lx (%s) at "
+                "rip 0x%lx; going on at the fixup\n", s->exit_addr,
+                s->exit_access & UK_ACCESS_WRITE ? "write" : "read", f->rip);
+        s->saved.rip = (uk_word_t)toy_kfault_fixup;
+        long err = uk_vcpu_resume(0, 0, 0, 0);          /* back to the saved frame */
+        kprintf("kfault: return to the fixup failed: error %ld; powering off\n", err);
+        power(UK_VDEV_POWER_HALT, TOY_STATUS_FAILED);
+    }
+    kprintf("guest kernel fault (seen by the guest kernel): vector %lu, address 0x%lx, rip "
+            "0x%lx; powering off\n", f->vector, s->exit_addr, f->rip);
+    power(UK_VDEV_POWER_HALT, UK_VMM_STATUS_GUEST_FAULT);
+}
