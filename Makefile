@@ -1,8 +1,11 @@
 # ukvm: a small IPC microkernel hosting paravirtualised Linux.
 #   make run    install what is needed, build, boot in QEMU (interactive):
-#               root task, vmm-servers and GUESTS (2) toy guests
+#               root task, console server, a vmm-server and a Linux guest
+#               with a busybox shell (GUESTS=2: two; GUEST=toy: toy guests)
 #   make test   host unit tests, then QEMU test images; ends "N passed, N failed"
-#   make bench  instruction counts under QEMU TCG -icount (build/bench/*.jsonl)
+#   make bench  instruction counts under QEMU TCG -icount: the microkernel, then
+#               Linux native, Debian's and the guest (build/bench/*.jsonl),
+#               then docs/results.md (make results)
 
 BUILD   := build
 CC      := gcc
@@ -96,17 +99,38 @@ $(TOYGUEST_OVERLAP): $(TOYGUEST) tools/mkbadelf
 	tools/mkbadelf overlap $< $@
 
 # --- images -----------------------------------------------------------------------
-# make run: the console server, GUESTS toy guests g1.. (one vmm-server each),
-# GUEST_CMDLINE for each (guests/toy/toy.h: halt, reboot-once, reboots=N,
-# work=N, badreq, kfault, echo)
+# make run: the console server and GUESTS (1) Linux guests g1.. (one
+# vmm-server each), each booting the shell initramfs (tests/guest-linux/init,
+# busybox sh) with GUEST_CMDLINE; QEMU gets 1 GiB per guest.  GUEST=toy runs
+# the toy guest kernel instead (GUESTS 2; guests/toy/toy.h: halt,
+# reboot-once, reboots=N, work=N, badreq, kfault, echo).
+GUEST         ?= linux
+LINUX_GUEST   := $(BUILD)/linux-guest/vmlinux
+GL_SHELL      := $(BUILD)/guest-linux/initramfs-shell.cpio
+ifeq ($(GUEST),toy)
 GUESTS        ?= 2
 GUEST_CMDLINE ?= work=4 echo
+RUN_GUESTS    := $(foreach i,$(shell seq 1 $(GUESTS)),$(TOYGUEST) "guest name=g$(i) mem=16 -- $(GUEST_CMDLINE)")
+RUN_PIECES    := $(TOYGUEST)
+RUN_MEM       := 512M
+else
+GUESTS        ?= 1
+GUEST_CMDLINE ?=
+RUN_GUESTS    := $(GL_SHELL) "initramfs" \
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "guest name=g$(i) mem=256 kmem=65536 initrd=initramfs -- $(GUEST_CMDLINE)")
+RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL)
+RUN_MEM       := $(GUESTS)G
+endif
 RUN_MODULES := $(ROOTTASK) "roottask" $(VMM_SERVER) "vmm-server" $(CONSOLE_SERVER) "console-server" \
-    $(foreach i,$(shell seq 1 $(GUESTS)),$(TOYGUEST) "guest name=g$(i) mem=16 -- $(GUEST_CMDLINE)")
+    $(RUN_GUESTS)
 $(BUILD)/run-modules.txt: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(RUN_MODULES)' | cmp -s - $@ || echo '$(RUN_MODULES)' >$@
-$(ISO_RUN): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) $(BUILD)/run-modules.txt \
+# the Linux guest kernel: guest-patches/ on Debian's linux-source-6.1 (make
+# decides nothing here: tools/build-guest-linux and Kbuild know what changed)
+$(LINUX_GUEST): FORCE
+	tools/build-guest-linux
+$(ISO_RUN): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(RUN_PIECES) $(BUILD)/run-modules.txt \
             tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(RUN_MODULES)
 # the vmm suite (tools/check-vmm-log says what each guest must show)
@@ -136,21 +160,28 @@ $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(BENCH_UK) "bench-ukernel"
 
 # --- run, test, bench --------------------------------------------------------------
-run: deps $(ISO_RUN)
-	INTERACTIVE=1 ACCEL=$(ACCEL) tools/qemu-run --iso $(ISO_RUN)
+run: deps-linux $(ISO_RUN)
+	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) tools/qemu-run --iso $(ISO_RUN)
 
-test: deps
+# make test also runs the bench-smoke suite, which builds the native Linux
+# kernel and fetches Debian's: hence the "test" packages (tools/install-deps)
+test: deps-test
 	@tools/run-tests
 
-bench: deps $(ISO_BENCH)
-	@tools/run-bench
-
-# --- Linux benchmarks (issue 6; not in `make test` / `make bench` yet) ----------------
-# make bench-linux: the static benchmark binaries (bench/linux), the initramfs
-# (tools/mkinitramfs), the native Linux 6.1 kernel (tools/build-native-linux),
-# one boot under tcg-icount -> build/bench/linux.jsonl (tools/run-linux-bench);
-# then Debian's stock kernel (tools/get-debian-kernel) with the same initramfs.
+# --- Linux benchmarks (issue 6) -------------------------------------------------------
+# make bench-linux (the Linux part of make bench): the static benchmark
+# binaries (bench/linux), the initramfs (tools/mkinitramfs), the native Linux
+# 6.1 kernel (tools/build-native-linux), one boot each under tcg-icount ->
+# build/bench/linux.jsonl (tools/run-linux-bench): native, Debian's stock
+# kernel (tools/get-debian-kernel), and the guest on the microkernel when
+# build/linux-guest/vmlinux exists (else one line says it is skipped).
+# LBENCH_RUNS=N, LBENCH_ONLY=a,b, GUEST_BOOT="..." go to tools/run-linux-bench.
 # Needs linux-source-6.1 bc flex bison libelf-dev libssl-dev busybox-static.
+define run_linux_bench
+	tools/build-native-linux
+	tools/run-linux-bench native
+	tools/run-linux-bench debian
+endef
 LBENCH_DIR := $(BUILD)/linux-bench
 $(LBENCH_DIR)/lbench: bench/linux/lbench.c
 	@mkdir -p $(dir $@)
@@ -160,17 +191,33 @@ $(LBENCH_DIR)/lbench-nop: bench/linux/nop.c
 	$(CC) -static -nostdlib -O2 -Wall -Wextra -Werror -fno-stack-protector -fcf-protection=none -o $@ $<
 $(LBENCH_DIR)/initramfs.cpio: $(LBENCH_DIR)/lbench $(LBENCH_DIR)/lbench-nop bench/linux/init tools/mkinitramfs
 	tools/mkinitramfs $@ $(LBENCH_DIR)/lbench $(LBENCH_DIR)/lbench-nop
-.PHONY: bench-linux deps-linux
+.PHONY: bench-linux deps-linux deps-test deps-bench
 deps-linux:
 	@tools/install-deps linux
+deps-test:
+	@tools/install-deps test
+deps-bench:
+	@tools/install-deps linux bench
 bench-linux: deps-linux $(LBENCH_DIR)/initramfs.cpio
-	tools/build-native-linux
-	tools/run-linux-bench native
-	tools/run-linux-bench debian "$$(tools/get-debian-kernel)"
+	$(run_linux_bench)
+	tools/run-linux-bench guest
+
+# make bench: everything measured, in instructions under tcg-icount: the
+# microkernel (tools/run-bench -> build/bench/ukernel.jsonl), the Linux
+# benchmarks on every system there is (above -> build/bench/linux.jsonl),
+# then docs/results.md (tools/make-results).  A guest that is built but fails
+# does not stop the report: make bench says so and fails after it.
+bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
+	@tools/run-bench
+	$(run_linux_bench)
+	@rc=0; tools/run-linux-bench guest || rc=$$?; tools/make-results; \
+	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
+	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi
 
 # --- results (not in `make test`) ---------------------------------------------------
 # make results: docs/results.md and docs/img/*.png from build/bench/*.jsonl (made by
-# `make bench` and `make bench-linux`, which this does not run); needs gnuplot-nox.
+# `make bench`, which ends with this; `make results` alone does not measure);
+# needs gnuplot-nox.
 .PHONY: results
 results:
 	@tools/install-deps bench
@@ -181,3 +228,18 @@ clean:
 
 # our objects' dependency files only (the Linux trees under build/ have their own)
 -include $(shell find $(BUILD)/k $(BUILD)/u -name '*.d' -type f 2>/dev/null)
+
+# --- guest-linux: the test program and initramfs the guest-linux suite boots ---------
+# (tests/guest-linux/; tools/mkguest-initramfs; needs busybox-static: make deps-linux)
+GL_DIR := $(BUILD)/guest-linux
+$(GL_DIR)/gltest: tests/guest-linux/gltest.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -pthread -Wall -Wextra -Werror -o $@ $<
+$(GL_DIR)/dynhello: tests/guest-linux/dynhello.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+$(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramfs-%.cpio: \
+		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tools/mkguest-initramfs tools/cpio.py
+	tools/mkguest-initramfs $@ --mode $* --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello
+.PHONY: guest-initramfs
+guest-initramfs: $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio

@@ -34,7 +34,7 @@
  *   pagefault_anon first write to a fresh page of a private anonymous map
  *   pagefault_file first read of a 1-page MAP_SHARED map of a page-cache
  *                  (tmpfs) page; one page per map, so no fault-around, and
- *                  the page-table page already there (see bench_faults)
+ *                  the page-table page already there (see bench_fault_file)
  *   mmap_1m        mmap(1 MiB anonymous, not touched) + munmap
  *   sig_install    rt_sigaction(SIGUSR1, handler)
  *   sig_deliver    kill(getpid(), SIGUSR1): the syscall, the signal frame,
@@ -45,7 +45,27 @@
  * path that clears or copies a page (clear_page_erms: pagefault_anon, fork's
  * page tables) carries ~4096 "instructions" per page for it.
  *
- *   lbench [-n RUNS]     run everything (default RUNS 1000, fork_* RUNS/4)
+ * Microkernel events (the guest, tools/run-linux-bench): with -e FILE, lbench
+ * reads FILE -- cumulative counters of the microkernel under the guest, as
+ * lines "kernel_entries N", "as_switches N", "tlb_flushes N", "timer_ticks N"
+ * (the fields of struct uk_stats, libipc/include/uk/abi.h; "entries" is
+ * accepted for kernel_entries; "key N", "key: N" and "key=N" all parse) --
+ * with pread() just before and just after each sample's window, and appends
+ * to the LBENCH line the median per operation of each count, less the
+ * events of an empty window (the reads themselves) and less timer ticks
+ * (each tick is an entry that is not the operation's):
+ *     LBENCH {...} events=entries:2,as_switches:2,tlb_flushes:0
+ * (ctx_switch: the parent's window spans both switches, so half of it).
+ * Which file the guest kernel provides is the guest port's choice; the
+ * format is docs/benchmarks.md's.  Without -e nothing is appended, and the
+ * windows' code is the same as it was without the option; with it, lbench
+ * also makes the two reads per sample (outside the window) and keeps
+ * 24 bytes per sample more.  (Memory matters: every fork copies the page
+ * tables, and a 2.4 MiB bigger bss cost each fork_exit 17,700 instructions.)
+ *
+ *   lbench [-n RUNS] [-o NAME,NAME...] [-e FILE]
+ *                        run everything, or only the benchmarks named
+ *                        (default RUNS 1000, fork_* RUNS/4)
  *   lbench exit CODE     write CODE to QEMU's isa-debug-exit port (0xf4)
  */
 #define _GNU_SOURCE
@@ -74,6 +94,28 @@
 static int runs = 1000;
 static int64_t samples[MAXRUNS + WARMUP];
 static int64_t overhead;
+
+/* every benchmark, in the order they run (-o names a subset) */
+static const char *const NAMES[] = {
+    "null_syscall", "read_devzero", "write_devnull", "open_close", "stat",
+    "fork_exit", "fork_exec", "pipe_rtt", "ctx_switch", "pagefault_anon",
+    "pagefault_file", "mmap_1m", "sig_install", "sig_deliver",
+};
+#define NNAMES (int)(sizeof NAMES / sizeof NAMES[0])
+static const char *only;            /* -o: comma-separated names; NULL: all */
+
+/* -e FILE: microkernel event counters, per sample (see the top comment) */
+enum { EV_ENTRIES, EV_AS, EV_TLB, EV_TICKS, NEV };
+#define NREP 3                      /* the ones reported: entries, AS, TLB */
+static const char *const EV_KEYS[NEV] = { "kernel_entries", "as_switches", "tlb_flushes",
+                                          "timer_ticks" };
+static const char *const EV_OUT[NREP] = { "entries", "as_switches", "tlb_flushes" };
+static int ev_fd = -1;
+static int64_t ev_a[NEV];
+static int64_t *ev_samples[NREP];   /* [runs + WARMUP] each, only with -e: a bigger
+                                       bss would cost every fork more (page tables) */
+static int64_t ev_overhead[NREP];
+static int ev_div = 1;              /* ctx_switch: 2 */
 
 static inline uint64_t tsc(void)
 {
@@ -127,24 +169,123 @@ static int64_t median(int64_t *v, int n)
     return v[WARMUP + n / 2];
 }
 
+static int want(const char *name)
+{
+    if (!only)
+        return 1;
+    size_t n = strlen(name);
+    for (const char *p = only;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !memcmp(p, name, n))
+            return 1;
+        if (!e)
+            return 0;
+        p = e + 1;
+    }
+}
+
+/* -o: every name must be one of NAMES (a typo must not pass as "not run") */
+static void check_only(void)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", only);
+    for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int ok = 0;
+        for (int i = 0; i < NNAMES; i++)
+            ok |= !strcmp(t, NAMES[i]);
+        if (!ok) {
+            printf("lbench: -o: no benchmark \"%s\"\n", t);
+            exit(2);
+        }
+    }
+}
+
+/* the counters, from the start of FILE (pread: one system call) */
+static void ev_read(int64_t c[NEV])
+{
+    char buf[1024], *save;
+    ssize_t n = pread(ev_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) die("read of the events file");
+    buf[n] = 0;
+    int seen = 0;
+    for (int k = 0; k < NEV; k++)
+        c[k] = 0;
+    for (char *key = strtok_r(buf, " \t\n:=", &save); key; key = strtok_r(NULL, " \t\n:=", &save)) {
+        char *val = strtok_r(NULL, " \t\n:=", &save);
+        if (!val)
+            break;
+        for (int k = 0; k < NEV; k++)
+            if (!strcmp(key, EV_KEYS[k]) || (k == EV_ENTRIES && !strcmp(key, "entries"))) {
+                c[k] = strtoll(val, NULL, 0);
+                seen |= 1 << k;
+            }
+    }
+    if (!(seen & 1 << EV_ENTRIES)) {
+        printf("lbench: the events file has no kernel_entries line\n");
+        exit(1);
+    }
+}
+static inline void ev_begin(void)
+{
+    if (ev_fd >= 0)
+        ev_read(ev_a);
+}
+static inline void ev_end(int i)
+{
+    if (ev_fd < 0)
+        return;
+    int64_t b[NEV];
+    ev_read(b);
+    ev_samples[0][i] = (b[EV_ENTRIES] - ev_a[EV_ENTRIES]) - (b[EV_TICKS] - ev_a[EV_TICKS]);
+    ev_samples[1][i] = b[EV_AS] - ev_a[EV_AS];
+    ev_samples[2][i] = b[EV_TLB] - ev_a[EV_TLB];
+}
+
 static void report(const char *name, int n)
 {
     for (int i = 0; i < n + WARMUP; i++)
         samples[i] -= overhead;
     int64_t med = median(samples, n);
-    printf("LBENCH {\"name\":\"%s\",\"median\":%lld,\"min\":%lld,\"runs\":%d}\n",
+    printf("LBENCH {\"name\":\"%s\",\"median\":%lld,\"min\":%lld,\"runs\":%d}",
            name, (long long)med, (long long)samples[WARMUP], n);
+    if (ev_fd >= 0) {
+        printf(" events=");
+        for (int k = 0; k < NREP; k++) {
+            for (int i = 0; i < n + WARMUP; i++)
+                ev_samples[k][i] -= ev_overhead[k];
+            printf("%s%s:%.10g", k ? "," : "", EV_OUT[k], (double)median(ev_samples[k], n) / ev_div);
+        }
+    }
+    printf("\n");
     fflush(stdout);
 }
 
-/* TIMED(n, op): n + WARMUP samples of the window around op */
-#define TIMED(n, op) do { \
-        for (int i_ = 0; i_ < (n) + WARMUP; i_++) { \
-            uint64_t t0_ = tsc(); \
-            op; \
-            samples[i_] = (int64_t)(tsc() - t0_); \
+/* TIMED(n, op): n + WARMUP samples of the window around op (and, with -e,
+ * of the event counters just outside it); TIMED_PRE runs pre (which may
+ * use i_) before each window.  Two loops, so that without -e the code
+ * around the window is what it always was: a call in the loop would make
+ * the compiler reload op's arguments inside the window. */
+#define TIMED_PRE(n, pre, op) do { \
+        if (ev_fd < 0) { \
+            for (int i_ = 0; i_ < (n) + WARMUP; i_++) { \
+                pre; \
+                uint64_t t0_ = tsc(); \
+                op; \
+                samples[i_] = (int64_t)(tsc() - t0_); \
+            } \
+        } else { \
+            for (int i_ = 0; i_ < (n) + WARMUP; i_++) { \
+                pre; \
+                ev_begin(); \
+                uint64_t t0_ = tsc(); \
+                op; \
+                samples[i_] = (int64_t)(tsc() - t0_); \
+                ev_end(i_); \
+            } \
         } \
     } while (0)
+#define TIMED(n, op) TIMED_PRE(n, {}, op)
 
 static void measure_overhead(void)
 {
@@ -152,6 +293,32 @@ static void measure_overhead(void)
     TIMED(runs, (void)0);
     overhead = median(samples, runs);
     printf("lbench: window overhead %lld instructions (subtracted)\n", (long long)overhead);
+    if (ev_fd >= 0) {
+        for (int k = 0; k < NREP; k++)
+            ev_overhead[k] = median(ev_samples[k], runs);
+        printf("lbench: events of an empty window: entries %lld, as_switches %lld, "
+               "tlb_flushes %lld (subtracted)\n", (long long)ev_overhead[0],
+               (long long)ev_overhead[1], (long long)ev_overhead[2]);
+    }
+}
+
+/* "LBENCH-CPU <brand>": the CPUID brand string, the same under every kernel
+ * (a /proc/cpuinfo "model name" is not: User-Mode Linux prints "UML") */
+static void print_cpu(void)
+{
+    uint32_t r[12];
+    for (uint32_t leaf = 0; leaf < 3; leaf++)
+        __asm__ volatile("cpuid" : "=a"(r[4 * leaf]), "=b"(r[4 * leaf + 1]), "=c"(r[4 * leaf + 2]),
+                         "=d"(r[4 * leaf + 3]) : "a"(0x80000002u + leaf), "c"(0));
+    char brand[49];
+    memcpy(brand, r, 48);
+    brand[48] = 0;
+    char *b = brand;
+    while (*b == ' ')
+        b++;
+    for (char *e = b + strlen(b); e > b && e[-1] == ' '; )
+        *--e = 0;
+    printf("LBENCH-CPU %s\n", *b ? b : "unknown");
 }
 
 static void wait_child(long pid)
@@ -168,6 +335,7 @@ static void bench_fork(int n, int exec)
     static char nop[] = "/bin/lbench-nop";
     static char *argv[] = { nop, NULL }, *envp[] = { NULL };
     for (int i = 0; i < n + WARMUP; i++) {
+        ev_begin();
         uint64_t t0 = tsc();
         long pid = sc0(SYS_fork);
         if (pid == 0) {
@@ -178,6 +346,7 @@ static void bench_fork(int n, int exec)
         if (pid < 0) { errno = -pid; die("fork"); }
         wait_child(pid);
         samples[i] = (int64_t)(tsc() - t0);
+        ev_end(i);
     }
     report(exec ? "fork_exec" : "fork_exit", n);
 }
@@ -228,9 +397,11 @@ static void bench_ctx(int n)
     sc0(SYS_sched_yield);       /* let the child reach its loop */
     for (int i = 0; i < n + WARMUP; i++) {
         sh->iter = i;
+        ev_begin();
         uint64_t t0 = tsc();
         sc0(SYS_sched_yield);   /* returns after the child's yield */
         samples[i] = (int64_t)t0;
+        ev_end(i);              /* both switches: reported halved */
     }
     sh->stop = 1;
     sc0(SYS_sched_yield);
@@ -239,18 +410,28 @@ static void bench_ctx(int n)
     for (int i = 0; i < n + WARMUP; i++)
         samples[i] = (int64_t)sh->child_woke[i] - samples[i];
     munmap(sh, sizeof *sh);
+    ev_div = 2;
     report("ctx_switch", n);
+    ev_div = 1;
 }
 
-static void bench_faults(int n, int fd)
+static void bench_fault_anon(int n)
 {
     char *p = mmap(NULL, (size_t)(n + WARMUP) * PAGE, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) die("mmap anon");
-    TIMED(n, *(volatile char *)(p + (size_t)i_ * PAGE) = 1);
+    /* the page's address is computed before the window (the empty asm pins
+     * it there), so the window holds the store alone, however the compiler
+     * lays the loop out */
+    char *q;
+    TIMED_PRE(n, { q = p + (size_t)i_ * PAGE; __asm__ volatile("" : "+r"(q)); },
+              *(volatile char *)q = 1);
     munmap(p, (size_t)(n + WARMUP) * PAGE);
     report("pagefault_anon", n);
+}
 
+static void bench_fault_file(int n, int fd)
+{
     /* Each sample maps one file page at a fixed slot of a 2 MiB-aligned
      * PROT_NONE reservation whose first page stays mapped and touched: the
      * page-table page survives each munmap, so a sample is the fault alone
@@ -265,9 +446,11 @@ static void bench_faults(int n, int fd)
         char *slot = a + (size_t)(1 + i % 255) * PAGE;
         char *q = mmap(slot, PAGE, PROT_READ, MAP_SHARED | MAP_FIXED, fd, (off_t)(i % (FILE_SIZE / PAGE)) * PAGE);
         if (q != slot) die("mmap file");
+        ev_begin();
         uint64_t t0 = tsc();
         (void)*(volatile char *)q;
         samples[i] = (int64_t)(tsc() - t0);
+        ev_end(i);
         munmap(q, PAGE);
     }
     munmap(res, 2 * HUGE);
@@ -285,8 +468,14 @@ static void on_signal(int sig) { (void)sig; signals++; }
 static void bench_signals(int n)
 {
     struct ksigaction sa = { on_signal, SA_RESTORER_, lbench_restorer, 0 };
-    TIMED(n, sc4(SYS_rt_sigaction, SIGUSR1, (long)&sa, 0, 8));
-    report("sig_install", n);
+    if (want("sig_install")) {
+        TIMED(n, sc4(SYS_rt_sigaction, SIGUSR1, (long)&sa, 0, 8));
+        report("sig_install", n);
+    } else if (sc4(SYS_rt_sigaction, SIGUSR1, (long)&sa, 0, 8)) {
+        die("rt_sigaction");
+    }
+    if (!want("sig_deliver"))
+        return;
     long self = sc0(SYS_getpid);
     signals = 0;
     TIMED(n, sc2(SYS_kill, self, SIGUSR1));
@@ -301,9 +490,34 @@ int main(int argc, char **argv)
         outb((unsigned char)atoi(argv[2]), 0xf4);
         return 1;
     }
-    if (argc == 3 && !strcmp(argv[1], "-n"))
-        runs = atoi(argv[2]);
+    const char *events = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 < argc && !strcmp(argv[i], "-n"))
+            runs = atoi(argv[++i]);
+        else if (i + 1 < argc && !strcmp(argv[i], "-o"))
+            only = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "-e"))
+            events = argv[++i];
+        else {
+            printf("usage: lbench [-n RUNS] [-o NAME,NAME...] [-e EVENTS-FILE] | lbench exit CODE\n");
+            return 2;
+        }
+    }
     if (runs < 1 || runs > MAXRUNS) { printf("lbench: bad run count\n"); return 1; }
+    if (only)
+        check_only();
+    print_cpu();
+    if (events) {
+        if ((ev_fd = open(events, O_RDONLY)) < 0) die("open of the events file");
+        for (int k = 0; k < NREP; k++)
+            if (!(ev_samples[k] = calloc((size_t)(runs + WARMUP), sizeof(int64_t))))
+                die("calloc");
+        int64_t c[NEV];
+        ev_read(c);
+        printf("lbench: microkernel events from %s (now: kernel_entries %lld, as_switches %lld, "
+               "tlb_flushes %lld, timer_ticks %lld)\n", events, (long long)c[EV_ENTRIES],
+               (long long)c[EV_AS], (long long)c[EV_TLB], (long long)c[EV_TICKS]);
+    }
     int nfork = runs / 4 > 0 ? runs / 4 : 1;
     char buf[PAGE];
     memset(buf, 'f', sizeof buf);
@@ -325,27 +539,47 @@ int main(int argc, char **argv)
         printf("lbench: rep stosb of %d bytes = %lld instructions\n", PAGE,
                (long long)((int64_t)(tsc() - t0) - overhead));
     }
-    TIMED(runs, sc0(SYS_getppid));
-    report("null_syscall", runs);
-    TIMED(runs, sc3(SYS_read, zero, (long)buf, 1));
-    report("read_devzero", runs);
-    TIMED(runs, sc3(SYS_write, null, (long)buf, 1));
-    report("write_devnull", runs);
-    TIMED(runs, sc1(SYS_close, sc3(SYS_open, (long)FILE_PATH, O_RDONLY, 0)));
-    report("open_close", runs);
-    struct stat st;
-    TIMED(runs, sc2(SYS_stat, (long)FILE_PATH, (long)&st));
-    report("stat", runs);
-    bench_fork(nfork, 0);
-    bench_fork(nfork, 1);
-    bench_pipe(runs);
-    bench_ctx(runs);
-    bench_faults(runs, fd);
-    TIMED(runs, { long p = sc6(SYS_mmap, 0, 1 << 20, PROT_READ | PROT_WRITE,
-                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-                  sc2(SYS_munmap, p, 1 << 20); });
-    report("mmap_1m", runs);
-    bench_signals(runs);
+    if (want("null_syscall")) {
+        TIMED(runs, sc0(SYS_getppid));
+        report("null_syscall", runs);
+    }
+    if (want("read_devzero")) {
+        TIMED(runs, sc3(SYS_read, zero, (long)buf, 1));
+        report("read_devzero", runs);
+    }
+    if (want("write_devnull")) {
+        TIMED(runs, sc3(SYS_write, null, (long)buf, 1));
+        report("write_devnull", runs);
+    }
+    if (want("open_close")) {
+        TIMED(runs, sc1(SYS_close, sc3(SYS_open, (long)FILE_PATH, O_RDONLY, 0)));
+        report("open_close", runs);
+    }
+    if (want("stat")) {
+        struct stat st;
+        TIMED(runs, sc2(SYS_stat, (long)FILE_PATH, (long)&st));
+        report("stat", runs);
+    }
+    if (want("fork_exit"))
+        bench_fork(nfork, 0);
+    if (want("fork_exec"))
+        bench_fork(nfork, 1);
+    if (want("pipe_rtt"))
+        bench_pipe(runs);
+    if (want("ctx_switch"))
+        bench_ctx(runs);
+    if (want("pagefault_anon"))
+        bench_fault_anon(runs);
+    if (want("pagefault_file"))
+        bench_fault_file(runs, fd);
+    if (want("mmap_1m")) {
+        TIMED(runs, { long p = sc6(SYS_mmap, 0, 1 << 20, PROT_READ | PROT_WRITE,
+                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                      sc2(SYS_munmap, p, 1 << 20); });
+        report("mmap_1m", runs);
+    }
+    if (want("sig_install") || want("sig_deliver"))
+        bench_signals(runs);
     printf("LBENCH-DONE\n");
     return 0;
 }

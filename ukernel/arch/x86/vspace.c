@@ -56,6 +56,29 @@ static u64 *walk(struct task *t, word va, bool create)
     return table;
 }
 
+/* The first page in [va, end) whose leaf table exists, or end: UNMAP and
+ * PROTECT skip what was never mapped, so a wide, mostly empty range (a
+ * guest kernel clearing a new address space) costs a few walks, not one
+ * per page.  An entry of level L covers 2^(12 + 9L) bytes. */
+static word next_leaf(struct task *t, word va, word end)
+{
+    while (va < end) {
+        u64 *table = t->pml4;
+        int level = 3;
+        for (; level >= 1; level--) {
+            u64 e = table[pt_index(va, level)];
+            if (!(e & PTE_P))
+                break;
+            table = phys_to_virt(e & PTE_ADDR);
+        }
+        if (level == 0)
+            return va;
+        word span = (word)1 << (12 + 9 * level);
+        va = (va & ~(span - 1)) + span;       /* no wrap: va < USER_MAP_TOP */
+    }
+    return end;
+}
+
 static struct mapping *node_at(struct task *t, word va)
 {
     u64 *leaf = walk(t, va, false);
@@ -247,8 +270,9 @@ int vspace_unmap(struct task *t, word va, word npages)
     int err = check_range(va, npages);
     if (err)
         return err;
-    for (word i = 0; i < npages; i++) {
-        struct mapping *n = node_at(t, va + i * PAGE_SIZE);
+    word end = va + npages * PAGE_SIZE;
+    for (word a = next_leaf(t, va, end); a < end; a = next_leaf(t, a + PAGE_SIZE, end)) {
+        struct mapping *n = node_at(t, a);
         if (n)
             unmap_tree(n);
     }
@@ -273,8 +297,9 @@ int vspace_protect(struct task *t, word va, word npages, word user_rights)
         return err;
     if (!rights)
         return UK_E_INVAL;
-    for (word i = 0; i < npages; i++) {
-        struct mapping *n = node_at(t, va + i * PAGE_SIZE);
+    word end = va + npages * PAGE_SIZE;
+    for (word a = next_leaf(t, va, end); a < end; a = next_leaf(t, a + PAGE_SIZE, end)) {
+        struct mapping *n = node_at(t, a);
         if (!n)
             continue;
         /* no more than granted, nor than the source has now; never below read */

@@ -1,0 +1,236 @@
+/*
+ * Memory.  "Physical" memory is guest RAM: offset o of the physmem pseudo-
+ * file (fd 3) is the page at uml_physmem + o in our own address space, and
+ * behind the image it is backed by the free RAM the vmm-server gave us
+ * (start.c).  Mapping a page into a process is a UK_SYS_MAP from that
+ * address of ours into the process's task: the microkernel's mapping
+ * database then knows the process's page derives from ours.
+ *
+ * The process side replaces arch/um's skas/mem.c (map/unmap/protect run by
+ * a stub inside the host process): here each is a system call naming the
+ * process's task.  One deviation: the microkernel's mappings always keep
+ * READ, so PROT_NONE on a populated page leaves it readable (never
+ * writable or executable); untouched PROT_NONE memory faults as it should.
+ */
+#include <errno.h>
+#include <string.h>
+#include <as-layout.h>
+#include <mm_id.h>
+#include <os.h>
+#include "ukvm.h"
+
+#define PG 4096ul
+
+static unsigned long rights(int r, int w, int x)
+{
+	return UK_MAP_READ | (w ? UK_MAP_WRITE : 0) | (x ? UK_MAP_EXEC : 0);
+}
+
+static int uk_errno(long err)
+{
+	switch (err) {
+	case UK_OK:
+		return 0;
+	case UK_E_NOMEM:
+		return -ENOMEM;
+	case UK_E_CAP:
+	case UK_E_CAP_TYPE:
+		return -ESRCH;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* map/unmap/protect in pieces the microkernel takes in one call */
+static long map_pages(uk_word_t task, unsigned long src, unsigned long dst,
+		      unsigned long n, unsigned long r)
+{
+	while (n) {
+		unsigned long k = n < UK_MAP_MAX_PAGES ? n : UK_MAP_MAX_PAGES;
+		long err = uk_map(task, src, dst, k, r);
+		if (err)
+			return err;
+		src += k * PG;
+		dst += k * PG;
+		n -= k;
+	}
+	return UK_OK;
+}
+
+static long unmap_pages(uk_word_t task, unsigned long va, unsigned long n)
+{
+	while (n) {
+		unsigned long k = n < UK_MAP_MAX_PAGES ? n : UK_MAP_MAX_PAGES;
+		long err = uk_unmap(task, va, k);
+		if (err)
+			return err;
+		va += k * PG;
+		n -= k;
+	}
+	return UK_OK;
+}
+
+static long protect_pages(uk_word_t task, unsigned long va, unsigned long n,
+			  unsigned long r)
+{
+	while (n) {
+		unsigned long k = n < UK_MAP_MAX_PAGES ? n : UK_MAP_MAX_PAGES;
+		long err = uk_protect(task, va, k, r);
+		if (err)
+			return err;
+		va += k * PG;
+		n -= k;
+	}
+	return UK_OK;
+}
+
+int create_mem_file(unsigned long long len)
+{
+	if (!ukvm_phys_to_ram(len - 1) && len > 0) {
+		ukvm_printf("ukvm: physical memory of %llu bytes asked, more than guest RAM\n", len);
+		return -ENOMEM;
+	}
+	return UKVM_PHYSMEM_FD;
+}
+
+/* The kernel's own mappings: physmem at setup, vmalloc pages later.
+ * Always read/write/execute, whatever arch/um asks: a process's mapping
+ * derives from ours and can never have a right ours lacks (the brk window
+ * is given back "rw-", but its pages become process text too). */
+int os_map_memory(void *virt, int fd, unsigned long long off, unsigned long len,
+		  int r, int w, int x)
+{
+	(void)r;
+	(void)w;
+	(void)x;
+	unsigned long first = ukvm_phys_to_ram(off);
+	if (fd != UKVM_PHYSMEM_FD || (off | len | (unsigned long)virt) % PG || !len ||
+	    !first || ukvm_phys_to_ram(off + len - 1) != first + len - 1)
+		return -EINVAL;
+	return uk_errno(map_pages(UK_GUEST_SLOT_SELF, first, (unsigned long)virt, len / PG,
+				  UK_MAP_RWX));
+}
+
+int os_protect_memory(void *addr, unsigned long len, int r, int w, int x)
+{
+	if (((unsigned long)addr | len) % PG)
+		return -EINVAL;
+	return uk_errno(protect_pages(UK_GUEST_SLOT_SELF, (unsigned long)addr, len / PG,
+				      rights(r, w, x)));
+}
+
+int os_unmap_memory(void *addr, int len)
+{
+	if (((unsigned long)addr | (unsigned long)len) % PG || len < 0)
+		return -EINVAL;
+	return uk_errno(unmap_pages(UK_GUEST_SLOT_SELF, (unsigned long)addr, len / PG));
+}
+
+int os_drop_memory(void *addr, int length)
+{
+	(void)addr;
+	(void)length;
+	return -ENOSYS;
+}
+
+int can_drop_memory(void)
+{
+	return 0;
+}
+
+/* --- a process's address space: its task (mm_id.u.pid is the slot) ----
+ * arch/um clears a new or dying address space by unmapping all of it (511
+ * GiB); we remember which GiBs of each task ever got a mapping and only
+ * unmap or protect there. */
+#define GIB_SHIFT 30
+#define N_GIB 512
+static unsigned long used_gib[256][N_GIB / 64];
+
+void ukvm_mm_forget(int slot)
+{
+	memset(used_gib[slot & 255], 0, sizeof used_gib[0]);
+}
+
+static void note_mapped(int slot, unsigned long va, unsigned long len)
+{
+	for (unsigned long g = va >> GIB_SHIFT; g <= (va + len - 1) >> GIB_SHIFT && g < N_GIB; g++)
+		used_gib[slot & 255][g / 64] |= 1ul << (g % 64);
+}
+
+/* Calls op on the parts of [va, va + len) that lie in GiBs ever mapped. */
+static long for_used(int slot, unsigned long va, unsigned long len,
+		     long (*op)(uk_word_t, unsigned long, unsigned long, unsigned long),
+		     unsigned long arg)
+{
+	unsigned long end = va + len;
+	while (va < end) {
+		unsigned long g = va >> GIB_SHIFT;
+		unsigned long next = (g + 1) << GIB_SHIFT;
+		unsigned long stop = next < end ? next : end;
+		if (g >= N_GIB || (used_gib[slot & 255][g / 64] & (1ul << (g % 64)))) {
+			long err = op(slot, va, (stop - va) / PG, arg);
+			if (err)
+				return err;
+		}
+		va = stop;
+	}
+	return UK_OK;
+}
+
+static long unmap_op(uk_word_t task, unsigned long va, unsigned long n, unsigned long arg)
+{
+	(void)arg;
+	return unmap_pages(task, va, n);
+}
+
+
+int map(struct mm_id *mm_idp, unsigned long virt, unsigned long len, int prot,
+	int phys_fd, unsigned long long offset, int done, void **data)
+{
+	(void)done;
+	(void)data;
+	if (phys_fd != UKVM_PHYSMEM_FD || (virt | len | offset) % PG)
+		return -EINVAL;
+	if (!(prot & 7))             /* PROT_NONE: nothing to map */
+		return uk_errno(for_used(mm_idp->u.pid, virt, len, unmap_op, 0));
+	note_mapped(mm_idp->u.pid, virt, len);
+	return uk_errno(map_pages(mm_idp->u.pid, uml_physmem + offset, virt, len / PG,
+				  rights(prot & 1, prot & 2, prot & 4)));
+}
+
+int unmap(struct mm_id *mm_idp, unsigned long addr, unsigned long len, int done,
+	  void **data)
+{
+	(void)done;
+	(void)data;
+	if ((addr | len) % PG)
+		return -EINVAL;
+	return uk_errno(for_used(mm_idp->u.pid, addr, len, unmap_op, 0));
+}
+
+int protect(struct mm_id *mm_idp, unsigned long addr, unsigned long len,
+	    unsigned int prot, int done, void **data)
+{
+	(void)done;
+	(void)data;
+	if ((addr | len) % PG)
+		return -EINVAL;
+	return uk_errno(for_used(mm_idp->u.pid, addr, len, protect_pages,
+				 rights(prot & 1, prot & 2, prot & 4)));
+}
+
+/* Host system calls run by a stub inside the process (modify_ldt, ...):
+ * there is no such stub; arch/x86/um/ldt.c then reports the error. */
+long run_syscall_stub(struct mm_id *mm_idp, int syscall, unsigned long *args,
+		      long expected, void **addr, int done)
+{
+	(void)mm_idp; (void)syscall; (void)args; (void)expected; (void)addr; (void)done;
+	return -ENOSYS;
+}
+
+long syscall_stub_data(struct mm_id *mm_idp, unsigned long *data, int data_count,
+		       void **addr, void **stub_addr)
+{
+	(void)mm_idp; (void)data; (void)data_count; (void)addr; (void)stub_addr;
+	return -ENOSYS;
+}

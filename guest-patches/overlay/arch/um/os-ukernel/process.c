@@ -1,0 +1,382 @@
+/*
+ * Processes.  Each Linux mm is a task of the microkernel, named by a slot
+ * of our capability table (mm_id.u.pid holds the slot); a process runs
+ * when userspace() RESUMEs our vCPU in its task.  This replaces arch/um's
+ * skas/process.c, where each mm is a host process driven with ptrace.
+ *
+ * Kernel threads and their switching are arch/um's own: setjmp/longjmp on
+ * kernel stacks (new_thread, switch_threads, start_idle_thread below are
+ * those of os-Linux, which need nothing of the host).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <as-layout.h>
+#include <init.h>
+#include <kern_util.h>
+#include <mem.h>
+#include <os.h>
+#include <registers.h>
+#include <skas.h>
+#include <sysdep/ptrace.h>
+#include <sysdep/ptrace_user.h>
+#include <linux/threads.h>
+#include "ukvm.h"
+
+int userspace_pid[NR_CPUS];
+int kill_userspace_mm[NR_CPUS];
+
+/* --- tasks: slots of our capability table (the vmm-server gives 256) ---- */
+#define FIRST_SLOT UK_GUEST_SLOT_FIRST_FREE
+#define LAST_SLOT 255
+/* Kernel memory each process task reserves from ours: its page tables and
+ * mapping nodes (about 80 bytes a mapped page: 2 MiB covers ~22,000 pages,
+ * 88 MiB).  A map beyond it fails and arch/um kills the process. */
+#define PROCESS_KMEM (2ul << 20)
+#define PROCESS_SLOTS 2
+static unsigned char slot_used[LAST_SLOT + 1];
+
+int ukvm_slot_alloc(void)
+{
+	for (int s = FIRST_SLOT; s <= LAST_SLOT; s++)
+		if (!slot_used[s]) {
+			slot_used[s] = 1;
+			return s;
+		}
+	return -1;
+}
+
+void ukvm_slot_free(int slot)
+{
+	if (slot >= FIRST_SLOT && slot <= LAST_SLOT)
+		slot_used[slot] = 0;
+}
+
+int start_userspace(unsigned long stub_stack)
+{
+	(void)stub_stack;
+	int slot = ukvm_slot_alloc();
+	if (slot < 0) {
+		ukvm_printf("ukvm: no capability slot left for a new address space\n");
+		return -EAGAIN;
+	}
+	long err = uk_task_create(slot, PROCESS_KMEM, PROCESS_SLOTS);
+	ukvm_mm_forget(slot);
+	if (err) {
+		ukvm_slot_free(slot);
+		return err == UK_E_NOMEM ? -ENOMEM : -EINVAL;
+	}
+	return slot;
+}
+
+/* fork: a new, empty address space; arch/um's fork_handler maps in every
+ * present page of the child's page tables (force_flush_all) before it runs. */
+int copy_context_skas0(unsigned long stack, int pid)
+{
+	(void)pid;
+	return start_userspace(stack);
+}
+
+void os_kill_ptraced_process(int pid, int reap_child)
+{
+	(void)reap_child;
+	if (pid < FIRST_SLOT || pid > LAST_SLOT || !slot_used[pid])
+		return;
+	uk_obj_destroy(pid);        /* its mappings go with it */
+	ukvm_slot_free(pid);
+}
+
+void os_kill_process(int pid, int reap_child)
+{
+	os_kill_ptraced_process(pid, reap_child);
+}
+
+void __switch_mm(struct mm_id *mm_idp)
+{
+	userspace_pid[0] = mm_idp->u.pid;
+	kill_userspace_mm[0] = mm_idp->kill;
+}
+
+/* --- running a process ----------------------------------------------------
+ * The state page's `user` and arch/um's regs->gp hold the same registers
+ * in different orders. */
+static void gp_to_uk(const unsigned long *gp, struct uk_regs *u)
+{
+	u->rax = gp[HOST_AX];
+	u->rbx = gp[HOST_BX];
+	u->rcx = gp[HOST_CX];
+	u->rdx = gp[HOST_DX];
+	u->rsi = gp[HOST_SI];
+	u->rdi = gp[HOST_DI];
+	u->rbp = gp[HOST_BP];
+	u->rsp = gp[HOST_SP];
+	u->r8 = gp[HOST_R8];
+	u->r9 = gp[HOST_R9];
+	u->r10 = gp[HOST_R10];
+	u->r11 = gp[HOST_R11];
+	u->r12 = gp[HOST_R12];
+	u->r13 = gp[HOST_R13];
+	u->r14 = gp[HOST_R14];
+	u->r15 = gp[HOST_R15];
+	u->rip = gp[HOST_IP];
+	u->rflags = gp[HOST_EFLAGS];
+	u->fs_base = gp[HOST_FS_BASE];
+	u->gs_base = gp[HOST_GS_BASE];
+}
+
+void ukvm_frame_to_gp(const struct uk_regs *u, unsigned long *gp)
+{
+	gp[HOST_AX] = u->rax;
+	gp[HOST_BX] = u->rbx;
+	gp[HOST_CX] = u->rcx;
+	gp[HOST_DX] = u->rdx;
+	gp[HOST_SI] = u->rsi;
+	gp[HOST_DI] = u->rdi;
+	gp[HOST_BP] = u->rbp;
+	gp[HOST_SP] = u->rsp;
+	gp[HOST_R8] = u->r8;
+	gp[HOST_R9] = u->r9;
+	gp[HOST_R10] = u->r10;
+	gp[HOST_R11] = u->r11;
+	gp[HOST_R12] = u->r12;
+	gp[HOST_R13] = u->r13;
+	gp[HOST_R14] = u->r14;
+	gp[HOST_R15] = u->r15;
+	gp[HOST_IP] = u->rip;
+	gp[HOST_EFLAGS] = u->rflags;
+	gp[HOST_FS_BASE] = u->fs_base;
+	gp[HOST_GS_BASE] = u->gs_base;
+}
+
+/* entry.S: where an exit goes back to, and where it saves the FPU state */
+jmp_buf ukvm_resume_jmp;
+void *ukvm_fp_area;
+struct uml_pt_regs *ukvm_regs;      /* the registers arch_prctl works on */
+extern void ukvm_fp_sanitize(unsigned long *fp);
+
+/* An exception vector as the signal a Linux host would have sent. */
+static int vector_signal(unsigned long vector)
+{
+	switch (vector) {
+	case 0:  /* divide error */
+	case 16: /* x87 */
+	case 19: /* SIMD */
+		return SIGFPE;
+	case 1:  /* debug */
+	case 3:  /* int3 */
+		return SIGTRAP;
+	case 6:  /* invalid opcode */
+		return SIGILL;
+	case 17: /* alignment check */
+		return SIGBUS;
+	default: /* 13 general protection and the rest */
+		return SIGSEGV;
+	}
+}
+
+static void handle_exception(struct uml_pt_regs *regs, const struct uk_regs *u)
+{
+	siginfo_t si;
+	int sig = vector_signal(u->vector);
+
+	memset(&si, 0, sizeof si);
+	si.si_signo = sig;
+	si.si_addr = (void *)u->rip;
+	regs->faultinfo.trap_no = u->vector;
+	regs->faultinfo.error_code = u->error;
+	regs->faultinfo.cr2 = 0;
+	switch (sig) {
+	case SIGFPE:
+		si.si_code = u->vector == 0 ? FPE_INTDIV : 0;
+		break;
+	case SIGILL:
+		si.si_code = ILL_ILLOPN;
+		break;
+	case SIGTRAP:
+		si.si_code = u->vector == 3 ? SI_KERNEL : TRAP_BRKPT;
+		break;
+	case SIGBUS:
+		si.si_code = BUS_ADRALN;
+		break;
+	default:
+		si.si_code = SI_KERNEL;
+		break;
+	}
+	if (sig == SIGBUS)
+		bus_handler(sig, (struct siginfo *)&si, regs);
+	else
+		relay_signal(sig, (struct siginfo *)&si, regs);
+}
+
+void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
+{
+	struct uk_vcpu_state *s = ukvm_vcpu;
+	(void)aux_fp_regs;
+
+	interrupt_end();
+	for (;;) {
+		if (kill_userspace_mm[0])
+			fatal_sigsegv();
+
+		/* Interrupts off from here to the resume: an event that comes
+		 * now stays pending, and RESUME then exits at once (EVENT). */
+		block_signals();
+		gp_to_uk(regs->gp, &s->user);
+		ukvm_fp_sanitize(regs->fp);
+		ukvm_fp_area = regs->fp;
+		if (kernel_setjmp(ukvm_resume_jmp) == 0) {
+			long err = uk_vcpu_resume_fpu(regs->fp, s->xsave_features,
+						      userspace_pid[0], 0, 0, 0);
+			unblock_signals();
+			printk(UM_KERN_ERR "userspace: cannot resume address space %d: "
+			       "error %ld\n", userspace_pid[0], err);
+			fatal_sigsegv();
+		}
+		/* An exit: entry.S saved the FPU state into regs->fp. */
+		ukvm_frame_to_gp(&s->user, regs->gp);
+		regs->is_user = 1;
+		ukvm_regs = regs;
+		UPT_SYSCALL_NR(regs) = -1;   /* not a system call, unless it is */
+		unsigned long reason = s->exit_reason;
+		unsigned long addr = s->exit_addr, access = s->exit_access;
+		struct uk_regs u = s->user;
+
+		unblock_signals();      /* pending events first, as a host would */
+		switch (reason) {
+		case UK_VCPU_EXIT_SYSCALL:
+			/* what `syscall` did to rcx and r11 (the microkernel
+			 * does not keep them), and what SYSEMU shows */
+			regs->gp[HOST_CX] = u.rip;
+			regs->gp[HOST_R11] = u.rflags;
+			regs->gp[HOST_ORIG_AX] = u.rax;
+			regs->gp[HOST_AX] = -ENOSYS;
+			handle_syscall(regs);
+			break;
+		case UK_VCPU_EXIT_PAGE_FAULT:
+			regs->faultinfo.cr2 = addr;
+			regs->faultinfo.error_code = access;
+			regs->faultinfo.trap_no = 14;
+			segv_handler(SIGSEGV, NULL, regs);
+			break;
+		case UK_VCPU_EXIT_EXCEPTION:
+			handle_exception(regs, &u);
+			break;
+		case UK_VCPU_EXIT_EVENT:
+			break;                 /* unblock_signals() ran the handlers */
+		default:
+			printk(UM_KERN_ERR "userspace: unexpected exit %lu\n", reason);
+			fatal_sigsegv();
+		}
+		interrupt_end();
+		/* no -ERESTARTSYS handling by a host: not a system call now */
+		PT_SYSCALL_NR(regs->gp) = -1;
+	}
+}
+
+/* --- kernel threads: arch/um's, on setjmp/longjmp ------------------------ */
+void new_thread(void *stack, jmp_buf *buf, void (*handler)(void))
+{
+	(*buf)[0].JB_IP = (unsigned long)handler;
+	(*buf)[0].JB_SP = (unsigned long)stack + UM_THREAD_SIZE - sizeof(void *);
+}
+
+#define INIT_JMP_NEW_THREAD 0
+#define INIT_JMP_CALLBACK 1
+#define INIT_JMP_HALT 2
+#define INIT_JMP_REBOOT 3
+
+void switch_threads(jmp_buf *me, jmp_buf *you)
+{
+	if (UML_SETJMP(me) == 0)
+		UML_LONGJMP(you, 1);
+}
+
+static jmp_buf initial_jmpbuf;
+static void (*cb_proc)(void *arg);
+static void *cb_arg;
+static jmp_buf *cb_back;
+
+int start_idle_thread(void *stack, jmp_buf *switch_buf)
+{
+	int n = kernel_setjmp(initial_jmpbuf);
+	switch (n) {
+	case INIT_JMP_NEW_THREAD:
+		(*switch_buf)[0].JB_IP = (unsigned long)uml_finishsetup;
+		(*switch_buf)[0].JB_SP = (unsigned long)stack + UM_THREAD_SIZE - sizeof(void *);
+		break;
+	case INIT_JMP_CALLBACK:
+		(*cb_proc)(cb_arg);
+		kernel_longjmp(*cb_back, 1);
+		break;
+	case INIT_JMP_HALT:
+		kmalloc_ok = 0;
+		return 0;
+	case INIT_JMP_REBOOT:
+		kmalloc_ok = 0;
+		return 1;
+	default:
+		printk(UM_KERN_ERR "start_idle_thread: bad setjmp return %d\n", n);
+		fatal_sigsegv();
+	}
+	kernel_longjmp(*switch_buf, 1);
+	return 0;
+}
+
+void initial_thread_cb_skas(void (*proc)(void *), void *arg)
+{
+	jmp_buf here;
+
+	cb_proc = proc;
+	cb_arg = arg;
+	cb_back = &here;
+	block_signals_trace();
+	if (UML_SETJMP(&here) == 0)
+		UML_LONGJMP(&initial_jmpbuf, INIT_JMP_CALLBACK);
+	unblock_signals_trace();
+	cb_proc = NULL;
+	cb_arg = NULL;
+	cb_back = NULL;
+}
+
+void halt_skas(void)
+{
+	block_signals_trace();
+	UML_LONGJMP(&initial_jmpbuf, INIT_JMP_HALT);
+}
+
+void reboot_skas(void)
+{
+	block_signals_trace();
+	UML_LONGJMP(&initial_jmpbuf, INIT_JMP_REBOOT);
+}
+
+int is_skas_winch(int pid, int fd, void *data)
+{
+	(void)pid; (void)fd; (void)data;
+	return 0;
+}
+
+/* --- host processes and helpers: there are none ------------------------ */
+int os_getpid(void) { return 1; }
+int os_getpgrp(void) { return 1; }
+unsigned long os_process_pc(int pid) { (void)pid; return -1ul; }
+int os_process_parent(int pid) { (void)pid; return -1; }
+void os_alarm_process(int pid) { (void)pid; }
+void os_stop_process(int pid) { (void)pid; }
+int execvp_noalloc(char *buf, const char *file, char *const argv[])
+{
+	(void)buf; (void)file; (void)argv;
+	return -ENOSYS;
+}
+int run_helper(void (*pre_exec)(void *), void *pre_data, char **argv)
+{
+	(void)pre_exec; (void)pre_data; (void)argv;
+	return -ENOSYS;
+}
+int run_helper_thread(int (*proc)(void *), void *arg, unsigned int flags,
+		      unsigned long *stack_out)
+{
+	(void)proc; (void)arg; (void)flags; (void)stack_out;
+	return -ENOSYS;
+}
+int helper_wait(int pid) { (void)pid; return -ENOSYS; }

@@ -1,0 +1,101 @@
+/*
+ * Calls to our vmm-server's virtual devices (uk/abi.h "Virtual devices"):
+ * one UK_SYS_CALL on UK_GUEST_SLOT_VMM each, the operation in the label,
+ * message words 4.. in our IPC buffer, the device's status in the reply's
+ * w0.  This file is the whole of the guest's device I/O: console, timer,
+ * clock, power.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "ukvm.h"
+
+#define IPC ((struct uk_ipc_buffer *)UK_ROOT_IPC_BUFFER)
+
+long ukvm_vdev_call(uk_word_t op, uk_word_t nwords, const uk_word_t *words,
+		    uk_word_t out[UK_MSG_REG_WORDS])
+{
+	struct uk_msg m = { .info = uk_msginfo(op, nwords, UK_TIMEOUT_INFINITE) };
+	for (uk_word_t i = 0; i < nwords; i++) {
+		if (i < UK_MSG_REG_WORDS)
+			m.w[i] = words[i];
+		else
+			IPC->msg[i] = words[i];
+	}
+	long err = uk_call(UK_GUEST_SLOT_VMM, &m);
+	ukvm_poll_events();
+	if (err)
+		return -1000 - err;     /* the IPC itself failed: not a device status */
+	if (out)
+		memcpy(out, m.w, sizeof m.w);
+	return (long)m.w[0];
+}
+
+/* Output: at most UK_VDEV_BYTES_MAX bytes a call; when the console server
+ * is full ("again"), wait for an event and retry, a bounded number of
+ * times, so a stuck console costs lost text rather than a stuck guest. */
+void ukvm_console_write(const char *s, unsigned long n)
+{
+	uk_word_t words[1 + UK_VDEV_BYTES_MAX / 8];
+	while (n) {
+		uk_word_t k = n < UK_VDEV_BYTES_MAX ? n : UK_VDEV_BYTES_MAX;
+		words[0] = k;
+		memcpy(&words[1], s, k);
+		for (int tries = 0; tries < 200; tries++) {
+			if (ukvm_vdev_call(UK_VDEV_CONSOLE_WRITE, 1 + (k + 7) / 8, words, NULL) !=
+			    UK_VDEV_EAGAIN)
+				break;
+			uk_yield();
+		}
+		s += k;
+		n -= k;
+	}
+}
+
+/* Input: what is there now (0 bytes if nothing); never waits. */
+long ukvm_console_read(char *buf, unsigned long n)
+{
+	uk_word_t out[UK_MSG_REG_WORDS], req[1];
+	if (n > UK_VDEV_BYTES_MAX)
+		n = UK_VDEV_BYTES_MAX;
+	req[0] = n;
+	long st = ukvm_vdev_call(UK_VDEV_CONSOLE_READ, 1, req, out);
+	if (st < 0)
+		return st;
+	uk_word_t got = out[1];
+	if (got > n)
+		got = n;
+	/* bytes from w2: words 2 and 3 in registers, the rest in the IPC buffer */
+	for (uk_word_t i = 0; i < got; i++) {
+		uk_word_t w = 2 + i / 8;
+		uk_word_t word = w < UK_MSG_REG_WORDS ? out[w] : IPC->msg[w];
+		buf[i] = (char)(word >> (8 * (i % 8)));
+	}
+	return (long)got;
+}
+
+long ukvm_timer_set(uk_word_t first_ns, uk_word_t period_ns)
+{
+	uk_word_t w[2] = { first_ns, period_ns };
+	return ukvm_vdev_call(UK_VDEV_TIMER_SET, 2, w, NULL);
+}
+
+void ukvm_power(uk_word_t how, uk_word_t status)
+{
+	uk_word_t w[2] = { how, status & 0xff };
+	ukvm_vdev_call(UK_VDEV_POWER, 2, w, NULL);   /* no reply: we are destroyed */
+	for (;;)
+		uk_sys(UK_SYS_THREAD_SUSPEND, 0, 0, 0, 0, 0, 0);
+}
+
+void ukvm_printf(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	ukvm_console_write(buf, (unsigned long)n < sizeof buf ? (unsigned long)n : sizeof buf - 1);
+}
