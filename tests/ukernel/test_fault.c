@@ -1075,6 +1075,62 @@ KT_TEST(fpu_avx_registers_are_per_thread)
     fpu_two_threads(1);
 }
 
+/* XSAVE and XRSTOR are how a guest kernel keeps its processes' FPU state
+ * (the vCPU entry path): after any switch they must work on the caller's
+ * own registers.  QEMU's TCG does not trap them under CR0.TS, so with a
+ * purely lazy switch they read and wrote whichever thread's registers were
+ * loaded (arch/x86/fpu.c).  Each thread: XRSTOR a pattern, yield to the
+ * other, XSAVE, compare. */
+static struct fpu_arg xsave_args[2];
+static unsigned char xsave_area[2][2][4096] __attribute__((aligned(64)));
+
+static void xsave_fn(uk_word_t arg)
+{
+    struct fpu_arg *a = (struct fpu_arg *)arg;
+    unsigned char *in = xsave_area[a - xsave_args][0], *out = xsave_area[a - xsave_args][1];
+    unsigned lo, hi;
+    uk_word_t warm[32] = {0}, o[32];
+    sse_yield(warm, o);                      /* an FPU user from here on */
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    __asm__ volatile("xsave64 (%0)" :: "r"(in), "a"(lo), "d"(hi) : "memory");
+    for (long round = 0; round < FPU_ROUNDS; round++) {
+        uk_word_t *xmm = (uk_word_t *)(in + 160);   /* XMM0-7 in the legacy area */
+        for (int k = 0; k < 16; k++)
+            xmm[k] = FPU_ROUND(a, round, k);
+        in[512] |= 2;                               /* XSTATE_BV: SSE state present */
+        __asm__ volatile("mov %k[lo], %%eax\n mov %k[hi], %%edx\n xrstor64 (%[in])\n"
+                         "mov %[nr], %%eax\n syscall\n"
+                         "mov %k[lo], %%eax\n mov %k[hi], %%edx\n xsave64 (%[out])"
+                         :: [in] "r"(in), [out] "r"(out), [lo] "r"(lo), [hi] "r"(hi),
+                            [nr] "i"(UK_SYS_YIELD)
+                         : "rax", "rcx", "rdx", "r11", "rdi", "rsi", "r10", "r8", "r9", "memory",
+                           "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7");
+        if (memcmp(in + 160, out + 160, 128))
+            a->bad++;
+        a->rounds++;
+    }
+    a->done = 1;
+}
+
+KT_TEST(fpu_xsave_and_xrstor_see_own_registers_after_a_switch)
+{
+    struct uk_spawned s[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&xsave_args[i], 0, sizeof xsave_args[i]);
+        xsave_args[i].seed = 0x200 + i;
+    }
+    for (int i = 0; i < 2; i++)
+        KT_EQ(uk_spawn(UK_SLOT_SELF_TASK, xsave_fn, (uk_word_t)&xsave_args[i], PRIO, 0, &s[i]),
+              UK_OK);
+    KT_CHECK(kt_wait_flag(&xsave_args[0].done, 5 * SEC));
+    KT_CHECK(kt_wait_flag(&xsave_args[1].done, 5 * SEC));
+    for (int i = 0; i < 2; i++) {
+        KT_EQ(xsave_args[i].rounds, FPU_ROUNDS);
+        KT_EQ(xsave_args[i].bad, 0);
+        kt_destroy(s[i].thread);
+    }
+}
+
 /* A new thread finds the FPU in its initial state, not another's values. */
 static volatile uk_word_t fpu_seen[34];
 

@@ -252,6 +252,7 @@ struct uk_stats {
     uk_word_t caller_kmem_used;  /* charged to the calling task */
     uk_word_t caller_kmem_quota;
     uk_word_t timer_ticks;
+    uk_word_t fpu_switches;      /* FPU register sets saved and reloaded */
 };
 
 #define UK_DEBUG_PUTS_MAX 1024u

@@ -37,6 +37,7 @@ extern u64 *kernel_pml4;
 
 /* FPU (fpu.c) */
 void fpu_trap(void);
+void fpu_switch(struct thread *next);
 void fpu_release(struct thread *t);
 
 #endif

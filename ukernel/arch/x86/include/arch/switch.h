@@ -53,6 +53,11 @@ static inline void arch_swapgs(void)
 static inline void arch_switch_to(struct thread *next)
 {
     arch_load_space(next);
+    if (unlikely(next->fpu_user && next != fpu_owner)) {
+        fpu_switch(next);                        /* its registers now, TS clear */
+        current = next;
+        return;
+    }
     bool want_ts = next != fpu_owner;            /* FPU trap unless it owns it */
     if (unlikely(want_ts != fpu_ts_set)) {
         if (want_ts)
