@@ -205,14 +205,17 @@ bench-linux: deps-linux $(LBENCH_DIR)/initramfs.cpio
 # make bench: everything measured, in instructions under tcg-icount: the
 # microkernel (tools/run-bench -> build/bench/ukernel.jsonl), the Linux
 # benchmarks on every system there is (above -> build/bench/linux.jsonl),
+# the guest's boot to its shell (tools/run-boot-bench -> build/bench/boot.jsonl),
 # then docs/results.md (tools/make-results).  A guest that is built but fails
 # does not stop the report: make bench says so and fails after it.
 bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	@tools/run-bench
 	$(run_linux_bench)
-	@rc=0; tools/run-linux-bench guest || rc=$$?; tools/make-results; \
+	@rc=0; tools/run-linux-bench guest || rc=$$?; \
+	boot=0; tools/run-boot-bench || boot=$$?; tools/make-results; \
 	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
-	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi
+	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi; \
+	if [ $$boot != 0 ]; then echo "make bench: the boot measurement failed"; exit $$boot; fi
 
 # --- results (not in `make test`) ---------------------------------------------------
 # make results: docs/results.md and docs/img/*.png from build/bench/*.jsonl (made by

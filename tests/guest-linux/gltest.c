@@ -819,6 +819,19 @@ static int case_tmpfs(void)
 
 /* --- /proc ---------------------------------------------------------------------- */
 
+/* A counter of /proc/ukvm ("name value" lines), or -1. */
+static long ukvm_counter(const char *name)
+{
+    char buf[1024], *p;
+    size_t n = strlen(name);
+    if (read_file("/proc/ukvm", buf, sizeof buf) <= 0)
+        return -1;
+    for (p = buf; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (!strncmp(p, name, n) && p[n] == ' ')
+            return strtol(p + n + 1, NULL, 10);
+    return -1;
+}
+
 static int case_proc(void)
 {
     static char buf[64 * 1024];
@@ -868,6 +881,19 @@ static int case_proc(void)
     CHECK(found_ro, "/proc/self/maps has no r--p line covering %p", (void *)m);
     CHECK(found_exe, "/proc/self/maps has no r-xp line for %s", self_path);
     munmap(m, 3 * pg);
+
+    /* the host layer's file (lbench -e reads it): each system call of
+     * ours is at least two microkernel entries (exit to the guest kernel,
+     * resume), 100 getppid()s at least 200 */
+    step("/proc/ukvm");
+    long e0 = ukvm_counter("kernel_entries"), boot = ukvm_counter("boot_tsc");
+    long tsc = ukvm_counter("tsc");
+    CHECK(e0 > 0 && boot > 0 && tsc > boot, "/proc/ukvm: kernel_entries %ld, boot_tsc %ld, tsc %ld",
+          e0, boot, tsc);
+    for (int i = 0; i < 100; i++)
+        syscall(SYS_getppid);
+    long e1 = ukvm_counter("kernel_entries");
+    CHECK(e1 - e0 >= 200, "/proc/ukvm: kernel_entries grew by %ld over 100 getppid()s", e1 - e0);
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #ifndef UKVM_HOST_H
 #define UKVM_HOST_H
 
+#include <stdarg.h>
 #include <uk/abi.h>
 #include <uk/syscall.h>
 
@@ -29,6 +30,7 @@ long ukvm_console_read(char *buf, unsigned long n);
 long ukvm_timer_set(uk_word_t first_ns, uk_word_t period_ns);
 void ukvm_power(uk_word_t how, uk_word_t status) __attribute__((noreturn));
 void ukvm_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ukvm_vprintf(const char *fmt, va_list ap);
 
 /* Events (signal.c): bits in ukvm_vcpu->pending taken with irqs off. */
 void ukvm_wait_for_events(void);

@@ -175,24 +175,18 @@ void um_early_printk(const char *s, unsigned int n)
 
 void os_info(const char *fmt, ...)
 {
-	char buf[256];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	ukvm_vprintf(fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		ukvm_console_write(buf, (unsigned)n < sizeof buf ? (unsigned)n : sizeof buf - 1);
 }
 
 void os_warn(const char *fmt, ...)
 {
-	char buf[256];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	ukvm_vprintf(fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		ukvm_console_write(buf, (unsigned)n < sizeof buf ? (unsigned)n : sizeof buf - 1);
 }
 
 /* --- malloc for arch/um's host side: the runtime's until kmalloc works

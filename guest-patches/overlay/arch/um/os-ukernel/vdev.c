@@ -88,14 +88,19 @@ void ukvm_power(uk_word_t how, uk_word_t status)
 		uk_sys(UK_SYS_THREAD_SUSPEND, 0, 0, 0, 0, 0, 0);
 }
 
-void ukvm_printf(const char *fmt, ...)
+void ukvm_vprintf(const char *fmt, va_list ap)
 {
 	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return;
 	ukvm_console_write(buf, (unsigned long)n < sizeof buf ? (unsigned long)n : sizeof buf - 1);
+}
+
+void ukvm_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	ukvm_vprintf(fmt, ap);
+	va_end(ap);
 }

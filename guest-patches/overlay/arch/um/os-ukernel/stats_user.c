@@ -1,0 +1,34 @@
+/*
+ * /proc/ukvm, the host half: the microkernel's event counters
+ * (UK_SYS_DEBUG_STATS, struct uk_stats) and the TSC, now and at the
+ * microkernel's first instruction, as "name value" lines -- the format
+ * lbench -e reads (docs/benchmarks.md).  Under QEMU's -icount shift=0 the
+ * TSC counts instructions, so `tsc - boot_tsc` is how many the whole
+ * machine has run since the microkernel started (tests/guest-linux/init
+ * prints it at "shell ready").  Each read costs one microkernel entry.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "ukvm.h"
+#include "stats.h"
+
+#define IPC ((struct uk_ipc_buffer *)UK_ROOT_IPC_BUFFER)
+
+int ukvm_stats_text(char *buf, int size)
+{
+	struct uk_stats st;
+	unsigned long long now = uk_rdtsc();
+	long err = uk_debug_stats();         /* into our IPC buffer's data */
+
+	if (err)
+		return snprintf(buf, size, "error %ld\n", err);
+	memcpy(&st, IPC->data, sizeof st);
+	return snprintf(buf, size,
+			"kernel_entries %lu\nas_switches %lu\ntlb_flushes %lu\n"
+			"ipc_fastpath %lu\nipc_slowpath %lu\ntimer_ticks %lu\n"
+			"fpu_switches %lu\nboot_tsc %lu\ntsc %llu\n",
+			(unsigned long)st.kernel_entries, (unsigned long)st.as_switches,
+			(unsigned long)st.tlb_flushes, (unsigned long)st.ipc_fastpath,
+			(unsigned long)st.ipc_slowpath, (unsigned long)st.timer_ticks,
+			(unsigned long)st.fpu_switches, (unsigned long)ukvm_gi->boot_tsc, now);
+}
