@@ -76,7 +76,9 @@ void schedule(void)
     struct thread *next;
     while (!(next = sched_peek(&runqueue))) {
         current = &idle_thread;              /* ticks while idle count here */
+        u64 t0 = rdtsc();
         halt_until_interrupt();
+        kstats.idle_tsc += rdtsc() - t0;     /* under -icount: time, not instructions */
     }
     sched_dequeue(&runqueue, next);
     if (next->timeslice == 0)

@@ -253,6 +253,7 @@ struct uk_stats {
     uk_word_t caller_kmem_quota;
     uk_word_t timer_ticks;
     uk_word_t fpu_switches;      /* FPU register sets saved and reloaded */
+    uk_word_t idle_tsc;          /* TSC ticks spent halted with nothing to run */
 };
 
 #define UK_DEBUG_PUTS_MAX 1024u
