@@ -1076,11 +1076,20 @@ KT_TEST(fpu_avx_registers_are_per_thread)
 }
 
 /* XSAVE and XRSTOR are how a guest kernel keeps its processes' FPU state
- * (the vCPU entry path): after any switch they must work on the caller's
- * own registers.  QEMU's TCG does not trap them under CR0.TS, so with a
- * purely lazy switch they read and wrote whichever thread's registers were
- * loaded (arch/x86/fpu.c).  Each thread: XRSTOR a pattern, yield to the
- * other, XSAVE, compare. */
+ * (the vCPU entry path): in a vCPU thread, after any switch, they must work
+ * on its own registers.  QEMU's TCG does not trap them under CR0.TS, so
+ * with a purely lazy switch they read and wrote whichever thread's
+ * registers were loaded (arch/x86/fpu.c).  Two threads, made vCPUs before
+ * they start: each XRSTORs a pattern, yields to the other, XSAVEs,
+ * compares. */
+static volatile long xsave_go;
+/* Where their state pages go: the last two pages of the 2 MiB our image
+ * starts in, unmapped, so no new page table is charged to us (the suite's
+ * leak check) and our image stays whole (uk_task_new maps it into children). */
+static uk_word_t xsave_state_va(int i)
+{
+    return ((uk_word_t)&xsave_go & ~0x1ffffful) + 0x200000 - (uk_word_t)(2 - i) * 4096;
+}
 static struct fpu_arg xsave_args[2];
 static unsigned char xsave_area[2][2][4096] __attribute__((aligned(64)));
 
@@ -1089,8 +1098,8 @@ static void xsave_fn(uk_word_t arg)
     struct fpu_arg *a = (struct fpu_arg *)arg;
     unsigned char *in = xsave_area[a - xsave_args][0], *out = xsave_area[a - xsave_args][1];
     unsigned lo, hi;
-    uk_word_t warm[32] = {0}, o[32];
-    sse_yield(warm, o);                      /* an FPU user from here on */
+    while (!xsave_go)
+        uk_yield();
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     __asm__ volatile("xsave64 (%0)" :: "r"(in), "a"(lo), "d"(hi) : "memory");
     for (long round = 0; round < FPU_ROUNDS; round++) {
@@ -1115,13 +1124,18 @@ static void xsave_fn(uk_word_t arg)
 KT_TEST(fpu_xsave_and_xrstor_see_own_registers_after_a_switch)
 {
     struct uk_spawned s[2];
+    xsave_go = 0;
     for (int i = 0; i < 2; i++) {
         memset(&xsave_args[i], 0, sizeof xsave_args[i]);
         xsave_args[i].seed = 0x200 + i;
     }
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         KT_EQ(uk_spawn(UK_SLOT_SELF_TASK, xsave_fn, (uk_word_t)&xsave_args[i], PRIO, 0, &s[i]),
               UK_OK);
+        KT_EQ(uk_mem_info(xsave_state_va(i), 0, 0), UK_E_NOT_MAPPED);
+        KT_EQ(uk_vcpu_config(s[i].thread, xsave_state_va(i), 0), UK_OK);
+    }
+    xsave_go = 1;
     KT_CHECK(kt_wait_flag(&xsave_args[0].done, 5 * SEC));
     KT_CHECK(kt_wait_flag(&xsave_args[1].done, 5 * SEC));
     for (int i = 0; i < 2; i++) {

@@ -76,7 +76,7 @@ struct thread {
     struct notification *bound;   /* bound notification, or NULL */
     word timeslice;               /* ticks left in this slice */
     void *fpu;                    /* XSAVE area */
-    bool fpu_user;                /* has used the FPU: restored eagerly (fpu.c) */
+    bool fpu_eager;               /* a vCPU: its FPU registers loaded whenever it runs (fpu.c) */
     word fault_words[UK_MSG_REG_WORDS]; /* page-fault message while faulting */
     word id;                      /* for the log */
 };

@@ -53,6 +53,8 @@ static inline bool fastpath_call(word cap_idx, const struct ipc_msg *m)
         return false;
     if (unlikely(dst->deadline != 0))                    /* its receive has no timeout */
         return false;
+    if (unlikely(dst->fpu_eager && dst != fpu_owner))    /* no vCPU FPU state to load */
+        return false;
 
     /* commit: dequeue the receiver, give it our reply right, run it */
     if (tq_pop(&ep->queue))
@@ -83,6 +85,8 @@ static inline bool fastpath_reply_recv(word cap_idx, const struct ipc_msg *m)
         return false;                                    /* a plain call without timeout */
     if (unlikely(caller->prio < self->prio))             /* it may run before everyone */
         return false;
+    if (unlikely(caller->fpu_eager && caller != fpu_owner))
+        return false;                                    /* no vCPU FPU state to load */
     if (unlikely(cap_idx >= cs->nslots))                 /* slot exists */
         return false;
     struct cap *c = &cs->slots[cap_idx];

@@ -58,6 +58,8 @@ void sched_wake(struct thread *t)
 
 void switch_to(struct thread *t)
 {
+    if (unlikely(t->fpu_eager && t != fpu_owner))
+        fpu_switch(t);                       /* a vCPU: its FPU registers first (fpu.c) */
     arch_switch_to(t);
 }
 

@@ -81,7 +81,7 @@ int vcpu_config(struct thread *t, struct task *charge, word state_va, word flags
     t->vcpu = v;
     t->vcpu_state = s;
     t->syscall_fn = vcpu_kernel_entry;
-    t->fpu_user = true;          /* its guest XSAVEs and XRSTORs processes (fpu.c) */
+    t->fpu_eager = true;         /* its guest XSAVEs and XRSTORs processes (fpu.c) */
     return UK_OK;
 }
 

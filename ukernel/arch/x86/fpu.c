@@ -1,24 +1,24 @@
 /*
- * FPU switching: lazy until a thread uses the FPU, eager after.
+ * FPU switching: lazy, but eager for vCPUs.
  *
  * The FPU/SSE/AVX registers belong to one thread at a time (fpu_owner).
- * A thread that has never used them runs with CR0.TS set, so its first FPU
- * instruction traps (#NM, fpu_trap) and only then is the owner's state
- * saved and its own loaded: IPC between threads that never touch the FPU
- * (servers, drivers, the IPC benchmarks) never pays for it.
+ * Switching to another thread sets CR0.TS, so its first FPU instruction
+ * traps (#NM, fpu_trap) and only then is the owner's state saved and its
+ * own loaded: IPC between threads that do not touch the FPU never pays
+ * for it, even if they used it once (the IPC benchmarks' threads do).
  *
- * From that first trap on the thread is an fpu_user and each switch to it
- * restores its registers at once (fpu_switch), instead of leaving TS set
- * and waiting for the trap.  Two reasons: such a thread will use them again
- * soon (a vCPU runs its guest's processes, which all do), and QEMU's TCG
- * does not raise #NM for XSAVE and XRSTOR under CR0.TS (it does for every
- * other FPU/SSE/AVX instruction).  A guest kernel saves and reloads its
- * processes' state with exactly those two: under TS they would have read
- * and written whichever thread's registers were loaded -- two Linux guests
- * then scribbled on each other's processes (tests/guest-linux, two guests).
- * A vCPU is an fpu_user from UK_SYS_VCPU_CONFIG on.  What is left under TCG
- * only: a thread whose very first FPU instruction is XSAVE or XRSTOR sees
- * the owner's registers; on hardware that instruction traps as it should.
+ * A vCPU thread (fpu_eager, from UK_SYS_VCPU_CONFIG on) has its registers
+ * loaded at every switch to it instead (fpu_switch, from the scheduler's
+ * switch_to; the IPC fast path leaves such a switch to the slow path, so
+ * its inline switch has no call in it).  Its guest kernel
+ * saves and restores its processes' state with XSAVE and XRSTOR, and
+ * QEMU's TCG does not raise #NM for those two under CR0.TS (it does for
+ * every other FPU/SSE/AVX instruction): lazily, they read and wrote
+ * whichever thread's registers were loaded, and two Linux guests
+ * scribbled on each other's processes.  Switches between a vCPU and its
+ * (FPU-free) vmm-server stay free: the vCPU remains the owner.  What is
+ * left, under TCG only: another thread's XSAVE or XRSTOR right after a
+ * switch sees the owner's registers; on hardware it traps as it should.
  */
 #include "thread.h"
 #include "stats.h"
@@ -55,11 +55,9 @@ void fpu_switch(struct thread *next)
     kstats.fpu_switches++;
 }
 
-/* #NM: the running thread's first FPU instruction since it was switched
- * to; from now on it is restored eagerly. */
+/* #NM: the running thread's first FPU instruction since it was switched to. */
 void fpu_trap(void)
 {
-    current->fpu_user = true;
     if (fpu_owner == current) {
         clts();
         fpu_ts_set = false;

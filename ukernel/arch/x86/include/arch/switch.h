@@ -50,14 +50,12 @@ static inline void arch_swapgs(void)
     __asm__ volatile("swapgs" ::: "memory");
 }
 
+/* Switches to next, whose FPU registers are loaded already if it is a vCPU
+ * (fpu_eager): the scheduler's switch_to sees to that, and the IPC fast
+ * path leaves such a switch to it. */
 static inline void arch_switch_to(struct thread *next)
 {
     arch_load_space(next);
-    if (unlikely(next->fpu_user && next != fpu_owner)) {
-        fpu_switch(next);                        /* its registers now, TS clear */
-        current = next;
-        return;
-    }
     bool want_ts = next != fpu_owner;            /* FPU trap unless it owns it */
     if (unlikely(want_ts != fpu_ts_set)) {
         if (want_ts)
