@@ -189,6 +189,15 @@ $(LBENCH_DIR)/lbench: bench/linux/lbench.c
 $(LBENCH_DIR)/lbench-nop: bench/linux/nop.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -nostdlib -O2 -Wall -Wextra -Werror -fno-stack-protector -fcf-protection=none -o $@ $<
+# tools/syscall-breakdown: its guest program (linked at 0x10000000, away from
+# the microkernel's user programs at 0x400000, as the plugin counts by
+# address) and the QEMU plugin that counts instructions per address
+$(LBENCH_DIR)/sysbreak: bench/linux/sysbreak.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -Wl,-Ttext-segment=0x10000000 -o $@ $<
+$(BUILD)/insn-profile.so: tools/insn-profile/plugin.c tools/insn-profile/qemu-plugin-api.h
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -fvisibility=hidden -o $@ $<
 $(LBENCH_DIR)/initramfs.cpio: $(LBENCH_DIR)/lbench $(LBENCH_DIR)/lbench-nop bench/linux/init tools/mkinitramfs
 	tools/mkinitramfs $@ $(LBENCH_DIR)/lbench $(LBENCH_DIR)/lbench-nop
 .PHONY: bench-linux deps-linux deps-test deps-bench
@@ -206,16 +215,18 @@ bench-linux: deps-linux $(LBENCH_DIR)/initramfs.cpio
 # microkernel (tools/run-bench -> build/bench/ukernel.jsonl), the Linux
 # benchmarks on every system there is (above -> build/bench/linux.jsonl),
 # the guest's boot to its shell (tools/run-boot-bench -> build/bench/boot.jsonl),
-# then docs/results.md (tools/make-results).  A guest that is built but fails
+# where a guest system call's instructions go (tools/syscall-breakdown ->
+# build/bench/syscall-breakdown.json), then docs/results.md (tools/make-results).  A guest that is built but fails
 # does not stop the report: make bench says so and fails after it.
 bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	@tools/run-bench
 	$(run_linux_bench)
 	@rc=0; tools/run-linux-bench guest || rc=$$?; \
-	boot=0; tools/run-boot-bench || boot=$$?; tools/make-results; \
+	boot=0; tools/run-boot-bench || boot=$$?; \
+	tools/syscall-breakdown || boot=$$?; tools/make-results; \
 	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
 	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi; \
-	if [ $$boot != 0 ]; then echo "make bench: the boot measurement failed"; exit $$boot; fi
+	if [ $$boot != 0 ]; then echo "make bench: the boot measurement or the syscall breakdown failed"; exit $$boot; fi
 
 # --- results (not in `make test`) ---------------------------------------------------
 # make results: docs/results.md and docs/img/*.png from build/bench/*.jsonl (made by

@@ -1,0 +1,111 @@
+/*
+ * sysbreak: the guest program of tools/syscall-breakdown.  It runs N
+ * getppid() system calls between the two markers of the insn-profile QEMU
+ * plugin (tools/insn-profile/plugin.c), which counts every instruction the
+ * machine executes in between -- the process, the microkernel, the guest
+ * kernel -- per address; the script then sorts them by symbol.
+ *
+ *   sysbreak [N]      N calls (default: $sysbreak_calls, else 1000)
+ *
+ * Run as the initramfs's init (rdinit=/bin/sysbreak; the kernel hands
+ * sysbreak_calls=N from its command line over as the environment variable);
+ * as PID 1 it powers the guest off when done.  It prints one line:
+ *   SYSBREAK {"calls":N,"tsc":T[,"events":{"kernel_entries":E,...}]}
+ * T: the TSC ticks from just before START to just after STOP, which under
+ * QEMU's -icount shift=0 are the instructions the plugin should count (a
+ * check of the plugin).  events: the microkernel's counters (/proc/ukvm, if
+ * this guest kernel has it) over the same span, less what reading them
+ * costs.
+ * Linked at 0x10000000 (Makefile) so its addresses are not those of the
+ * microkernel's other user programs (0x400000): the plugin counts by
+ * address, whatever the address space.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The plugin's markers, as bytes: the plugin recognises exactly these. */
+#define MARK_START() __asm__ volatile(".byte 0x66, 0x87, 0xdb" ::: "memory")  /* xchg %bx,%bx */
+#define MARK_STOP()  __asm__ volatile(".byte 0x66, 0x87, 0xc9" ::: "memory")  /* xchg %cx,%cx */
+
+#define WARMUP 200      /* calls before the window: first-touch faults, caches */
+
+static const char *const counters[] = { "kernel_entries", "as_switches", "tlb_flushes",
+                                        "timer_ticks", "ipc_fastpath", "ipc_slowpath",
+                                        "fpu_switches" };
+#define NCOUNTERS (sizeof counters / sizeof counters[0])
+
+static inline uint64_t tsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi) :: "rcx", "memory");
+    return (uint64_t)hi << 32 | lo;
+}
+
+/* The microkernel's counters from /proc/ukvm ("name value" lines); 0 if
+ * the guest kernel has no such file. */
+static int read_counters(int64_t *v)
+{
+    char buf[1024], name[64];
+    long long x;
+    FILE *f = fopen("/proc/ukvm", "r");
+    if (!f)
+        return 0;
+    memset(v, 0, NCOUNTERS * sizeof *v);
+    while (fgets(buf, sizeof buf, f))
+        if (sscanf(buf, "%63s %lld", name, &x) == 2)
+            for (size_t i = 0; i < NCOUNTERS; i++)
+                if (!strcmp(name, counters[i]))
+                    v[i] = x;
+    fclose(f);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *arg = argc > 1 ? argv[1] : getenv("sysbreak_calls");
+    long n = arg ? strtol(arg, NULL, 10) : 1000;
+    if (n <= 0) {
+        fprintf(stderr, "sysbreak: bad call count '%s'\n", arg);
+        return 2;
+    }
+    mount("proc", "/proc", "proc", 0, NULL);   /* as init; fails harmlessly otherwise */
+
+    for (int i = 0; i < WARMUP; i++)
+        syscall(SYS_getppid);
+    /* two reads back to back: what one read adds to the counters (after a
+     * first one, whose page faults and allocations the others do not have) */
+    int64_t e0[NCOUNTERS], e1[NCOUNTERS], e2[NCOUNTERS];
+    int events = read_counters(e0) && read_counters(e0) && read_counters(e1);
+
+    uint64_t t0 = tsc();
+    MARK_START();
+    for (long i = 0; i < n; i++)
+        syscall(SYS_getppid);
+    MARK_STOP();
+    uint64_t t1 = tsc();
+
+    events = events && read_counters(e2);
+    printf("SYSBREAK {\"calls\":%ld,\"tsc\":%llu", n, (unsigned long long)(t1 - t0));
+    if (events) {
+        printf(",\"events\":{");
+        for (size_t i = 0; i < NCOUNTERS; i++)
+            printf("%s\"%s\":%lld", i ? "," : "", counters[i],
+                   (long long)((e2[i] - e1[i]) - (e1[i] - e0[i])));
+        printf("}");
+    }
+    printf("}\n");
+    fflush(stdout);
+
+    if (getpid() == 1) {
+        sync();
+        reboot(RB_POWER_OFF);   /* init must not return: that would panic */
+    }
+    return 0;
+}
