@@ -36,14 +36,10 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights);
 /* entry.asm: a vCPU's syscall_fn in its guest kernel, and while it runs a
  * process (see the story in vcpu.c) */
 syscall_entry_t vcpu_kernel_entry, vcpu_process_entry;
-/* From vcpu_process_entry when the process's fs base is not the guest
- * kernel's: the rest of the exit (registers already in the state page). */
-noreturn void vcpu_syscall_exit(void);
 /* From entry.asm on the way back into a process: its gs base into
  * MSR_KERNEL_GS (swapgs follows). */
 void vcpu_process_tls(void);
 /* entry.asm: enter the guest kernel / run the process; never return */
-noreturn void vcpu_syscall_to_kernel(word rip, word rsp, word rdi, const struct uk_regs *user);
 noreturn void vcpu_to_user(const struct uk_regs *regs);
 /* A trap while the vCPU runs a process; true if handled as an exit. */
 bool vcpu_user_trap(struct thread *t);

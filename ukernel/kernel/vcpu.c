@@ -149,18 +149,6 @@ static void enter_kernel(struct thread *t, word reason)
         arch_load_space(t);              /* its own address space and TLS now */
 }
 
-/* Step 2 of the story when the process's fs base is not the guest
- * kernel's: vcpu_process_entry has stored the registers, exit reason and
- * counts, and swapped gs back. */
-noreturn void vcpu_syscall_exit(void)
-{
-    struct thread *t = current;
-    struct uk_vcpu_state *s = t->vcpu_state;
-    leave_process(t);
-    arch_load_space(t);
-    vcpu_syscall_to_kernel(entry_rip(s), s->entry_sp, t->vcpu->state_va, &s->user);
-}
-
 /* The way back into a process it was interrupted in (entry.asm,
  * REGS_VCPU_USER): another vCPU's process may have had MSR_KERNEL_GS. */
 void vcpu_process_tls(void)

@@ -79,10 +79,11 @@
 %define R_CONTROL    4                    ; UK_R_CONTROL
 %define SYS_VCPU_RESUME 0x25              ; UK_SYS_VCPU_RESUME
 %define EXIT_SYSCALL 1                    ; UK_VCPU_EXIT_SYSCALL
+%define MSR_FS_BASE  0xc0000100
 
 extern current, entry_thread, gone_thread, kstats, kstack_top, active_vspace
 extern syscall_dispatch, trap_dispatch, kernel_trap_dispatch
-extern loaded_kernel_gs, vcpu_resume, vcpu_syscall_exit, vcpu_process_tls
+extern loaded_kernel_gs, loaded_fs_base, vcpu_resume, vcpu_process_tls
 
 ; The usual syscall entry up to C (rsp = the thread): rip, rflags, rsp
 ; stored, the kernel stack.
@@ -236,21 +237,6 @@ enter_guest_kernel:                         ; rcx = rip, rsp, rdi set
     SYSRET_TO_GUEST_KERNEL
 
 ; The vCPU paths of vcpu.c, called from C and never returning.
-; vcpu_syscall_to_kernel(rip, rsp, rdi, user): the same after a process's
-; system call, with the process's own rbx, rbp, r12-r15 (as vcpu_process_entry).
-global vcpu_syscall_to_kernel
-vcpu_syscall_to_kernel:
-    mov rbx, [rcx + R_RBX]
-    mov rbp, [rcx + R_RBP]
-    mov r12, [rcx + R_R12]
-    mov r13, [rcx + R_R13]
-    mov r14, [rcx + R_R14]
-    mov r15, [rcx + R_R15]
-    mov rcx, rdi
-    mov rsp, rsi
-    mov rdi, rdx
-    SYSRET_TO_GUEST_KERNEL
-
 ; vcpu_to_user(regs): run the process from its (checked) registers; its gs
 ; base is in MSR_KERNEL_GS.
 global vcpu_to_user
@@ -297,18 +283,29 @@ vcpu_kernel_entry:                          ; rsp = the thread
     jae .slow                               ; rip and TLS bases in user space
     cmp qword [rax + S_PENDING], 0
     jne .slow                               ; no events pending
-    mov r8, [rax + R_FS_BASE]
-    cmp r8, [rsp + R_FS_BASE]
-    jne .slow                               ; fs as the guest kernel's: no wrmsr
     mov r9, [rax + R_GS_BASE]
     cmp r9, [rel loaded_kernel_gs]
     jne .slow                               ; gs in MSR_KERNEL_GS: swapgs will do
-    ; commit: count the entry, enter the process's address space
+    ; commit: count the entry, the process's fs base, its address space
     inc qword [rel kstats]                  ; kernel_entries
     mov rdx, [rsp + T_VCPU]
     mov word [rdx + V_IN_USER], 1           ; in_user, not in_upcall
-    mov [rdx + V_KERNEL_FS], r8
+    mov r8, [rsp + R_FS_BASE]
+    mov [rdx + V_KERNEL_FS], r8             ; the guest kernel's, for the exit
     mov [rdx + V_USER_GS], r9
+    mov r8, [rax + R_FS_BASE]
+    mov [rsp + R_FS_BASE], r8               ; the thread's fs is the process's now
+    cmp r8, [rel loaded_fs_base]
+    je .fs_loaded
+    mov [rel loaded_fs_base], r8            ; a glibc process's TLS: wrmsr
+    mov r9, rax
+    mov eax, r8d
+    mov rdx, r8
+    shr rdx, 32
+    mov ecx, MSR_FS_BASE
+    wrmsr
+    mov rax, r9
+.fs_loaded:
     mov [rsp + T_AS], rsi
     mov qword [rsp + T_SYSCALL_FN], vcpu_process_entry
     mov [rel active_vspace], rsi
@@ -369,7 +366,16 @@ vcpu_process_entry:
     mov rdx, [r11 + T_VCPU]
     mov rax, [rdx + V_KERNEL_FS]
     cmp rax, [r11 + R_FS_BASE]
-    jne .tls                                ; the process's fs differs: C
+    je .fs_loaded                           ; the process's fs is the guest kernel's
+    mov [r11 + R_FS_BASE], rax              ; the thread's is the guest kernel's again
+    mov [rel loaded_fs_base], rax           ; (the process's stays in state->user)
+    mov r8, rdx
+    mov rdx, rax
+    shr rdx, 32
+    mov ecx, MSR_FS_BASE
+    wrmsr
+    mov rdx, r8
+.fs_loaded:
     mov byte [rdx + V_IN_USER], 0
     mov qword [r11 + T_SYSCALL_FN], vcpu_kernel_entry
     mov rax, [r11 + T_TASK]
@@ -385,9 +391,6 @@ vcpu_process_entry:
     cmova rcx, rax                          ; point outside user space enters at
     mov rsp, [rsp + S_ENTRY_SP]             ; the never-mapped last user page
     SYSRET_TO_GUEST_KERNEL
-.tls:
-    lea rsp, [rel kstack_top]
-    call vcpu_syscall_exit                  ; noreturn
 
 ; Exceptions and interrupts.  Each stub leaves [vector, error] above the
 ; hardware frame: [rsp] vector, +8 error, +16 rip, +24 cs, +32 rflags,
