@@ -19,7 +19,7 @@
  * fail at once and they fall back to the kernel log.
  */
 #include "root.h"
-#include <uk/loader.h>
+#include <user/loader.h>
 
 #define COM1          0x3f8
 #define CONSOLE_KMEM  (1ul << 20)          /* it creates no objects */

@@ -17,8 +17,8 @@
  * UK_VMM_SLOT_CONSOLE and UK_VMM_SLOT_INPUT (console.c).
  */
 #include "root.h"
-#include <uk/loader.h>
-#include "../vmm-server/launch.h"
+#include <user/loader.h>
+#include <uk/launch.h>
 
 #define PG            4096ul
 #define VMM_INFO_VA   0x10000000ul

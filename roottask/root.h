@@ -12,8 +12,8 @@
 #ifndef ROOT_H
 #define ROOT_H
 
-#include <uk/rt.h>
-#include <uk/spawn.h>
+#include <user/rt.h>
+#include <user/spawn.h>
 
 #define ROOT_MAX_GUESTS UK_BOOT_MAX_MODULES
 #define CONSOLE_PRIO    220u      /* above the vmm-servers (VMM_PRIO, 200) */

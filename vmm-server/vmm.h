@@ -20,8 +20,8 @@
 #ifndef VMM_H
 #define VMM_H
 
-#include <uk/rt.h>
-#include "launch.h"
+#include <user/rt.h>
+#include <uk/launch.h>
 
 #define PG 4096ul
 

@@ -388,7 +388,7 @@ struct uk_guest_info {
 /* A guest's exit status: what it halted with (UK_VDEV_POWER, 0..255), or,
  * if it stopped any other way, one of these.  The root's exit-after-guests
  * ends QEMU with guest 1's status (isa-debug-exit carries 0..127: a higher
- * one becomes 127).  They lie just below 124 and 125, tools/qemu-run's
+ * one becomes 127).  They lie just below 124 and 125, tools/run/qemu-run's
  * timeout and failure, so each reaches the shell unchanged; a guest kernel
  * may halt with them for the same meaning (nothing else tells them apart). */
 #define UK_VMM_STATUS_GUEST_FAULT 120u  /* its kernel faulted and the vmm-server stopped
