@@ -1,5 +1,5 @@
 /*
- * Starting one vmm-server for one guest (docs/vmm.md).  The vmm-server gets
+ * Starting one vmm-server for one guest (docs/vmm-server.md).  The vmm-server gets
  * a task of its own with a kernel-memory quota that covers its guest's too
  * (it creates the guest's tasks from it), and, mapped into that task:
  *

@@ -1,7 +1,7 @@
 /*
  * The root task: gets every resource at boot, runs its IPC self-test, then
  * starts one vmm-server per guest described by the boot modules and waits
- * for them to end (docs/vmm.md).
+ * for them to end (docs/vmm-server.md).
  *
  *   main.c     banner, IPC self-test, the wait loop
  *   modules.c  boot-module command lines: `vmm-server`, `guest ...`

@@ -1,5 +1,5 @@
 /*
- * The vmm-server (docs/vmm.md): one per guest.  It owns its guest's tasks
+ * The vmm-server (docs/vmm-server.md): one per guest.  It owns its guest's tasks
  * (made from its own kernel-memory quota), loads the guest kernel into
  * guest RAM, is the guest kernel's pager and exception handler, and serves
  * its virtual devices over IPC (uk/abi.h "Virtual devices").

@@ -1,5 +1,5 @@
 /*
- * The console server (docs/vmm.md): owns COM1 (ports 0x3f8-0x3ff, IRQ 4)
+ * The console server (docs/vmm-server.md): owns COM1 (ports 0x3f8-0x3ff, IRQ 4)
  * and shares it between its clients, one per guest.  Started by the root
  * task with its caps in the slots UK_CONSOLE_SLOT_* (uk/abi.h); requests
  * UK_CONSOLE_* on its endpoint, the client named by the badge.

@@ -1,7 +1,7 @@
 /*
  * Loading a static ELF program into a task and starting it: what the root
  * task does for the console server and the vmm-servers (boot modules), and
- * a vmm-server for its guest kernel (docs/vmm.md).
+ * a vmm-server for its guest kernel (docs/vmm-server.md).
  *
  * uk_load_elf checks the file (uk_elf_check), takes pages for every PT_LOAD
  * segment from the caller's pool (uk_pages_alloc, one contiguous block; or
