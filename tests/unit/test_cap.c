@@ -12,7 +12,7 @@
 
 static int reply_calls, irq_calls;
 static struct thread *reply_arg;
-static struct irq_line *irq_arg;
+static struct irq_holder *irq_arg;
 static bool reply_arg_had_reply_cap;    /* another REPLY cap left at hook time */
 
 /* The real hook scans caller->hdr.caps for another REPLY cap, so the
@@ -26,7 +26,7 @@ void reply_cap_deleted(struct thread *caller)
         reply_arg_had_reply_cap |= c->type == UK_CAP_REPLY;
 }
 
-void irq_teardown(struct irq_line *l)
+void irq_teardown(struct irq_holder *l)
 {
     irq_calls++;
     irq_arg = l;
@@ -304,7 +304,7 @@ static void test_delete_irq_hook(void **state)
 {
     (void)state;
     reset_slots();
-    struct irq_line l3 = { .line = 3 }, l4 = { .line = 4 };
+    struct irq_holder l3 = { .line = 3 }, l4 = { .line = 4 };
     cap_install(&slots[1], UK_CAP_IRQ, UK_R_ALL, &l3.hdr, 0);
     slots[1].arg = 3;
     cap_copy(&slots[2], &slots[1], UK_R_WRITE, 0);
@@ -332,7 +332,7 @@ static void test_clear_all(void **state)
     reset_slots();
     static struct cap other_table[4];
     memset(other_table, 0, sizeof other_table);
-    struct irq_line l = { .line = 5 };
+    struct irq_holder l = { .line = 5 };
     struct endpoint ep = {0};
     cap_install(&slots[1], UK_CAP_IRQ, UK_R_ALL, &l.hdr, 0);
     cap_copy(&slots[2], &slots[1], UK_R_ALL, 0);
@@ -513,7 +513,7 @@ static void test_cspace_destroy_deletes(void **state)
 
     struct endpoint ep = {0};
     struct thread caller = {0};
-    struct irq_line only_here = { .line = 1 }, shared = { .line = 2 };
+    struct irq_holder only_here = { .line = 1 }, shared = { .line = 2 };
     cap_install(&c.slots[1], UK_CAP_ENDPOINT, UK_R_ALL, &ep.hdr, 0);
     cap_copy(&slots[1], &c.slots[1], UK_R_WRITE, 3);            /* outside */
     cap_copy(&c.slots[31], &c.slots[1], UK_R_READ, 0);          /* last slot */

@@ -352,19 +352,15 @@ static void sys_irq_get(word ctl_idx, word line, word slot)
     int err;
     if (!cap_lookup(my_caps(), ctl_idx, UK_CAP_IRQ_CONTROL, 0, &err))
         RET(err);
-    struct irq_line *l = line < IRQ_LINES ? irq_line((unsigned)line) : NULL;
-    if (!l)
+    if (line >= IRQ_LINES)
         RET(UK_E_RANGE);
     struct cap *dst = free_slot(slot, &err);
     if (!dst)
         RET(err);
-    if (l->issued)
-        RET(UK_E_BUSY);
-    for (unsigned i = 0; i < IRQ_LINES; i++)  /* ISA overrides: two lines, one pin */
-        if (i != line && irq_line(i)->issued && irq_pin(i) == irq_pin((unsigned)line))
-            RET(UK_E_BUSY);
-    l->issued = true;
-    cap_install(dst, UK_CAP_IRQ, UK_R_ALL, &l->hdr, 0);
+    struct irq_holder *h = irq_holder_get(line, &err);
+    if (!h)
+        RET(err);
+    cap_install(dst, UK_CAP_IRQ, UK_R_ALL, &h->hdr, 0);
     dst->arg = (u32)line;
     RET(UK_OK);
 }
@@ -378,11 +374,8 @@ static void sys_irq_bind(word irq_idx, word notif_idx)
     struct cap *nc = cap_lookup(my_caps(), notif_idx, UK_CAP_NOTIFICATION, UK_R_WRITE, &err);
     if (!nc)
         RET(err);
-    struct irq_line *l = container_of(ic->obj, struct irq_line, hdr);
-    l->notif = (struct notification *)nc->obj;
-    l->badge = nc->badge;
-    l->pending_ack = false;
-    irq_unmask(l->line);
+    irq_holder_bind(container_of(ic->obj, struct irq_holder, hdr),
+                    (struct notification *)nc->obj, nc->badge);
     RET(UK_OK);
 }
 
@@ -392,12 +385,7 @@ static void sys_irq_ack(word irq_idx)
     struct cap *ic = cap_lookup(my_caps(), irq_idx, UK_CAP_IRQ, 0, &err);
     if (!ic)
         RET(err);
-    struct irq_line *l = container_of(ic->obj, struct irq_line, hdr);
-    if (!l->notif)
-        RET(UK_E_STATE);
-    l->pending_ack = false;
-    irq_unmask(l->line);
-    RET(UK_OK);
+    RET(irq_holder_ack(container_of(ic->obj, struct irq_holder, hdr)));
 }
 
 static struct cap *ioport_cap(word idx, word port, word count, int *err)
