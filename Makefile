@@ -38,6 +38,8 @@ KTEST    := $(BUILD)/ktest.elf
 VTEST    := $(BUILD)/vtest.elf
 CTEST    := $(BUILD)/ctest.elf
 CONSOLE_SERVER := $(BUILD)/console-server.elf
+BLK_SERVER := $(BUILD)/blk-server.elf
+STEST    := $(BUILD)/stest.elf
 BENCH_UK := $(BUILD)/bench-ukernel.elf
 VMM_SERVER := $(BUILD)/vmm-server.elf
 TOYGUEST   := $(BUILD)/toyguest.elf
@@ -48,9 +50,10 @@ ISO_VTEST := $(BUILD)/vtest.iso
 ISO_CTEST := $(BUILD)/ctest.iso
 ISO_BENCH := $(BUILD)/bench.iso
 ISO_VMMTEST := $(BUILD)/vmmtest.iso
+ISO_STEST := $(BUILD)/stest.iso
 
 .PHONY: all run test bench deps clean unit-test ktest-run FORCE
-all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST)
+all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) $(ISO_STEST)
 
 # --- set-up -----------------------------------------------------------------------
 deps:
@@ -84,6 +87,10 @@ $(eval $(call user_program,$(VTEST),$(VTEST_SRCS)))
 $(eval $(call user_program,$(CONSOLE_SERVER),$(wildcard servers/console/*.c)))
 CTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/console/*.c)
 $(eval $(call user_program,$(CTEST),$(CTEST_SRCS)))
+$(eval $(call user_program,$(BLK_SERVER),$(wildcard servers/blk/*.c)))
+# the storage suite's test root task starts the block server with the root task's own code
+STEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/storage/*.c) roottask/blk.c roottask/modules.c
+$(eval $(call user_program,$(STEST),$(STEST_SRCS)))
 $(eval $(call user_program,$(BENCH_UK),$(wildcard bench/ukernel/*.c)))
 $(eval $(call user_program,$(VMM_SERVER),$(wildcard vmm-server/*.c)))
 $(eval $(call user_program,$(TOYGUEST),$(wildcard guests/toy/*.c)))
@@ -131,6 +138,8 @@ $(ISO_VTEST): $(KERNEL) $(VTEST) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(VTEST) "vtest"
 $(ISO_CTEST): $(KERNEL) $(CTEST) $(CONSOLE_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(CTEST) "ctest" $(CONSOLE_SERVER) "console-server"
+$(ISO_STEST): $(KERNEL) $(STEST) $(BLK_SERVER) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(STEST) "stest" $(BLK_SERVER) "blk-server"
 $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(BENCH_UK) "bench-ukernel"
 

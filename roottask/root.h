@@ -8,6 +8,7 @@
  *   launch.c   one vmm-server: its task, memory, modules, info page, thread
  *   console.c  the console server: its task and caps, a client per guest
  *   rtc.c      the CMOS real-time clock (wall-clock time for the guests)
+ *   blk.c      PCI enumeration and the block server: its task, devices, clients
  */
 #ifndef ROOT_H
 #define ROOT_H
@@ -56,6 +57,24 @@ int console_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
 int console_add_guest(uk_word_t index, const char *name, uk_word_t task);
 void console_remove_guest(uk_word_t index, const char *name);
 int console_fault(uk_word_t badge, const struct uk_msg *m);
+
+/* blk.c: the block server from module `module`, given every virtio-blk
+ * device on the PCI bus; how many disks it has (0: not started).  Its
+ * faults come to root_ep with badge BLK_BADGE (blk_fault: 1 if it was
+ * that; its devices are reset).  A client n (1..UK_BLK_MAX_CLIENTS) on disk
+ * `disk`: `pages` fresh pages mapped at va in `task` and in the server, a
+ * send-only endpoint cap badged n into `slot` of task; the window (our
+ * view of it) or NULL.  blk_control: a control request (uk/blk.h), its
+ * status, the reply words in reply[0..3] if non-NULL. */
+#define BLK_PRIO        210u      /* above the vmm-servers, its clients */
+#define BLK_BADGE       0xb0u     /* its faults on our endpoint */
+int blk_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
+void *blk_add_client(uk_word_t n, uk_word_t disk, uk_word_t task, uk_word_t va,
+                     uk_word_t pages, uk_word_t slot);
+void blk_remove_client(uk_word_t n);
+long blk_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4]);
+void blk_stop(void);
+int blk_fault(uk_word_t badge, const struct uk_msg *m);
 
 /* rtc.c: nanoseconds since 1970 now, and the TSC when it was read. */
 uk_word_t rtc_now_ns(uk_word_t *tsc);
