@@ -63,7 +63,26 @@ static long give(uk_word_t src, uk_word_t slot, uk_word_t rights, uk_word_t badg
     return uk_cap_copy(src, B.task, slot, rights, badge);
 }
 
+static long give_disk_caps(unsigned d);
+
+/* Disk d's caps into the server, or none of them (an error). */
 static long give_disk(unsigned d)
+{
+    long err = give_disk_caps(d);
+    if (err) {
+        uk_word_t base = UK_BLK_SLOT_DISK0 + 4u * d;
+        for (uk_word_t i = 0; i < 3; i++)
+            uk_cap_delete(B.task, base + i);
+        if (B.io[d])
+            uk_cap_delete(UK_SLOT_SELF_TASK, B.io[d]);
+        if (B.irq[d])
+            uk_obj_destroy(B.irq[d]);      /* the holder, if IRQ_GET made one */
+        B.io[d] = B.irq[d] = 0;
+    }
+    return err;
+}
+
+static long give_disk_caps(unsigned d)
 {
     const struct uk_pci_dev *p = &B.pci[d];
     uk_word_t base = UK_BLK_SLOT_DISK0 + 4u * d;
@@ -104,6 +123,7 @@ int blk_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep)
                           UK_BLK_MAX_DISKS);
     if (n == 0) {
         printf("root task: blk-server: no virtio-blk device on the PCI bus: not started\n");
+        uk_cap_delete(UK_SLOT_SELF_TASK, B.cfg);
         return 0;
     }
     if ((err = uk_task_new(BLK_KMEM, UK_BLK_SLOTS, 0, &B.task))) {
