@@ -51,9 +51,10 @@ ISO_CTEST := $(BUILD)/ctest.iso
 ISO_BENCH := $(BUILD)/bench.iso
 ISO_VMMTEST := $(BUILD)/vmmtest.iso
 ISO_STEST := $(BUILD)/stest.iso
+ISO_SVMM  := $(BUILD)/storage-vmm.iso
 
 .PHONY: all run test bench deps clean unit-test ktest-run FORCE
-all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) $(ISO_STEST)
+all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) $(ISO_STEST) $(ISO_SVMM)
 
 # --- set-up -----------------------------------------------------------------------
 deps:
@@ -140,6 +141,17 @@ $(ISO_CTEST): $(KERNEL) $(CTEST) $(CONSOLE_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(CTEST) "ctest" $(CONSOLE_SERVER) "console-server"
 $(ISO_STEST): $(KERNEL) $(STEST) $(BLK_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(STEST) "stest" $(BLK_SERVER) "blk-server"
+# the storage suite's second image: the real root task, the block server and
+# toy guests with a disk each (tests/storage/run); g3 asks for a disk that
+# is not there
+SVMM_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
+    $(CONSOLE_SERVER) "console-server" $(BLK_SERVER) "blk-server" \
+    $(TOYGUEST) "guest name=g1 mem=16 disk=0 -- disk halt" \
+    $(TOYGUEST) "guest name=g2 mem=16 disk=1 -- disk halt work=1" \
+    $(TOYGUEST) "guest name=g3 mem=16 disk=3 -- disk halt"
+$(ISO_SVMM): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK_SERVER) $(TOYGUEST) \
+             tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(SVMM_MODULES)
 $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(BENCH_UK) "bench-ukernel"
 

@@ -21,8 +21,9 @@
 #define CONSOLE_BADGE   0xc0u     /* its faults on our endpoint (guests: 1..ROOT_MAX_GUESTS) */
 
 /* A guest, from a module command line:
- *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [kfaults] [-- kernel command line]
- * MODULE is the first word of another module's command line; kfaults: the
+ *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [disk=D] [kfaults] [-- kernel command line]
+ * MODULE is the first word of another module's command line; D: the block
+ * server's disk D is the guest's (docs/storage.md); kfaults: the
  * guest kernel's own faults go to it (UK_VMM_F_KERNEL_FAULTS). */
 struct guest_desc {
     char name[32];
@@ -31,6 +32,7 @@ struct guest_desc {
     int kernel;               /* index into bi->modules */
     int initrd;               /* index into bi->modules, or -1 */
     int kfaults;              /* `kfaults` given */
+    int disk;                 /* the block server's disk for it, or -1 */
     char cmdline[1024];
 };
 

@@ -328,6 +328,20 @@ enum uk_vdev_op {
                                        (no w1: 0): no reply, the guest stops (and
                                        starts again); the status goes to the root
                                        (UK_VMM_MSG_ENDED) */
+    /* The guest's disk (`guest ... disk=N`: the block server's disk N,
+     * docs/storage.md), through its vmm-server; a guest without one gets
+     * UK_VDEV_ENODEV.  Buffers are guest addresses inside its RAM
+     * (uk_guest_info ram_base..: the boot pages below count too). */
+    UK_VDEV_BLOCK_INFO,             /* -> w0 = status, w1 = sectors (512 bytes),
+                                       w2 = UK_BLK_F_* (uk/blk.h), w3 = sectors one
+                                       request may move at most */
+    UK_VDEV_BLOCK_READ,             /* w0 = first sector, w1 = sectors (1..w3 of INFO),
+                                       w2 = buffer (guest address) -> w0 = status:
+                                       0, UK_VDEV_EINVAL (count), _ERANGE (sectors not
+                                       on the disk), _EFAULT (buffer not in its RAM),
+                                       _EIO (the disk failed) */
+    UK_VDEV_BLOCK_WRITE,            /* the same, buffer -> disk */
+    UK_VDEV_BLOCK_FLUSH,            /* -> w0 = status: acknowledged writes are stable */
 };
 #define UK_VDEV_POWER_HALT    0u
 #define UK_VDEV_POWER_REBOOT  1u
@@ -337,6 +351,9 @@ enum uk_vdev_op {
 #define UK_VDEV_EFAULT        (-14l)   /* bytes not where the message says */
 #define UK_VDEV_EAGAIN        (-11l)   /* try again (flow control) */
 #define UK_VDEV_EPERM         (-1l)    /* not this caller's to ask (badge) */
+#define UK_VDEV_EIO           (-5l)    /* the device failed the request */
+#define UK_VDEV_ENODEV        (-19l)   /* no such device for this guest */
+#define UK_VDEV_ERANGE        (-34l)   /* outside the device (sectors past the disk's end) */
 /* Event bits the vmm-server signals on the guest's event notification
  * (bound to its vCPU: they arrive in uk_vcpu_state.pending). */
 #define UK_VDEV_EVENT_TIMER   0x1u
@@ -378,6 +395,11 @@ struct uk_guest_info {
                                       (the console server signals it) */
 #define UK_VMM_SLOT_ROOT     10u   /* the root's endpoint, send only, badged with
                                       guest_index; also the vmm-server's fault endpoint */
+#define UK_VMM_SLOT_BLK      11u   /* the block server's endpoint, send only, badged
+                                      with guest_index (empty: the guest has no disk) */
+#define UK_VMM_BLK_WINDOW    0x0000004000000000ul   /* the window it shares with the
+                                      block server: UK_VMM_BLK_WINDOW_PAGES pages here */
+#define UK_VMM_BLK_WINDOW_PAGES 16u /* 64 KiB: one largest request (UK_BLK_MAX_SECTORS) */
 #define UK_VMM_SLOT_FIRST_FREE 16u
 /* vmm-server -> root, a send on UK_VMM_SLOT_ROOT: it is done (w0 = enum
  * uk_vmm_end, w1 = the guest's exit status) and suspends itself; the root
