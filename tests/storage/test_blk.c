@@ -12,6 +12,8 @@
 #include "storage.h"
 #include "../../roottask/root.h"
 #include <uk/blk.h>
+#include <user/pci.h>
+#include <user/virtio.h>
 
 #define SELF UK_SLOT_SELF_TASK
 #define CLIENT_EP     8ul                 /* in each client's table */
@@ -230,10 +232,38 @@ static int server_up(void)
     return disks == 2;
 }
 
+/* After blk_stop: each device reset (virtio status 0: no queue, no DMA)
+ * and its bus mastering off, before anything could reuse its frames; every
+ * holder of its IRQ line released (all four can be taken again). */
+static void devices_quiet(void)
+{
+    uk_word_t cfg = uk_slot_alloc(), io = uk_slot_alloc();
+    struct uk_pci_dev d[2];
+    KT_EQ(uk_ioport_issue(UK_SLOT_IOPORT_ALL, UK_PCI_CONFIG_ADDR, UK_PCI_CONFIG_PORTS, cfg), UK_OK);
+    KT_EQ(pci_find(cfg, UK_PCI_VENDOR_VIRTIO, UK_PCI_DEVICE_VIRTIO_BLK, d, 2), 2);
+    for (int i = 0; i < 2; i++) {
+        uk_word_t cmd = pci_read(cfg, d[i].bus, d[i].dev, d[i].fn, UK_PCI_COMMAND, 2), st = ~0ul;
+        KT_EQ(cmd & UK_PCI_CMD_MASTER, 0);
+        KT_EQ(uk_ioport_issue(UK_SLOT_IOPORT_ALL, d[i].bar[0], d[i].bar_size[0], io), UK_OK);
+        KT_EQ(uk_in(io, d[i].bar[0] + VIRTIO_PCI_STATUS, 1, &st), UK_OK);
+        KT_EQ(st, 0);
+        uk_cap_delete(SELF, io);
+    }
+    uk_cap_delete(SELF, cfg);
+    uk_word_t h[4];
+    for (int i = 0; i < 4; i++) {
+        h[i] = uk_slot_alloc();
+        KT_EQ(uk_irq_get(UK_SLOT_IRQ_CONTROL, d[0].irq, h[i]), UK_OK);
+    }
+    for (int i = 0; i < 4; i++)
+        kt_destroy(h[i]);
+}
+
 static void server_down(void)
 {
     blk_stop();
     KT_EQ(blk_control(UK_BLK_CTL_DISK_INFO, 0, 0, 0, 0), UK_BLK_EIO);   /* gone */
+    devices_quiet();
     KT_EQ(st_used(), kmem_start);
 }
 
