@@ -22,7 +22,9 @@
 #include "irq.h"
 #include "cap.h"
 #include "ipc.h"
+#ifndef UK_HOST_STUBS_DEFINED   /* host unit tests bring their own */
 #include "log.h"
+#endif
 #include "arch/arch.h"
 
 static struct irq_holder holders[IRQ_LINES][IRQ_HOLDERS];
