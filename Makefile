@@ -106,8 +106,11 @@ RUN_MEM       := 512M
 else
 GUESTS        ?= 1
 GUEST_CMDLINE ?=
+# words for the root task's guest lines: `stats` lets the guests read the
+# microkernel's machine-wide counters (/proc/ukvm), `kfaults`
+GUEST_OPTS    ?=
 RUN_GUESTS    := $(GL_SHELL) "initramfs" \
-    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "guest name=g$(i) mem=256 kmem=65536 initrd=initramfs -- $(GUEST_CMDLINE)")
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "guest name=g$(i) mem=256 kmem=65536 initrd=initramfs $(GUEST_OPTS) -- $(GUEST_CMDLINE)")
 RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL)
 RUN_MEM       := $(GUESTS)G
 endif

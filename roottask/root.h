@@ -20,7 +20,7 @@
 #define CONSOLE_BADGE   0xc0u     /* its faults on our endpoint (guests: 1..ROOT_MAX_GUESTS) */
 
 /* A guest, from a module command line:
- *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [kfaults] [-- kernel command line]
+ *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [kfaults] [stats] [-- kernel command line]
  * MODULE is the first word of another module's command line; kfaults: the
  * guest kernel's own faults go to it (UK_VMM_F_KERNEL_FAULTS). */
 struct guest_desc {
@@ -30,6 +30,8 @@ struct guest_desc {
     int kernel;               /* index into bi->modules */
     int initrd;               /* index into bi->modules, or -1 */
     int kfaults;              /* `kfaults` given */
+    int stats;                /* `stats` given: the guest may read the kernel's
+                                 machine-wide counters (UK_SYS_DEBUG_STATS) */
     char cmdline[1024];
 };
 

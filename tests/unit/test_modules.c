@@ -54,22 +54,25 @@ static void defaults(void **state)
     assert_int_equal(g[0].kernel, 0);
     assert_int_equal(g[0].initrd, -1);
     assert_int_equal(g[0].kfaults, 0);
+    assert_int_equal(g[0].stats, 0);
     assert_string_equal(g[0].cmdline, "");
 }
 
 static void every_field(void **state)
 {
     (void)state;
-    assert_null(parse_one("guest  name=web-1_x mem=128 kmem=4096 initrd=initrd-a kfaults -- "
+    assert_null(parse_one("guest  name=web-1_x mem=128 kmem=4096 initrd=initrd-a kfaults stats -- "
                           "console=hvc0  quiet -- x kfaults"));
+    assert_int_equal(g[0].stats, 1);
     assert_string_equal(g[0].name, "web-1_x");
     assert_int_equal(g[0].mem_mib, 128);
     assert_int_equal(g[0].kmem_kib, 4096);
     assert_int_equal(g[0].initrd, 1);
     assert_int_equal(g[0].kfaults, 1);
     assert_string_equal(g[0].cmdline, "console=hvc0  quiet -- x kfaults");   /* the rest, as is */
-    assert_null(parse_one("guest -- kfaults"));          /* the guest kernel's word, not ours */
+    assert_null(parse_one("guest -- kfaults stats"));    /* the guest kernel's words, not ours */
     assert_int_equal(g[0].kfaults, 0);
+    assert_int_equal(g[0].stats, 0);
 }
 
 static void refused(void **state)
@@ -82,6 +85,7 @@ static void refused(void **state)
         "guest initrd=", "guest initrd=nosuch", "guest initrd=initrd",
         "guest foo=1", "guest --x", "guest name=a mem=1 extra",
         "guest kfaults=1", "guest kfault", "guest kfaultsx", "guest mem=16kfaults",
+        "guest stats=1", "guest stat", "guest statsx",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *why = parse_one(bad[i]);

@@ -199,6 +199,7 @@ noreturn void boot_root_task(struct boot_params *params)
                 UK_R_READ | UK_R_WRITE | UK_R_CONTROL, &root->hdr, 0);
     cap_install(&root->cspace.slots[UK_SLOT_SELF_THREAD], UK_CAP_THREAD, UK_R_ALL, &t->hdr, 0);
     cap_install(&root->cspace.slots[UK_SLOT_IRQ_CONTROL], UK_CAP_IRQ_CONTROL, UK_R_ALL, NULL, 0);
+    cap_install(&root->cspace.slots[UK_SLOT_DEBUG], UK_CAP_DEBUG, UK_R_ALL, NULL, 0);
     root->cspace.slots[UK_SLOT_IOPORT_ALL] = (struct cap){
         .type = UK_CAP_IOPORT, .rights = UK_R_ALL, .arg = 0, .extra = 0xffff };
     bi->root_kmem_quota = root->quota.limit - root->quota.used;
