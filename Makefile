@@ -73,9 +73,34 @@ $(BUILD)/u/%.o: %.c
 	$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
 $(LIBIPC): $(LIBIPC_OBJS)
 	rm -f $@ && ar rcs $@ $^
+# Where each user program is linked (libipc/user.ld's USER_BASE), by the
+# name of its ELF file: each in its own 4 MiB room (the largest, ktest, takes
+# 0.2 MiB), so an address names one program, whichever task runs it: a
+# debugger's breakpoint (make debug, docs/debugging.md) and
+# tools/syscall-breakdown's per-address counts.  Everything stays in
+# [0x400000, 0x10000000): above it are the vmm-server's info page
+# (roottask/launch.c VMM_INFO_VA 0x10000000), the guest program
+# tools/syscall-breakdown measures (0x10000000) and the Linux guest kernel
+# (0x60000000); the toy guest kernel must lie below guest RAM
+# (vmm-server/vmm.h GUEST_KERNEL_HI).
+LINK_BASE_roottask       := 0x00400000
+LINK_BASE_console-server := 0x00800000
+LINK_BASE_vmm-server     := 0x00c00000
+LINK_BASE_toyguest       := 0x01000000
+LINK_BASE_ktest          := 0x02000000
+LINK_BASE_vtest          := 0x02400000
+LINK_BASE_ctest          := 0x02800000
+LINK_BASE_bench-ukernel  := 0x02c00000
+LINK_BASES := $(foreach v,$(sort $(filter LINK_BASE_%,$(.VARIABLES))),$(v)=$($(v)))
+$(BUILD)/link-bases.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(LINK_BASES)' | cmp -s - $@ || echo '$(LINK_BASES)' >$@
+# user_program ELF SOURCES: linked at LINK_BASE_<its file name>
 define user_program
-$(1): $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBIPC) libipc/user.ld
-	$(LD) $(LDFLAGS) -T libipc/user.ld -o $$@ $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBIPC)
+$(1): $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBIPC) libipc/user.ld $(BUILD)/link-bases.txt
+	$$(if $$(LINK_BASE_$(basename $(notdir $(1)))),,$$(error $(1): no LINK_BASE_$(basename $(notdir $(1))) in the Makefile's table))
+	$(LD) $(LDFLAGS) -T libipc/user.ld --defsym=USER_BASE=$$(LINK_BASE_$(basename $(notdir $(1)))) \
+	    -o $$@ $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBIPC)
 endef
 $(eval $(call user_program,$(ROOTTASK),$(wildcard roottask/*.c)))
 KTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/ukernel/*.c)
