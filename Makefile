@@ -10,14 +10,17 @@
 BUILD   := build
 CC      := gcc
 LD      := ld
+AS      := as
 NASM    := nasm
 ACCEL   ?= tcg
 
 COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pie -fno-pic \
                  -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
                  -Ilibipc/include
+# -fasynchronous-unwind-tables: .eh_frame for the kernel's backtraces (the
+# code is the same without it; ukernel/arch/x86/unwind.c)
 KCFLAGS := $(COMMON_CFLAGS) -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
-           -Iukernel/include -Iukernel/arch/x86/include
+           -fasynchronous-unwind-tables -Iukernel/include -Iukernel/arch/x86/include
 UCFLAGS := $(COMMON_CFLAGS) -mno-sse3 -fno-tree-vectorize -Itests/lib
 LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
@@ -58,14 +61,29 @@ deps:
 	@tools/install-deps
 
 # --- kernel -----------------------------------------------------------------------
+# the kernel's objects are rebuilt when KCFLAGS change
+$(BUILD)/kcflags.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(KCFLAGS)' | cmp -s - $@ || echo '$(KCFLAGS)' >$@
+$(KOBJS): $(BUILD)/kcflags.txt
 $(BUILD)/k/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/k/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g $< -o $@
-$(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld
-	$(LD) $(LDFLAGS) -T ukernel/arch/x86/linker.ld -o $@ $(KOBJS)
+# Two links: the second holds the kernel's symbol table (tools/mkksyms) made
+# from the first, for named backtraces; the table lies after .text, so the
+# second link moves no function: checked by making the table again from it.
+$(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld tools/mkksyms
+	tools/mkksyms --empty $(BUILD)/k/ksyms-empty.s && $(AS) --64 -o $(BUILD)/k/ksyms-empty.o $(BUILD)/k/ksyms-empty.s
+	$(LD) $(LDFLAGS) -T ukernel/arch/x86/linker.ld -o $@.nosyms $(KOBJS) $(BUILD)/k/ksyms-empty.o
+	tools/mkksyms $@.nosyms $(BUILD)/k/ksyms.s && $(AS) --64 -o $(BUILD)/k/ksyms.o $(BUILD)/k/ksyms.s
+	$(LD) $(LDFLAGS) -T ukernel/arch/x86/linker.ld -o $@.tmp $(KOBJS) $(BUILD)/k/ksyms.o
+	tools/mkksyms $@.tmp $(BUILD)/k/ksyms-check.s
+	@cmp -s $(BUILD)/k/ksyms.s $(BUILD)/k/ksyms-check.s || \
+	    { echo "the symbol table does not match the kernel's second link"; exit 1; }
+	mv $@.tmp $@
 
 # --- user level -------------------------------------------------------------------
 $(BUILD)/u/%.o: %.c
@@ -214,9 +232,9 @@ $(LBENCH_DIR)/lbench: bench/linux/lbench.c
 $(LBENCH_DIR)/lbench-nop: bench/linux/nop.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -nostdlib -O2 -Wall -Wextra -Werror -fno-stack-protector -fcf-protection=none -o $@ $<
-# tools/syscall-breakdown: its guest program (linked at 0x10000000, away from
-# the microkernel's user programs at 0x400000, as the plugin counts by
-# address) and the QEMU plugin that counts instructions per address
+# tools/syscall-breakdown: its guest program (linked at 0x10000000, above
+# the microkernel's user programs, LINK_BASE_* below 0x10000000, as the
+# plugin counts by address) and the QEMU plugin that counts instructions per address
 $(LBENCH_DIR)/sysbreak: bench/linux/sysbreak.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -Wl,-Ttext-segment=0x10000000 -o $@ $<

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <uk/format.h>
 #include "log.h"
+#include "backtrace.h"
 
 static void put_serial(void *ctx, char c)
 {
@@ -24,6 +25,7 @@ void log_write(const char *s, word len)
         serial_putc(s[i]);
 }
 
+/* The message, then the backtrace from here (docs/debugging.md: reading it). */
 noreturn void panic(const char *fmt, ...)
 {
     va_list ap;
@@ -32,5 +34,6 @@ noreturn void panic(const char *fmt, ...)
     uk_vformat(put_serial, 0, fmt, ap);
     va_end(ap);
     kprintf("\n");
+    backtrace_here();
     arch_exit_emulator(0x7f);
 }
