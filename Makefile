@@ -52,9 +52,12 @@ ISO_VTEST := $(BUILD)/vtest.iso
 ISO_CTEST := $(BUILD)/ctest.iso
 ISO_BENCH := $(BUILD)/bench.iso
 ISO_VMMTEST := $(BUILD)/vmmtest.iso
+ISO_DEBUGTEST := $(BUILD)/debugtest.iso
+ISO_PANICTEST := $(BUILD)/panictest.iso
 
 .PHONY: all run test bench deps clean unit-test ktest-run FORCE
-all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST)
+all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) $(ISO_DEBUGTEST) \
+     $(ISO_PANICTEST)
 
 # --- set-up -----------------------------------------------------------------------
 deps:
@@ -193,6 +196,15 @@ $(ISO_VMMTEST): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST
                 $(TOYGUEST_HUGE) $(TOYGUEST_OVERLAP) \
                 tests/vmm/initrd-g1.txt Makefile tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(VMMTEST_MODULES)
+# the debug suite (tests/debug/run): the stack with a toy guest, for gdb; and
+# the kernel alone with `test-kernel-fault` (main.c) on its command line,
+# which only a boot loader's configuration can give, for a panic's backtrace
+DEBUGTEST_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
+    $(CONSOLE_SERVER) "console-server" $(TOYGUEST) "guest name=g1 mem=16 -- halt work=2"
+$(ISO_DEBUGTEST): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) Makefile tools/mkiso
+	tools/mkiso $@ $(KERNEL) $(DEBUGTEST_MODULES)
+$(ISO_PANICTEST): $(KERNEL) $(ROOTTASK) tools/mkiso
+	KERNEL_CMDLINE=test-kernel-fault tools/mkiso $@ $(KERNEL) $(ROOTTASK) "roottask"
 $(ISO_TEST): $(KERNEL) $(KTEST) $(ROOTTASK) tools/mkiso
 	tools/mkiso $@ $(KERNEL) $(KTEST) "ktest" $(ROOTTASK) "second-module example"
 $(ISO_VTEST): $(KERNEL) $(VTEST) tools/mkiso
@@ -205,6 +217,17 @@ $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/mkiso
 # --- run, test, bench --------------------------------------------------------------
 run: deps-linux $(ISO_RUN)
 	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) tools/qemu-run --iso $(ISO_RUN)
+
+# make debug: make run's image under QEMU's gdbstub (TCG) and gdb with the
+# symbols of the microkernel and of each program in it (tools/debug;
+# docs/debugging.md).  DEBUG_ARGS go to gdb, e.g.
+#   make debug DEBUG_ARGS="--batch -ex 'break sys_call' -ex continue -ex bt"
+.PHONY: debug deps-debug
+deps-debug:
+	@tools/install-deps linux debug
+debug: deps-debug $(ISO_RUN)
+	MEM=$(RUN_MEM) tools/debug --iso $(ISO_RUN) \
+	    $(addprefix --symbols ,$(sort $(filter %.elf %/vmlinux,$(RUN_MODULES)))) $(DEBUG_ARGS)
 
 # make test also runs the bench-smoke suite, which builds the native Linux
 # kernel and fetches Debian's: hence the "test" packages (tools/install-deps)
