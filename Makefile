@@ -8,6 +8,7 @@
 #               then docs/results.md (make results)
 
 BUILD   := build
+LIBCOMMON_SRCS := $(wildcard libcommon/*.c)
 CC      := gcc
 LD      := ld
 AS      := as
@@ -16,22 +17,24 @@ ACCEL   ?= tcg
 
 COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pie -fno-pic \
                  -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
-                 -Ilibipc/include
+                 -Ilibipc/include -Ilibcommon/include
 # -fasynchronous-unwind-tables: .eh_frame for the kernel's backtraces (the
 # code is the same without it; ukernel/arch/x86/unwind.c)
 KCFLAGS := $(COMMON_CFLAGS) -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
            -fasynchronous-unwind-tables -Iukernel/include -Iukernel/arch/x86/include
-UCFLAGS := $(COMMON_CFLAGS) -mno-sse3 -fno-tree-vectorize -Itests/lib
+UCFLAGS := $(COMMON_CFLAGS) -mno-sse3 -fno-tree-vectorize -Ilibuser/include -Itests/lib
 LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
-KSRCS  := $(wildcard ukernel/kernel/*.c ukernel/arch/x86/*.c) libipc/src/elf.c libipc/src/format.c
+KSRCS  := $(wildcard ukernel/kernel/*.c ukernel/arch/x86/*.c) $(LIBCOMMON_SRCS)
 KASMS  := ukernel/arch/x86/boot.asm ukernel/arch/x86/entry.asm
 KOBJS  := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRCS)) $(patsubst %.asm,$(BUILD)/k/%.o,$(KASMS))
 KERNEL := $(BUILD)/ukernel.elf
 
-LIBIPC_SRCS := libipc/src/rt.c libipc/src/elf.c libipc/src/spawn.c libipc/src/format.c libipc/src/loader.c
-LIBIPC      := $(BUILD)/libipc.a
-LIBIPC_OBJS := $(patsubst %.c,$(BUILD)/u/%.o,$(LIBIPC_SRCS))
+# libipc/: the ABI and system-call stubs (headers only, <uk/...>);
+# libcommon/: freestanding code built into the kernel and into libuser
+# (<common/...>); libuser/: the user runtime every program links (<user/...>)
+LIBUSER      := $(BUILD)/libuser.a
+LIBUSER_OBJS := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard libuser/*.c) $(LIBCOMMON_SRCS))
 
 ROOTTASK := $(BUILD)/roottask.elf
 KTEST    := $(BUILD)/ktest.elf
@@ -41,10 +44,6 @@ CONSOLE_SERVER := $(BUILD)/console-server.elf
 BENCH_UK := $(BUILD)/bench-ukernel.elf
 VMM_SERVER := $(BUILD)/vmm-server.elf
 TOYGUEST   := $(BUILD)/toyguest.elf
-TOYGUEST_TRUNC := $(BUILD)/toyguest-truncated.elf
-TOYGUEST_KSPACE := $(BUILD)/toyguest-kspace.elf
-TOYGUEST_HUGE := $(BUILD)/toyguest-huge.elf
-TOYGUEST_OVERLAP := $(BUILD)/toyguest-overlap.elf
 
 ISO_RUN  := $(BUILD)/ukvm.iso
 ISO_TEST := $(BUILD)/ktest.iso
@@ -61,7 +60,7 @@ all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST
 
 # --- set-up -----------------------------------------------------------------------
 deps:
-	@tools/install-deps
+	@tools/build/install-deps
 
 # --- kernel -----------------------------------------------------------------------
 # the kernel's objects are rebuilt when KCFLAGS change
@@ -75,15 +74,15 @@ $(BUILD)/k/%.o: %.c
 $(BUILD)/k/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g $< -o $@
-# Two links: the second holds the kernel's symbol table (tools/mkksyms) made
+# Two links: the second holds the kernel's symbol table (tools/build/mkksyms) made
 # from the first, for named backtraces; the table lies after .text, so the
 # second link moves no function: checked by making the table again from it.
-$(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld tools/mkksyms
-	tools/mkksyms --empty $(BUILD)/k/ksyms-empty.s && $(AS) --64 -o $(BUILD)/k/ksyms-empty.o $(BUILD)/k/ksyms-empty.s
+$(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld tools/build/mkksyms
+	tools/build/mkksyms --empty $(BUILD)/k/ksyms-empty.s && $(AS) --64 -o $(BUILD)/k/ksyms-empty.o $(BUILD)/k/ksyms-empty.s
 	$(LD) $(LDFLAGS) -T ukernel/arch/x86/linker.ld -o $@.nosyms $(KOBJS) $(BUILD)/k/ksyms-empty.o
-	tools/mkksyms $@.nosyms $(BUILD)/k/ksyms.s && $(AS) --64 -o $(BUILD)/k/ksyms.o $(BUILD)/k/ksyms.s
+	tools/build/mkksyms $@.nosyms $(BUILD)/k/ksyms.s && $(AS) --64 -o $(BUILD)/k/ksyms.o $(BUILD)/k/ksyms.s
 	$(LD) $(LDFLAGS) -T ukernel/arch/x86/linker.ld -o $@.tmp $(KOBJS) $(BUILD)/k/ksyms.o
-	tools/mkksyms $@.tmp $(BUILD)/k/ksyms-check.s
+	tools/build/mkksyms $@.tmp $(BUILD)/k/ksyms-check.s
 	@cmp -s $(BUILD)/k/ksyms.s $(BUILD)/k/ksyms-check.s || \
 	    { echo "the symbol table does not match the kernel's second link"; exit 1; }
 	mv $@.tmp $@
@@ -92,16 +91,16 @@ $(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld tools/mkksyms
 $(BUILD)/u/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
-$(LIBIPC): $(LIBIPC_OBJS)
+$(LIBUSER): $(LIBUSER_OBJS)
 	rm -f $@ && ar rcs $@ $^
-# Where each user program is linked (libipc/user.ld's USER_BASE), by the
+# Where each user program is linked (libuser/user.ld's USER_BASE), by the
 # name of its ELF file: each in its own 4 MiB room (the largest, ktest, takes
 # 0.2 MiB), so an address names one program, whichever task runs it: a
 # debugger's breakpoint (make debug, docs/debugging.md) and
-# tools/syscall-breakdown's per-address counts.  Everything stays in
+# tools/bench/syscall-breakdown's per-address counts.  Everything stays in
 # [0x400000, 0x10000000): above it are the vmm-server's info page
 # (roottask/launch.c VMM_INFO_VA 0x10000000), the guest program
-# tools/syscall-breakdown measures (0x10000000) and the Linux guest kernel
+# tools/bench/syscall-breakdown measures (0x10000000) and the Linux guest kernel
 # (0x60000000); the toy guest kernel must lie below guest RAM
 # (vmm-server/vmm.h GUEST_KERNEL_HI).
 LINK_BASE_roottask       := 0x00400000
@@ -118,31 +117,22 @@ $(BUILD)/link-bases.txt: FORCE
 	@echo '$(LINK_BASES)' | cmp -s - $@ || echo '$(LINK_BASES)' >$@
 # user_program ELF SOURCES: linked at LINK_BASE_<its file name>
 define user_program
-$(1): $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBIPC) libipc/user.ld $(BUILD)/link-bases.txt
+$(1): $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBUSER) libuser/user.ld $(BUILD)/link-bases.txt
 	$$(if $$(LINK_BASE_$(basename $(notdir $(1)))),,$$(error $(1): no LINK_BASE_$(basename $(notdir $(1))) in the Makefile's table))
-	$(LD) $(LDFLAGS) -T libipc/user.ld --defsym=USER_BASE=$$(LINK_BASE_$(basename $(notdir $(1)))) \
-	    -o $$@ $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBIPC)
+	$(LD) $(LDFLAGS) -T libuser/user.ld --defsym=USER_BASE=$$(LINK_BASE_$(basename $(notdir $(1)))) \
+	    -o $$@ $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBUSER)
 endef
 $(eval $(call user_program,$(ROOTTASK),$(wildcard roottask/*.c)))
 KTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/ukernel/*.c)
 VTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/vcpu/*.c)
 $(eval $(call user_program,$(KTEST),$(KTEST_SRCS)))
 $(eval $(call user_program,$(VTEST),$(VTEST_SRCS)))
-$(eval $(call user_program,$(CONSOLE_SERVER),$(wildcard vmm-server/console/*.c)))
+$(eval $(call user_program,$(CONSOLE_SERVER),$(wildcard servers/console/*.c)))
 CTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/console/*.c)
 $(eval $(call user_program,$(CTEST),$(CTEST_SRCS)))
 $(eval $(call user_program,$(BENCH_UK),$(wildcard bench/ukernel/*.c)))
 $(eval $(call user_program,$(VMM_SERVER),$(wildcard vmm-server/*.c)))
 $(eval $(call user_program,$(TOYGUEST),$(wildcard guests/toy/*.c)))
-# broken guest kernels: the vmm suite checks they are refused
-$(TOYGUEST_TRUNC): $(TOYGUEST) tools/mkbadelf
-	tools/mkbadelf truncated $< $@
-$(TOYGUEST_KSPACE): $(TOYGUEST) tools/mkbadelf
-	tools/mkbadelf kspace $< $@
-$(TOYGUEST_HUGE): $(TOYGUEST) tools/mkbadelf
-	tools/mkbadelf huge $< $@
-$(TOYGUEST_OVERLAP): $(TOYGUEST) tools/mkbadelf
-	tools/mkbadelf overlap $< $@
 
 # --- images -----------------------------------------------------------------------
 # make run: the console server and GUESTS (1) Linux guests g1.. (one
@@ -173,80 +163,58 @@ $(BUILD)/run-modules.txt: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(RUN_MODULES)' | cmp -s - $@ || echo '$(RUN_MODULES)' >$@
 # the Linux guest kernel: guest-patches/ on Debian's linux-source-6.1 (make
-# decides nothing here: tools/build-guest-linux and Kbuild know what changed)
+# decides nothing here: tools/build/guest-linux and Kbuild know what changed)
 $(LINUX_GUEST): FORCE
-	tools/build-guest-linux
+	tools/build/guest-linux
 $(ISO_RUN): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(RUN_PIECES) $(BUILD)/run-modules.txt \
-            tools/mkiso
-	tools/mkiso $@ $(KERNEL) $(RUN_MODULES)
-# the vmm suite (tools/check-vmm-log says what each guest must show)
-VMMTEST_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
-    $(CONSOLE_SERVER) "console-server" tests/vmm/initrd-g1.txt "initrd-g1" \
-    $(TOYGUEST) "guest name=g1 mem=16 initrd=initrd-g1 -- halt work=2 echo" \
-    $(TOYGUEST) "guest name=g2 mem=16 -- reboots=2 work=4 echo" \
-    $(TOYGUEST_TRUNC) "guest name=g3 mem=16 -- halt" \
-    $(TOYGUEST) "guest name=g4 mem=16 -- badreq halt work=1" \
-    $(TOYGUEST) "guest name=g5 mem=16 -- kfault" \
-    $(TOYGUEST_KSPACE) "guest name=g6 mem=16 -- halt" \
-    $(TOYGUEST) "guest name=g7 mem=lots -- halt" \
-    $(TOYGUEST_HUGE) "guest name=g8 mem=16 -- halt" \
-    $(TOYGUEST_OVERLAP) "guest name=g9 mem=16 -- halt"
-$(ISO_VMMTEST): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) $(TOYGUEST_TRUNC) \
-                $(TOYGUEST_KSPACE) \
-                $(TOYGUEST_HUGE) $(TOYGUEST_OVERLAP) \
-                tests/vmm/initrd-g1.txt Makefile tools/mkiso
-	tools/mkiso $@ $(KERNEL) $(VMMTEST_MODULES)
-# the debug suite (tests/debug/run): the stack with a toy guest, for gdb; and
-# the kernel alone with `test-kernel-fault` (main.c) on its command line,
-# which only a boot loader's configuration can give, for a panic's backtrace
-DEBUGTEST_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
-    $(CONSOLE_SERVER) "console-server" $(TOYGUEST) "guest name=g1 mem=16 -- halt work=2"
-$(ISO_DEBUGTEST): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) Makefile tools/mkiso
-	tools/mkiso $@ $(KERNEL) $(DEBUGTEST_MODULES)
-$(ISO_PANICTEST): $(KERNEL) $(ROOTTASK) tools/mkiso
-	KERNEL_CMDLINE=test-kernel-fault tools/mkiso $@ $(KERNEL) $(ROOTTASK) "roottask"
-$(ISO_TEST): $(KERNEL) $(KTEST) $(ROOTTASK) tools/mkiso
-	tools/mkiso $@ $(KERNEL) $(KTEST) "ktest" $(ROOTTASK) "second-module example"
-$(ISO_VTEST): $(KERNEL) $(VTEST) tools/mkiso
-	tools/mkiso $@ $(KERNEL) $(VTEST) "vtest"
-$(ISO_CTEST): $(KERNEL) $(CTEST) $(CONSOLE_SERVER) tools/mkiso
-	tools/mkiso $@ $(KERNEL) $(CTEST) "ctest" $(CONSOLE_SERVER) "console-server"
-$(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/mkiso
-	tools/mkiso $@ $(KERNEL) $(BENCH_UK) "bench-ukernel"
+            tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(RUN_MODULES)
+# the vmm suite's image: tests/vmm/image.mk
+include tests/vmm/image.mk
+# the debug suite's images: tests/debug/image.mk
+include tests/debug/image.mk
+$(ISO_TEST): $(KERNEL) $(KTEST) $(ROOTTASK) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(KTEST) "ktest" $(ROOTTASK) "second-module example"
+$(ISO_VTEST): $(KERNEL) $(VTEST) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(VTEST) "vtest"
+$(ISO_CTEST): $(KERNEL) $(CTEST) $(CONSOLE_SERVER) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(CTEST) "ctest" $(CONSOLE_SERVER) "console-server"
+$(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(BENCH_UK) "bench-ukernel"
 
 # --- run, test, bench --------------------------------------------------------------
 run: deps-linux $(ISO_RUN)
-	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) tools/qemu-run --iso $(ISO_RUN)
+	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) tools/run/qemu-run --iso $(ISO_RUN)
 
 # make debug: make run's image under QEMU's gdbstub (TCG) and gdb with the
-# symbols of the microkernel and of each program in it (tools/debug;
+# symbols of the microkernel and of each program in it (tools/run/debug;
 # docs/debugging.md).  DEBUG_ARGS go to gdb, e.g.
 #   make debug DEBUG_ARGS="--batch -ex 'break sys_call' -ex continue -ex bt"
 .PHONY: debug deps-debug
 deps-debug:
-	@tools/install-deps linux debug
+	@tools/build/install-deps linux debug
 debug: deps-debug $(ISO_RUN)
-	MEM=$(RUN_MEM) tools/debug --iso $(ISO_RUN) \
+	MEM=$(RUN_MEM) tools/run/debug --iso $(ISO_RUN) \
 	    $(addprefix --symbols ,$(sort $(filter %.elf %/vmlinux,$(RUN_MODULES)))) $(DEBUG_ARGS)
 
 # make test also runs the bench-smoke suite, which builds the native Linux
-# kernel and fetches Debian's: hence the "test" packages (tools/install-deps)
+# kernel and fetches Debian's: hence the "test" packages (tools/build/install-deps)
 test: deps-test
-	@tools/run-tests
+	@tools/test/run-tests
 
 # --- Linux benchmarks (issue 6) -------------------------------------------------------
 # make bench-linux (the Linux part of make bench): the static benchmark
-# binaries (bench/linux), the initramfs (tools/mkinitramfs), the native Linux
-# 6.1 kernel (tools/build-native-linux), one boot each under tcg-icount ->
-# build/bench/linux.jsonl (tools/run-linux-bench): native, Debian's stock
-# kernel (tools/get-debian-kernel), and the guest on the microkernel when
+# binaries (bench/linux), the initramfs (tools/build/mkinitramfs), the native Linux
+# 6.1 kernel (tools/build/native-linux), one boot each under tcg-icount ->
+# build/bench/linux.jsonl (tools/bench/run-linux): native, Debian's stock
+# kernel (tools/build/get-debian-kernel), and the guest on the microkernel when
 # build/linux-guest/vmlinux exists (else one line says it is skipped).
-# LBENCH_RUNS=N, LBENCH_ONLY=a,b, GUEST_BOOT="..." go to tools/run-linux-bench.
+# LBENCH_RUNS=N, LBENCH_ONLY=a,b, GUEST_BOOT="..." go to tools/bench/run-linux.
 # Needs linux-source-6.1 bc flex bison libelf-dev libssl-dev busybox-static.
 define run_linux_bench
-	tools/build-native-linux
-	tools/run-linux-bench native
-	tools/run-linux-bench debian
+	tools/build/native-linux
+	tools/bench/run-linux native
+	tools/bench/run-linux debian
 endef
 LBENCH_DIR := $(BUILD)/linux-bench
 $(LBENCH_DIR)/lbench: bench/linux/lbench.c
@@ -255,41 +223,41 @@ $(LBENCH_DIR)/lbench: bench/linux/lbench.c
 $(LBENCH_DIR)/lbench-nop: bench/linux/nop.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -nostdlib -O2 -Wall -Wextra -Werror -fno-stack-protector -fcf-protection=none -o $@ $<
-# tools/syscall-breakdown: its guest program (linked at 0x10000000, above
+# tools/bench/syscall-breakdown: its guest program (linked at 0x10000000, above
 # the microkernel's user programs, LINK_BASE_* below 0x10000000, as the
 # plugin counts by address) and the QEMU plugin that counts instructions per address
 $(LBENCH_DIR)/sysbreak: bench/linux/sysbreak.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -Wl,-Ttext-segment=0x10000000 -o $@ $<
-$(BUILD)/insn-profile.so: tools/insn-profile/plugin.c tools/insn-profile/qemu-plugin-api.h
+$(BUILD)/insn-profile.so: tools/bench/insn-profile/plugin.c tools/bench/insn-profile/qemu-plugin-api.h
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -fvisibility=hidden -o $@ $<
-$(LBENCH_DIR)/initramfs.cpio: $(LBENCH_DIR)/lbench $(LBENCH_DIR)/lbench-nop bench/linux/init tools/mkinitramfs
-	tools/mkinitramfs $@ $(LBENCH_DIR)/lbench $(LBENCH_DIR)/lbench-nop
+$(LBENCH_DIR)/initramfs.cpio: $(LBENCH_DIR)/lbench $(LBENCH_DIR)/lbench-nop bench/linux/init tools/build/mkinitramfs
+	tools/build/mkinitramfs $@ $(LBENCH_DIR)/lbench $(LBENCH_DIR)/lbench-nop
 .PHONY: bench-linux deps-linux deps-test deps-bench
 deps-linux:
-	@tools/install-deps linux
+	@tools/build/install-deps linux
 deps-test:
-	@tools/install-deps test
+	@tools/build/install-deps test
 deps-bench:
-	@tools/install-deps linux bench
+	@tools/build/install-deps linux bench
 bench-linux: deps-linux $(LBENCH_DIR)/initramfs.cpio
 	$(run_linux_bench)
-	tools/run-linux-bench guest
+	tools/bench/run-linux guest
 
 # make bench: everything measured, in instructions under tcg-icount: the
-# microkernel (tools/run-bench -> build/bench/ukernel.jsonl), the Linux
+# microkernel (tools/bench/run-ukernel -> build/bench/ukernel.jsonl), the Linux
 # benchmarks on every system there is (above -> build/bench/linux.jsonl),
-# the guest's boot to its shell (tools/run-boot-bench -> build/bench/boot.jsonl),
-# where a guest system call's instructions go (tools/syscall-breakdown ->
-# build/bench/syscall-breakdown.json), then docs/results.md (tools/make-results).  A guest that is built but fails
+# the guest's boot to its shell (tools/bench/run-boot -> build/bench/boot.jsonl),
+# where a guest system call's instructions go (tools/bench/syscall-breakdown ->
+# build/bench/syscall-breakdown.json), then docs/results.md (tools/bench/make-results).  A guest that is built but fails
 # does not stop the report: make bench says so and fails after it.
 bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
-	@tools/run-bench
+	@tools/bench/run-ukernel
 	$(run_linux_bench)
-	@rc=0; tools/run-linux-bench guest || rc=$$?; \
-	boot=0; tools/run-boot-bench || boot=$$?; \
-	tools/syscall-breakdown || boot=$$?; tools/make-results; \
+	@rc=0; tools/bench/run-linux guest || rc=$$?; \
+	boot=0; tools/bench/run-boot || boot=$$?; \
+	tools/bench/syscall-breakdown || boot=$$?; tools/bench/make-results; \
 	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
 	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi; \
 	if [ $$boot != 0 ]; then echo "make bench: the boot measurement or the syscall breakdown failed"; exit $$boot; fi
@@ -300,8 +268,8 @@ bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 # needs gnuplot-nox.
 .PHONY: results
 results:
-	@tools/install-deps bench
-	tools/make-results
+	@tools/build/install-deps bench
+	tools/bench/make-results
 
 clean:
 	rm -rf $(BUILD)
@@ -310,7 +278,7 @@ clean:
 -include $(shell find $(BUILD)/k $(BUILD)/u -name '*.d' -type f 2>/dev/null)
 
 # --- guest-linux: the test program and initramfs the guest-linux suite boots ---------
-# (tests/guest-linux/; tools/mkguest-initramfs; needs busybox-static: make deps-linux)
+# (tests/guest-linux/; tools/build/mkguest-initramfs; needs busybox-static: make deps-linux)
 GL_DIR := $(BUILD)/guest-linux
 $(GL_DIR)/gltest: tests/guest-linux/gltest.c
 	@mkdir -p $(dir $@)
@@ -319,7 +287,7 @@ $(GL_DIR)/dynhello: tests/guest-linux/dynhello.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramfs-%.cpio: \
-		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tools/mkguest-initramfs tools/cpio.py
-	tools/mkguest-initramfs $@ --mode $* --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello
+		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tools/build/mkguest-initramfs tools/build/cpio.py
+	tools/build/mkguest-initramfs $@ --mode $* --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello
 .PHONY: guest-initramfs
 guest-initramfs: $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio

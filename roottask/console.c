@@ -1,5 +1,5 @@
 /*
- * The console server (docs/vmm.md "The console server"): started from the
+ * The console server (docs/vmm-server.md "The console server"): started from the
  * boot module `console-server` before the vmm-servers, in a task of its own
  * with its caps in the UK_CONSOLE_SLOT_* slots, at CONSOLE_PRIO (above the
  * vmm-servers: each line is out before its writer runs again).
@@ -19,7 +19,7 @@
  * fail at once and they fall back to the kernel log.
  */
 #include "root.h"
-#include <uk/loader.h>
+#include <user/loader.h>
 
 #define COM1          0x3f8
 #define CONSOLE_KMEM  (1ul << 20)          /* it creates no objects */

@@ -1,5 +1,5 @@
 /*
- * Starting one vmm-server for one guest (docs/vmm.md).  The vmm-server gets
+ * Starting one vmm-server for one guest (docs/vmm-server.md).  The vmm-server gets
  * a task of its own with a kernel-memory quota that covers its guest's too
  * (it creates the guest's tasks from it), and, mapped into that task:
  *
@@ -17,8 +17,8 @@
  * UK_VMM_SLOT_CONSOLE and UK_VMM_SLOT_INPUT (console.c).
  */
 #include "root.h"
-#include <uk/loader.h>
-#include "../vmm-server/launch.h"
+#include <user/loader.h>
+#include <uk/launch.h>
 
 #define PG            4096ul
 #define VMM_INFO_VA   0x10000000ul

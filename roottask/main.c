@@ -9,7 +9,7 @@
  *   exit               end QEMU right after the self-test (tests)
  *   exit-after-guests  end QEMU once every vmm-server has ended, with the
  *                      exit status of guest 1, the first `guest` module
- *                      (tests, tools/boot-guest; abi.h UK_VMM_STATUS_*)
+ *                      (tests, tools/run/boot-guest; abi.h UK_VMM_STATUS_*)
  */
 #include "root.h"
 
@@ -102,7 +102,7 @@ static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *k
 }
 
 /* exit-after-guests: QEMU's exit status.  Guest 1's, not the worst of
- * all: one guest is what tools/boot-guest runs, and a test image may stop
+ * all: one guest is what tools/run/boot-guest runs, and a test image may stop
  * broken guests on purpose.  A refused first `guest` line counts as a
  * guest that never started; no guest lines at all, as success. */
 static uk_word_t exit_status(const struct uk_bootinfo *bi, const char **who)

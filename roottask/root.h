@@ -1,7 +1,7 @@
 /*
  * The root task: gets every resource at boot, runs its IPC self-test, then
  * starts one vmm-server per guest described by the boot modules and waits
- * for them to end (docs/vmm.md).
+ * for them to end (docs/vmm-server.md).
  *
  *   main.c     banner, IPC self-test, the wait loop
  *   modules.c  boot-module command lines: `vmm-server`, `guest ...`
@@ -12,8 +12,8 @@
 #ifndef ROOT_H
 #define ROOT_H
 
-#include <uk/rt.h>
-#include <uk/spawn.h>
+#include <user/rt.h>
+#include <user/spawn.h>
 
 #define ROOT_MAX_GUESTS UK_BOOT_MAX_MODULES
 #define CONSOLE_PRIO    220u      /* above the vmm-servers (VMM_PRIO, 200) */

@@ -18,8 +18,8 @@
  * destroy it, and everything the guest makes is charged to its own quota.
  */
 #include "vmm.h"
-#include <uk/spawn.h>    /* uk_map_range */
-#include <uk/loader.h>
+#include <user/spawn.h>    /* uk_map_range */
+#include <user/loader.h>
 
 #define STACK_PAGES UK_PROGRAM_STACK_PAGES
 #define RW  (UK_MAP_READ | UK_MAP_WRITE)

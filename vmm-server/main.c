@@ -1,6 +1,6 @@
 /*
  * The vmm-server's start and its request loop (vmm.h).  rdi at start is the
- * struct uk_vmm_info page the root task mapped for us (launch.h: how we end).
+ * struct uk_vmm_info page the root task mapped for us (uk/launch.h: how we end).
  */
 #include "vmm.h"
 

@@ -1,5 +1,5 @@
 /*
- * The vmm-server (docs/vmm.md): one per guest.  It owns its guest's tasks
+ * The vmm-server (docs/vmm-server.md): one per guest.  It owns its guest's tasks
  * (made from its own kernel-memory quota), loads the guest kernel into
  * guest RAM, is the guest kernel's pager and exception handler, and serves
  * its virtual devices over IPC (uk/abi.h "Virtual devices").
@@ -20,8 +20,8 @@
 #ifndef VMM_H
 #define VMM_H
 
-#include <uk/rt.h>
-#include "launch.h"
+#include <user/rt.h>
+#include <uk/launch.h>
 
 #define PG 4096ul
 

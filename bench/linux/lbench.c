@@ -1,7 +1,7 @@
 /*
  * lbench: Linux system-call and process benchmarks, one static binary run
  * from the initramfs (/init) on each kernel under comparison ("guest",
- * "native", "debian"; see tools/run-linux-bench).
+ * "native", "debian"; see tools/bench/run-linux).
  *
  * Method (../shared/DESIGN.md "Measuring"): under QEMU TCG -icount shift=0
  * the TSC advances one tick per guest instruction, so a difference of two
@@ -45,7 +45,7 @@
  * path that clears or copies a page (clear_page_erms: pagefault_anon, fork's
  * page tables) carries ~4096 "instructions" per page for it.
  *
- * Microkernel events (the guest, tools/run-linux-bench): with -e FILE, lbench
+ * Microkernel events (the guest, tools/bench/run-linux): with -e FILE, lbench
  * reads FILE -- cumulative counters of the microkernel under the guest, as
  * lines "kernel_entries N", "as_switches N", "tlb_flushes N", "timer_ticks N"
  * (the fields of struct uk_stats, libipc/include/uk/abi.h; "entries" is

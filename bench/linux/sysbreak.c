@@ -1,7 +1,7 @@
 /*
- * sysbreak: the guest program of tools/syscall-breakdown.  It runs N
+ * sysbreak: the guest program of tools/bench/syscall-breakdown.  It runs N
  * getppid() system calls between the two markers of the insn-profile QEMU
- * plugin (tools/insn-profile/plugin.c), which counts every instruction the
+ * plugin (tools/bench/insn-profile/plugin.c), which counts every instruction the
  * machine executes in between -- the process, the microkernel, the guest
  * kernel -- per address; the script then sorts them by symbol.
  *

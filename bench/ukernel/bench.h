@@ -5,8 +5,8 @@
 #ifndef BENCH_H
 #define BENCH_H
 
-#include <uk/rt.h>
-#include <uk/spawn.h>
+#include <user/rt.h>
+#include <user/spawn.h>
 
 #define WARMUP 100
 #define RUNS   1000

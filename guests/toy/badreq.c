@@ -1,6 +1,6 @@
 /*
  * `badreq`: device requests a buggy or hostile guest kernel might send, and
- * the error replies the vmm-server must give (docs/vmm.md "Robustness
+ * the error replies the vmm-server must give (docs/vmm-server.md "Robustness
  * rules").  Each check prints one line ending in "ok" or "WRONG"; the vmm
  * test suite reads them from the serial log.
  */

@@ -10,7 +10,7 @@
  * process: round robin.
  */
 #include "toy.h"
-#include <uk/spawn.h>      /* uk_slot_alloc */
+#include <user/spawn.h>      /* uk_slot_alloc */
 
 extern char __start_toyproc[], __stop_toyproc[];
 

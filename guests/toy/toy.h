@@ -37,7 +37,7 @@
 #ifndef TOY_H
 #define TOY_H
 
-#include <uk/rt.h>
+#include <user/rt.h>
 
 #define TOY_SYS_WRITE   1     /* (buf, len) -> len, or -TOY_EFAULT */
 #define TOY_SYS_YIELD   24

@@ -8,7 +8,7 @@
  * must be there with "console-expect: <line>" (that whole line, after the
  * lines matched for earlier expectations) and "console-expect-count: N
  * <prefix>" (N lines start so), and tests/console/run checks the serial
- * log.  Input comes from tools/qemu-run INPUT=..., written to COM1 once
+ * log.  Input comes from tools/run/qemu-run INPUT=..., written to COM1 once
  * the log shows "console: ready for input".
  *
  * Priorities: the server runs at SERVER_PRIO; clients are threads of ours
@@ -19,7 +19,7 @@
  * faster than its lines go out, which is what loses lines.
  */
 #include "ktest.h"
-#include <uk/loader.h>
+#include <user/loader.h>
 
 #define SELF        UK_SLOT_SELF_TASK
 #define SERVER_PRIO 150
@@ -600,7 +600,7 @@ KT_TEST(console_focused_partial_line_shows)
     server_stop();
 }
 
-/* Input typed into COM1 (tools/qemu-run INPUT=, see tests/console/run):
+/* Input typed into COM1 (tools/run/qemu-run INPUT=, see tests/console/run):
  * "abc" Ctrl-T "2" "xyz" Ctrl-T Ctrl-T  Ctrl-T "7"  Ctrl-T "q"  "!" and
  * then BULK bytes "0123456789..." (many interrupts; nothing may stall) */
 #define BULK 600
@@ -643,7 +643,7 @@ KT_TEST(console_input_goes_to_the_focus)
     KT_EQ(bits_seen, (1ul << 1) | (1ul << 2));
     if (got_a != 3 || got_b != B_WANT)
         printf("    alpha got %u bytes, beta %u: was there input? (tests/console/run "
-               "types it with tools/qemu-run INPUT=...)\n", got_a, got_b);
+               "types it with tools/run/qemu-run INPUT=...)\n", got_a, got_b);
     uk_word_t a[7], b[7];
     info(1, a);
     info(2, b);

@@ -1,6 +1,6 @@
 /*
  * gltest: the guest-linux test program.  It runs inside a Linux guest (from the
- * initramfs that tools/mkguest-initramfs writes) and checks that the kernel
+ * initramfs that tools/build/mkguest-initramfs writes) and checks that the kernel
  * gives its processes what ordinary programs rely on: processes, pipes,
  * signals, memory, threads, files, /proc, timers, FPU state, dynamic linking.
  *
@@ -9,7 +9,7 @@
  *   gltest --list          print the case names
  *   gltest --child-exit N  (used by the fork-exec case) exit with status N
  *   gltest --qemu-exit N   write N to QEMU's isa-debug-exit port (0xf4) so
- *                          tools/qemu-run exits with N; fails without ioperm
+ *                          tools/run/qemu-run exits with N; fails without ioperm
  *
  * Prints one line per case, "ok NAME (detail)" or "FAIL NAME: reason", then
  * "guest-linux: N passed, N failed"; exit status 0 iff none failed.  Each case

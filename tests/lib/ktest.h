@@ -12,8 +12,8 @@
 #ifndef KTEST_H
 #define KTEST_H
 
-#include <uk/rt.h>
-#include <uk/spawn.h>
+#include <user/rt.h>
+#include <user/spawn.h>
 
 struct kt_test {
     const char *name;

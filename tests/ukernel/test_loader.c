@@ -1,5 +1,5 @@
 /*
- * The program loader (libipc/src/loader.c) on a real file: the ISO's second
+ * The program loader (libuser/loader.c) on a real file: the ISO's second
  * module is build/roottask.elf.  It is loaded into a new task (which does not
  * share our image: roottask.elf is linked at the same addresses), each
  * segment is checked from inside that task by probe threads, broken copies
@@ -13,7 +13,7 @@
  * exec probe starts a thread at the address itself.
  */
 #include "ktest.h"
-#include <uk/loader.h>
+#include <user/loader.h>
 
 #define PG          4096ul
 #define CHILD_QUOTA (512ul << 10)

@@ -1,8 +1,8 @@
-/* Host tests of the static-ELF checker (libipc/src/elf.c).  Files are built
+/* Host tests of the static-ELF checker (libcommon/elf.c).  Files are built
  * in memory; every check runs on an exact-size heap copy so ASan catches any
  * read past the end. */
 #include "host_stubs.h"
-#include "../../libipc/src/elf.c"
+#include "../../libcommon/elf.c"
 
 #include <stdint.h>
 #include <string.h>

@@ -1,11 +1,11 @@
-/* Host tests of the loader's pure part (libipc/src/loader.c): which file
+/* Host tests of the loader's pure part (libuser/loader.c): which file
  * bytes go to which page offset, bss zeroing, segments that start and end
  * inside pages.  Files and destinations are exact-size heap blocks so ASan
  * catches any access outside them; destinations start as garbage so a byte
  * not written (or not zeroed) shows. */
 #include "host_stubs.h"
-#include "../../libipc/src/elf.c"
-#include "../../libipc/src/loader.c"
+#include "../../libcommon/elf.c"
+#include "../../libuser/loader.c"
 
 #include <stdint.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * The unwinder (arch/x86/unwind.c) follows the kernel's own DWARF call-frame
  * tables (.eh_frame), so no frame pointers are needed and nothing runs on
  * any other path; each frame is named from the kernel's symbol table
- * (kernel/ksyms.c, written into the image by a second link: tools/mkksyms).
+ * (kernel/ksyms.c, written into the image by a second link: tools/build/mkksyms).
  */
 #ifndef UK_BACKTRACE_H
 #define UK_BACKTRACE_H

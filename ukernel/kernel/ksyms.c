@@ -1,6 +1,6 @@
 /*
  * The kernel's own symbol table, for naming backtrace frames.  Not written
- * by hand: the kernel is linked once with an empty table, tools/mkksyms
+ * by hand: the kernel is linked once with an empty table, tools/build/mkksyms
  * lists that link's functions (nm) as an assembler file, and the kernel is
  * linked again with it.  The table lies after .text (linker.ld), so the
  * second link moves no function; the Makefile checks that by making the

@@ -1,7 +1,7 @@
-/* The kernel log: kprintf (formatting shared with user level, uk/format.h)
+/* The kernel log: kprintf (formatting shared with user level, common/format.h)
  * on the debug UART, and panic. */
 #include <stdarg.h>
-#include <uk/format.h>
+#include <common/format.h>
 #include "log.h"
 #include "backtrace.h"
 

@@ -19,7 +19,7 @@
 #include "log.h"
 #include "arch/arch.h"
 #include "arch/cpu.h"
-#include <uk/elf.h>
+#include <common/elf.h>
 
 #define KERNEL_VERSION  "ukvm-ukernel 0.1"
 #define POOL_MIN        (16ul << 20)

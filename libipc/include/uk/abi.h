@@ -307,7 +307,7 @@ struct uk_vcpu_state {
 };
 
 /* ------------------------------------------------------------------ */
-/* Virtual devices (docs/vmm.md).  A guest kernel calls its vmm-server on
+/* Virtual devices (docs/vmm-server.md).  A guest kernel calls its vmm-server on
  * the endpoint in its slot UK_GUEST_SLOT_VMM; the label is the operation,
  * the reply's rax-level result is the IPC's, its w0 the device's status
  * (0 or a negative UK_VDEV_E*).  Bytes travel packed 8 to a word,
@@ -388,7 +388,7 @@ struct uk_guest_info {
 /* A guest's exit status: what it halted with (UK_VDEV_POWER, 0..255), or,
  * if it stopped any other way, one of these.  The root's exit-after-guests
  * ends QEMU with guest 1's status (isa-debug-exit carries 0..127: a higher
- * one becomes 127).  They lie just below 124 and 125, tools/qemu-run's
+ * one becomes 127).  They lie just below 124 and 125, tools/run/qemu-run's
  * timeout and failure, so each reaches the shell unchanged; a guest kernel
  * may halt with them for the same meaning (nothing else tells them apart). */
 #define UK_VMM_STATUS_GUEST_FAULT 120u  /* its kernel faulted and the vmm-server stopped
@@ -424,7 +424,7 @@ struct uk_vmm_info {
                                         UK_VCPU_F_KERNEL_FAULTS, so the guest kernel's own
                                         faults come to it as exits, not to the vmm-server */
 
-/* The console server (docs/vmm.md, "The console server"): it owns COM1
+/* The console server (docs/vmm-server.md, "The console server"): it owns COM1
  * and multiplexes it between its clients (one per guest: its vmm-server).
  * Requests come on its endpoint; the badge of the caller's cap says who
  * asks: 1..UK_CONSOLE_MAX_CLIENTS a client (the guest's index), 0 the root

@@ -1,0 +1,141 @@
+/*
+ * Program loader (user/loader.h).  First the pure copy plan (host-tested with
+ * -DUK_HOST_TEST), then the parts that make system calls.
+ */
+#include <user/loader.h>
+
+#define PG 4096ul
+#define RW (UK_MAP_READ | UK_MAP_WRITE)
+
+static uk_word_t page_down(uk_word_t a) { return a & ~(PG - 1); }
+static uk_word_t page_up(uk_word_t a)   { return (a + PG - 1) & ~(PG - 1); }
+
+/* uk_elf_check ruled out wrapping, so the arithmetic below cannot. */
+uk_word_t uk_seg_pages(const struct uk_elf_segment *s)
+{
+    return (page_up(s->vaddr + s->memsz) - page_down(s->vaddr)) / PG;
+}
+
+struct uk_page_plan uk_seg_page_plan(const struct uk_elf_segment *s, uk_word_t i)
+{
+    uk_word_t va = page_down(s->vaddr) + i * PG;
+    uk_word_t lo = va > s->vaddr ? va : s->vaddr;     /* file bytes in [lo, hi) */
+    uk_word_t hi = va + PG < s->vaddr + s->filesz ? va + PG : s->vaddr + s->filesz;
+    if (hi <= lo)
+        return (struct uk_page_plan){ 0, 0, 0 };      /* all zero: bss, or past it */
+    return (struct uk_page_plan){ lo - va, s->offset + (lo - s->vaddr), hi - lo };
+}
+
+void uk_seg_fill(const struct uk_elf_segment *s, const void *file, void *dst)
+{
+    unsigned char *page = dst;
+    for (uk_word_t i = 0, n = uk_seg_pages(s); i < n; i++, page += PG) {
+        struct uk_page_plan p = uk_seg_page_plan(s, i);
+        __builtin_memset(page, 0, PG);
+        __builtin_memcpy(page + p.at, (const unsigned char *)file + p.file_off, p.len);
+    }
+}
+
+#ifndef UK_HOST_TEST
+#include <user/rt.h>
+#include <user/spawn.h>
+
+static long seg_fail(struct uk_loaded *out, long err, const char *call,
+                     const struct uk_elf_segment *s)
+{
+    snprintf(out->error, sizeof out->error, "%s of the segment at 0x%lx (%lu pages): error %ld",
+             call, s->vaddr, uk_seg_pages(s), err);
+    return err;
+}
+
+long uk_load_elf_with(uk_word_t task, const void *elf, uk_word_t size, uk_word_t lo,
+                      uk_word_t hi, uk_page_alloc_fn *alloc, void *ctx, struct uk_loaded *out)
+{
+    memset(out, 0, sizeof *out);
+    out->elf_error = uk_elf_check(elf, size, lo, hi, &out->img);
+    if (out->elf_error) {
+        snprintf(out->error, sizeof out->error, "ELF file refused: %s",
+                 uk_elf_strerror(out->elf_error));
+        return UK_E_INVAL;
+    }
+    for (unsigned i = 0; i < out->img.nsegments; i++)
+        out->pages += uk_seg_pages(&out->img.seg[i]);
+    unsigned char *p = alloc(ctx, out->pages);
+    if (!p) {
+        snprintf(out->error, sizeof out->error, "out of memory: no %lu free pages for the image",
+                 out->pages);
+        out->pages = 0;
+        return UK_E_NOMEM;
+    }
+    for (unsigned i = 0; i < out->img.nsegments; i++) {
+        const struct uk_elf_segment *s = &out->img.seg[i];
+        uk_word_t n = uk_seg_pages(s), rights = s->flags | UK_MAP_READ;
+        long err;
+        out->copy[i] = p;
+        uk_seg_fill(s, elf, p);
+        /* the pool is mapped RW (granted RWX): a map passes on only what
+         * its source has now */
+        if ((rights & UK_MAP_EXEC) &&
+            (err = uk_map_range(0, (uk_word_t)p, 0, n, rights)))
+            return seg_fail(out, err, "UK_SYS_PROTECT (caller's copy)", s);
+        if ((err = uk_map_range(task, (uk_word_t)p, page_down(s->vaddr), n, rights)))
+            return seg_fail(out, err, "UK_SYS_MAP (into the task)", s);
+        p += n * PG;
+    }
+    return UK_OK;
+}
+
+static void *pool_alloc(void *ctx, uk_word_t npages)
+{
+    (void)ctx;
+    return uk_pages_alloc(npages);
+}
+
+long uk_load_elf_in(uk_word_t task, const void *elf, uk_word_t size,
+                    uk_word_t lo, uk_word_t hi, struct uk_loaded *out)
+{
+    return uk_load_elf_with(task, elf, size, lo, hi, pool_alloc, 0, out);
+}
+
+long uk_load_elf(uk_word_t task, const void *elf, uk_word_t size, struct uk_loaded *out)
+{
+    return uk_load_elf_in(task, elf, size, PG, UK_PHYS_WINDOW, out);
+}
+
+/* A copy of cap `src` into slot `dst` of the task, unless that slot is taken. */
+static long give_cap(uk_word_t src, uk_word_t task, uk_word_t dst, uk_word_t rights)
+{
+    long err = uk_cap_copy(src, task, dst, rights, 0);
+    return err == UK_E_BUSY ? UK_OK : err;
+}
+
+long uk_start_program(uk_word_t task, const struct uk_loaded *l, uk_word_t prio,
+                      uk_word_t fault_ep, uk_word_t arg, uk_word_t *thread_slot)
+{
+    const uk_word_t stack = UK_PROGRAM_STACK_TOP - UK_PROGRAM_STACK_PAGES * PG;
+    const uk_word_t ipc = UK_ROOT_IPC_BUFFER;
+    long err;
+
+    *thread_slot = 0;
+    if (l->img.highest > stack && l->img.lowest < ipc + PG)
+        return UK_E_ADDR;
+    unsigned char *pages = uk_pages_alloc(UK_PROGRAM_STACK_PAGES + 1);   /* stack, buffer */
+    if (!pages)
+        return UK_E_NOMEM;
+    if ((err = uk_map(task, (uk_word_t)pages, stack, UK_PROGRAM_STACK_PAGES, RW)) ||
+        (err = uk_map(task, (uk_word_t)pages + UK_PROGRAM_STACK_PAGES * PG, ipc, 1, RW)))
+        return err;
+    uk_word_t th = uk_slot_alloc();
+    if ((err = uk_thread_create(th, task)))
+        return err;
+    if ((err = uk_thread_config(th, prio, fault_ep, ipc)) ||
+        (err = give_cap(task, task, UK_SLOT_SELF_TASK, UK_R_READ | UK_R_WRITE | UK_R_CONTROL)) ||
+        (err = give_cap(th, task, UK_SLOT_SELF_THREAD, UK_R_ALL)) ||
+        (err = uk_thread_start(th, l->img.entry, UK_PROGRAM_STACK_TOP - 8, arg))) {
+        uk_obj_destroy(th);
+        return err;
+    }
+    *thread_slot = th;
+    return UK_OK;
+}
+#endif

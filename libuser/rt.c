@@ -1,0 +1,123 @@
+/* User runtime: _start, printf over UK_SYS_DEBUG_PUTS, string helpers. */
+#include <user/rt.h>
+#include <common/format.h>
+
+void uk_ipc_buffer_init(struct uk_ipc_buffer *b)
+{
+    b->user_self = (uk_word_t)b;
+    uk_set_tls(0, (uk_word_t)b);
+}
+
+__asm__(".globl _start\n"
+        "_start:\n"
+        "  and $-16, %rsp\n"
+        "  call rt_start\n"
+        "1: jmp 1b\n");
+
+/* The root task: rdi = boot info; its IPC buffer follows the stack's guard page. */
+void rt_start(const struct uk_bootinfo *bi)
+{
+    uk_ipc_buffer_init((struct uk_ipc_buffer *)UK_ROOT_IPC_BUFFER);
+    int rc = main(bi);
+    printf("task exited with %d\n", rc);
+    for (;;)
+        uk_thread_suspend(UK_SLOT_SELF_THREAD);
+}
+
+void *memset(void *d, int c, unsigned long n)
+{
+    unsigned char *p = d;
+    while (n--)
+        *p++ = (unsigned char)c;
+    return d;
+}
+
+void *memcpy(void *d, const void *s, unsigned long n)
+{
+    unsigned char *dp = d;
+    const unsigned char *sp = s;
+    while (n--)
+        *dp++ = *sp++;
+    return d;
+}
+
+int memcmp(const void *a, const void *b, unsigned long n)
+{
+    const unsigned char *x = a, *y = b;
+    for (unsigned long i = 0; i < n; i++)
+        if (x[i] != y[i])
+            return x[i] < y[i] ? -1 : 1;
+    return 0;
+}
+
+unsigned long strlen(const char *s)
+{
+    unsigned long n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+int strcmp(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+int strncmp(const char *a, const char *b, unsigned long n)
+{
+    for (; n; n--, a++, b++) {
+        if (*a != *b)
+            return (unsigned char)*a - (unsigned char)*b;
+        if (!*a)
+            return 0;
+    }
+    return 0;
+}
+
+struct out { char *buf; unsigned long size, len; };
+
+static void put_buf(void *ctx, char c)
+{
+    struct out *o = ctx;
+    if (o->len + 1 < o->size)
+        o->buf[o->len] = c;
+    o->len++;
+}
+
+int vsnprintf(char *buf, unsigned long size, const char *fmt, va_list ap)
+{
+    struct out o = { buf, size, 0 };
+    uk_vformat(put_buf, &o, fmt, ap);
+    if (size)
+        buf[o.len < size ? o.len : size - 1] = 0;
+    return (int)o.len;
+}
+
+int snprintf(char *buf, unsigned long size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+int printf(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    uk_debug_puts(buf, (unsigned long)n < sizeof buf ? (unsigned long)n : sizeof buf - 1);
+    return n;
+}
+
+void uk_exit_qemu(uk_word_t ioport_cap, int status)
+{
+    uk_out(ioport_cap, 0xf4, 4, (uk_word_t)status);
+    for (;;)
+        uk_thread_suspend(UK_SLOT_SELF_THREAD);
+}

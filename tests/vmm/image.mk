@@ -1,0 +1,27 @@
+# The vmm suite's image (included by the top Makefile; tests/vmm/run boots
+# it, tests/vmm/check-log says what each guest must show): the real root
+# task, console server and vmm-servers with nine toy guests, four of them
+# broken guest kernels that a vmm-server must refuse with a clear message
+# while the other guests run on (tools/build/mkbadelf makes them).
+TOYGUEST_TRUNC   := $(BUILD)/toyguest-truncated.elf
+TOYGUEST_KSPACE  := $(BUILD)/toyguest-kspace.elf
+TOYGUEST_HUGE    := $(BUILD)/toyguest-huge.elf
+TOYGUEST_OVERLAP := $(BUILD)/toyguest-overlap.elf
+$(BUILD)/toyguest-%.elf: $(TOYGUEST) tools/build/mkbadelf
+	tools/build/mkbadelf $* $< $@
+
+VMMTEST_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
+    $(CONSOLE_SERVER) "console-server" tests/vmm/initrd-g1.txt "initrd-g1" \
+    $(TOYGUEST) "guest name=g1 mem=16 initrd=initrd-g1 -- halt work=2 echo" \
+    $(TOYGUEST) "guest name=g2 mem=16 -- reboots=2 work=4 echo" \
+    $(TOYGUEST_TRUNC) "guest name=g3 mem=16 -- halt" \
+    $(TOYGUEST) "guest name=g4 mem=16 -- badreq halt work=1" \
+    $(TOYGUEST) "guest name=g5 mem=16 -- kfault" \
+    $(TOYGUEST_KSPACE) "guest name=g6 mem=16 -- halt" \
+    $(TOYGUEST) "guest name=g7 mem=lots -- halt" \
+    $(TOYGUEST_HUGE) "guest name=g8 mem=16 -- halt" \
+    $(TOYGUEST_OVERLAP) "guest name=g9 mem=16 -- halt"
+$(ISO_VMMTEST): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) $(TOYGUEST_TRUNC) \
+                $(TOYGUEST_KSPACE) $(TOYGUEST_HUGE) $(TOYGUEST_OVERLAP) \
+                tests/vmm/initrd-g1.txt tests/vmm/image.mk tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(VMMTEST_MODULES)
