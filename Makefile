@@ -11,14 +11,17 @@ BUILD   := build
 LIBCOMMON_SRCS := $(wildcard libcommon/*.c)
 CC      := gcc
 LD      := ld
+AS      := as
 NASM    := nasm
 ACCEL   ?= tcg
 
 COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pie -fno-pic \
                  -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
                  -Ilibipc/include -Ilibcommon/include
+# -fasynchronous-unwind-tables: .eh_frame for the kernel's backtraces (the
+# code is the same without it; ukernel/arch/x86/unwind.c)
 KCFLAGS := $(COMMON_CFLAGS) -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
-           -Iukernel/include -Iukernel/arch/x86/include
+           -fasynchronous-unwind-tables -Iukernel/include -Iukernel/arch/x86/include
 UCFLAGS := $(COMMON_CFLAGS) -mno-sse3 -fno-tree-vectorize -Ilibuser/include -Itests/lib
 LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
@@ -52,23 +55,41 @@ ISO_BENCH := $(BUILD)/bench.iso
 ISO_VMMTEST := $(BUILD)/vmmtest.iso
 ISO_STEST := $(BUILD)/stest.iso
 ISO_SVMM  := $(BUILD)/storage-vmm.iso
+ISO_DEBUGTEST := $(BUILD)/debugtest.iso
+ISO_PANICTEST := $(BUILD)/panictest.iso
 
 .PHONY: all run test bench deps clean unit-test ktest-run FORCE
-all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) $(ISO_STEST) $(ISO_SVMM)
+all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) $(ISO_DEBUGTEST) \
+     $(ISO_PANICTEST) $(ISO_STEST) $(ISO_SVMM)
 
 # --- set-up -----------------------------------------------------------------------
 deps:
 	@tools/build/install-deps
 
 # --- kernel -----------------------------------------------------------------------
+# the kernel's objects are rebuilt when KCFLAGS change
+$(BUILD)/kcflags.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(KCFLAGS)' | cmp -s - $@ || echo '$(KCFLAGS)' >$@
+$(KOBJS): $(BUILD)/kcflags.txt
 $(BUILD)/k/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/k/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g $< -o $@
-$(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld
-	$(LD) $(LDFLAGS) -T ukernel/arch/x86/linker.ld -o $@ $(KOBJS)
+# Two links: the second holds the kernel's symbol table (tools/build/mkksyms) made
+# from the first, for named backtraces; the table lies after .text, so the
+# second link moves no function: checked by making the table again from it.
+$(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld tools/build/mkksyms
+	tools/build/mkksyms --empty $(BUILD)/k/ksyms-empty.s && $(AS) --64 -o $(BUILD)/k/ksyms-empty.o $(BUILD)/k/ksyms-empty.s
+	$(LD) $(LDFLAGS) -T ukernel/arch/x86/linker.ld -o $@.nosyms $(KOBJS) $(BUILD)/k/ksyms-empty.o
+	tools/build/mkksyms $@.nosyms $(BUILD)/k/ksyms.s && $(AS) --64 -o $(BUILD)/k/ksyms.o $(BUILD)/k/ksyms.s
+	$(LD) $(LDFLAGS) -T ukernel/arch/x86/linker.ld -o $@.tmp $(KOBJS) $(BUILD)/k/ksyms.o
+	tools/build/mkksyms $@.tmp $(BUILD)/k/ksyms-check.s
+	@cmp -s $(BUILD)/k/ksyms.s $(BUILD)/k/ksyms-check.s || \
+	    { echo "the symbol table does not match the kernel's second link"; exit 1; }
+	mv $@.tmp $@
 
 # --- user level -------------------------------------------------------------------
 $(BUILD)/u/%.o: %.c
@@ -76,9 +97,36 @@ $(BUILD)/u/%.o: %.c
 	$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
 $(LIBUSER): $(LIBUSER_OBJS)
 	rm -f $@ && ar rcs $@ $^
+# Where each user program is linked (libuser/user.ld's USER_BASE), by the
+# name of its ELF file: each in its own 4 MiB room (the largest, ktest, takes
+# 0.2 MiB), so an address names one program, whichever task runs it: a
+# debugger's breakpoint (make debug, docs/debugging.md) and
+# tools/bench/syscall-breakdown's per-address counts.  Everything stays in
+# [0x400000, 0x10000000): above it are the vmm-server's info page
+# (roottask/launch.c VMM_INFO_VA 0x10000000), the guest program
+# tools/bench/syscall-breakdown measures (0x10000000) and the Linux guest kernel
+# (0x60000000); the toy guest kernel must lie below guest RAM
+# (vmm-server/vmm.h GUEST_KERNEL_HI).
+LINK_BASE_roottask       := 0x00400000
+LINK_BASE_console-server := 0x00800000
+LINK_BASE_vmm-server     := 0x00c00000
+LINK_BASE_toyguest       := 0x01000000
+LINK_BASE_ktest          := 0x02000000
+LINK_BASE_vtest          := 0x02400000
+LINK_BASE_ctest          := 0x02800000
+LINK_BASE_bench-ukernel  := 0x02c00000
+LINK_BASE_blk-server     := 0x03000000
+LINK_BASE_stest          := 0x03400000
+LINK_BASES := $(foreach v,$(sort $(filter LINK_BASE_%,$(.VARIABLES))),$(v)=$($(v)))
+$(BUILD)/link-bases.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(LINK_BASES)' | cmp -s - $@ || echo '$(LINK_BASES)' >$@
+# user_program ELF SOURCES: linked at LINK_BASE_<its file name>
 define user_program
-$(1): $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBUSER) libuser/user.ld
-	$(LD) $(LDFLAGS) -T libuser/user.ld -o $$@ $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBUSER)
+$(1): $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBUSER) libuser/user.ld $(BUILD)/link-bases.txt
+	$$(if $$(LINK_BASE_$(basename $(notdir $(1)))),,$$(error $(1): no LINK_BASE_$(basename $(notdir $(1))) in the Makefile's table))
+	$(LD) $(LDFLAGS) -T libuser/user.ld --defsym=USER_BASE=$$(LINK_BASE_$(basename $(notdir $(1)))) \
+	    -o $$@ $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBUSER)
 endef
 $(eval $(call user_program,$(ROOTTASK),$(wildcard roottask/*.c)))
 KTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/ukernel/*.c)
@@ -114,8 +162,11 @@ RUN_MEM       := 512M
 else
 GUESTS        ?= 1
 GUEST_CMDLINE ?=
+# words for the root task's guest lines: `stats` lets the guests read the
+# microkernel's machine-wide counters (/proc/ukvm), `kfaults`
+GUEST_OPTS    ?=
 RUN_GUESTS    := $(GL_SHELL) "initramfs" \
-    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "guest name=g$(i) mem=256 kmem=65536 initrd=initramfs -- $(GUEST_CMDLINE)")
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "guest name=g$(i) mem=256 kmem=65536 initrd=initramfs $(GUEST_OPTS) -- $(GUEST_CMDLINE)")
 RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL)
 RUN_MEM       := $(GUESTS)G
 endif
@@ -133,6 +184,8 @@ $(ISO_RUN): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(RUN_PIECES) 
 	tools/build/mkiso $@ $(KERNEL) $(RUN_MODULES)
 # the vmm suite's image: tests/vmm/image.mk
 include tests/vmm/image.mk
+# the debug suite's images: tests/debug/image.mk
+include tests/debug/image.mk
 $(ISO_TEST): $(KERNEL) $(KTEST) $(ROOTTASK) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(KTEST) "ktest" $(ROOTTASK) "second-module example"
 $(ISO_VTEST): $(KERNEL) $(VTEST) tools/build/mkiso
@@ -158,6 +211,17 @@ $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/build/mkiso
 # --- run, test, bench --------------------------------------------------------------
 run: deps-linux $(ISO_RUN)
 	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) tools/run/qemu-run --iso $(ISO_RUN)
+
+# make debug: make run's image under QEMU's gdbstub (TCG) and gdb with the
+# symbols of the microkernel and of each program in it (tools/run/debug;
+# docs/debugging.md).  DEBUG_ARGS go to gdb, e.g.
+#   make debug DEBUG_ARGS="--batch -ex 'break sys_call' -ex continue -ex bt"
+.PHONY: debug deps-debug
+deps-debug:
+	@tools/build/install-deps linux debug
+debug: deps-debug $(ISO_RUN)
+	MEM=$(RUN_MEM) tools/run/debug --iso $(ISO_RUN) \
+	    $(addprefix --symbols ,$(sort $(filter %.elf %/vmlinux,$(RUN_MODULES)))) $(DEBUG_ARGS)
 
 # make test also runs the bench-smoke suite, which builds the native Linux
 # kernel and fetches Debian's: hence the "test" packages (tools/build/install-deps)
@@ -185,9 +249,9 @@ $(LBENCH_DIR)/lbench: bench/linux/lbench.c
 $(LBENCH_DIR)/lbench-nop: bench/linux/nop.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -nostdlib -O2 -Wall -Wextra -Werror -fno-stack-protector -fcf-protection=none -o $@ $<
-# tools/bench/syscall-breakdown: its guest program (linked at 0x10000000, away from
-# the microkernel's user programs at 0x400000, as the plugin counts by
-# address) and the QEMU plugin that counts instructions per address
+# tools/bench/syscall-breakdown: its guest program (linked at 0x10000000, above
+# the microkernel's user programs, LINK_BASE_* below 0x10000000, as the
+# plugin counts by address) and the QEMU plugin that counts instructions per address
 $(LBENCH_DIR)/sysbreak: bench/linux/sysbreak.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -Wl,-Ttext-segment=0x10000000 -o $@ $<

@@ -138,6 +138,9 @@ int blk_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep)
     B.ep = uk_slot_alloc();
     B.notif = uk_slot_alloc();
     B.fault_ep = uk_slot_alloc();
+    /* it reports its disks and failures on the kernel log, as the console server does */
+    if ((err = give(UK_SLOT_DEBUG, UK_SLOT_DEBUG, UK_R_WRITE, 0)))
+        say("no kernel log for it", err);
     if ((err = uk_endpoint_create(B.ep)) || (err = give(B.ep, UK_BLK_SLOT_EP, UK_R_READ, 0)) ||
         (err = uk_notif_create(B.notif)) ||
         (err = give(B.notif, UK_BLK_SLOT_NOTIF, UK_R_READ, 0))) {

@@ -93,6 +93,9 @@ int console_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep)
         (err = uk_notif_create(C.irqn)) ||
         (err = uk_cap_copy(C.irqn, C.task, UK_CONSOLE_SLOT_IRQ_NOTIF, UK_R_READ | UK_R_WRITE, 0)))
         say("IRQ 4 not given: no console input", err);
+    /* the kernel log, to report trouble with its own ports and IRQ */
+    if ((err = uk_cap_copy(UK_SLOT_DEBUG, C.task, UK_SLOT_DEBUG, UK_R_WRITE, 0)))
+        say("the kernel log not given", err);
     if ((err = uk_cap_copy(root_ep, UK_SLOT_SELF_TASK, C.fault_ep, UK_R_WRITE, CONSOLE_BADGE)) ||
         (err = uk_start_program(C.task, &loaded, CONSOLE_PRIO, C.fault_ep, 0, &C.thread))) {
         say("not started", err);

@@ -21,7 +21,7 @@
 #define CONSOLE_BADGE   0xc0u     /* its faults on our endpoint (guests: 1..ROOT_MAX_GUESTS) */
 
 /* A guest, from a module command line:
- *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [disk=D] [kfaults] [-- kernel command line]
+ *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [disk=D] [kfaults] [stats] [-- kernel command line]
  * MODULE is the first word of another module's command line; D: the block
  * server's disk D is the guest's (docs/storage.md); kfaults: the
  * guest kernel's own faults go to it (UK_VMM_F_KERNEL_FAULTS). */
@@ -33,6 +33,8 @@ struct guest_desc {
     int initrd;               /* index into bi->modules, or -1 */
     int kfaults;              /* `kfaults` given */
     int disk;                 /* the block server's disk for it, or -1 */
+    int stats;                /* `stats` given: the guest may read the kernel's
+                                 machine-wide counters (UK_SYS_DEBUG_STATS) */
     char cmdline[1024];
 };
 

@@ -80,6 +80,14 @@ static long give_caps_and_vcpu(void)
         (err = uk_cap_copy(SLOT_VCPU, SLOT_GUEST, UK_GUEST_SLOT_VCPU,
                            UK_R_READ | UK_R_WRITE | UK_R_CONTROL, 0)))
         return fail(err, "making the vCPU");
+    /* The kernel's counters (the guest's /proc/ukvm) if the root let us
+     * read them (`guest ... stats`); never the kernel log: a guest writes
+     * only through its console device, which filters and labels it. */
+    uk_word_t type, rights, badge;
+    if (uk_cap_info(UK_SLOT_DEBUG, &type, &rights, &badge) == UK_OK &&
+        type == UK_CAP_DEBUG && (rights & UK_R_READ) &&
+        (err = uk_cap_copy(UK_SLOT_DEBUG, SLOT_GUEST, UK_SLOT_DEBUG, UK_R_READ, 0)))
+        return fail(err, "passing on the kernel's counters");
     return UK_OK;
 }
 

@@ -47,8 +47,30 @@ static void flood(void)
             FLOOD, ok, again, UK_VDEV_EAGAIN, other, good ? "ok" : "WRONG");
 }
 
+/* The kernel log and the kernel's counters are privileges a vmm-server
+ * never passes on to a guest (only READ of the counters, and only for a
+ * guest line with `stats`): a line forged to look like the root task's,
+ * written through every slot of our table, must be refused each time and
+ * must never reach COM1 (tests/vmm/check-log looks for its text). */
+static void kernel_log(void)
+{
+    static const char forged[] = "root task: g2: vmm-server ended: guest halted, status 0 "
+                                 "(FORGED by g4)\n";
+    unsigned long puts_refused = 0, stats_refused = 0;
+    for (uk_word_t slot = 0; slot < 256; slot++) {
+        puts_refused += uk_debug_puts_at(slot, forged, sizeof forged - 1) != UK_OK;
+        stats_refused += uk_debug_stats_at(slot) != UK_OK;
+    }
+    total++;
+    passed += puts_refused == 256 && stats_refused == 256;
+    kprintf("badreq: the kernel log through each of 256 slots: %lu refused; its counters: "
+            "%lu refused: %s\n", puts_refused, stats_refused,
+            puts_refused == 256 && stats_refused == 256 ? "ok" : "WRONG");
+}
+
 void badreq_run(void)
 {
+    kernel_log();
     expect("unknown operation 0x1ff", req(0x1ff, 1, 0, 0), UK_VDEV_EINVAL);
     expect("console write of UK_VDEV_BYTES_MAX + 1 bytes",
            req(UK_VDEV_CONSOLE_WRITE, UK_MSG_MAX_WORDS, UK_VDEV_BYTES_MAX + 1, 0), UK_VDEV_EINVAL);

@@ -422,6 +422,68 @@ KT_TEST(bad_debug_puts_addresses)
     KT_EQ(uk_debug_puts(ok, sizeof ok - 1), UK_OK);
 }
 
+/* The kernel log and counters are a privilege (UK_CAP_DEBUG): a task
+ * without the cap gets an error and prints nothing; rights split the two. */
+static volatile long dc_r[4], dc_done;
+static void dc_thread(uk_word_t unused)
+{
+    static const char line[] = "    (bad_debug_cap: FORGED-IF-SEEN)\n";
+    (void)unused;
+    dc_r[0] = uk_debug_puts(line, sizeof line - 1);         /* slot 5: empty */
+    dc_r[1] = uk_debug_stats();
+    dc_r[2] = uk_debug_puts_at(UK_SLOT_SELF_TASK, line, sizeof line - 1);
+    dc_r[3] = uk_debug_puts_at(1ul << 40, line, sizeof line - 1);
+    dc_done = 1;
+}
+
+KT_TEST(bad_debug_cap)
+{
+    static const char ok[] = "    (bad_debug_cap: this line is fine)\n";
+    uk_word_t before = bd_used();
+    uk_word_t type, rights, badge;
+    KT_EQ(uk_cap_info(UK_SLOT_DEBUG, &type, &rights, &badge), UK_OK);
+    KT_EQ(type, UK_CAP_DEBUG);                              /* the root's, from boot */
+    KT_EQ(rights, UK_R_ALL);
+    /* rights split writing the log from reading the counters */
+    uk_word_t w = uk_slot_alloc(), r = uk_slot_alloc();
+    KT_EQ(uk_cap_copy(UK_SLOT_DEBUG, SELF, w, UK_R_WRITE, 0), UK_OK);
+    KT_EQ(uk_cap_copy(UK_SLOT_DEBUG, SELF, r, UK_R_READ, 0), UK_OK);
+    KT_EQ(uk_debug_puts_at(w, ok, sizeof ok - 1), UK_OK);
+    KT_EQ(uk_debug_stats_at(w), UK_E_RIGHTS);
+    KT_EQ(uk_debug_puts_at(r, ok, sizeof ok - 1), UK_E_RIGHTS);
+    KT_EQ(uk_debug_stats_at(r), UK_OK);
+    /* other slots: wrong type, empty, out of range */
+    KT_EQ(uk_debug_puts_at(UK_SLOT_SELF_TASK, ok, sizeof ok - 1), UK_E_CAP_TYPE);
+    KT_EQ(uk_debug_stats_at(UK_SLOT_IRQ_CONTROL), UK_E_CAP_TYPE);
+    KT_EQ(uk_debug_puts_at(UK_SLOT_NULL, ok, sizeof ok - 1), UK_E_CAP);
+    KT_EQ(uk_debug_puts_at(~0ul, ok, sizeof ok - 1), UK_E_CAP);
+    /* it names no object: it cannot be destroyed, only deleted */
+    KT_EQ(uk_obj_destroy(w), UK_E_RIGHTS);
+    uk_word_t all = uk_slot_alloc();
+    KT_EQ(uk_cap_copy(UK_SLOT_DEBUG, SELF, all, UK_R_ALL, 0), UK_OK);
+    KT_EQ(uk_obj_destroy(all), UK_E_CAP_TYPE);
+    KT_EQ(uk_debug_puts_at(all, ok, sizeof ok - 1), UK_OK);
+    KT_EQ(uk_cap_delete(SELF, all), UK_OK);
+    KT_EQ(uk_debug_puts_at(all, ok, sizeof ok - 1), UK_E_CAP);
+    /* a task that was not given it: refused, nothing printed */
+    uk_word_t child = 0;
+    KT_EQ(uk_task_new(256ul << 10, 8, 1, &child), UK_OK);
+    struct uk_spawned t;
+    dc_done = 0;
+    KT_EQ(uk_spawn(child, dc_thread, 0, 200, 0, &t), UK_OK);
+    KT_EQ(kt_wait_flag(&dc_done, 2000000), 1);
+    KT_EQ(dc_r[0], UK_E_CAP);
+    KT_EQ(dc_r[1], UK_E_CAP);
+    KT_EQ(dc_r[2], UK_E_CAP);                               /* 8 slots: none is ours */
+    KT_EQ(dc_r[3], UK_E_CAP);
+    kt_destroy(t.thread);
+    KT_EQ(uk_obj_destroy(child), UK_OK);
+    uk_cap_delete(SELF, child);
+    uk_cap_delete(SELF, w);
+    uk_cap_delete(SELF, r);
+    KT_EQ(bd_used(), before);
+}
+
 KT_TEST(bad_thread_config_and_start_addresses)
 {
     uk_word_t th = uk_slot_alloc(), ep = kt_endpoint(), n = kt_notification();

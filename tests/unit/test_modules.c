@@ -55,27 +55,30 @@ static void defaults(void **state)
     assert_int_equal(g[0].initrd, -1);
     assert_int_equal(g[0].kfaults, 0);
     assert_int_equal(g[0].disk, -1);
+    assert_int_equal(g[0].stats, 0);
     assert_string_equal(g[0].cmdline, "");
 }
 
 static void every_field(void **state)
 {
     (void)state;
-    assert_null(parse_one("guest  name=web-1_x mem=128 kmem=4096 initrd=initrd-a kfaults -- "
+    assert_null(parse_one("guest  name=web-1_x mem=128 kmem=4096 initrd=initrd-a kfaults stats -- "
                           "console=hvc0  quiet -- x kfaults"));
+    assert_int_equal(g[0].stats, 1);
     assert_string_equal(g[0].name, "web-1_x");
     assert_int_equal(g[0].mem_mib, 128);
     assert_int_equal(g[0].kmem_kib, 4096);
     assert_int_equal(g[0].initrd, 1);
     assert_int_equal(g[0].kfaults, 1);
     assert_string_equal(g[0].cmdline, "console=hvc0  quiet -- x kfaults");   /* the rest, as is */
-    assert_null(parse_one("guest -- kfaults"));          /* the guest kernel's word, not ours */
+    assert_null(parse_one("guest -- kfaults stats"));    /* the guest kernel's words, not ours */
     assert_int_equal(g[0].kfaults, 0);
     assert_null(parse_one("guest disk=0 -- disk=2"));
     assert_int_equal(g[0].disk, 0);
     assert_string_equal(g[0].cmdline, "disk=2");
     assert_null(parse_one("guest name=b disk=3"));        /* the block server's last disk */
     assert_int_equal(g[0].disk, 3);
+    assert_int_equal(g[0].stats, 0);
 }
 
 static void refused(void **state)
@@ -90,6 +93,7 @@ static void refused(void **state)
         "guest kfaults=1", "guest kfault", "guest kfaultsx", "guest mem=16kfaults",
         "guest disk=", "guest disk=4", "guest disk=-1", "guest disk=x", "guest disk",
         "guest disk=99999999999999999999",
+        "guest stats=1", "guest stat", "guest statsx",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *why = parse_one(bad[i]);

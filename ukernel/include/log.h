@@ -7,6 +7,8 @@
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_write(const char *s, word len);
+/* May a line that a user task caused be printed now?  (rationed: log.c) */
+bool log_ration(void);
 
 /* arch: the debug UART */
 void serial_init(void);

@@ -186,11 +186,13 @@ void ipc_send_fault(struct thread *t, word label, const word *words, word len)
     for (word i = 0; i < UK_MSG_REG_WORDS; i++)
         t->fault_words[i] = i < len ? words[i] : 0;
     if (c->type != UK_CAP_ENDPOINT || !(c->rights & UK_R_WRITE)) {
-        kprintf("ukernel: thread %lu (task %lu) %s at rip %lx, no handler: stopped\n",
-                t->id, t->task->id, label == UK_FAULT_PAGE ? "page fault" : "exception",
-                t->regs.rip);
-        kprintf("  vector %lu error %lx addr %lx rsp %lx\n", t->regs.vector,
-                t->regs.error, t->regs.cr2, t->regs.rsp);
+        if (log_ration()) {
+            kprintf("ukernel: thread %lu (task %lu) %s at rip %lx, no handler: stopped\n",
+                    t->id, t->task->id, label == UK_FAULT_PAGE ? "page fault" : "exception",
+                    t->regs.rip);
+            kprintf("  vector %lu error %lx addr %lx rsp %lx\n", t->regs.vector,
+                    t->regs.error, t->regs.cr2, t->regs.rsp);
+        }
         thread_cancel_wait(t);
         t->state = TS_STOPPED;
         return;
@@ -370,7 +372,8 @@ void ipc_abort(struct thread *t, int err)
 {
     thread_cancel_wait(t);
     if (t->fault_label) {                   /* nobody will handle its fault */
-        kprintf("ukernel: thread %lu: fault handler gone, thread stopped\n", t->id);
+        if (log_ration())
+            kprintf("ukernel: thread %lu: fault handler gone, thread stopped\n", t->id);
         t->fault_label = 0;
         t->state = TS_STOPPED;
         return;

@@ -447,9 +447,16 @@ static void sys_vcpu_config(word idx, word state_va, word flags)
 
 /* --- debugging -------------------------------------------------------------------- */
 
-static void sys_debug_puts(word va, word len)
+/* The kernel log and the global counters are a privilege (UK_CAP_DEBUG):
+ * without it a guest could write lines that look like the root task's or
+ * another guest's, escape sequences, or a flood, past every filter the
+ * vmm-server and console server apply, and read what other guests do. */
+static void sys_debug_puts(word cap_idx, word va, word len)
 {
+    int err;
     char buf[UK_DEBUG_PUTS_MAX];
+    if (!cap_lookup(my_caps(), cap_idx, UK_CAP_DEBUG, UK_R_WRITE, &err))
+        RET(err);
     if (len > UK_DEBUG_PUTS_MAX)
         RET(UK_E_INVAL);
     if (va + len < va || copy_from_user(current->task, buf, va, len))
@@ -458,8 +465,11 @@ static void sys_debug_puts(word va, word len)
     RET(UK_OK);
 }
 
-static void sys_debug_stats(void)
+static void sys_debug_stats(word cap_idx)
 {
+    int err;
+    if (!cap_lookup(my_caps(), cap_idx, UK_CAP_DEBUG, UK_R_READ, &err))
+        RET(err);
     struct uk_ipc_buffer *b = my_ipc_buffer();
     if (!b)
         RET(UK_E_ADDR);
@@ -534,8 +544,8 @@ void syscall_slow(word rdi, word rsi, word rdx, word r10, word r8, word r9, word
     case UK_SYS_IOPORT_IN:         sys_ioport_io(rdi, rsi, rdx, 0, false); break;
     case UK_SYS_IOPORT_OUT:        sys_ioport_io(rdi, rsi, rdx, r10, true); break;
     case UK_SYS_VCPU_CONFIG:       sys_vcpu_config(rdi, rsi, rdx); break;
-    case UK_SYS_DEBUG_PUTS:        sys_debug_puts(rdi, rsi); break;
-    case UK_SYS_DEBUG_STATS:       sys_debug_stats(); break;
+    case UK_SYS_DEBUG_PUTS:        sys_debug_puts(rdi, rsi, rdx); break;
+    case UK_SYS_DEBUG_STATS:       sys_debug_stats(rdi); break;
     default:
         current->regs.rax = UK_E_NOSYS;
         return;

@@ -74,8 +74,10 @@ enum uk_syscall {
                                  Does not return on success: the next exit enters the
                                  guest kernel at state.entry_ip. */
     /* Debugging and measurement */
-    UK_SYS_DEBUG_PUTS,        /* rdi = buffer, rsi = length (<= UK_DEBUG_PUTS_MAX) */
-    UK_SYS_DEBUG_STATS,       /* -> struct uk_stats in caller's IPC buffer */
+    UK_SYS_DEBUG_PUTS,        /* rdi = debug cap (UK_R_WRITE), rsi = buffer,
+                                 rdx = length (<= UK_DEBUG_PUTS_MAX): to the kernel log */
+    UK_SYS_DEBUG_STATS,       /* rdi = debug cap (UK_R_READ) -> struct uk_stats (the
+                                 whole machine's counters) in caller's IPC buffer */
     UK_SYS_COUNT
 };
 
@@ -113,6 +115,11 @@ enum uk_cap_type {
     UK_CAP_IRQ_CONTROL,  /* may create IRQ handler caps */
     UK_CAP_IRQ,          /* one IRQ line */
     UK_CAP_IOPORT,       /* a range of I/O ports */
+    UK_CAP_DEBUG,        /* the kernel's debug facilities: UK_R_WRITE writes the
+                            kernel log (COM1), UK_R_READ reads the machine-wide
+                            counters.  A privilege: the root task holds it and
+                            grants it to the servers it trusts, never to a guest
+                            kernel (a guest gets READ only with `guest ... stats`) */
     UK_CAP_TYPE_COUNT
 };
 
@@ -129,6 +136,9 @@ enum uk_cap_type {
 #define UK_SLOT_SELF_THREAD 2u
 #define UK_SLOT_IRQ_CONTROL 3u
 #define UK_SLOT_IOPORT_ALL  4u
+#define UK_SLOT_DEBUG       5u   /* the debug cap, where a task has one: the root
+                                    task from boot, every program it trusts at the
+                                    same slot (libuser's printf writes through it) */
 #define UK_SLOT_FIRST_FREE  8u
 #define UK_ROOT_CAP_SLOTS   4096u /* size of the root task's table */
 #define UK_MAX_CAP_SLOTS    65536u

@@ -73,7 +73,8 @@ struct uk_blk_info {
     struct uk_pci_dev disk[UK_BLK_MAX_DISKS];  /* its BARs, IRQ line, address */
 };
 
-/* Slots in the server's table (the root fills them before starting it). */
+/* Slots in the server's table (the root fills them before starting it;
+ * also UK_SLOT_DEBUG, 5: the kernel log, WRITE, for its reports). */
 #define UK_BLK_SLOT_EP        8u     /* its endpoint: READ */
 #define UK_BLK_SLOT_NOTIF     9u     /* its interrupt notification: READ (the server binds
                                         it to its thread); disk d signals bit d */

@@ -200,11 +200,21 @@ static inline long uk_vcpu_resume_fpu(const void *area, uk_word_t rfbm, uk_word_
     return ret;
 }
 
+/* The kernel log and counters, through the debug cap in `slot`; the plain
+ * forms use the usual slot (UK_SLOT_DEBUG). */
+static inline long uk_debug_puts_at(uk_word_t slot, const char *s, uk_word_t len)
+{
+    return uk_sys(UK_SYS_DEBUG_PUTS, slot, (uk_word_t)s, len, 0, 0, 0).err;
+}
+static inline long uk_debug_stats_at(uk_word_t slot)
+{
+    return uk_sys(UK_SYS_DEBUG_STATS, slot, 0, 0, 0, 0, 0).err;
+}
 static inline long uk_debug_puts(const char *s, uk_word_t len)
 {
-    return uk_sys(UK_SYS_DEBUG_PUTS, (uk_word_t)s, len, 0, 0, 0, 0).err;
+    return uk_debug_puts_at(UK_SLOT_DEBUG, s, len);
 }
-static inline long uk_debug_stats(void) { return uk_sys(UK_SYS_DEBUG_STATS, 0, 0, 0, 0, 0, 0).err; }
+static inline long uk_debug_stats(void) { return uk_debug_stats_at(UK_SLOT_DEBUG); }
 
 static inline unsigned long uk_rdtsc(void)
 {

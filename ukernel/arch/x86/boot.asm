@@ -116,6 +116,6 @@ boot_pml4:      resb 4096
 boot_pdpt_low:  resb 4096
 boot_pdpt_high: resb 4096
 boot_pd:        resb 4096
-global boot_stack_top
+global boot_stack, boot_stack_top   ; backtraces: arch_stack_bounds
 boot_stack:     resb 16384
 boot_stack_top:

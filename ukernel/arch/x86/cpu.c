@@ -3,6 +3,7 @@
 #include "arch/cpu.h"
 #include "arch/arch.h"
 #include "log.h"
+#include "backtrace.h"
 
 #define GDT_KCODE 0x08
 #define GDT_KDATA 0x10
@@ -41,6 +42,26 @@ static u8 ist_stack[4096 * 2] __attribute__((aligned(16)));
 u8 kstack[16384] __attribute__((aligned(16)));
 extern u8 kstack_top[];
 __asm__(".globl kstack_top\n.set kstack_top, kstack + 16384");
+
+/* The stacks kernel code runs on, for the backtrace unwinder (backtrace.h):
+ * the kernel stack, the NMI / double-fault stack, and boot.asm's until the
+ * first exit to user level. */
+bool arch_stack_bounds(word sp, word *lo, word *hi)
+{
+    extern u8 boot_stack[], boot_stack_top[];
+    const struct { u8 *lo, *hi; } stacks[] = {
+        { kstack, kstack_top },
+        { ist_stack, ist_stack + sizeof ist_stack },
+        { boot_stack, boot_stack_top },
+    };
+    for (unsigned i = 0; i < ARRAY_SIZE(stacks); i++)
+        if (sp >= (word)stacks[i].lo && sp < (word)stacks[i].hi) {
+            *lo = (word)stacks[i].lo;
+            *hi = (word)stacks[i].hi;
+            return true;
+        }
+    return false;
+}
 
 extern const u64 trap_stubs[256];
 extern void syscall_entry(void);

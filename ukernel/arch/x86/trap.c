@@ -13,6 +13,7 @@
 #include "vcpu.h"
 #include "stats.h"
 #include "log.h"
+#include "backtrace.h"
 #include "arch/arch.h"
 #include "arch/cpu.h"
 
@@ -82,5 +83,6 @@ void kernel_trap_dispatch(struct kframe *f)
     kprintf("  rax %lx rbx %lx rcx %lx rdx %lx\n", f->rax, f->rbx, f->rcx, f->rdx);
     kprintf("  rsi %lx rdi %lx rbp %lx r8 %lx\n", f->rsi, f->rdi, f->rbp, f->r8);
     kprintf("  current thread %lu\n", current ? current->id : 0);
+    backtrace_print(&(struct unwind_start){ f->rip, f->rsp, f->rbp });   /* the faulting code */
     panic("kernel fault");
 }
