@@ -21,9 +21,13 @@ KCFLAGS := $(COMMON_CFLAGS) -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
 UCFLAGS := $(COMMON_CFLAGS) -mno-sse3 -fno-tree-vectorize -Itests/lib
 LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
-KSRCS  := $(wildcard ukernel/kernel/*.c ukernel/arch/x86/*.c) libipc/src/elf.c libipc/src/format.c
+# asm-offsets.c is compiled to assembler text only (below), never linked
+ASM_OFFSETS_SRC := ukernel/arch/x86/asm-offsets.c
+KSRCS  := $(filter-out $(ASM_OFFSETS_SRC),$(wildcard ukernel/kernel/*.c ukernel/arch/x86/*.c)) \
+          libipc/src/elf.c libipc/src/format.c
 KASMS  := ukernel/arch/x86/boot.asm ukernel/arch/x86/entry.asm
 KOBJS  := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRCS)) $(patsubst %.asm,$(BUILD)/k/%.o,$(KASMS))
+ASM_OFFSETS := $(BUILD)/k/asm-offsets.inc
 KERNEL := $(BUILD)/ukernel.elf
 
 LIBIPC_SRCS := libipc/src/rt.c libipc/src/elf.c libipc/src/spawn.c libipc/src/format.c libipc/src/loader.c
@@ -61,11 +65,25 @@ deps:
 $(BUILD)/k/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/k/%.o: %.asm
+$(BUILD)/k/%.o: %.asm $(ASM_OFFSETS)
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -g $< -o $@
-$(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld
-	$(LD) $(LDFLAGS) -T ukernel/arch/x86/linker.ld -o $@ $(KOBJS)
+	$(NASM) -f elf64 -g -I$(BUILD)/k/ $< -o $@
+# Structure offsets and numbers for the assembly and the linker script, from
+# C (asm-offsets.c): its "->NAME value" marker lines become NASM %defines,
+# its "=>NAME value" lines linker-script assignments.  Rebuilt whenever a
+# header it includes changes (its .d file, included below), and so are the
+# .asm objects and the kernel.
+$(ASM_OFFSETS): $(ASM_OFFSETS_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -MMD -MP -MT $@ -MF $(BUILD)/k/asm-offsets.d -S $< -o $(BUILD)/k/asm-offsets.s
+	{ echo '; Generated from $< by the Makefile: do not edit.'; \
+	  sed -n 's/^.*->\([A-Za-z_0-9]*\) [$$]\{0,1\}\(-\{0,1\}[0-9]*\).*/%define \1 (\2)/p' $(BUILD)/k/asm-offsets.s; } >$@.tmp
+	{ echo '/* Generated from $< by the Makefile: do not edit. */'; \
+	  sed -n 's/^.*=>\([A-Za-z_0-9]*\) [$$]\{0,1\}\(-\{0,1\}[0-9]*\).*/\1 = \2;/p' $(BUILD)/k/asm-offsets.s; } >$(BUILD)/k/asm-offsets.ld
+	mv $@.tmp $@
+$(BUILD)/k/asm-offsets.ld: $(ASM_OFFSETS)
+$(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld $(BUILD)/k/asm-offsets.ld
+	$(LD) $(LDFLAGS) -L$(BUILD)/k -T ukernel/arch/x86/linker.ld -o $@ $(KOBJS)
 
 # --- user level -------------------------------------------------------------------
 $(BUILD)/u/%.o: %.c

@@ -13,6 +13,21 @@
 typedef unsigned long uk_word_t;   /* one machine word (64 bits) */
 
 /* ------------------------------------------------------------------ */
+/* Memory: pages and the user half of an address space. */
+#define UK_PAGE_SHIFT 12
+#define UK_PAGE_SIZE  (1ul << UK_PAGE_SHIFT)   /* 4096: the unit of every mapping */
+/* The two limits of user space:
+ *  - UK_USER_MAP_TOP: the top of what may be mapped.  User code, rip, TLS
+ *    bases, IPC buffers and mappings lie below it; the last page below
+ *    UK_USER_HALF_END is never mapped, so that sysret never returns to a
+ *    non-canonical address (and a bad guest entry point faults there).
+ *  - UK_USER_HALF_END: the end of the canonical lower half, the first
+ *    address that is no user address at all (non-canonical up to the
+ *    kernel half). */
+#define UK_USER_MAP_TOP   0x00007ffffffff000ul
+#define UK_USER_HALF_END  0x0000800000000000ul
+
+/* ------------------------------------------------------------------ */
 /* System calls.  Number in rax; arguments in rdi, rsi, rdx, r10, r8, r9.
  * Results: rax = error code (UK_OK or UK_E*), then per call in rdi, rsi,
  * rdx, r10, r8, r9.  rcx and r11 are clobbered (the syscall instruction);
@@ -157,6 +172,22 @@ enum uk_cap_type {
 static inline uk_word_t uk_msginfo(uk_word_t label, uk_word_t len, uk_word_t timeout)
 {
     return (label << 32) | ((timeout & 0xffffu) << 8) | (len & 0xffu);
+}
+/* Tests and masks in place (no shifts), for the kernel's IPC fast path: */
+/* info's timeout field is t (an encoded timeout, 16 bits) */
+static inline int uk_msg_timeout_is(uk_word_t info, uk_word_t t)
+{
+    return (info & 0xffff00u) == (t << 8);
+}
+/* info's label and length, the timeout and flags cleared */
+static inline uk_word_t uk_msg_label_len(uk_word_t info)
+{
+    return info & ~(0xfffffful << 8);
+}
+/* The word a receiver gets: label, length and output flags, no timeout. */
+static inline uk_word_t uk_msginfo_out(uk_word_t label, uk_word_t len, uk_word_t flags)
+{
+    return (label << 32) | ((flags & 0xffu) << 24) | (len & 0xffu);
 }
 static inline uk_word_t uk_msg_len(uk_word_t info)     { return info & 0xffu; }
 static inline uk_word_t uk_msg_timeout(uk_word_t info) { return (info >> 8) & 0xffffu; }

@@ -8,7 +8,7 @@
 ; its boot info): under QEMU's -icount shift=0 the TSC counts instructions,
 ; so a guest can count those executed since the microkernel started.
 
-KERNEL_BASE equ 0xffffffff80000000
+%include "asm-offsets.inc"             ; KERNEL_BASE (arch/cpu.h)
 MB2_MAGIC   equ 0xe85250d6
 
 section .multiboot2

@@ -21,65 +21,9 @@
 ; at every entry from such a process and before every return to one keeps
 ; the kernel's view the usual one (MSR_GS_BASE = current->regs.gs_base).
 
-%define R_RAX     0
-%define R_RBX     8
-%define R_RCX     16
-%define R_RDX     24
-%define R_RSI     32
-%define R_RDI     40
-%define R_RBP     48
-%define R_RSP     56
-%define R_R8      64
-%define R_R9      72
-%define R_R10     80
-%define R_R11     88
-%define R_R12     96
-%define R_R13     104
-%define R_R14     112
-%define R_R15     120
-%define R_RIP     128
-%define R_RFLAGS  136
-%define R_FS_BASE 144
-%define R_GS_BASE 152
-%define R_VECTOR  160
-%define R_ERROR   168
-%define T_KIND    184
-%define T_SYSCALL_FN 192
-%define T_VCPU_STATE 200
-%define T_TASK    256                     ; these three, R_FS_BASE, R_GS_BASE:
-%define T_AS      264                     ; checked in vcpu.c
-%define T_VCPU    272
-%define KIND_SYSCALL 0
-%define KIND_FULL    1
-%define KIND_VCPU_USER  2
-%define KIND_VCPU_ENTRY 3
-%define USER_CS   0x23
-%define USER_SS   0x1b
-%define USER_MAP_TOP 0x00007ffffffff000
-%define RFLAGS_USER  0x240dd5             ; UK_RFLAGS_USER
-; vCPU paths (offsets and values checked in vcpu.c)
-%define TASK_PML4_PHYS 56
-%define TASK_SLOTS   64
-%define TASK_NSLOTS  72
-%define CAP_TYPE     0                    ; struct cap: 40 bytes
-%define CAP_RIGHTS   1
-%define CAP_OBJ      16
-%define V_STATE_VA   8
-%define V_IN_USER    24                   ; in_upcall right after it
-%define V_KERNEL_FS  32
-%define V_USER_GS    40
-%define S_EXIT_REASON 368
-%define S_ENTRY_IP   392
-%define S_ENTRY_SP   400
-%define S_IRQ_ENABLED 408
-%define S_PENDING    416
-%define S_EXITS      440
-%define KSTATS_AS_SWITCHES 8
-%define CAP_TASK     1                    ; UK_CAP_TASK
-%define R_CONTROL    4                    ; UK_R_CONTROL
-%define SYS_VCPU_RESUME 0x25              ; UK_SYS_VCPU_RESUME
-%define EXIT_SYSCALL 1                    ; UK_VCPU_EXIT_SYSCALL
-%define MSR_FS_BASE  0xc0000100
+; Offsets and numbers come from C: build/k/asm-offsets.inc, made from
+; asm-offsets.c (R_* in struct uk_regs, T_* in struct thread, KIND_*, ...).
+%include "asm-offsets.inc"
 
 extern current, entry_thread, gone_thread, kstats, kstack_top, active_vspace
 extern syscall_dispatch, trap_dispatch, kernel_trap_dispatch
@@ -93,7 +37,7 @@ extern loaded_kernel_gs, loaded_fs_base, vcpu_resume, vcpu_process_tls
     mov r11, [rel syscall_user_rsp]
     mov [rsp + R_RSP], r11
     mov [rel entry_thread], rsp
-    inc qword [rel kstats]                  ; kernel_entries
+    inc qword [rel kstats + KSTATS_KERNEL_ENTRIES]
     lea rsp, [rel kstack_top - 16]
 %endmacro
 
@@ -123,7 +67,7 @@ extern loaded_kernel_gs, loaded_fs_base, vcpu_resume, vcpu_process_tls
 ; Interrupts on (the virtual flag is off); the registers the guest kernel
 ; may rely on are zero.
 %macro SYSRET_TO_GUEST_KERNEL 0
-    mov r11d, 0x202
+    mov r11d, RFLAGS_ENTRY                  ; IF and the reserved bit
     xor eax, eax
     xor edx, edx
     xor esi, esi
@@ -287,7 +231,7 @@ vcpu_kernel_entry:                          ; rsp = the thread
     cmp r9, [rel loaded_kernel_gs]
     jne .slow                               ; gs in MSR_KERNEL_GS: swapgs will do
     ; commit: count the entry, the process's fs base, its address space
-    inc qword [rel kstats]                  ; kernel_entries
+    inc qword [rel kstats + KSTATS_KERNEL_ENTRIES]
     mov rdx, [rsp + T_VCPU]
     mov word [rdx + V_IN_USER], 1           ; in_user, not in_upcall
     mov r8, [rsp + R_FS_BASE]
@@ -318,7 +262,7 @@ vcpu_kernel_entry:                          ; rsp = the thread
     push qword [rax + R_RSP]
     mov ecx, [rax + R_RFLAGS]
     and ecx, RFLAGS_USER
-    or ecx, 0x202                           ; IF and the reserved bit
+    or ecx, RFLAGS_ENTRY                    ; IF and the reserved bit
     mov [rax + R_RFLAGS], rcx
     push rcx
     push qword USER_CS
@@ -358,7 +302,7 @@ vcpu_process_entry:
     mov [rsp + R_RFLAGS], r11
     mov rax, [rel syscall_user_rsp]
     mov [rsp + R_RSP], rax
-    inc qword [rel kstats]                  ; kernel_entries
+    inc qword [rel kstats + KSTATS_KERNEL_ENTRIES]
     mov qword [rsp + S_EXIT_REASON], EXIT_SYSCALL
     mov qword [rsp + S_IRQ_ENABLED], 0
     inc qword [rsp + S_EXITS]
@@ -429,7 +373,7 @@ trap_common:
     mov byte [rax + T_KIND], KIND_FULL
     lea rbx, [rel gone_thread]
     mov [rel entry_thread], rbx
-    inc qword [rel kstats]
+    inc qword [rel kstats + KSTATS_KERNEL_ENTRIES]
     lea rsp, [rel kstack_top]
     cld                                     ; user code may have set DF (syscall clears it
                                             ; by SFMASK; traps do not): C's rep movs need it 0
