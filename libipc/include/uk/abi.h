@@ -368,6 +368,14 @@ enum uk_vdev_op {
 #define UK_VDEV_EFAULT        (-14l)   /* bytes not where the message says */
 #define UK_VDEV_EAGAIN        (-11l)   /* try again (flow control) */
 #define UK_VDEV_EPERM         (-1l)    /* not this caller's to ask (badge) */
+/* A request's status when the IPC itself failed, not the server: every
+ * program that folds "the call failed with UK_E_x" and "the server answered
+ * status st" into one value (a virtual-device or console-server request)
+ * reports the former as uk_ipc_failed(x) = UK_IPC_FAILED_BASE - x, below
+ * every server status (0, UK_VDEV_E*), never equal to one. */
+#define UK_IPC_FAILED_BASE    (-1000l)
+static inline long uk_ipc_failed(long err) { return UK_IPC_FAILED_BASE - err; }
+static inline int uk_is_ipc_failure(long status) { return status < UK_IPC_FAILED_BASE; }
 /* Event bits the vmm-server signals on the guest's event notification
  * (bound to its vCPU: they arrive in uk_vcpu_state.pending). */
 #define UK_VDEV_EVENT_TIMER   0x1u
@@ -381,6 +389,8 @@ enum uk_vdev_op {
 #define UK_GUEST_SLOT_EVENTS  3u   /* notification bound to its vCPU */
 #define UK_GUEST_SLOT_VCPU    4u   /* its vCPU thread */
 #define UK_GUEST_SLOT_FIRST_FREE 8u
+#define UK_GUEST_CAP_SLOTS  256u   /* the size of its table (the vmm-server makes it):
+                                      slots FIRST_FREE..UK_GUEST_CAP_SLOTS - 1 are its own */
 struct uk_guest_info {
     uk_word_t magic;
     uk_word_t ram_base, ram_size;  /* guest RAM: mapped read/write/execute here */
@@ -410,6 +420,7 @@ struct uk_guest_info {
 #define UK_VMM_SLOT_ROOT     10u   /* the root's endpoint, send only, badged with
                                       guest_index; also the vmm-server's fault endpoint */
 #define UK_VMM_SLOT_FIRST_FREE 16u
+#define UK_VMM_CAP_SLOTS      64u  /* the size of a vmm-server's table (the root makes it) */
 /* vmm-server -> root, a send on UK_VMM_SLOT_ROOT: it is done (w0 = enum
  * uk_vmm_end, w1 = the guest's exit status) and suspends itself; the root
  * destroys its task, which takes the guest's tasks with it.  (Labels:
