@@ -1,8 +1,11 @@
 /*
- * System-call dispatch (from entry.asm).  Each handler checks its
- * arguments completely before changing anything, and reports through the
- * caller's saved rax; the exit path loads results from the thread that
- * runs next.  Arguments keep their register names in comments (abi.h).
+ * The system calls' handlers, and syscall_slow, which picks one for
+ * every call the first stage of dispatch (syscall_dispatch in fastpath.c,
+ * from entry.asm) does not answer on a fast path.  Each handler checks
+ * its arguments completely before changing anything, and reports through
+ * the caller's saved rax; the exit path loads results from the thread
+ * that runs next.  Arguments keep their register names in comments
+ * (abi.h).
  */
 #include "thread.h"
 #include "task.h"

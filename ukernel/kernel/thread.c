@@ -33,8 +33,7 @@ struct thread *thread_create(struct task *owner, struct task *in, u8 prio, int *
         *err = UK_E_NOMEM;
         return NULL;
     }
-    /* XSAVE area in its initial state: header zero, default MXCSR */
-    *(u32 *)((u8 *)t->fpu + 24) = 0x1f80;
+    fpu_area_init(t->fpu);               /* kmem_alloc zeroed it */
     kobj_link(&t->hdr, owner, UK_CAP_THREAD, size);
     t->task = in;
     t->as = in;

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "arch/arch.h"
 #include "arch/switch.h"
+#include "arch/trap.h"
 #include "arch/cpu.h"
 
 static struct thread *vcpus;          /* all vCPU threads, via vcpu->next */
@@ -170,18 +171,16 @@ bool vcpu_user_trap(struct thread *t)
 {
     struct uk_vcpu_state *s = t->vcpu_state;
     word vector = t->regs.vector;
-    arch_swapgs();                       /* first: the kernel's view of gs (entry.asm) */
-    if (vector >= 32 || vector == 7) {   /* interrupts and #NM: not the process's doing */
+    arch_kernel_gs_after_process();      /* first: the kernel's view of gs (entry.asm) */
+    if (trap_is_external(vector)) {      /* interrupts and #NM: not the process's doing */
         t->regs_kind = REGS_VCPU_USER;   /* it goes on in the process later */
         return false;
     }
     save_user_regs(t);
     leave_process(t);
-    if (vector == 14) {
-        word err = t->regs.error;
+    if (trap_is_page_fault(vector)) {
         s->exit_addr = t->regs.cr2;
-        s->exit_access = UK_ACCESS_USER | ((err & 2) ? UK_ACCESS_WRITE : UK_ACCESS_READ) |
-                         ((err & 16) ? UK_ACCESS_EXEC : 0) | ((err & 1) ? UK_ACCESS_PRESENT : 0);
+        s->exit_access = page_fault_access(t->regs.error);
         s->user.cr2 = t->regs.cr2;
         enter_kernel(t, UK_VCPU_EXIT_PAGE_FAULT);
     } else {

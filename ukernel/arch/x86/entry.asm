@@ -86,7 +86,7 @@ syscall_entry:
     ; rcx = user rip, r11 = user rflags; IF is clear (SFMASK)
     mov [rel syscall_user_rsp], rsp
     mov rsp, [rel current]                  ; rsp = &current->regs
-    jmp [rsp + T_SYSCALL_FN]                ; per thread: see thread.h
+    jmp [rsp + T_SYSCALL_FN]                ; -> the thread's entry: syscall_common, or a vCPU's (thread.h)
 
 ; A thread's system call, the usual way (syscall_fn of all but a vCPU's
 ; process): rip, rflags, rsp into the thread, then C.
@@ -102,9 +102,9 @@ global exit_to_user
 exit_to_user:
     mov rax, [rel current]
     cmp rax, [rel entry_thread]
-    jne .switched                           ; another thread runs now
+    jne .switched                           ; -> switched: another thread runs now
     cmp byte [rax + T_KIND], KIND_SYSCALL
-    jne .restore                            ; its registers were rewritten
+    jne .restore                            ; -> restore: its registers were rewritten
 .sysret:
     mov rdi, [rax + R_RDI]
     mov rsi, [rax + R_RSI]
@@ -133,17 +133,17 @@ exit_to_user:
     mov [rdx + R_R15], r15
 .restore:
     cmp byte [rax + T_KIND], KIND_SYSCALL
-    jne .other
+    jne .other                              ; -> other: not a syscall's register set
     mov rbx, [rax + R_RBX]
     mov rbp, [rax + R_RBP]
     mov r12, [rax + R_R12]
     mov r13, [rax + R_R13]
     mov r14, [rax + R_R14]
     mov r15, [rax + R_R15]
-    jmp .sysret
+    jmp .sysret                             ; -> sysret: as if it had not switched
 .other:
     cmp byte [rax + T_KIND], KIND_VCPU_USER
-    jae vcpu_from_exit                      ; a vCPU's way into its process or kernel
+    jae vcpu_from_exit                      ; -> vcpu_from_exit: a vCPU into its process or kernel
     mov byte [rax + T_KIND], KIND_SYSCALL   ; the next entry is a syscall or a trap
 iret_from_rax:                              ; rax = the registers (struct uk_regs) to load
     lea rsp, [rel kstack_top]
@@ -156,7 +156,7 @@ iret_from_rax:                              ; rax = the registers (struct uk_reg
 
 vcpu_from_exit:                             ; flags: kind compared with REGS_VCPU_USER
     mov byte [rax + T_KIND], KIND_SYSCALL
-    jne vcpu_entry_from_exit                ; REGS_VCPU_ENTRY
+    jne vcpu_entry_from_exit                ; -> vcpu_entry_from_exit: REGS_VCPU_ENTRY, into its kernel
     ; REGS_VCPU_USER: back into the process it was interrupted in; its gs
     ; base into MSR_KERNEL_GS if not there, then as any thread, with swapgs
     lea rsp, [rel kstack_top]
@@ -201,35 +201,35 @@ vcpu_to_user:
 global vcpu_kernel_entry
 vcpu_kernel_entry:                          ; rsp = the thread
     cmp rax, SYS_VCPU_RESUME
-    jne syscall_common                      ; another call: the usual way
+    jne syscall_common                      ; -> syscall_common: not a resume, the usual way
     test r10, r10
-    jnz .slow                               ; no mapping rides along
+    jnz .slow                               ; -> slow: a mapping rides along
     mov r8, [rsp + T_TASK]
     mov r9d, [r8 + TASK_NSLOTS]
     cmp rdi, r9
-    jae .slow                               ; the slot exists
+    jae .slow                               ; -> slow: no such slot
     mov r9, [r8 + TASK_SLOTS]
     lea rsi, [rdi + rdi * 4]
     lea rsi, [r9 + rsi * 8]                 ; rsi = the cap (40 bytes each)
     cmp byte [rsi + CAP_TYPE], CAP_TASK
-    jne .slow                               ; a task
+    jne .slow                               ; -> slow: not a task cap (slot 0, RESUME(0), is empty)
     test byte [rsi + CAP_RIGHTS], R_CONTROL
-    jz .slow                                ; that we control
+    jz .slow                                ; -> slow: no CONTROL right
     mov rsi, [rsi + CAP_OBJ]
     cmp rsi, r8
-    je .slow                                ; not our own: rsi = the process
+    je .slow                                ; -> slow: our own task (else rsi = the process)
     mov rax, [rsp + T_VCPU_STATE]           ; rax = the state page (user at 0)
     mov r9, [rax + R_RIP]
     or r9, [rax + R_FS_BASE]
     or r9, [rax + R_GS_BASE]
     mov rdx, USER_MAP_TOP
     cmp r9, rdx
-    jae .slow                               ; rip and TLS bases in user space
+    jae .slow                               ; -> slow: rip or a TLS base not a user address
     cmp qword [rax + S_PENDING], 0
-    jne .slow                               ; no events pending
+    jne .slow                               ; -> slow: events pending
     mov r9, [rax + R_GS_BASE]
     cmp r9, [rel loaded_kernel_gs]
-    jne .slow                               ; gs in MSR_KERNEL_GS: swapgs will do
+    jne .slow                               ; -> slow: its gs base not in MSR_KERNEL_GS
     ; commit: count the entry, the process's fs base, its address space
     inc qword [rel kstats + KSTATS_KERNEL_ENTRIES]
     mov rdx, [rsp + T_VCPU]
@@ -240,7 +240,7 @@ vcpu_kernel_entry:                          ; rsp = the thread
     mov r8, [rax + R_FS_BASE]
     mov [rsp + R_FS_BASE], r8               ; the thread's fs is the process's now
     cmp r8, [rel loaded_fs_base]
-    je .fs_loaded
+    je .fs_loaded                           ; -> fs_loaded: the MSR holds it already
     mov [rel loaded_fs_base], r8            ; a glibc process's TLS: wrmsr
     mov r9, rax
     mov eax, r8d
@@ -273,7 +273,7 @@ vcpu_kernel_entry:                          ; rsp = the thread
     SYSCALL_TO_C
     mov rcx, r10                            ; 4th C argument
     call vcpu_resume
-    jmp exit_to_user
+    jmp exit_to_user                        ; -> exit_to_user: the answer, or the guest kernel
 
 ; 2. vcpu_process_entry: the process ran `syscall` (syscall_fn while a
 ;    vCPU runs a process; rsp = the thread, rcx = rip, r11 = rflags).  Its
@@ -310,7 +310,7 @@ vcpu_process_entry:
     mov rdx, [r11 + T_VCPU]
     mov rax, [rdx + V_KERNEL_FS]
     cmp rax, [r11 + R_FS_BASE]
-    je .fs_loaded                           ; the process's fs is the guest kernel's
+    je .fs_loaded                           ; -> fs_loaded: the process's fs is the guest kernel's
     mov [r11 + R_FS_BASE], rax              ; the thread's is the guest kernel's again
     mov [rel loaded_fs_base], rax           ; (the process's stays in state->user)
     mov r8, rdx
@@ -341,7 +341,7 @@ vcpu_process_entry:
 ; +40 rsp, +48 ss.
 trap_common:
     test byte [rsp + 24], 3
-    jz kernel_trap
+    jz kernel_trap                          ; -> kernel_trap: from ring 0
     push rax
     mov rax, [rel current]
     mov [rax + R_RBX], rbx
@@ -379,7 +379,7 @@ trap_common:
                                             ; by SFMASK; traps do not): C's rep movs need it 0
     mov rdi, rax
     call trap_dispatch
-    jmp exit_to_user
+    jmp exit_to_user                        ; -> exit_to_user: whoever runs next
 
 ; From ring 0: an interrupt while idle in hlt, or a kernel bug.
 kernel_trap:

@@ -147,7 +147,7 @@ void ukvm_frame_to_gp(const struct uk_regs *u, unsigned long *gp)
 	gp[HOST_GS_BASE] = u->gs_base;
 }
 
-/* entry.S: where an exit goes back to, and where it saves the FPU state */
+/* entry.c: where an exit goes back to, and where it saves the FPU state */
 jmp_buf ukvm_resume_jmp;
 void *ukvm_fp_area;
 struct uml_pt_regs *ukvm_regs;      /* the registers arch_prctl works on */
@@ -231,7 +231,7 @@ void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 			       "error %ld\n", userspace_pid[0], err);
 			fatal_sigsegv();
 		}
-		/* An exit: entry.S saved the FPU state into regs->fp. */
+		/* An exit: entry.c saved the FPU state into regs->fp. */
 		ukvm_frame_to_gp(&s->user, regs->gp);
 		regs->is_user = 1;
 		ukvm_regs = regs;

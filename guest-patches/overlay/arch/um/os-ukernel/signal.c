@@ -7,7 +7,7 @@
  *       mirrors  ukvm_vcpu->irq_enabled (the microkernel's virtual IF):
  *       disabling is two stores; enabling is two stores and a look at
  *       ukvm_vcpu->pending, no kernel entry.
- *   an event while enabled: an upcall (ukvm_upcall below, from entry.S),
+ *   an event while enabled: an upcall (ukvm_upcall below, from entry.c),
  *       on the interrupted kernel stack; RESUME(0) goes back.
  *   an event while disabled: the bit waits in pending; unblock_signals()
  *       takes it, as arch/um's loop takes signals_pending.
@@ -151,7 +151,7 @@ void ukvm_wait_for_events(void)
 }
 
 /* --- upcalls --------------------------------------------------------------
- * entry.S calls this on the interrupted kernel stack (below its red zone)
+ * entry.c calls this on the interrupted kernel stack (below its red zone)
  * for exits UPCALL and KERNEL_FAULT.  The frame is copied out of the state
  * page first: a nested upcall (a handler enabling interrupts) would
  * overwrite `saved`.  It is written back just before RESUME(0). */
