@@ -46,7 +46,8 @@ static long map_module(const struct uk_bootinfo *bi, int i, uk_word_t task, uk_w
                        uk_word_t *base)
 {
     const struct uk_boot_module *m = &bi->modules[i];
-    uk_word_t lo = m->phys & ~(UK_PAGE_SIZE - 1), hi = (m->phys + m->size + UK_PAGE_SIZE - 1) & ~(UK_PAGE_SIZE - 1);
+    uk_word_t lo = m->phys & ~(UK_PAGE_SIZE - 1);
+    uk_word_t hi = (m->phys + m->size + UK_PAGE_SIZE - 1) & ~(UK_PAGE_SIZE - 1);
     uk_word_t src = UK_PHYS_WINDOW + lo, off = m->phys - lo;
     int shared = 0;
     for (uk_word_t k = 0; k < bi->nmodules && k < UK_BOOT_MAX_MODULES; k++) {

@@ -110,9 +110,10 @@ long guest_boot(void)
     if (!stack)
         return fail(UK_E_NOMEM, "no guest RAM left for the kernel stack");
     memset(stack, 0, (STACK_PAGES + 1) * UK_PAGE_SIZE);
-    if ((err = uk_map(SLOT_GUEST, (uk_word_t)stack, UK_PROGRAM_STACK_TOP - STACK_PAGES * UK_PAGE_SIZE,
+    uk_word_t stack_bytes = STACK_PAGES * UK_PAGE_SIZE;
+    if ((err = uk_map(SLOT_GUEST, (uk_word_t)stack, UK_PROGRAM_STACK_TOP - stack_bytes,
                       STACK_PAGES, RW)) ||
-        (err = uk_map(SLOT_GUEST, (uk_word_t)stack + STACK_PAGES * UK_PAGE_SIZE, UK_ROOT_IPC_BUFFER, 1, RW)))
+        (err = uk_map(SLOT_GUEST, (uk_word_t)stack + stack_bytes, UK_ROOT_IPC_BUFFER, 1, RW)))
         return fail(err, "mapping the kernel stack");
 
     uk_word_t free_pages = vmm.ram_pages - vmm.boot_pages;

@@ -68,7 +68,8 @@ enum next guest_fault(struct uk_msg *m, uk_word_t *end_why);
 
 /* conout.c */
 void con_init(void);          /* finds the console server (UK_VMM_SLOT_CONSOLE) */
-long console_call(struct uk_msg *m);      /* its status; uk_ipc_failed() if the IPC failed (reported) */
+long console_call(struct uk_msg *m);      /* its status; uk_ipc_failed() if the IPC failed
+                                             (and reported) */
 void con_reset(void);
 uk_word_t con_write(const unsigned char *bytes, uk_word_t n);   /* all taken */
 long con_admit(uk_word_t n);              /* 0 or UK_VDEV_EAGAIN: flow control */

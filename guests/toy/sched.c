@@ -173,7 +173,8 @@ static int do_fault(int i, uk_word_t *src, uk_word_t *dst, uk_word_t *rights)
 {
     struct proc *p = &procs[i];
     uk_word_t acc = vcpu->exit_access, page = vcpu->exit_addr & ~(UK_PAGE_SIZE - 1);
-    uk_word_t code_lo = (uk_word_t)__start_toyproc & ~(UK_PAGE_SIZE - 1), code_hi = (uk_word_t)__stop_toyproc;
+    uk_word_t code_lo = (uk_word_t)__start_toyproc & ~(UK_PAGE_SIZE - 1);
+    uk_word_t code_hi = (uk_word_t)__stop_toyproc;
     void *mem = 0;
     stats.faults++;
     if ((acc & UK_ACCESS_PRESENT) || p->npages == PROC_PAGES)

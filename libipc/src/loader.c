@@ -19,7 +19,8 @@ struct uk_page_plan uk_seg_page_plan(const struct uk_elf_segment *s, uk_word_t i
 {
     uk_word_t va = page_down(s->vaddr) + i * UK_PAGE_SIZE;
     uk_word_t lo = va > s->vaddr ? va : s->vaddr;     /* file bytes in [lo, hi) */
-    uk_word_t hi = va + UK_PAGE_SIZE < s->vaddr + s->filesz ? va + UK_PAGE_SIZE : s->vaddr + s->filesz;
+    uk_word_t file_end = s->vaddr + s->filesz;
+    uk_word_t hi = va + UK_PAGE_SIZE < file_end ? va + UK_PAGE_SIZE : file_end;
     if (hi <= lo)
         return (struct uk_page_plan){ 0, 0, 0 };      /* all zero: bss, or past it */
     return (struct uk_page_plan){ lo - va, s->offset + (lo - s->vaddr), hi - lo };

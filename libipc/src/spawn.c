@@ -34,8 +34,9 @@ long uk_map_range(uk_word_t task, uk_word_t src, uk_word_t dst, uk_word_t n, uk_
 {
     for (uk_word_t done = 0; done < n; done += UK_MAP_MAX_PAGES) {
         uk_word_t k = n - done < UK_MAP_MAX_PAGES ? n - done : UK_MAP_MAX_PAGES;
-        long err = task ? uk_map(task, src + done * UK_PAGE_SIZE, dst + done * UK_PAGE_SIZE, k, rights)
-                        : uk_protect(UK_SLOT_SELF_TASK, src + done * UK_PAGE_SIZE, k, rights);
+        uk_word_t off = done * UK_PAGE_SIZE;
+        long err = task ? uk_map(task, src + off, dst + off, k, rights)
+                        : uk_protect(UK_SLOT_SELF_TASK, src + off, k, rights);
         if (err)
             return err;
     }

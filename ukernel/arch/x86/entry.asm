@@ -86,7 +86,7 @@ syscall_entry:
     ; rcx = user rip, r11 = user rflags; IF is clear (SFMASK)
     mov [rel syscall_user_rsp], rsp
     mov rsp, [rel current]                  ; rsp = &current->regs
-    jmp [rsp + T_SYSCALL_FN]                ; -> the thread's entry: syscall_common, or a vCPU's (thread.h)
+    jmp [rsp + T_SYSCALL_FN]                ; -> its syscall_fn: syscall_common or a vCPU's
 
 ; A thread's system call, the usual way (syscall_fn of all but a vCPU's
 ; process): rip, rflags, rsp into the thread, then C.
@@ -156,7 +156,7 @@ iret_from_rax:                              ; rax = the registers (struct uk_reg
 
 vcpu_from_exit:                             ; flags: kind compared with REGS_VCPU_USER
     mov byte [rax + T_KIND], KIND_SYSCALL
-    jne vcpu_entry_from_exit                ; -> vcpu_entry_from_exit: REGS_VCPU_ENTRY, into its kernel
+    jne vcpu_entry_from_exit                ; -> vcpu_entry_from_exit: into its guest kernel
     ; REGS_VCPU_USER: back into the process it was interrupted in; its gs
     ; base into MSR_KERNEL_GS if not there, then as any thread, with swapgs
     lea rsp, [rel kstack_top]
