@@ -88,7 +88,7 @@
 #define MAXRUNS  100000
 #define FILE_PATH "/tmp/lbench.file"
 #define FILE_SIZE (1 << 20)
-#define PAGE 4096
+#define PAGE 4096   /* a Linux program: not built with libipc, so not UK_PAGE_SIZE */
 #define HUGE (2ul << 20)
 
 static int runs = 1000;
