@@ -529,7 +529,7 @@ enum uk_console_op {
 /* The root task's stack (256 KiB below the top) and, after a guard page,
  * its IPC buffer. */
 #define UK_ROOT_STACK_TOP  0x00007fff00000000ul
-#define UK_ROOT_IPC_BUFFER (UK_ROOT_STACK_TOP + 4096ul)
+#define UK_ROOT_IPC_BUFFER (UK_ROOT_STACK_TOP + UK_PAGE_SIZE)
 #define UK_BOOT_MAX_MODULES 16u
 #define UK_BOOT_MAX_RANGES  32u
 #define UK_BOOT_STRINGS     1024u
