@@ -307,8 +307,11 @@ $(GL_DIR)/gltest: tests/guest-linux/gltest.c
 $(GL_DIR)/dynhello: tests/guest-linux/dynhello.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+# the test initramfs also holds Debian's bash, perl, python3 and coreutils (--debian)
 $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramfs-%.cpio: \
-		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tools/build/mkguest-initramfs tools/build/cpio.py
-	tools/build/mkguest-initramfs $@ --mode $* --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello
+		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tests/guest-linux/pycheck.py \
+		tools/build/mkguest-initramfs tools/build/cpio.py
+	tools/build/mkguest-initramfs $@ --mode $* --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello \
+		$(if $(filter test,$*),--debian)
 .PHONY: guest-initramfs
 guest-initramfs: $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio

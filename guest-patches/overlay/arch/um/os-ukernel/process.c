@@ -240,7 +240,12 @@ void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 		unsigned long addr = s->exit_addr, access = s->exit_access;
 		struct uk_regs u = s->user;
 
-		unblock_signals();      /* pending events first, as a host would */
+		/* pending events first, as a host would; those that ended the
+		 * process's run (EVENT) interrupted user mode */
+		if (reason == UK_VCPU_EXIT_EVENT)
+			ukvm_event_user_regs = regs;
+		unblock_signals();
+		ukvm_event_user_regs = NULL;
 		switch (reason) {
 		case UK_VCPU_EXIT_SYSCALL:
 			/* what `syscall` did to rcx and r11 (the microkernel
