@@ -25,9 +25,13 @@ KCFLAGS := $(COMMON_CFLAGS) -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
 UCFLAGS := $(COMMON_CFLAGS) -mno-sse3 -fno-tree-vectorize -Ilibuser/include -Itests/lib
 LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
-KSRCS  := $(wildcard ukernel/kernel/*.c ukernel/arch/x86/*.c) $(LIBCOMMON_SRCS)
+# asm-offsets.c is compiled to assembler text only (below), never linked
+ASM_OFFSETS_SRC := ukernel/arch/x86/asm-offsets.c
+KSRCS  := $(filter-out $(ASM_OFFSETS_SRC),$(wildcard ukernel/kernel/*.c ukernel/arch/x86/*.c)) \
+          $(LIBCOMMON_SRCS)
 KASMS  := ukernel/arch/x86/boot.asm ukernel/arch/x86/entry.asm
 KOBJS  := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRCS)) $(patsubst %.asm,$(BUILD)/k/%.o,$(KASMS))
+ASM_OFFSETS := $(BUILD)/k/asm-offsets.inc
 KERNEL := $(BUILD)/ukernel.elf
 
 # libipc/: the ABI and system-call stubs (headers only, <uk/...>);
@@ -75,17 +79,31 @@ $(KOBJS): $(BUILD)/kcflags.txt
 $(BUILD)/k/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/k/%.o: %.asm
+$(BUILD)/k/%.o: %.asm $(ASM_OFFSETS)
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -g $< -o $@
+	$(NASM) -f elf64 -g -I$(BUILD)/k/ $< -o $@
+# Structure offsets and numbers for the assembly and the linker script, from
+# C (asm-offsets.c): its "->NAME value" marker lines become NASM %defines,
+# its "=>NAME value" lines linker-script assignments.  Rebuilt whenever a
+# header it includes changes (its .d file, included below), and so are the
+# .asm objects and the kernel.
+$(ASM_OFFSETS): $(ASM_OFFSETS_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -MMD -MP -MT $@ -MF $(BUILD)/k/asm-offsets.d -S $< -o $(BUILD)/k/asm-offsets.s
+	{ echo '; Generated from $< by the Makefile: do not edit.'; \
+	  sed -n 's/^.*->\([A-Za-z_0-9]*\) [$$]\{0,1\}\(-\{0,1\}[0-9]*\).*/%define \1 (\2)/p' $(BUILD)/k/asm-offsets.s; } >$@.tmp
+	{ echo '/* Generated from $< by the Makefile: do not edit. */'; \
+	  sed -n 's/^.*=>\([A-Za-z_0-9]*\) [$$]\{0,1\}\(-\{0,1\}[0-9]*\).*/\1 = \2;/p' $(BUILD)/k/asm-offsets.s; } >$(BUILD)/k/asm-offsets.ld
+	mv $@.tmp $@
+$(BUILD)/k/asm-offsets.ld: $(ASM_OFFSETS)
 # Two links: the second holds the kernel's symbol table (tools/build/mkksyms) made
 # from the first, for named backtraces; the table lies after .text, so the
 # second link moves no function: checked by making the table again from it.
-$(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld tools/build/mkksyms
+$(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld $(BUILD)/k/asm-offsets.ld tools/build/mkksyms
 	tools/build/mkksyms --empty $(BUILD)/k/ksyms-empty.s && $(AS) --64 -o $(BUILD)/k/ksyms-empty.o $(BUILD)/k/ksyms-empty.s
-	$(LD) $(LDFLAGS) -T ukernel/arch/x86/linker.ld -o $@.nosyms $(KOBJS) $(BUILD)/k/ksyms-empty.o
+	$(LD) $(LDFLAGS) -L$(BUILD)/k -T ukernel/arch/x86/linker.ld -o $@.nosyms $(KOBJS) $(BUILD)/k/ksyms-empty.o
 	tools/build/mkksyms $@.nosyms $(BUILD)/k/ksyms.s && $(AS) --64 -o $(BUILD)/k/ksyms.o $(BUILD)/k/ksyms.s
-	$(LD) $(LDFLAGS) -T ukernel/arch/x86/linker.ld -o $@.tmp $(KOBJS) $(BUILD)/k/ksyms.o
+	$(LD) $(LDFLAGS) -L$(BUILD)/k -T ukernel/arch/x86/linker.ld -o $@.tmp $(KOBJS) $(BUILD)/k/ksyms.o
 	tools/build/mkksyms $@.tmp $(BUILD)/k/ksyms-check.s
 	@cmp -s $(BUILD)/k/ksyms.s $(BUILD)/k/ksyms-check.s || \
 	    { echo "the symbol table does not match the kernel's second link"; exit 1; }
@@ -312,8 +330,11 @@ $(GL_DIR)/gltest: tests/guest-linux/gltest.c
 $(GL_DIR)/dynhello: tests/guest-linux/dynhello.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+# the test initramfs also holds Debian's bash, perl, python3 and coreutils (--debian)
 $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramfs-%.cpio: \
-		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tools/build/mkguest-initramfs tools/build/cpio.py
-	tools/build/mkguest-initramfs $@ --mode $* --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello
+		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tests/guest-linux/pycheck.py \
+		tools/build/mkguest-initramfs tools/build/cpio.py
+	tools/build/mkguest-initramfs $@ --mode $* --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello \
+		$(if $(filter test,$*),--debian)
 .PHONY: guest-initramfs
 guest-initramfs: $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio

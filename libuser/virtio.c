@@ -52,10 +52,10 @@ long virtio_legacy_queue0(struct virtio_dev *v, void *mem, uk_word_t bytes)
     reg_out(v, VIRTIO_PCI_QUEUE_SEL, 2, 0);
     unsigned qsize = (unsigned)reg_in(v, VIRTIO_PCI_QUEUE_NUM, 2);
     uk_word_t need = virtq_bytes(qsize);
-    if (qsize < VIRTQ_MAX_CHAIN || (uk_word_t)mem % 4096 || need > bytes)
+    if (qsize < VIRTQ_MAX_CHAIN || (uk_word_t)mem % UK_PAGE_SIZE || need > bytes)
         goto fail;
     uk_word_t phys = virt_to_phys(mem);
-    for (uk_word_t off = 0; off < need; off += 4096)
+    for (uk_word_t off = 0; off < need; off += UK_PAGE_SIZE)
         if (phys == ~0ul || virt_to_phys((char *)mem + off) != phys + off)
             goto fail;
     memset(mem, 0, need);

@@ -42,7 +42,7 @@ static void say(const char *what, long err)
     printf("root task: blk-server: %s (error %ld)\n", what, err);
 }
 
-/* A control request (badge 0): its status (IPC errors as 1000 + error). */
+/* A control request (badge 0): its status (uk_ipc_failed() if the IPC failed). */
 long blk_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4])
 {
     if (!B.live)
@@ -50,7 +50,7 @@ long blk_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word
     struct uk_msg m = { .info = uk_msginfo(op, 3, CALL_TIMEOUT), .w = { w0, w1, w2 } };
     long err = uk_call(B.ep, &m);
     if (err)
-        return 1000 + err;
+        return uk_ipc_failed(err);
     if (reply)
         for (unsigned i = 0; i < 4; i++)
             reply[i] = m.w[i];
@@ -191,7 +191,7 @@ fail:
 void *blk_add_client(uk_word_t n, uk_word_t disk, uk_word_t task, uk_word_t va,
                      uk_word_t pages, uk_word_t slot)
 {
-    if (!B.live || n < 1 || n > UK_BLK_MAX_CLIENTS || pages * 4096 > UK_BLK_WINDOW_MAX)
+    if (!B.live || n < 1 || n > UK_BLK_MAX_CLIENTS || pages * UK_PAGE_SIZE > UK_BLK_WINDOW_MAX)
         return 0;
     char *win = uk_pages_alloc(pages);
     long err, st;
@@ -203,7 +203,7 @@ void *blk_add_client(uk_word_t n, uk_word_t disk, uk_word_t task, uk_word_t va,
         return 0;
     }
     B.window_pages[n] = pages;
-    if ((st = blk_control(UK_BLK_CTL_ADD_CLIENT, n, disk, pages * 4096, 0)) != UK_BLK_OK) {
+    if ((st = blk_control(UK_BLK_CTL_ADD_CLIENT, n, disk, pages * UK_PAGE_SIZE, 0)) != UK_BLK_OK) {
         printf("root task: blk-server: client %lu refused (status %ld)\n", n, st);
         blk_remove_client(n);
         return 0;

@@ -48,7 +48,7 @@ void block_init(void)
 /* The guest's bytes [g, g + bytes) in our view of its RAM, or NULL. */
 static unsigned char *guest_bytes(uk_word_t g, uk_word_t bytes)
 {
-    uk_word_t ram = vmm.ram_pages * PG;
+    uk_word_t ram = vmm.ram_pages * UK_PAGE_SIZE;
     if (g < GUEST_RAM_VA || g - GUEST_RAM_VA > ram || bytes > ram - (g - GUEST_RAM_VA))
         return 0;
     return (unsigned char *)(vmm.vi->mem_base + (g - GUEST_RAM_VA));

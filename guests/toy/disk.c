@@ -30,7 +30,7 @@ static unsigned char *pages(unsigned n)
 {
     unsigned char *first = page_alloc();
     for (unsigned i = 1; i < n; i++)
-        if ((unsigned char *)page_alloc() != first + i * PG)
+        if ((unsigned char *)page_alloc() != first + i * UK_PAGE_SIZE)
             return 0;
     return first;
 }
@@ -57,7 +57,8 @@ void disk_run(void)
     }
     uk_word_t sectors = out[1], max = out[3];
     kprintf("disk: %lu sectors (%lu KiB), at most %lu a request\n", sectors, sectors / 2, max);
-    unsigned char *wbuf = pages(PER_REQUEST * SECTOR / PG), *rbuf = pages(PER_REQUEST * SECTOR / PG);
+    unsigned n = (unsigned)(PER_REQUEST * SECTOR / UK_PAGE_SIZE);
+    unsigned char *wbuf = pages(n), *rbuf = pages(n);
     if (!wbuf || !rbuf) {
         kprintf("disk: no contiguous pages for the buffers: WRONG\n");
         return;

@@ -140,7 +140,7 @@ static long do_io(uk_word_t n, int write, uk_word_t sector, uk_word_t count, uk_
     /* the data, one descriptor per physically contiguous run of the window */
     uk_word_t va = UK_BLK_WINDOW(n) + off;
     while (bytes) {
-        uk_word_t chunk = 4096 - va % 4096;
+        uk_word_t chunk = UK_PAGE_SIZE - va % UK_PAGE_SIZE;
         if (chunk > bytes)
             chunk = bytes;
         uk_word_t phys = virt_to_phys((const void *)va);
@@ -182,9 +182,9 @@ static long control(uk_word_t op, const struct uk_msg *m, struct uk_msg *r)
     case UK_BLK_CTL_ADD_CLIENT: {
         uk_word_t d = m->w[1], bytes = m->w[2];
         if (n < 1 || n > UK_BLK_MAX_CLIENTS || clients[n].live || d >= ndisks ||
-            !disks[d].live || bytes == 0 || bytes % 4096 || bytes > UK_BLK_WINDOW_MAX)
+            !disks[d].live || bytes == 0 || bytes % UK_PAGE_SIZE || bytes > UK_BLK_WINDOW_MAX)
             return UK_BLK_EINVAL;
-        for (uk_word_t off = 0; off < bytes; off += 4096)
+        for (uk_word_t off = 0; off < bytes; off += UK_PAGE_SIZE)
             if (virt_to_phys((const void *)(UK_BLK_WINDOW(n) + off)) == ~0ul)
                 return UK_BLK_EFAULT;      /* the root must map the window first */
         clients[n] = (struct client){ 1, (unsigned)d, bytes };
@@ -242,18 +242,18 @@ static int disk_init(unsigned d)
     struct disk *k = &disks[d];
     const struct uk_pci_dev *p = &info->disk[d];
     unsigned got = 0;
-    char *dma = (char *)(UK_BLK_DMA_VADDR + (uk_word_t)d * UK_BLK_DMA_PAGES * 4096);
+    char *dma = (char *)(UK_BLK_DMA_VADDR + (uk_word_t)d * UK_BLK_DMA_PAGES * UK_PAGE_SIZE);
     long err;
     if ((err = virtio_legacy_begin(&k->v, DISK_SLOT(d, UK_BLK_DISK_IO), p->bar[0],
                                    1u << VIRTIO_BLK_F_RO | 1u << VIRTIO_BLK_F_FLUSH, &got))) {
         printf("blk-server: disk %u: its registers cannot be reached (error %ld)\n", d, err);
         return 0;
     }
-    if ((err = virtio_legacy_queue0(&k->v, dma, (UK_BLK_DMA_PAGES - 1) * 4096ul))) {
+    if ((err = virtio_legacy_queue0(&k->v, dma, (UK_BLK_DMA_PAGES - 1) * UK_PAGE_SIZE))) {
         printf("blk-server: disk %u: its queue does not fit our DMA pages\n", d);
         return 0;
     }
-    k->req = (unsigned char *)dma + (UK_BLK_DMA_PAGES - 1) * 4096ul;
+    k->req = (unsigned char *)dma + (UK_BLK_DMA_PAGES - 1) * UK_PAGE_SIZE;
     k->req_phys = virt_to_phys(k->req);
     k->sectors = virtio_config_read(&k->v, VIRTIO_BLK_CAPACITY, 8);
     k->flags = (got & 1u << VIRTIO_BLK_F_RO ? UK_BLK_F_RO : 0) |

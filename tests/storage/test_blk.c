@@ -33,7 +33,7 @@ static long call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word
     struct uk_msg m = { .info = uk_msginfo(op, len, uk_timeout_us(20000000)), .w = { w0, w1, w2 } };
     long err = uk_call(CLIENT_EP, &m);
     if (err)
-        return 1000 + err;
+        return uk_ipc_failed(err);
     if (out)
         for (int i = 0; i < 4; i++)
             out[i] = m.w[i];
@@ -148,7 +148,7 @@ static void client_bad(uk_word_t c)
     expect(r, 9, io(UK_BLK_OP_READ, 0, 1, win), UK_BLK_EFAULT);          /* buffer outside */
     expect(r, 10, io(UK_BLK_OP_READ, 0, 1, win - 511), UK_BLK_EFAULT);   /* straddles the end */
     expect(r, 11, io(UK_BLK_OP_WRITE, 0, 2, ~0ul - 100), UK_BLK_EFAULT); /* offset + length wraps */
-    expect(r, 12, io(UK_BLK_OP_READ, 0, UK_BLK_MAX_SECTORS, win - 4096), UK_BLK_EFAULT);
+    expect(r, 12, io(UK_BLK_OP_READ, 0, UK_BLK_MAX_SECTORS, win - UK_PAGE_SIZE), UK_BLK_EFAULT);
     expect(r, 13, call(99, 3, 0, 1, 0, 0), UK_BLK_EINVAL);               /* no such operation */
     expect(r, 14, call(UK_BLK_OP_READ, 2, 0, 1, 0, 0), UK_BLK_EINVAL);   /* words missing */
     expect(r, 15, call(UK_BLK_CTL_ADD_CLIENT, 3, 5, 1, 4096, 0), UK_BLK_EPERM); /* root's only */
@@ -286,7 +286,7 @@ KT_TEST(blk_two_clients_each_on_its_own_disk)
     KT_EQ(res[2].errors, 0);
     KT_EQ(res[1].sectors, DISK0_SECTORS);
     KT_EQ(res[2].sectors, DISK1_SECTORS);
-    KT_EQ(res[1].window, WINDOW_PAGES * 4096);
+    KT_EQ(res[1].window, WINDOW_PAGES * UK_PAGE_SIZE);
     /* the windows are the root's pages too: client 2's tail read is there,
      * but for its first sector, which its read of sector 0 (zeros) replaced */
     KT_CHECK(matches(c2.window + UK_BLK_SECTOR, 2, DISK1_SECTORS - TAIL_COUNT + 1,

@@ -404,7 +404,7 @@ KT_TEST(bad_debug_puts_addresses)
     KT_EQ(uk_debug_puts((const char *)0xffff800000000000ul, 8), UK_E_ADDR);
     KT_EQ(uk_debug_puts(0, 8), UK_E_ADDR);                                    /* NULL */
     KT_EQ(uk_debug_puts((const char *)0x7f0000000000ul, 8), UK_E_ADDR);       /* unmapped */
-    KT_EQ(uk_debug_puts((const char *)0x0000800000000000ul, 8), UK_E_ADDR);   /* non-canonical */
+    KT_EQ(uk_debug_puts((const char *)UK_USER_HALF_END, 8), UK_E_ADDR);   /* non-canonical */
     KT_EQ(uk_debug_puts((const char *)0xdead000000000000ul, 8), UK_E_ADDR);
     KT_EQ(uk_debug_puts((const char *)0x00007ffffffff000ul, 8), UK_E_ADDR);   /* the last page */
     KT_EQ(uk_debug_puts((const char *)0x00007ffffffffff8ul, 16), UK_E_ADDR);  /* crosses the top */
@@ -495,7 +495,7 @@ KT_TEST(bad_thread_config_and_start_addresses)
     KT_EQ(uk_thread_config(th, 10, 0, buf + 4095), UK_E_ADDR);
     KT_EQ(uk_thread_config(th, 10, 0, 0xffffffff80100000ul), UK_E_ADDR);
     KT_EQ(uk_thread_config(th, 10, 0, 0xffff800000000000ul), UK_E_ADDR);
-    KT_EQ(uk_thread_config(th, 10, 0, 0x0000800000000000ul), UK_E_ADDR);
+    KT_EQ(uk_thread_config(th, 10, 0, UK_USER_HALF_END), UK_E_ADDR);
     KT_EQ(uk_thread_config(th, 10, 0, 0x00007ffffffff000ul), UK_E_ADDR);
     KT_EQ(uk_thread_config(th, 10, 0, ~0ul & ~0xffful), UK_E_ADDR);
     /* priority */
@@ -508,7 +508,7 @@ KT_TEST(bad_thread_config_and_start_addresses)
     KT_EQ(uk_thread_config(th, 10, uk_slot_alloc(), buf), UK_E_CAP);
     /* start: user rip and rsp only */
     KT_EQ(uk_thread_start(th, 0xffffffff80100000ul, UK_ROOT_STACK_TOP - 8, 0), UK_E_ADDR);
-    KT_EQ(uk_thread_start(th, 0x0000800000000000ul, UK_ROOT_STACK_TOP - 8, 0), UK_E_ADDR);
+    KT_EQ(uk_thread_start(th, UK_USER_HALF_END, UK_ROOT_STACK_TOP - 8, 0), UK_E_ADDR);
     KT_EQ(uk_thread_start(th, 0xdead000000401000ul, UK_ROOT_STACK_TOP - 8, 0), UK_E_ADDR);
     KT_EQ(uk_thread_start(th, 0x00007ffffffff000ul, UK_ROOT_STACK_TOP - 8, 0), UK_E_ADDR);
     KT_EQ(uk_thread_start(th, (uk_word_t)__image_start, 0xffffffff80100000ul, 0), UK_E_ADDR);
@@ -529,7 +529,7 @@ KT_TEST(bad_thread_config_and_start_addresses)
     memcpy(uk_ipc_buf->data, &r, sizeof r);
     KT_EQ(uk_thread_write_regs(th), UK_E_ADDR);
     r.rip = (uk_word_t)__image_start;
-    r.gs_base = 0x0000800000000000ul;
+    r.gs_base = UK_USER_HALF_END;
     memcpy(uk_ipc_buf->data, &r, sizeof r);
     KT_EQ(uk_thread_write_regs(th), UK_E_ADDR);
     KT_EQ(uk_thread_read_regs(th), UK_OK);
@@ -538,7 +538,7 @@ KT_TEST(bad_thread_config_and_start_addresses)
     KT_EQ(r.gs_base, 0);
     /* and TLS bases */
     KT_EQ(uk_set_tls(0xffffffff80100000ul, 0), UK_E_ADDR);
-    KT_EQ(uk_set_tls(0, 0x0000800000000000ul), UK_E_ADDR);
+    KT_EQ(uk_set_tls(0, UK_USER_HALF_END), UK_E_ADDR);
     KT_CHECK(uk_ipc_buf == (struct uk_ipc_buffer *)UK_ROOT_IPC_BUFFER);   /* gs unchanged */
     /* the good values are accepted */
     KT_EQ(uk_thread_config(th, 10, ep, buf), UK_OK);
@@ -771,7 +771,7 @@ static const uk_word_t fz_special[] = {
     0, 1, 2, 3, 4, 7, 8, 15, 16, 17, 63, 64, 65, 255, 256, 4095, 4096, 4097,
     0xffff, 0x10000, 0x10001, 0x40000, 0x40001, 0x7fffffff, 0x80000000, 0xffffffff,
     0x100000000ul, 0x10000000aul, 0x00007ffffffff000ul, 0x000007fffffff000ul,
-    0x00007ffffffffffful, 0x0000800000000000ul, 0xffff800000000000ul,
+    0x00007ffffffffffful, UK_USER_HALF_END, 0xffff800000000000ul,
     0xffffffff80000000ul, 0xffffffff80100000ul, 0x8000000000000000ul,
     0x7ffffffffffffffful, ~0ul, ~0ul - 1, ~0ul << 12,
 };

@@ -74,7 +74,7 @@ static int device_setup(void)
     KT_EQ(virtio_legacy_begin(&D.v, D.io, D.pci.bar[0], 0, &got), UK_OK);
     void *ring = uk_pages_alloc(4);
     D.page = uk_pages_alloc(1);
-    KT_EQ(virtio_legacy_queue0(&D.v, ring, 4 * 4096), UK_OK);
+    KT_EQ(virtio_legacy_queue0(&D.v, ring, 4 * UK_PAGE_SIZE), UK_OK);
     return D.v.qsize != 0;
 }
 

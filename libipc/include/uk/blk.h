@@ -61,7 +61,7 @@ enum uk_blk_op {                      /* message labels */
 #define UK_BLK_INFO_VADDR    0x10000000ul   /* struct uk_blk_info, read-only */
 #define UK_BLK_DMA_VADDR     0x10100000ul   /* disk d's DMA pages (its virtqueue, request
                                                headers and status bytes) at
-                                               + d * UK_BLK_DMA_PAGES * 4096 */
+                                               + d * UK_BLK_DMA_PAGES * UK_PAGE_SIZE */
 #define UK_BLK_DMA_PAGES     8u             /* physically contiguous */
 #define UK_BLK_WINDOW_MAX    (16ul << 20)   /* a client's window: at most 16 MiB */
 #define UK_BLK_WINDOW(n)     (0x20000000ul + ((n) - 1) * UK_BLK_WINDOW_MAX)

@@ -5,10 +5,6 @@
 #include "log.h"
 #include "backtrace.h"
 
-#define GDT_KCODE 0x08
-#define GDT_KDATA 0x10
-#define GDT_TSS   0x28
-
 struct tss {
     u32 reserved0;
     u64 rsp[3];
@@ -30,8 +26,8 @@ static u64 gdt[7] = {
     0,
     0x00209a0000000000,   /* 0x08 kernel code */
     0x0000920000000000,   /* 0x10 kernel data */
-    0x0000f20000000000,   /* 0x18 user data (sysret: STAR.base + 8) */
-    0x0020fa0000000000,   /* 0x20 user code (sysret: STAR.base + 16) */
+    0x0000f20000000000,   /* GDT_UDATA (sysret: STAR.base + 8) */
+    0x0020fa0000000000,   /* GDT_UCODE (sysret: STAR.base + 16) */
     0, 0,                 /* 0x28 TSS (16 bytes) */
 };
 static struct tss tss __attribute__((aligned(16)));
@@ -127,8 +123,11 @@ void cpu_init(void)
     struct { u16 limit; u64 base; } __attribute__((packed)) idtr = { sizeof idt - 1, (u64)idt };
     __asm__ volatile("lidt %0" :: "m"(idtr));
 
-    /* syscall: kernel CS 0x08 / SS 0x10; sysret: SS 0x18|3, CS 0x20|3 */
-    wrmsr(MSR_STAR, (0x10ul << 48) | ((u64)GDT_KCODE << 32));
+    /* syscall: CS GDT_KCODE, SS GDT_KCODE + 8 = GDT_KDATA; sysret: SS
+     * GDT_KDATA + 8 = GDT_UDATA, CS GDT_KDATA + 16 = GDT_UCODE (| 3 each) */
+    _Static_assert(GDT_KDATA == GDT_KCODE + 8 && GDT_UDATA == GDT_KDATA + 8 &&
+                   GDT_UCODE == GDT_KDATA + 16, "the order syscall and sysret need");
+    wrmsr(MSR_STAR, ((u64)GDT_KDATA << 48) | ((u64)GDT_KCODE << 32));
     wrmsr(MSR_LSTAR, (u64)syscall_entry);
     wrmsr(MSR_SFMASK, 0x47700);          /* clear IF TF DF AC NT on entry */
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | 1); /* SCE */
