@@ -51,7 +51,8 @@ static void probe_bars(uk_word_t ports, struct uk_pci_dev *d)
             d->bar[i] = bar & ~0xful;
             mask &= ~0xful;
             d->bar_size[i] = mask ? (~mask + 1) & 0xffffffffu : 0;
-            if ((bar & 6) == 4 && i + 1 < UK_PCI_BARS) {   /* 64-bit: the next BAR is the high half */
+            if ((bar & 6) == 4 && i + 1 < UK_PCI_BARS) {   /* 64-bit: the next BAR is
+                                                              the high half */
                 uk_word_t hi = pci_read(ports, d->bus, d->dev, d->fn, reg + 4, 4);
                 d->bar[i] |= hi << 32;
                 i++;

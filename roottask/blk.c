@@ -197,8 +197,9 @@ void *blk_add_client(uk_word_t n, uk_word_t disk, uk_word_t task, uk_word_t va,
     long err, st;
     if (!win)
         return 0;
-    if ((err = uk_map_range(task, (uk_word_t)win, va, pages, UK_MAP_READ | UK_MAP_WRITE)) ||
-        (err = uk_map_range(B.task, (uk_word_t)win, UK_BLK_WINDOW(n), pages, UK_MAP_READ | UK_MAP_WRITE))) {
+    uk_word_t rw = UK_MAP_READ | UK_MAP_WRITE;
+    if ((err = uk_map_range(task, (uk_word_t)win, va, pages, rw)) ||
+        (err = uk_map_range(B.task, (uk_word_t)win, UK_BLK_WINDOW(n), pages, rw))) {
         say("a client's window not mapped", err);
         return 0;
     }
