@@ -31,7 +31,8 @@ enum uk_syscall {
     /* Objects and capabilities */
     UK_SYS_ENDPOINT_CREATE,   /* rdi = dst slot */
     UK_SYS_NOTIF_CREATE,      /* rdi = dst slot */
-    UK_SYS_TASK_CREATE,       /* rdi = dst slot, rsi = kmem quota bytes, rdx = cap slots */
+    UK_SYS_TASK_CREATE,       /* rdi = dst slot, rsi = kmem quota bytes, rdx = cap slots
+                                 | UK_TASK_* flags, r10 = owner task cap (0: the caller) */
     UK_SYS_THREAD_CREATE,     /* rdi = dst slot, rsi = task cap */
     UK_SYS_OBJ_DESTROY,       /* rdi = cap (needs UK_R_DESTROY) */
     UK_SYS_CAP_COPY,          /* rdi = src slot, rsi = dst task cap, rdx = dst slot,
@@ -55,7 +56,8 @@ enum uk_syscall {
     UK_SYS_UNMAP,             /* rdi = task cap, rsi = vaddr, rdx = npages */
     UK_SYS_PROTECT,           /* rdi = task cap, rsi = vaddr, rdx = npages, r10 = rights */
     UK_SYS_MEM_INFO,          /* rdi = vaddr (own) -> rdi = phys, rsi = rights */
-    UK_SYS_KMEM_INFO,         /* rdi = task cap -> rdi = used, rsi = quota */
+    UK_SYS_KMEM_INFO,         /* rdi = task cap -> rdi = used, rsi = quota, rdx = room
+                                 (what it may still be charged, its owners' limits too) */
     /* Devices */
     UK_SYS_IRQ_GET,           /* rdi = irq-control cap, rsi = irq, rdx = dst slot */
     UK_SYS_IRQ_BIND,          /* rdi = irq cap, rsi = notification cap */
@@ -132,6 +134,13 @@ enum uk_cap_type {
 #define UK_SLOT_FIRST_FREE  8u
 #define UK_ROOT_CAP_SLOTS   4096u /* size of the root task's table */
 #define UK_MAX_CAP_SLOTS    65536u
+
+/* UK_SYS_TASK_CREATE, rdx: the table size in the low 32 bits, flags above.
+ * UK_TASK_SHARED: nothing is set aside; the quota (rsi) is a limit, and
+ * each charge to the new task is made at once to the owner's quota too
+ * (and up the owner's chain if it is shared as well). */
+#define UK_TASK_SLOTS_MASK  0xfffffffful
+#define UK_TASK_SHARED      (1ul << 32)
 
 /* ------------------------------------------------------------------ */
 /* The message-info word (rsi), in and out of every IPC call:
