@@ -45,7 +45,6 @@
 #define GUEST_STATE_VA   0x500000000000ul   /* the vCPU state page */
 #define GUEST_KERNEL_LO  0x1000ul           /* the kernel ELF must lie in [LO, HI) */
 #define GUEST_KERNEL_HI  GUEST_RAM_VA
-#define GUEST_CAP_SLOTS  256u
 #define GUEST_PRIO       100u               /* below ours: requests are served at once */
 
 struct vmm {

@@ -10,6 +10,8 @@
  *   gltest --child-exit N  (used by the fork-exec case) exit with status N
  *   gltest --qemu-exit N   write N to QEMU's isa-debug-exit port (0xf4) so
  *                          tools/qemu-run exits with N; fails without ioperm
+ *   gltest --fork-bomb FIFO [UID]  a fork bomb (as UID), reporting into FIFO
+ *                          when fork is refused (tests/guest-linux/run)
  *
  * Prints one line per case, "ok NAME (detail)" or "FAIL NAME: reason", then
  * "guest-linux: N passed, N failed"; exit status 0 iff none failed.  Each case
@@ -1253,6 +1255,240 @@ static int case_stress(void)
     return 0;
 }
 
+/* --- exact mprotect -------------------------------------------------------------- */
+
+/* every page of [m, m + n pages) faults on read and on write (SEGV_ACCERR) */
+static int expect_no_access(char *m, int n, const char *what)
+{
+    for (int i = 0; i < n; i++) {
+        char w[96];
+        snprintf(w, sizeof w, "read of %s page %d", what, i);
+        if (expect_fault(m + i * pg + 8, 0, SEGV_ACCERR, w)) return 1;
+        snprintf(w, sizeof w, "write to %s page %d", what, i);
+        if (expect_fault(m + i * pg + 16, 1, SEGV_ACCERR, w)) return 1;
+    }
+    return 0;
+}
+
+/* PROT_NONE faults on read and write, PROT_READ on write, for pages that
+ * were populated (written) and pages never touched, private and shared,
+ * and in a forked child; the data is all there when access comes back. */
+static int case_mprotect(void)
+{
+    catch_faults();
+    enum { N = 4 };   /* pages 0-1 populated, 2-3 never touched */
+    for (int shared = 0; shared < 2; shared++) {
+        const char *kind = shared ? "shared" : "private";
+        step(shared ? "MAP_SHARED: set up" : "MAP_PRIVATE: set up");
+        char *m = mmap(NULL, N * pg, PROT_READ | PROT_WRITE,
+                       (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
+        CHECK(m != MAP_FAILED, "mmap %s: %m", kind);
+        memset(m, 'p', 2 * pg);
+        step("PROT_NONE");
+        CHECK(mprotect(m, N * pg, PROT_NONE) == 0, "mprotect(PROT_NONE): %m");
+        if (expect_no_access(m, N, "a PROT_NONE")) return 1;
+        step("PROT_NONE, in a forked child");
+        pid_t pid = fork();
+        CHECK(pid >= 0, "fork: %m");
+        if (pid == 0) _exit(expect_no_access(m, N, "the child's PROT_NONE") ? 3 : 0);
+        int st = wait_for(pid);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: child could touch a PROT_NONE page (%s: %s)",
+              kind, describe_status(st), sh->msg);
+        step("PROT_READ");
+        CHECK(mprotect(m, N * pg, PROT_READ) == 0, "mprotect(PROT_READ): %m");
+        for (int i = 0; i < N; i++) {
+            CHECK(touch(m + i * pg + 8, 0) == 0, "%s: read of a PROT_READ page %d faulted", kind, i);
+            CHECK(m[i * pg + 8] == (i < 2 ? 'p' : 0), "%s: page %d lost its data", kind, i);
+            if (expect_fault(m + i * pg + 16, 1, SEGV_ACCERR, "write to a PROT_READ page")) return 1;
+        }
+        step("PROT_NONE again, then read-write");
+        CHECK(mprotect(m, N * pg, PROT_NONE) == 0, "mprotect(PROT_NONE): %m");
+        if (expect_no_access(m, N, "a PROT_NONE (again)")) return 1;
+        CHECK(mprotect(m, N * pg, PROT_READ | PROT_WRITE) == 0, "mprotect(RW): %m");
+        for (int i = 0; i < N; i++) {
+            CHECK(touch(m + i * pg + 24, 1) == 0, "%s: write after mprotect(RW) faulted, page %d", kind, i);
+            CHECK(m[i * pg] == (i < 2 ? 'p' : 0), "%s: page %d lost its data", kind, i);
+        }
+        CHECK(munmap(m, N * pg) == 0, "munmap: %m");
+    }
+    detail("PROT_NONE and PROT_READ exact on populated and untouched pages, private and shared");
+    return 0;
+}
+
+/* --- a thread's stack guard page ---------------------------------------------------- */
+
+static volatile char *guard_lo, *guard_hi;   /* the guard: [lo, hi) */
+static volatile long guard_depth;
+
+static volatile long guard_stop = -1;     /* never reached: ends only by the fault */
+
+static __attribute__((noinline)) long recurse_down(long n)
+{
+    volatile char frame[512];
+    frame[0] = (char)n;
+    frame[511] = (char)n;
+    guard_depth = n;
+    if (n == guard_stop)
+        return 0;
+    return recurse_down(n + 1) + frame[0] + frame[511];
+}
+
+static void *guard_thread(void *arg)
+{
+    (void)arg;
+    static char altstack[64 * 1024];
+    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack };
+    if (sigaltstack(&ss, NULL)) return (void *)1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, NULL);
+    pthread_attr_t a;
+    void *base;
+    size_t size, guard;
+    if (pthread_getattr_np(pthread_self(), &a)) return (void *)2;
+    pthread_attr_getstack(&a, &base, &size);
+    pthread_attr_getguardsize(&a, &guard);
+    pthread_attr_destroy(&a);
+    guard_hi = base;                 /* the stack grows down onto the guard */
+    guard_lo = (char *)base - guard;
+    fault_sig = 0;
+    if (sigsetjmp(fault_env, 1) == 0) {
+        recurse_down(0);
+        return (void *)3;            /* not reached: the recursion has no end */
+    }
+    return (void *)4;
+}
+
+static int case_guard_page(void)
+{
+    step("a thread with a 64 KiB stack recurses until it overflows");
+    pthread_attr_t a;
+    pthread_t t;
+    void *ret = NULL;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 64 * 1024);
+    pthread_attr_setguardsize(&a, pg);
+    CHECK(pthread_create(&t, &a, guard_thread, NULL) == 0, "pthread_create: %m");
+    CHECK(pthread_join(t, &ret) == 0, "pthread_join: %m");
+    CHECK(ret == (void *)4, "thread ended with %ld (1 sigaltstack, 2 getattr), not by the fault",
+          (long)ret);
+    CHECK(fault_sig == SIGSEGV, "signal %d, want SIGSEGV", fault_sig);
+    CHECK((char *)fault_addr >= guard_lo && (char *)fault_addr < guard_hi,
+          "fault at %p, outside the guard page [%p, %p)", fault_addr, (void *)guard_lo,
+          (void *)guard_hi);
+    CHECK(fault_code == SEGV_ACCERR, "si_code %d, want SEGV_ACCERR (the guard is PROT_NONE)",
+          fault_code);
+    detail("SIGSEGV in the guard page at depth %ld", guard_depth);
+    return 0;
+}
+
+/* --- many live processes ------------------------------------------------------------ */
+
+/* 1,000 children alive at once, each blocked reading a pipe; the
+ * microkernel memory their address spaces take (/proc/ukvm: the process
+ * account of the host layer) per process; then all of them end and are
+ * reaped, and that memory is given back. */
+static int case_procs(void)
+{
+    enum { N = 1000 };
+    static pid_t pids[N];
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe: %m");
+    /* our own address space first, so that what it grows by is not counted:
+     * the pid array, a child forked and reaped */
+    memset(pids, 0, sizeof pids);
+    pid_t w = fork();
+    CHECK(w >= 0, "fork: %m");
+    if (w == 0) _exit(0);
+    wait_for(w);
+    long used0 = ukvm_counter("process_kmem_used"), tasks0 = ukvm_counter("process_tasks");
+    CHECK(used0 > 0 && tasks0 > 0, "/proc/ukvm has no process_kmem_used/process_tasks");
+    step("forking 1000 children that block on a pipe");
+    for (int i = 0; i < N; i++) {
+        pids[i] = fork();
+        if (pids[i] < 0) {
+            int e = errno;
+            close(p[1]);
+            for (int k = 0; k < i; k++) waitpid(pids[k], NULL, 0);
+            errno = e;
+            return fail("fork %d of %d: %m (process_kmem_room %ld)", i + 1, N,
+                        ukvm_counter("process_kmem_room"));
+        }
+        if (pids[i] == 0) {
+            char c;
+            close(p[1]);
+            _exit(read(p[0], &c, 1) == 0 ? 0 : 1);   /* EOF: the parent let go */
+        }
+    }
+    step("all 1000 alive");
+    long used1 = ukvm_counter("process_kmem_used"), tasks1 = ukvm_counter("process_tasks");
+    long room1 = ukvm_counter("process_kmem_room");
+    CHECK(tasks1 - tasks0 == N, "process tasks %ld -> %ld, want %d more", tasks0, tasks1, N);
+    for (int i = 0; i < N; i += 97) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pids[i]);
+        char buf[512];
+        CHECK(read_file(path, buf, sizeof buf) >= 0, "child %d (pid %d) gone", i, (int)pids[i]);
+        char *st = strrchr(buf, ')');
+        CHECK(st && st[2] == 'S', "child %d not sleeping: %.40s", i, st ? st : buf);
+    }
+    step("closing the pipe: all end");
+    close(p[1]);
+    close(p[0]);
+    for (int i = 0; i < N; i++) {
+        int st;
+        CHECK(waitpid(pids[i], &st, 0) == pids[i], "waitpid child %d: %m", i);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d: %s", i, describe_status(st));
+    }
+    errno = 0;
+    CHECK(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "a child is still there");
+    long used2 = ukvm_counter("process_kmem_used"), tasks2 = ukvm_counter("process_tasks");
+    CHECK(tasks2 == tasks0, "process tasks %ld after, %ld before", tasks2, tasks0);
+    /* all given back: less than half a mapping node (64 bytes) per child
+     * stays (what our own address space may have grown by meanwhile) */
+    CHECK(used2 - used0 < N * 32, "process kernel memory %ld bytes after, %ld before: "
+          "%ld bytes not given back", used2, used0, used2 - used0);
+    printf("gltest: procs: %d live processes, %ld bytes of microkernel memory each, "
+           "%ld KiB left to processes\n", N, (used1 - used0) / N, room1 >> 10);
+    detail("%d alive at once, %ld bytes of microkernel memory each, all reaped and given back",
+           N, (used1 - used0) / N);
+    return 0;
+}
+
+/* --- fork bombs (driven from a shell by tests/guest-linux/run) ---------------------- */
+
+/* gltest --fork-bomb FIFO [UID]: become UID (if given), then every process
+ * forks as fast as it can until fork fails; each then sleeps for good.  The
+ * first process says, into FIFO, how fork failed and how many processes
+ * there were (/proc/loadavg), so the shell that started it (blocked in its
+ * builtin read on FIFO, no fork needed) knows the bomb is spent. */
+static int fork_bomb(const char *fifo, const char *uid)
+{
+    if (uid && setuid(atoi(uid))) { perror("gltest: setuid"); return 1; }
+    pid_t first = getpid();
+    int err = 0;
+    for (;;) {
+        pid_t c = fork();
+        if (c < 0) { err = errno; break; }
+        if (c == 0) continue;         /* the child forks on too */
+    }
+    if (getpid() == first) {
+        char buf[128] = "", msg[256];
+        read_file("/proc/loadavg", buf, sizeof buf);
+        char *tot = strchr(buf, '/');
+        snprintf(msg, sizeof msg, "fork-bomb: fork refused: %s, %d processes\n",
+                 err == EAGAIN ? "EAGAIN" : err == ENOMEM ? "ENOMEM" : strerror(err),
+                 tot ? atoi(tot + 1) : -1);
+        int fd = open(fifo, O_WRONLY);
+        if (fd >= 0) { write_all(fd, msg, strlen(msg)); close(fd); }
+    }
+    for (;;)
+        pause();
+}
+
 /* --- the runner ------------------------------------------------------------------- */
 
 struct tcase { const char *name; int (*fn)(void); int timeout; };
@@ -1274,6 +1510,9 @@ static const struct tcase cases[] = {
     {"fpu", case_fpu, 120},
     {"dynamic", case_dynamic, 30},
     {"stress", case_stress, 120},
+    {"mprotect", case_mprotect, 60},
+    {"guard-page", case_guard_page, 30},
+    {"procs", case_procs, 600},
 };
 enum { NCASES = sizeof cases / sizeof cases[0] };
 
@@ -1325,6 +1564,8 @@ int main(int argc, char **argv)
         outb((unsigned char)atoi(argv[2]), 0xf4);
         return 1;   /* QEMU did not exit: no such device */
     }
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--fork-bomb"))
+        return fork_bomb(argv[2], argc == 4 ? argv[3] : NULL);
     if (argc == 2 && !strcmp(argv[1], "--list")) {
         for (int i = 0; i < NCASES; i++) puts(cases[i].name);
         return 0;

@@ -373,7 +373,13 @@ struct uk_guest_info {
                                       subtracts it from rdtsc to count instructions since
                                       boot under tcg-icount (-icount shift=0: one TSC tick
                                       per instruction) */
+    uk_word_t cap_slots;           /* size of its capability table: one slot for every
+                                      UK_GUEST_KMEM_PER_SLOT bytes of kmem_quota (at least
+                                      256, at most UK_MAX_CAP_SLOTS), so that a guest
+                                      runs out of kernel memory before it runs out of
+                                      slots for address spaces (each costs a PML4 and more) */
 };
+#define UK_GUEST_KMEM_PER_SLOT 4096ul
 
 /* What a vmm-server finds at start (rdi = the address of this page in its
  * task), filled by the root task: its guest's description and where the

@@ -6,8 +6,10 @@
  * TSC counts instructions while the CPU runs and nanoseconds of virtual
  * time while it is halted, so `tsc - boot_tsc - idle_tsc` is how many
  * instructions the whole machine has run since the microkernel started
- * (tests/guest-linux/init prints it at "shell ready").  Each read costs
- * one microkernel entry.
+ * (tests/guest-linux/init prints it at "shell ready").  Then kernel
+ * memory: ours (kmem_used, our processes' included; kmem_quota) and the
+ * processes' account (process.c): charged, room left, process tasks.
+ * Each read costs a few microkernel entries.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,13 +27,19 @@ int ukvm_stats_text(char *buf, int size)
 	if (err)
 		return snprintf(buf, size, "error %ld\n", err);
 	memcpy(&st, IPC->data, sizeof st);
+	unsigned long p_used, p_room, p_tasks;
+	ukvm_process_kmem(&p_used, &p_room, &p_tasks);
 	return snprintf(buf, size,
 			"kernel_entries %lu\nas_switches %lu\ntlb_flushes %lu\n"
 			"ipc_fastpath %lu\nipc_slowpath %lu\ntimer_ticks %lu\n"
-			"fpu_switches %lu\nidle_tsc %lu\nboot_tsc %lu\ntsc %llu\n",
+			"fpu_switches %lu\nidle_tsc %lu\nboot_tsc %lu\ntsc %llu\n"
+			"kmem_used %lu\nkmem_quota %lu\nprocess_kmem_used %lu\n"
+			"process_kmem_room %lu\nprocess_tasks %lu\n",
 			(unsigned long)st.kernel_entries, (unsigned long)st.as_switches,
 			(unsigned long)st.tlb_flushes, (unsigned long)st.ipc_fastpath,
 			(unsigned long)st.ipc_slowpath, (unsigned long)st.timer_ticks,
 			(unsigned long)st.fpu_switches, (unsigned long)st.idle_tsc,
-			(unsigned long)ukvm_gi->boot_tsc, now);
+			(unsigned long)ukvm_gi->boot_tsc, now,
+			(unsigned long)st.caller_kmem_used, (unsigned long)st.caller_kmem_quota,
+			p_used, p_room, p_tasks);
 }
