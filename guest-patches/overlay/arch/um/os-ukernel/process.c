@@ -36,8 +36,12 @@ int kill_userspace_mm[NR_CPUS];
  * all processes together at most the account's limit, which is our quota
  * less a reserve for ourselves (our own vmalloc mappings and tables).  A
  * new address space is refused (fork, exec: -ENOMEM) while the account has
- * less than SPAWN_HEADROOM left, so that the processes running (the shell
- * among them) can still fault pages in when a fork bomb has taken the rest;
+ * less than spawn_headroom left (1/16 of it, at least 2 MiB: pages the
+ * running processes fault in, the shell among them, when a fork bomb has
+ * taken the rest), counting every process as at least PROCESS_KMEM_BUDGET:
+ * a new task is charged little (its PML4) until it runs and faults its
+ * pages in, so a burst of forks must not be let through on what the
+ * account has before they run;
  * a map beyond the account fails and arch/um kills that process.  The
  * vmm-server sizes our table by our quota (gi->cap_slots): slots are never
  * the limit, kernel memory is. */
@@ -45,10 +49,12 @@ int kill_userspace_mm[NR_CPUS];
 #define FIRST_SLOT (ACCOUNT_SLOT + 1)
 #define PROCESS_SLOTS 2
 #define KERNEL_RESERVE_MIN (2ul << 20)      /* or 1/32 of what we have, if more */
-#define SPAWN_HEADROOM (1ul << 20)
+#define SPAWN_HEADROOM_MIN (2ul << 20)      /* or 1/16 of the account, if more */
+#define PROCESS_KMEM_BUDGET (40ul << 10)    /* an idle static process: ~34 KiB */
 static unsigned long *slot_map;             /* bit set: slot in use */
 static unsigned int nslots, slot_hint;
 static int account_made;
+static unsigned long spawn_headroom, live_tasks;
 
 /* Before kmalloc works (start.c): the runtime's allocator. */
 void ukvm_process_init(unsigned long cap_slots)
@@ -95,7 +101,7 @@ static long make_account(void)
 	uk_word_t room = 0;
 	long err = uk_kmem_room(UK_GUEST_SLOT_SELF, &room);
 	unsigned long reserve = room / 32 > KERNEL_RESERVE_MIN ? room / 32 : KERNEL_RESERVE_MIN;
-	if (!err && room <= reserve + SPAWN_HEADROOM)
+	if (!err && room <= reserve + 2 * SPAWN_HEADROOM_MIN)
 		err = UK_E_NOMEM;
 	if (!err)
 		err = uk_task_create_shared(ACCOUNT_SLOT, room - reserve, PROCESS_SLOTS, 0);
@@ -106,11 +112,11 @@ static long make_account(void)
 	}
 	ukvm_printf("ukvm: processes may use %lu KiB of kernel memory, %lu KiB kept for the kernel\n",
 		    (unsigned long)(room - reserve) >> 10, reserve >> 10);
+	spawn_headroom = (room - reserve) / 16 > SPAWN_HEADROOM_MIN ? (room - reserve) / 16
+								     : SPAWN_HEADROOM_MIN;
 	account_made = 1;
 	return UK_OK;
 }
-
-static unsigned long live_tasks;
 
 /* The processes' account (for /proc/ukvm): kernel memory charged to it,
  * what it has left, and how many process tasks it owns. */
@@ -132,7 +138,13 @@ int start_userspace(unsigned long stub_stack)
 	uk_word_t room = 0;
 	if (!account_made && make_account())
 		return -ENOMEM;
-	if (uk_kmem_room(ACCOUNT_SLOT, &room) || room < SPAWN_HEADROOM)
+	uk_word_t used = 0, limit = 0;
+	if (uk_kmem_info(ACCOUNT_SLOT, &used, &limit) || uk_kmem_room(ACCOUNT_SLOT, &room))
+		return -ENOMEM;
+	/* what the processes will use once they have run, at the least */
+	unsigned long budget = (live_tasks + 1) * PROCESS_KMEM_BUDGET;
+	unsigned long ahead = budget > used ? budget - used : 0;
+	if (room < spawn_headroom || room - spawn_headroom < ahead)
 		return -ENOMEM;
 	int slot = ukvm_slot_alloc();
 	if (slot < 0) {
