@@ -165,7 +165,13 @@ $(eval $(call user_program,$(TOYGUEST),$(wildcard guests/toy/*.c)))
 # --- images -----------------------------------------------------------------------
 # make run: the console server and GUESTS (1) Linux guests g1.. (one
 # vmm-server each), each booting the shell initramfs (tests/guest-linux/init,
-# busybox sh) with GUEST_CMDLINE; QEMU gets 1 GiB per guest.  GUEST=toy runs
+# busybox sh) with GUEST_CMDLINE.  GUEST_MEM (MiB, default 256) is each
+# Linux guest's RAM; its kernel memory (GUEST_KMEM, KiB) is 64 MiB at 256 MiB
+# (1,000 processes and more, docs/guest-linux.md) plus 96 KiB for every MiB
+# above (the guest's two mappings of its RAM and a process's of what it
+# touches: a mapping node and page tables a page, each), and QEMU gets
+# GUEST_MEM * 2.5 + 384 MiB per guest (1 GiB at 256), so the microkernel's
+# pool (1/8 of the machine, at most 256 MiB) covers it.  GUEST=toy runs
 # the toy guest kernel instead (GUESTS 2; guests/toy/toy.h: halt,
 # reboot-once, reboots=N, work=N, badreq, kfault, echo).
 GUEST         ?= linux
@@ -180,13 +186,15 @@ RUN_MEM       := 512M
 else
 GUESTS        ?= 1
 GUEST_CMDLINE ?=
+GUEST_MEM     ?= 256
+GUEST_KMEM    ?= $(shell m=$(GUEST_MEM); echo $$((65536 + (m > 256 ? m - 256 : 0) * 96)))
 # words for the root task's guest lines: `stats` lets the guests read the
 # microkernel's machine-wide counters (/proc/ukvm), `kfaults`
 GUEST_OPTS    ?=
 RUN_GUESTS    := $(GL_SHELL) "initramfs" \
-    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "guest name=g$(i) mem=256 kmem=65536 initrd=initramfs $(GUEST_OPTS) -- $(GUEST_CMDLINE)")
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) initrd=initramfs $(GUEST_OPTS) -- $(GUEST_CMDLINE)")
 RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL)
-RUN_MEM       := $(GUESTS)G
+RUN_MEM       := $(shell echo $$(($(GUESTS) * ($(GUEST_MEM) * 5 / 2 + 384))))M
 endif
 RUN_MODULES := $(ROOTTASK) "roottask" $(VMM_SERVER) "vmm-server" $(CONSOLE_SERVER) "console-server" \
     $(RUN_GUESTS)

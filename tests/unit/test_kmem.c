@@ -88,7 +88,7 @@ static void test_class_round_trip(void **state)
     use_pool(16);
     static const word sizes[] = {1, 31, 32, 33, 64, 100, 128, 256, 300, 512,
                                  1024, 1500, 2048, 3000, 4095, 4096};
-    struct quota q = {0, 1 << 20};
+    struct quota q = { .used = 0, .limit = 1 << 20 };
     for (usize i = 0; i < ARRAY_SIZE(sizes); i++) {
         word c = kmem_charge(sizes[i]);
         u8 *p = kmem_alloc(&q, sizes[i]);
@@ -174,7 +174,7 @@ static void test_multi_page_runs(void **state)
 {
     (void)state;
     use_pool(32);
-    struct quota q = {0, 1 << 20};
+    struct quota q = { .used = 0, .limit = 1 << 20 };
     u8 *a = kmem_alloc(&q, 5000);
     u8 *b = kmem_alloc(&q, 3 * 4096 + 1);
     assert_non_null(a);
@@ -200,7 +200,7 @@ static void test_fragmentation(void **state)
 {
     (void)state;
     use_pool(16);
-    struct quota q = {0, 1 << 20};
+    struct quota q = { .used = 0, .limit = 1 << 20 };
     u8 *a = kmem_alloc(&q, 4 * 4096), *b = kmem_alloc(&q, 4 * 4096);
     u8 *c = kmem_alloc(&q, 4 * 4096);
     assert_ptr_equal(a, test_pool);
@@ -259,7 +259,7 @@ static void test_quota_limit(void **state)
 {
     (void)state;
     use_pool(16);
-    struct quota q = {0, 3 * 4096 + 64};
+    struct quota q = { .used = 0, .limit = 3 * 4096 + 64 };
     void *p[3];
     for (int i = 0; i < 3; i++)
         assert_non_null(p[i] = kmem_alloc(&q, 4096));
@@ -272,13 +272,13 @@ static void test_quota_limit(void **state)
     assert_int_equal(q.used, q.limit);
     assert_int_equal(kmem_free_pages(), pages);
     assert_int_equal(kmem_bytes_used(), bytes);
-    struct quota other = {0, 4096};             /* other quotas are unaffected */
+    struct quota other = { .used = 0, .limit = 4096 };             /* other quotas are unaffected */
     void *o = kmem_alloc(&other, 4096);
     assert_non_null(o);
     assert_null(kmem_alloc(&other, 32));
     kmem_free(&q, p[0], 4096);                  /* room again */
     assert_non_null(p[0] = kmem_alloc(&q, 3000));
-    struct quota over = {100, 50};              /* already over: nothing fits */
+    struct quota over = { .used = 100, .limit = 50 };              /* already over: nothing fits */
     assert_null(kmem_alloc(&over, 32));
     assert_int_equal(over.used, 100);
     kmem_free(&other, o, 4096);
@@ -291,13 +291,60 @@ static void test_quota_limit(void **state)
     assert_back_to_start();
 }
 
+/* A shared quota (a chain): a charge must fit in every link and is made to
+ * all of them; a free gives back to all; a full parent stops a child with
+ * room of its own, and a sibling shares the parent's room. */
+static void test_quota_chain(void **state)
+{
+    (void)state;
+    use_pool(16);
+    struct quota top = { .limit = 4 * 4096 };
+    struct quota pool = { .limit = 3 * 4096, .parent = &top };
+    struct quota a = { .limit = ~(word)0, .parent = &pool };
+    struct quota b = { .limit = 4096, .parent = &pool };
+    assert_int_equal(quota_room(&a), 3 * 4096);
+    void *pa = kmem_alloc(&a, 4096), *pb = kmem_alloc(&b, 100);
+    assert_non_null(pa);
+    assert_non_null(pb);
+    assert_int_equal(a.used, 4096);
+    assert_int_equal(b.used, 128);
+    assert_int_equal(pool.used, 4096 + 128);
+    assert_int_equal(top.used, 4096 + 128);
+    assert_int_equal(quota_room(&b), 4096 - 128);          /* its own limit is least */
+    assert_null(kmem_alloc(&b, 4096));                      /* over b's own limit */
+    void *pa2 = kmem_alloc(&a, 4096);
+    assert_non_null(pa2);
+    assert_int_equal(quota_room(&a), 3 * 4096 - 2 * 4096 - 128);
+    word pages = kmem_free_pages();
+    assert_null(kmem_alloc(&a, 4096));                      /* the pool is full */
+    assert_int_equal(a.used, 2 * 4096);
+    assert_int_equal(top.used, 2 * 4096 + 128);
+    assert_int_equal(kmem_free_pages(), pages);
+    /* the top is the limit when the pool is not: charge the top directly */
+    void *t = kmem_alloc(&top, 4096);
+    assert_non_null(t);
+    assert_int_equal(quota_room(&a), 4096 - 128);            /* top and pool alike */
+    assert_int_equal(quota_room(&top), 4096 - 128);
+    assert_true(quota_charge(&a, 64));                      /* charge only: fits everywhere */
+    assert_false(quota_charge(&a, 4096));                   /* the top has not that much */
+    assert_int_equal(top.used, 3 * 4096 + 128 + 64);
+    quota_uncharge(&a, 64);
+    EXPECT_PANIC(quota_uncharge(&b, 4096));                 /* more than b was charged */
+    kmem_free(&a, pa, 4096);
+    kmem_free(&a, pa2, 4096);
+    kmem_free(&b, pb, 100);
+    kmem_free(&top, t, 4096);
+    assert_int_equal(a.used + b.used + pool.used + top.used, 0);
+    assert_back_to_start();
+}
+
 /* An empty pool fails allocations without charging; a slab with room still
  * serves its class. */
 static void test_pool_exhaustion(void **state)
 {
     (void)state;
     use_pool(4);
-    struct quota q = {0, ~(word)0};
+    struct quota q = { .used = 0, .limit = ~(word)0 };
     assert_null(kmem_alloc(&q, 5 * 4096));      /* bigger than the pool */
     assert_null(kmem_alloc(&q, ~(word)0));
     assert_int_equal(q.used, 0);
@@ -352,7 +399,7 @@ static void test_bytes_used(void **state)
 {
     (void)state;
     use_pool(16);
-    struct quota q = {0, 1 << 20};
+    struct quota q = { .used = 0, .limit = 1 << 20 };
     assert_null(kmem_alloc(&q, 0));             /* size 0 is invalid */
     assert_null(kmem_alloc(NULL, 0));
     assert_int_equal(kmem_bytes_used(), 0);
@@ -375,7 +422,7 @@ static void test_bad_free_panics(void **state)
 {
     (void)state;
     use_pool(8);
-    struct quota q = {0, 1 << 20};
+    struct quota q = { .used = 0, .limit = 1 << 20 };
     u8 *s = kmem_alloc(&q, 64), *r = kmem_alloc(&q, 2 * 4096);
     static u8 outside[64];
     EXPECT_PANIC(kmem_free(&q, outside, 64));
@@ -388,7 +435,7 @@ static void test_bad_free_panics(void **state)
     EXPECT_PANIC(kmem_free(&q, r, 64));         /* not a slab */
     EXPECT_PANIC(kmem_free(&q, test_pool + 7 * PAGE_SIZE, 4096)); /* free page */
     EXPECT_PANIC(kmem_free(&q, s, 0));
-    struct quota empty = {0, 1 << 20};          /* would underflow its quota */
+    struct quota empty = { .used = 0, .limit = 1 << 20 };          /* would underflow its quota */
     EXPECT_PANIC(kmem_free(&empty, s, 64));
     assert_int_equal(q.used, 64 + 8192);
     assert_int_equal(kmem_bytes_used(), 64 + 8192);
@@ -410,7 +457,7 @@ static void test_random_stress(void **state)
     enum { POOL = 2048, LIVE = 64, OPS = 20000 };
     use_pool(POOL);
     struct { u8 *p; word size; u8 fill; struct quota *q; } live[LIVE] = {{0}};
-    struct quota q = {0, 128 * 1024};
+    struct quota q = { .used = 0, .limit = 128 * 1024 };
     word bytes = 0, fails = 0, ok = 0;
     u64 seed = 12345;
     for (int op = 0; op < OPS; op++) {
@@ -478,6 +525,7 @@ int main(void)
         cmocka_unit_test_teardown(test_fragmentation, teardown),
         cmocka_unit_test_teardown(test_reuse_after_full, teardown),
         cmocka_unit_test_teardown(test_quota_limit, teardown),
+        cmocka_unit_test_teardown(test_quota_chain, teardown),
         cmocka_unit_test_teardown(test_pool_exhaustion, teardown),
         cmocka_unit_test_teardown(test_phys_virt, teardown),
         cmocka_unit_test_teardown(test_bytes_used, teardown),

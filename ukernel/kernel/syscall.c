@@ -73,15 +73,21 @@ static void sys_small_object_create(word slot, u8 type)
     RET(UK_OK);
 }
 
-static void sys_task_create(word slot, word quota, word nslots)
+static void sys_task_create(word slot, word quota, word slots_flags, word owner_idx)
 {
     int err;
     struct cap *dst = free_slot(slot, &err);
     if (!dst)
         RET(err);
-    if (nslots < 2 || nslots > UK_MAX_CAP_SLOTS)
+    word nslots = slots_flags & UK_TASK_SLOTS_MASK;
+    if (nslots < 2 || nslots > UK_MAX_CAP_SLOTS || (slots_flags & ~(UK_TASK_SLOTS_MASK | UK_TASK_SHARED)))
         RET(UK_E_INVAL);
-    struct task *t = task_create(current->task, quota, (u32)nslots, &err);
+    struct task *owner = current->task;
+    if (owner_idx && !(owner = task_cap(owner_idx, UK_R_CONTROL, &err)))
+        RET(err);
+    if (owner->hdr.dying)
+        RET(UK_E_STATE);
+    struct task *t = task_create(owner, quota, (u32)nslots, (slots_flags & UK_TASK_SHARED) != 0, &err);
     if (!t)
         RET(err);
     cap_install(dst, UK_CAP_TASK, UK_R_ALL, &t->hdr, 0);
@@ -345,6 +351,7 @@ static void sys_kmem_info(word task_idx)
         RET(err);
     current->regs.rdi = t->quota.used;
     current->regs.rsi = t->quota.limit;
+    current->regs.rdx = quota_room(&t->quota);
     RET(UK_OK);
 }
 
@@ -521,7 +528,7 @@ void syscall_slow(word rdi, word rsi, word rdx, word r10, word r8, word r9, word
         break;
     case UK_SYS_ENDPOINT_CREATE:   sys_small_object_create(rdi, UK_CAP_ENDPOINT); break;
     case UK_SYS_NOTIF_CREATE:      sys_small_object_create(rdi, UK_CAP_NOTIFICATION); break;
-    case UK_SYS_TASK_CREATE:       sys_task_create(rdi, rsi, rdx); break;
+    case UK_SYS_TASK_CREATE:       sys_task_create(rdi, rsi, rdx, r10); break;
     case UK_SYS_THREAD_CREATE:     sys_thread_create(rdi, rsi); break;
     case UK_SYS_OBJ_DESTROY:       sys_obj_destroy(rdi); break;
     case UK_SYS_CAP_COPY:          sys_cap_copy(rdi, rsi, rdx, r10, r8); break;

@@ -46,7 +46,8 @@ enum uk_syscall {
     /* Objects and capabilities */
     UK_SYS_ENDPOINT_CREATE,   /* rdi = dst slot */
     UK_SYS_NOTIF_CREATE,      /* rdi = dst slot */
-    UK_SYS_TASK_CREATE,       /* rdi = dst slot, rsi = kmem quota bytes, rdx = cap slots */
+    UK_SYS_TASK_CREATE,       /* rdi = dst slot, rsi = kmem quota bytes, rdx = cap slots
+                                 | UK_TASK_* flags, r10 = owner task cap (0: the caller) */
     UK_SYS_THREAD_CREATE,     /* rdi = dst slot, rsi = task cap */
     UK_SYS_OBJ_DESTROY,       /* rdi = cap (needs UK_R_DESTROY) */
     UK_SYS_CAP_COPY,          /* rdi = src slot, rsi = dst task cap, rdx = dst slot,
@@ -70,7 +71,8 @@ enum uk_syscall {
     UK_SYS_UNMAP,             /* rdi = task cap, rsi = vaddr, rdx = npages */
     UK_SYS_PROTECT,           /* rdi = task cap, rsi = vaddr, rdx = npages, r10 = rights */
     UK_SYS_MEM_INFO,          /* rdi = vaddr (own) -> rdi = phys, rsi = rights */
-    UK_SYS_KMEM_INFO,         /* rdi = task cap -> rdi = used, rsi = quota */
+    UK_SYS_KMEM_INFO,         /* rdi = task cap -> rdi = used, rsi = quota, rdx = room
+                                 (what it may still be charged, its owners' limits too) */
     /* Devices */
     UK_SYS_IRQ_GET,           /* rdi = irq-control cap, rsi = irq, rdx = dst slot */
     UK_SYS_IRQ_BIND,          /* rdi = irq cap, rsi = notification cap */
@@ -157,6 +159,13 @@ enum uk_cap_type {
 #define UK_SLOT_FIRST_FREE  8u
 #define UK_ROOT_CAP_SLOTS   4096u /* size of the root task's table */
 #define UK_MAX_CAP_SLOTS    65536u
+
+/* UK_SYS_TASK_CREATE, rdx: the table size in the low 32 bits, flags above.
+ * UK_TASK_SHARED: nothing is set aside; the quota (rsi) is a limit, and
+ * each charge to the new task is made at once to the owner's quota too
+ * (and up the owner's chain if it is shared as well). */
+#define UK_TASK_SLOTS_MASK  0xfffffffful
+#define UK_TASK_SHARED      (1ul << 32)
 
 /* ------------------------------------------------------------------ */
 /* The message-info word (rsi), in and out of every IPC call:
@@ -416,8 +425,6 @@ static inline int uk_is_ipc_failure(long status) { return status < UK_IPC_FAILED
 #define UK_GUEST_SLOT_EVENTS  3u   /* notification bound to its vCPU */
 #define UK_GUEST_SLOT_VCPU    4u   /* its vCPU thread */
 #define UK_GUEST_SLOT_FIRST_FREE 8u
-#define UK_GUEST_CAP_SLOTS  256u   /* the size of its table (the vmm-server makes it):
-                                      slots FIRST_FREE..UK_GUEST_CAP_SLOTS - 1 are its own */
 struct uk_guest_info {
     uk_word_t magic;
     uk_word_t ram_base, ram_size;  /* guest RAM: mapped read/write/execute here */
@@ -432,7 +439,13 @@ struct uk_guest_info {
                                       subtracts it from rdtsc to count instructions since
                                       boot under tcg-icount (-icount shift=0: one TSC tick
                                       per instruction) */
+    uk_word_t cap_slots;           /* size of its capability table: one slot for every
+                                      UK_GUEST_KMEM_PER_SLOT bytes of kmem_quota (at least
+                                      256, at most UK_MAX_CAP_SLOTS), so that a guest
+                                      runs out of kernel memory before it runs out of
+                                      slots for address spaces (each costs a PML4 and more) */
 };
+#define UK_GUEST_KMEM_PER_SLOT 4096ul
 
 /* What a vmm-server finds at start (rdi = the address of this page in its
  * task), filled by the root task: its guest's description and where the

@@ -75,6 +75,13 @@ static inline long uk_task_create(uk_word_t slot, uk_word_t quota, uk_word_t nsl
 {
     return uk_sys(UK_SYS_TASK_CREATE, slot, quota, nslots, 0, 0, 0).err;
 }
+/* A task whose quota is a sub-account of `owner`'s (0: ours), charged as it
+ * uses memory, at most `limit` bytes; owned by `owner` (UK_TASK_SHARED). */
+static inline long uk_task_create_shared(uk_word_t slot, uk_word_t limit, uk_word_t nslots,
+                                         uk_word_t owner)
+{
+    return uk_sys(UK_SYS_TASK_CREATE, slot, limit, nslots | UK_TASK_SHARED, owner, 0, 0).err;
+}
 static inline long uk_thread_create(uk_word_t slot, uk_word_t task)
 {
     return uk_sys(UK_SYS_THREAD_CREATE, slot, task, 0, 0, 0, 0).err;
@@ -135,6 +142,13 @@ static inline long uk_kmem_info(uk_word_t task, uk_word_t *used, uk_word_t *quot
     struct uk_ret r = uk_sys(UK_SYS_KMEM_INFO, task, 0, 0, 0, 0, 0);
     if (used) *used = r.r[0];
     if (quota) *quota = r.r[1];
+    return r.err;
+}
+/* What `task` may still be charged: its own room and its owners' (shared). */
+static inline long uk_kmem_room(uk_word_t task, uk_word_t *room)
+{
+    struct uk_ret r = uk_sys(UK_SYS_KMEM_INFO, task, 0, 0, 0, 0, 0);
+    if (room) *room = r.r[2];
     return r.err;
 }
 
