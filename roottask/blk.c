@@ -48,13 +48,7 @@ long blk_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word
     if (!B.live)
         return UK_BLK_EIO;
     struct uk_msg m = { .info = uk_msginfo(op, 3, CALL_TIMEOUT), .w = { w0, w1, w2 } };
-    long err = uk_call(B.ep, &m);
-    if (err)
-        return uk_ipc_failed(err);
-    if (reply)
-        for (unsigned i = 0; i < 4; i++)
-            reply[i] = m.w[i];
-    return (long)m.w[0];
+    return uk_call_status(B.ep, &m, reply);
 }
 
 /* Slot s of the server's table gets a copy of our slot `src`. */

@@ -15,7 +15,7 @@
 /* Message word i of the request just received (words 4.. in our IPC buffer). */
 static uk_word_t word(const struct uk_msg *m, uk_word_t i)
 {
-    return i < UK_MSG_REG_WORDS ? m->w[i] : uk_ipc_buf->msg[i];
+    return uk_msg_word(m, uk_ipc_buf, i);
 }
 
 static enum next reply(struct uk_msg *m, long status, uk_word_t nwords, uk_word_t w1,
@@ -60,10 +60,7 @@ static enum next console_read(struct uk_msg *m, uk_word_t len)
     for (uk_word_t i = 0; i < (got + 7) / 8; i++) {
         uk_word_t w = 0;
         memcpy(&w, bytes + i * 8, got - i * 8 < 8 ? got - i * 8 : 8);
-        if (2 + i < UK_MSG_REG_WORDS)
-            m->w[2 + i] = w;
-        else
-            uk_ipc_buf->msg[2 + i] = w;
+        uk_msg_set_word(m, uk_ipc_buf, 2 + i, w);
     }
     return NEXT_REPLY;
 }

@@ -31,13 +31,7 @@ static long call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word
                  uk_word_t out[4])
 {
     struct uk_msg m = { .info = uk_msginfo(op, len, uk_timeout_us(20000000)), .w = { w0, w1, w2 } };
-    long err = uk_call(CLIENT_EP, &m);
-    if (err)
-        return uk_ipc_failed(err);
-    if (out)
-        for (int i = 0; i < 4; i++)
-            out[i] = m.w[i];
-    return (long)m.w[0];
+    return uk_call_status(CLIENT_EP, &m, out);
 }
 
 static long io(uk_word_t op, uk_word_t sector, uk_word_t count, uk_word_t off)
@@ -267,21 +261,32 @@ static void server_down(void)
     KT_EQ(st_used(), kmem_start);
 }
 
-KT_TEST(blk_two_clients_each_on_its_own_disk)
+/* The server up and clients 1 and 2 (on disks 0 and 1) made and run to
+ * their end, client 2 (fn2) started first, both reported; 0 if the server
+ * did not come up. */
+static int run_two_clients(struct client *c1, void (*fn1)(uk_word_t),
+                           struct client *c2, void (*fn2)(uk_word_t))
 {
     if (!server_up()) {
         blk_stop();
-        return;
+        return 0;
     }
-    struct client c1, c2;
-    client_make(&c1, 1, 0);
-    client_make(&c2, 2, 1);
-    KT_EQ(uk_spawn(c1.task, client_main, 1, 150, c1.fault, &c1.t), UK_OK);
-    KT_EQ(uk_spawn(c2.task, client_main, 2, 150, c2.fault, &c2.t), UK_OK);
+    client_make(c1, 1, 0);
+    client_make(c2, 2, 1);
+    KT_EQ(uk_spawn(c2->task, fn2, 2, 150, c2->fault, &c2->t), UK_OK);
+    KT_EQ(uk_spawn(c1->task, fn1, 1, 150, c1->fault, &c1->t), UK_OK);
     KT_EQ(kt_wait_flag(&res[1].done, 120000000), 1);
     KT_EQ(kt_wait_flag(&res[2].done, 120000000), 1);
     report(1);
     report(2);
+    return 1;
+}
+
+KT_TEST(blk_two_clients_each_on_its_own_disk)
+{
+    struct client c1, c2;
+    if (!run_two_clients(&c1, client_main, &c2, client_main))
+        return;
     KT_EQ(res[1].errors, 0);
     KT_EQ(res[2].errors, 0);
     KT_EQ(res[1].sectors, DISK0_SECTORS);
@@ -299,19 +304,9 @@ KT_TEST(blk_two_clients_each_on_its_own_disk)
 
 KT_TEST(blk_malformed_requests_get_errors_and_others_go_on)
 {
-    if (!server_up()) {
-        blk_stop();
-        return;
-    }
     struct client c1, c2;
-    client_make(&c1, 1, 0);
-    client_make(&c2, 2, 1);
-    KT_EQ(uk_spawn(c2.task, client_stream, 2, 150, c2.fault, &c2.t), UK_OK);
-    KT_EQ(uk_spawn(c1.task, client_bad, 1, 150, c1.fault, &c1.t), UK_OK);
-    KT_EQ(kt_wait_flag(&res[1].done, 120000000), 1);
-    KT_EQ(kt_wait_flag(&res[2].done, 120000000), 1);
-    report(1);
-    report(2);
+    if (!run_two_clients(&c1, client_bad, &c2, client_stream))
+        return;
     KT_EQ(res[1].errors, 0);
     KT_EQ(res[1].requests, 19);
     KT_EQ(res[2].errors, 0);

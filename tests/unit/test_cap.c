@@ -4,6 +4,7 @@
  * that record their calls. */
 #include "host_stubs.h"
 #include "../../ukernel/kernel/kmem.c"
+#include "host_pool.h"
 #include "../../ukernel/kernel/cap.c"
 
 #include <string.h>
@@ -37,27 +38,17 @@ void irq_teardown(struct irq_holder *l)
 
 #define PHYS   0x100000ul
 #define NPAGES 1024                     /* room for a maximal table (640 pages) */
-static char *pool;
 
 static int setup(void **state)
 {
     (void)state;
-    pool = aligned_alloc(PAGE_SIZE, NPAGES * PAGE_SIZE);
-    assert_non_null(pool);
-    kmem_init(pool, PHYS, NPAGES);
+    pool_init(PHYS, NPAGES);
     reply_calls = irq_calls = 0;
     reply_arg = NULL;
     irq_arg = NULL;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    free(pool);
-    pool = NULL;
-    return 0;
-}
 
 /* A small table for the slot tests (cspace_init is tested further down). */
 static struct cap slots[16];
@@ -540,19 +531,19 @@ static void test_cspace_destroy_deletes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_slot_bounds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lookup_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_install_delete_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_objectless_caps, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_copy_rights_and_badge, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_reply_hook, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_irq_hook, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clear_all, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clear_type, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_random_lists, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cspace_charge, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cspace_init_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cspace_destroy_deletes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slot_bounds, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_lookup_errors, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_install_delete_list, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_objectless_caps, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_copy_rights_and_badge, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_reply_hook, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_irq_hook, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_clear_all, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_clear_type, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_random_lists, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_cspace_charge, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_cspace_init_errors, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_cspace_destroy_deletes, setup, pool_teardown),
     };
     return cmocka_run_group_tests_name("cap", tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
  * write_cr3) are defined here; the two instructions only record calls. */
 #include "host_stubs.h"
 #include "../../ukernel/kernel/kmem.c"
+#include "host_pool.h"
 
 #include <string.h>
 
@@ -40,7 +41,6 @@ struct uk_stats kstats;
 #define NPAGES    4096             /* 16 MiB: room for a UK_MAP_MAX_PAGES map */
 #define RAM_PHYS  0x40000000ul      /* user memory being mapped */
 #define RAM_PAGES 64
-static char *pool;
 static u8 ram[RAM_PAGES * PAGE_SIZE] __attribute__((aligned(4096)));
 
 void *phys_to_virt(u64 p)
@@ -85,9 +85,7 @@ static word base_bytes, base_pages;
 static int setup(void **state)
 {
     (void)state;
-    pool = aligned_alloc(PAGE_SIZE, NPAGES * PAGE_SIZE);
-    assert_non_null(pool);
-    kmem_init(pool, PHYS, NPAGES);
+    pool_init(PHYS, NPAGES);
     for (int i = 0; i < 512; i++)        /* user half must not be copied */
         kpml4[i] = i < 256 ? 0xbad000 | PTE_P : ((u64)i << 12) | PTE_P | PTE_W;
     for (usize i = 0; i < ARRAY_SIZE(all); i++)
@@ -100,13 +98,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    free(pool);
-    pool = NULL;
-    return 0;
-}
 
 static void task_new(struct task *t, word limit)
 {
@@ -1886,7 +1877,7 @@ static void test_random(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, pool_teardown)
     const struct CMUnitTest tests[] = {
         T(test_init),
         T(test_map_boot_lookup),

@@ -37,6 +37,35 @@ struct uk_msg {
     uk_word_t w[UK_MSG_REG_WORDS];
 };
 
+/* Word i of a message: words 0-3 travel in m's registers, words 4.. in the
+ * IPC buffer b at the same index (docs/ABI.md §3). */
+static inline uk_word_t uk_msg_word(const struct uk_msg *m, const struct uk_ipc_buffer *b,
+                                    uk_word_t i)
+{
+    return i < UK_MSG_REG_WORDS ? m->w[i] : b->msg[i];
+}
+static inline void uk_msg_set_word(struct uk_msg *m, struct uk_ipc_buffer *b, uk_word_t i,
+                                   uk_word_t v)
+{
+    if (i < UK_MSG_REG_WORDS)
+        m->w[i] = v;
+    else
+        b->msg[i] = v;
+}
+/* A call to a server whose reply's word 0 is a status (the device and
+ * server protocols): that status, the reply's register words in out (if
+ * not NULL), or uk_ipc_failed() if the IPC itself failed.  Defined after
+ * uk_call, below. */
+static inline long uk_call_status(uk_word_t cap, struct uk_msg *m,
+                                  uk_word_t out[UK_MSG_REG_WORDS]);
+/* Words 0..n-1 of a message from w[] (n <= UK_MSG_MAX_WORDS). */
+static inline void uk_msg_set_words(struct uk_msg *m, struct uk_ipc_buffer *b,
+                                    const uk_word_t *w, uk_word_t n)
+{
+    for (uk_word_t i = 0; i < n; i++)
+        uk_msg_set_word(m, b, i, w[i]);
+}
+
 static inline long uk_ipc(uk_word_t nr, uk_word_t cap, struct uk_msg *m)
 {
     struct uk_ret r = uk_sys(nr, cap, m->info, m->w[0], m->w[1], m->w[2], m->w[3]);
@@ -67,6 +96,18 @@ static inline long uk_wait(uk_word_t n, uk_word_t timeout, uk_word_t *bits)
     if (bits)
         *bits = r.r[0];
     return r.err;
+}
+
+static inline long uk_call_status(uk_word_t cap, struct uk_msg *m,
+                                  uk_word_t out[UK_MSG_REG_WORDS])
+{
+    long err = uk_call(cap, m);
+    if (err)
+        return uk_ipc_failed(err);
+    if (out)
+        for (unsigned i = 0; i < UK_MSG_REG_WORDS; i++)
+            out[i] = m->w[i];
+    return (long)m->w[0];
 }
 
 static inline long uk_endpoint_create(uk_word_t slot) { return uk_sys(UK_SYS_ENDPOINT_CREATE, slot, 0, 0, 0, 0, 0).err; }
