@@ -36,6 +36,7 @@ LIBUSER_OBJS := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard libuser/*.c) $(LIBCOMMO
 ROOTTASK := $(BUILD)/roottask.elf
 KTEST    := $(BUILD)/ktest.elf
 VTEST    := $(BUILD)/vtest.elf
+FTEST    := $(BUILD)/ftest.elf
 CTEST    := $(BUILD)/ctest.elf
 CONSOLE_SERVER := $(BUILD)/console-server.elf
 BENCH_UK := $(BUILD)/bench-ukernel.elf
@@ -45,12 +46,14 @@ TOYGUEST   := $(BUILD)/toyguest.elf
 ISO_RUN  := $(BUILD)/ukvm.iso
 ISO_TEST := $(BUILD)/ktest.iso
 ISO_VTEST := $(BUILD)/vtest.iso
+ISO_FTEST := $(BUILD)/ftest.iso
+ISO_FUZZ  := $(BUILD)/fuzz.iso
 ISO_CTEST := $(BUILD)/ctest.iso
 ISO_BENCH := $(BUILD)/bench.iso
 ISO_VMMTEST := $(BUILD)/vmmtest.iso
 
-.PHONY: all run test bench deps clean unit-test ktest-run FORCE
-all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST)
+.PHONY: all run test bench deps clean unit-test ktest-run fuzz FORCE
+all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_FTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST)
 
 # --- set-up -----------------------------------------------------------------------
 deps:
@@ -81,6 +84,8 @@ KTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/ukernel/*.c)
 VTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/vcpu/*.c)
 $(eval $(call user_program,$(KTEST),$(KTEST_SRCS)))
 $(eval $(call user_program,$(VTEST),$(VTEST_SRCS)))
+FTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/fuzz/*.c)
+$(eval $(call user_program,$(FTEST),$(FTEST_SRCS)))
 $(eval $(call user_program,$(CONSOLE_SERVER),$(wildcard servers/console/*.c)))
 CTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/console/*.c)
 $(eval $(call user_program,$(CTEST),$(CTEST_SRCS)))
@@ -132,6 +137,9 @@ $(ISO_TEST): $(KERNEL) $(KTEST) $(ROOTTASK) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(KTEST) "ktest" $(ROOTTASK) "second-module example"
 $(ISO_VTEST): $(KERNEL) $(VTEST) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(VTEST) "vtest"
+# the fuzz suite: make test's short form (a fixed seed, 1,000,000 calls)
+$(ISO_FTEST): $(KERNEL) $(FTEST) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(FTEST) "fuzz"
 $(ISO_CTEST): $(KERNEL) $(CTEST) $(CONSOLE_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(CTEST) "ctest" $(CONSOLE_SERVER) "console-server"
 $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/build/mkiso
@@ -145,6 +153,20 @@ run: deps-linux $(ISO_RUN)
 # kernel and fetches Debian's: hence the "test" packages (tools/build/install-deps)
 test: deps-test
 	@tools/test/run-tests
+
+# make fuzz: the system-call fuzzer's long form (tests/fuzz, docs/testing.md):
+# FUZZ_CALLS=N calls in all and/or FUZZ_SECONDS=S (whichever ends first;
+# neither: 10,000,000 calls), FUZZ_SEED=x (random by default; printed).
+# Log: build/test-logs/fuzz-long-serial.log.
+FUZZ_SEED    ?= 0x$(shell od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+FUZZ_CALLS   ?= $(if $(FUZZ_SECONDS),0,10000000)
+FUZZ_SECONDS ?= 0
+fuzz: $(KERNEL) $(FTEST) tools/build/mkiso
+	tools/build/mkiso $(ISO_FUZZ) $(KERNEL) $(FTEST) "fuzz calls=$(FUZZ_CALLS) seconds=$(FUZZ_SECONDS) seed=$(FUZZ_SEED)"
+	@mkdir -p $(BUILD)/test-logs
+	LOG=$(BUILD)/test-logs/fuzz-long-serial.log QUIET=0 ACCEL=tcg \
+	    TIMEOUT=$$(( $(FUZZ_SECONDS) + $(FUZZ_CALLS) / 5000 + 300 )) \
+	    tools/run/qemu-run --iso $(ISO_FUZZ)
 
 # --- Linux benchmarks (issue 6) -------------------------------------------------------
 # make bench-linux (the Linux part of make bench): the static benchmark
