@@ -3,6 +3,8 @@
 #               root task, console server, a vmm-server and a Linux guest
 #               with a busybox shell (GUESTS=2: two; GUEST=toy: toy guests)
 #   make test   host unit tests, then QEMU test images; ends "N passed, N failed"
+#   make fuzz   the microkernel system-call fuzzer, long form (FUZZ_CALLS,
+#               FUZZ_SECONDS, FUZZ_SEED; docs/testing.md)
 #   make bench  instruction counts under QEMU TCG -icount: the microkernel, then
 #               Linux native, Debian's and the guest (build/bench/*.jsonl),
 #               then docs/results.md (make results)

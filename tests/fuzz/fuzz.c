@@ -284,10 +284,11 @@ static uk_word_t fz_faults, fz_stalls, fz_restarts, fz_bad_faults;
  * restarted. */
 static void fz_fault(uk_word_t round, struct uk_msg *m)
 {
-    uk_word_t label = uk_msg_label(m->info), rip, addr = 0;
+    uk_word_t label = uk_msg_label(m->info), rip, addr = 0, access = 0;
     if (label == UK_FAULT_PAGE) {
         rip = m->w[2];
         addr = m->w[0];
+        access = m->w[1];
     } else if (label == UK_FAULT_EXCEPTION && uk_msg_len(m->info) == UK_REGS_WORDS) {
         rip = uk_ipc_buf->msg[16];
         addr = uk_ipc_buf->msg[20];                /* vector */
@@ -299,7 +300,8 @@ static void fz_fault(uk_word_t round, struct uk_msg *m)
         fz_bad_faults++;
         if (fz_bad_faults <= 5)
             printf("    round %lu: hostile thread (badge %lx) faulted in the fuzzer's code: "
-                   "label %lx rip %lx addr/vector %lx\n", round, m->badge, label, rip, addr);
+                   "label %lx rip %lx addr/vector %lx access %lx\n", round, m->badge, label, rip,
+                   addr, access);
     }
     if (m->badge >= 1 && m->badge <= FZ_TASKS * FZ_THREADS) {
         uk_word_t k = m->badge - 1;

@@ -311,11 +311,13 @@ static void fz_one(struct fz_thread *c, uk_word_t nr)
                 a[2] = a[1];
                 a[3] = UK_MAP_READ | UK_MAP_EXEC;
             }
-            a[2] = fz_keep_clear(a[2], 1);       /* the target may be a sibling task */
-            a[3] = fz_rights_clear(a[1], 1, a[3]);
             if (fz_rand(c) & 1)
                 a[0] = FZ_SLOT_PROCESS;
         }
+        /* the target may be a sibling task; and any thread may have been
+         * made a vCPU by a sibling's VCPU_CONFIG */
+        a[2] = fz_keep_clear(a[2], 1);
+        a[3] = fz_rights_clear(a[1], 1, a[3]);
         break;
     }
     __atomic_fetch_add(&fz_calls[nr < UK_SYS_COUNT ? nr : UK_SYS_COUNT], 1, __ATOMIC_RELAXED);
