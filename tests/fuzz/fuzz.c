@@ -252,15 +252,29 @@ static long fz_round_make(uk_word_t round)
     return UK_OK;
 }
 
-static void fz_round_destroy(void)
+/* Destroys everything a round made, in one of three orders (round % 3),
+ * while the hostile threads still run or wait: threads first; the tasks
+ * first (their threads are the root's, so they live on without an address
+ * space until destroyed); or the shared endpoint and notification first
+ * (threads blocked on them wake with UK_E_DESTROYED). */
+static void fz_round_destroy(uk_word_t round)
 {
-    for (unsigned t = 0; t < FZ_TASKS; t++)
-        for (unsigned i = 0; i < FZ_THREADS; i++) {
-            kt_destroy(s_thread[t][i]);
-            uk_cap_delete(UK_SLOT_SELF_TASK, s_fault_badged[t][i]);
-        }
+    if (round % 3 == 2) {
+        kt_destroy(s_ep);
+        kt_destroy(s_notif);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        if ((pass == 0) == (round % 3 == 1))
+            for (unsigned t = 0; t < FZ_TASKS; t++)
+                kt_destroy(s_task[t]);
+        else
+            for (unsigned t = 0; t < FZ_TASKS; t++)
+                for (unsigned i = 0; i < FZ_THREADS; i++) {
+                    kt_destroy(s_thread[t][i]);
+                    uk_cap_delete(UK_SLOT_SELF_TASK, s_fault_badged[t][i]);
+                }
+    }
     for (unsigned t = 0; t < FZ_TASKS; t++) {
-        kt_destroy(s_task[t]);
         kt_destroy(s_proc[t]);
         kt_destroy(s_irq[t]);
     }
@@ -375,7 +389,7 @@ KT_TEST(fuzz_hostile_tasks_random_system_calls)
             KT_EQ(uk_kmem_info(s_task[t], &used, &quota), UK_OK);
             KT_CHECK(used <= quota);
         }
-        fz_round_destroy();
+        fz_round_destroy(round);
         /* everything the round made is gone */
         KT_EQ(fz_root_used(), used0);
         KT_EQ(kt_stats().free_frames, free0);
