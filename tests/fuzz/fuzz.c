@@ -23,7 +23,8 @@ extern char __image_start[], __image_end[];
 
 #define FZ_ROUND_CALLS   20000ul
 #define FZ_TASK_QUOTA    (512ul << 10)
-#define FZ_STALL_US      10000ul       /* no call for this long: the round is over */
+#define FZ_STALL_US      10000ul       /* no call at all for this long: restart all */
+#define FZ_STUCK_US      20000ul       /* one thread without a call: restart it */
 #define FZ_PRIO          100
 static const uk_word_t fz_irq_lines[FZ_TASKS] = { 5, 10, 11 };   /* no device on them */
 
@@ -329,11 +330,31 @@ static void fz_round_run(uk_word_t round, uk_word_t want, uk_word_t end_tsc)
 {
     uk_word_t start = fz_total, last = start, last_tsc = uk_rdtsc();
     uk_word_t stall = kt_us_to_tsc(FZ_STALL_US), restarts_all = 0;
+    uk_word_t stuck = kt_us_to_tsc(FZ_STUCK_US);
+    uk_word_t seen[FZ_TASKS][FZ_THREADS] = { { 0 } }, seen_tsc[FZ_TASKS][FZ_THREADS];
+    for (unsigned t = 0; t < FZ_TASKS; t++)
+        for (unsigned i = 0; i < FZ_THREADS; i++)
+            seen_tsc[t][i] = last_tsc;
     while (fz_total - start < want) {
         struct uk_msg m = { .info = uk_msginfo(0, 0, uk_timeout_us(2000)) };
         if (uk_recv(s_fault, &m) == UK_OK)
             fz_fault(round, &m);
         uk_word_t now = uk_rdtsc(), total = fz_total;
+        /* a thread stuck for FZ_STUCK_US (suspended by a sibling, waiting
+         * for a reply that never comes, faulted to an endpoint nobody
+         * serves) is started again: its wait is cancelled */
+        for (unsigned t = 0; t < FZ_TASKS; t++)
+            for (unsigned i = 0; i < FZ_THREADS; i++) {
+                uk_word_t n = fz_threads[t][i].calls;
+                if (n != seen[t][i]) {
+                    seen[t][i] = n;
+                    seen_tsc[t][i] = now;
+                } else if (now - seen_tsc[t][i] > stuck) {
+                    fz_start(t, i);
+                    fz_restarts++;
+                    seen_tsc[t][i] = now;
+                }
+            }
         if (total != last) {
             last = total;
             last_tsc = now;
@@ -365,7 +386,8 @@ KT_TEST(fuzz_hostile_tasks_random_system_calls)
     s_echo = kt_endpoint();
     struct uk_spawned echo;
     KT_EQ(uk_spawn(UK_SLOT_SELF_TASK, fz_echo, s_echo, 254, 0, &echo), UK_OK);
-    uk_word_t used0 = fz_root_used(), free0 = kt_stats().free_frames;
+    struct uk_stats stats0 = kt_stats();
+    uk_word_t used0 = fz_root_used(), free0 = stats0.free_frames;
     uk_word_t t0 = uk_rdtsc();
     uk_word_t end_tsc = opt.seconds ? t0 + kt_us_to_tsc(opt.seconds * 1000000ul) : 0;
     uk_word_t round = 0, failed_rounds = 0;
@@ -413,6 +435,11 @@ KT_TEST(fuzz_hostile_tasks_random_system_calls)
            "%lu faults of hostile threads, %lu restarts, %lu rounds ended by a stall\n",
            fz_total, round, us / 1000000, us / 1000 % 1000, us ? fz_total * 1000000 / us : 0,
            fz_faults, fz_restarts, fz_stalls);
+    struct uk_stats stats1 = kt_stats();
+    printf("    kernel: %lu entries, IPC %lu fast path / %lu slow path, %lu address-space "
+           "switches\n", stats1.kernel_entries - stats0.kernel_entries,
+           stats1.ipc_fastpath - stats0.ipc_fastpath, stats1.ipc_slowpath - stats0.ipc_slowpath,
+           stats1.as_switches - stats0.as_switches);
     printf("    %-20s %12s %12s\n", "system call", "calls", "UK_OK");
     uk_word_t ok_total = 0;
     for (uk_word_t nr = 0; nr <= UK_SYS_COUNT; nr++) {

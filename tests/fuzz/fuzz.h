@@ -42,6 +42,7 @@ struct fz_thread {
     struct uk_vcpu_state *state; /* thread 0: its vCPU state page; else 0 */
     uk_word_t entry_sp;          /* thread 0: where every vCPU exit enters */
     uk_word_t resuming;          /* a VCPU_RESUME is in flight */
+    volatile uk_word_t calls;    /* calls it made (the root restarts a stuck thread) */
 };
 
 extern struct fz_thread fz_threads[FZ_TASKS][FZ_THREADS];

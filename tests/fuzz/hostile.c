@@ -12,7 +12,8 @@
  * What keeps the fuzzer itself alive (the kernel must survive anything;
  * the fuzzer must survive long enough to try): no MAP, UNMAP, PROTECT,
  * IPC-buffer or state-page address over the ranges in fz_keep, and no
- * writable alias of them; THREAD_START and WRITE_REGS never point a thread
+ * writable alias of them (fault replies that map included); THREAD_START and
+ * WRITE_REGS never point a thread
  * into the image; the calling thread never suspends itself by slot 0 and
  * never deletes its own task cap.  Threads of a sibling may still be
  * suspended, restarted elsewhere or reconfigured: they fault, and the round
@@ -240,7 +241,8 @@ static uk_word_t fz_rights_clear(uk_word_t src, uk_word_t n, uk_word_t rights)
 
 /* Junk in the vCPU state page where the kernel reads it: the process's
  * registers (rip: the process code, or any address outside the image),
- * sometimes the virtual interrupt flag. */
+ * sometimes the virtual interrupt flag, the pending bits, the saved frame
+ * (its rip outside the image too). */
 static void fz_state_junk(struct fz_thread *c)
 {
     struct uk_vcpu_state *s = c->state;
@@ -255,6 +257,13 @@ static void fz_state_junk(struct fz_thread *c)
     s->user.rip = (r & 0x18) ? (uk_word_t)fz_process_code : fz_code_clear(fz_word(c));
     if ((r & 0x1e0) == 0)
         s->irq_enabled = 1;
+    if ((r & 0x1e00) == 0)
+        s->pending = fz_word(c);
+    if ((r & 0x1e000) == 0) {                /* a RESUME to `saved` then goes astray */
+        for (unsigned k = 0; k < UK_REGS_WORDS; k++)
+            ((uk_word_t *)&s->saved)[k] = fz_word(c);
+        s->saved.rip = fz_code_clear(s->saved.rip);
+    }
 }
 
 static void fz_one(struct fz_thread *c, uk_word_t nr)
@@ -269,8 +278,20 @@ static void fz_one(struct fz_thread *c, uk_word_t nr)
     switch (nr) {
     case UK_SYS_CALL: case UK_SYS_SEND: case UK_SYS_RECV: case UK_SYS_REPLY_RECV:
     case UK_SYS_REPLY:
-        if ((a[1] & 0xfffful << 8) == (uk_word_t)UK_TIMEOUT_INFINITE << 8 && (fz_rand(c) & 7))
-            a[1] &= ~(0xfffful << 8);            /* an infinite one only now and then */
+        /* an infinite timeout (the fast paths need one on both sides):
+         * often for receivers and callers, now and then for senders (the root restarts
+         * a thread stuck for long) */
+        if (nr == UK_SYS_RECV || nr == UK_SYS_REPLY_RECV || nr == UK_SYS_CALL) {
+            if ((fz_rand(c) & 3) == 0)
+                a[1] |= (uk_word_t)UK_TIMEOUT_INFINITE << 8;
+        } else if ((a[1] & 0xfffful << 8) == (uk_word_t)UK_TIMEOUT_INFINITE << 8 &&
+                   (fz_rand(c) & 1)) {
+            a[1] &= ~(0xfffful << 8);
+        }
+        if (uk_msg_label(a[1]) == UK_FAULT_REPLY_MAP) {  /* a pager's reply maps w0 -> w1 */
+            a[3] = fz_keep_clear(a[3], a[4]);
+            a[5] = fz_rights_clear(a[2], a[4], a[5]);
+        }
         break;
     case UK_SYS_THREAD_SUSPEND:
         if (a[0] == 0)                           /* not itself (that ends its round) */
@@ -322,6 +343,7 @@ static void fz_one(struct fz_thread *c, uk_word_t nr)
     }
     __atomic_fetch_add(&fz_calls[nr < UK_SYS_COUNT ? nr : UK_SYS_COUNT], 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&fz_total, 1, __ATOMIC_RELAXED);
+    c->calls++;
     if (nr == UK_SYS_VCPU_RESUME && c->state) {
         c->state->exit_reason = UK_VCPU_EXIT_NONE;   /* a return to `saved` leaves it so */
         c->resuming = 1;
