@@ -415,6 +415,8 @@ KT_TEST(fuzz_hostile_tasks_random_system_calls)
         /* everything the round made is gone */
         KT_EQ(fz_root_used(), used0);
         KT_EQ(kt_stats().free_frames, free0);
+        for (uk_word_t slot = s_task[0]; slot <= s_scratch; slot++)   /* the round's slots */
+            KT_EQ(kt_cap_type(slot), UK_CAP_NULL);
         for (uk_word_t l = 0; l < 24; l++) {      /* every IRQ line is free again */
             KT_EQ(uk_irq_get(UK_SLOT_IRQ_CONTROL, l, s_scratch), UK_OK);
             uk_cap_delete(UK_SLOT_SELF_TASK, s_scratch);
