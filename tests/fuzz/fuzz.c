@@ -442,6 +442,11 @@ KT_TEST(fuzz_hostile_tasks_random_system_calls)
            "switches\n", stats1.kernel_entries - stats0.kernel_entries,
            stats1.ipc_fastpath - stats0.ipc_fastpath, stats1.ipc_slowpath - stats0.ipc_slowpath,
            stats1.as_switches - stats0.as_switches);
+    printf("    results returned (error code: count):");
+    for (int e = 0; e <= UK_E_COUNT; e++)
+        if (fz_errors[e])
+            printf(" %d:%lu", e, fz_errors[e]);
+    printf("\n");
     printf("    %-20s %12s %12s\n", "system call", "calls", "UK_OK");
     uk_word_t ok_total = 0;
     for (uk_word_t nr = 0; nr <= UK_SYS_COUNT; nr++) {

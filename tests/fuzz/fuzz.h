@@ -55,6 +55,7 @@ extern unsigned fz_nkeep;
  * and calls that returned UK_OK (VCPU_RESUME: that entered the process). */
 extern volatile uk_word_t fz_calls[UK_SYS_COUNT + 1], fz_ok[UK_SYS_COUNT + 1];
 extern volatile uk_word_t fz_total;        /* all calls, for progress */
+extern volatile uk_word_t fz_errors[UK_E_COUNT + 1];  /* by result (UK_E_COUNT: others) */
 
 void fz_thread_main(struct fz_thread *c) __attribute__((noreturn));
 void fz_vcpu_entry_stub(void);             /* where a vCPU exit enters */

@@ -29,6 +29,7 @@ uk_word_t fz_keep[FZ_KEEP_MAX][2];
 unsigned fz_nkeep;
 volatile uk_word_t fz_calls[UK_SYS_COUNT + 1], fz_ok[UK_SYS_COUNT + 1];
 volatile uk_word_t fz_total;
+volatile uk_word_t fz_errors[UK_E_COUNT + 1];
 
 /* The process a vCPU runs: two system calls (two exits), then an invalid
  * opcode (an exception exit); it writes no memory. */
@@ -350,6 +351,8 @@ static void fz_one(struct fz_thread *c, uk_word_t nr)
     }
     struct uk_ret r = uk_sys(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     c->resuming = 0;
+    __atomic_fetch_add(&fz_errors[r.err >= 0 && r.err < UK_E_COUNT ? r.err : UK_E_COUNT], 1,
+                       __ATOMIC_RELAXED);
     if (r.err == UK_OK)
         __atomic_fetch_add(&fz_ok[nr < UK_SYS_COUNT ? nr : UK_SYS_COUNT], 1, __ATOMIC_RELAXED);
 }
