@@ -255,8 +255,7 @@ static long fz_round_make(uk_word_t round)
 
 /* Destroys everything a round made, in one of three orders (round % 3),
  * while the hostile threads still run or wait: threads first; the tasks
- * first (their threads are the root's, so they live on without an address
- * space until destroyed); or the shared endpoint and notification first
+ * first (the root's threads running in them go with them); or the shared endpoint and notification first
  * (threads blocked on them wake with UK_E_DESTROYED). */
 static void fz_round_destroy(uk_word_t round)
 {
