@@ -56,6 +56,7 @@ extern unsigned fz_nkeep;
 extern volatile uk_word_t fz_calls[UK_SYS_COUNT + 1], fz_ok[UK_SYS_COUNT + 1];
 extern volatile uk_word_t fz_total;        /* all calls, for progress */
 extern volatile uk_word_t fz_errors[UK_E_COUNT + 1];  /* by result (UK_E_COUNT: others) */
+extern volatile uk_word_t fz_wrong;        /* NULL or YIELD that returned an error */
 
 void fz_thread_main(struct fz_thread *c) __attribute__((noreturn));
 void fz_vcpu_entry_stub(void);             /* where a vCPU exit enters */

@@ -30,6 +30,7 @@ unsigned fz_nkeep;
 volatile uk_word_t fz_calls[UK_SYS_COUNT + 1], fz_ok[UK_SYS_COUNT + 1];
 volatile uk_word_t fz_total;
 volatile uk_word_t fz_errors[UK_E_COUNT + 1];
+volatile uk_word_t fz_wrong;
 
 /* The process a vCPU runs: two system calls (two exits), then an invalid
  * opcode (an exception exit); it writes no memory. */
@@ -353,6 +354,8 @@ static void fz_one(struct fz_thread *c, uk_word_t nr)
     c->resuming = 0;
     __atomic_fetch_add(&fz_errors[r.err >= 0 && r.err < UK_E_COUNT ? r.err : UK_E_COUNT], 1,
                        __ATOMIC_RELAXED);
+    if ((nr == UK_SYS_NULL || nr == UK_SYS_YIELD) && r.err != UK_OK)
+        __atomic_fetch_add(&fz_wrong, 1, __ATOMIC_RELAXED);   /* whatever the arguments */
     if (r.err == UK_OK)
         __atomic_fetch_add(&fz_ok[nr < UK_SYS_COUNT ? nr : UK_SYS_COUNT], 1, __ATOMIC_RELAXED);
 }
