@@ -13,20 +13,27 @@ BUILD   := build
 LIBCOMMON_SRCS := $(wildcard libcommon/*.c)
 CC      := gcc
 LD      := ld
+AS      := as
 NASM    := nasm
 ACCEL   ?= tcg
 
 COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pie -fno-pic \
                  -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
                  -Ilibipc/include -Ilibcommon/include
+# -fasynchronous-unwind-tables: .eh_frame for the kernel's backtraces (the
+# code is the same without it; ukernel/arch/x86/unwind.c)
 KCFLAGS := $(COMMON_CFLAGS) -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
-           -Iukernel/include -Iukernel/arch/x86/include
+           -fasynchronous-unwind-tables -Iukernel/include -Iukernel/arch/x86/include
 UCFLAGS := $(COMMON_CFLAGS) -mno-sse3 -fno-tree-vectorize -Ilibuser/include -Itests/lib
 LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
-KSRCS  := $(wildcard ukernel/kernel/*.c ukernel/arch/x86/*.c) $(LIBCOMMON_SRCS)
+# asm-offsets.c is compiled to assembler text only (below), never linked
+ASM_OFFSETS_SRC := ukernel/arch/x86/asm-offsets.c
+KSRCS  := $(filter-out $(ASM_OFFSETS_SRC),$(wildcard ukernel/kernel/*.c ukernel/arch/x86/*.c)) \
+          $(LIBCOMMON_SRCS)
 KASMS  := ukernel/arch/x86/boot.asm ukernel/arch/x86/entry.asm
 KOBJS  := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRCS)) $(patsubst %.asm,$(BUILD)/k/%.o,$(KASMS))
+ASM_OFFSETS := $(BUILD)/k/asm-offsets.inc
 KERNEL := $(BUILD)/ukernel.elf
 
 # libipc/: the ABI and system-call stubs (headers only, <uk/...>);
@@ -53,23 +60,55 @@ ISO_FUZZ  := $(BUILD)/fuzz.iso
 ISO_CTEST := $(BUILD)/ctest.iso
 ISO_BENCH := $(BUILD)/bench.iso
 ISO_VMMTEST := $(BUILD)/vmmtest.iso
+ISO_DEBUGTEST := $(BUILD)/debugtest.iso
+ISO_PANICTEST := $(BUILD)/panictest.iso
 
 .PHONY: all run test bench deps clean unit-test ktest-run fuzz FORCE
-all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_FTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST)
+all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_FTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) \
+     $(ISO_DEBUGTEST) $(ISO_PANICTEST)
 
 # --- set-up -----------------------------------------------------------------------
 deps:
 	@tools/build/install-deps
 
 # --- kernel -----------------------------------------------------------------------
+# the kernel's objects are rebuilt when KCFLAGS change
+$(BUILD)/kcflags.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(KCFLAGS)' | cmp -s - $@ || echo '$(KCFLAGS)' >$@
+$(KOBJS): $(BUILD)/kcflags.txt
 $(BUILD)/k/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/k/%.o: %.asm
+$(BUILD)/k/%.o: %.asm $(ASM_OFFSETS)
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -g $< -o $@
-$(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld
-	$(LD) $(LDFLAGS) -T ukernel/arch/x86/linker.ld -o $@ $(KOBJS)
+	$(NASM) -f elf64 -g -I$(BUILD)/k/ $< -o $@
+# Structure offsets and numbers for the assembly and the linker script, from
+# C (asm-offsets.c): its "->NAME value" marker lines become NASM %defines,
+# its "=>NAME value" lines linker-script assignments.  Rebuilt whenever a
+# header it includes changes (its .d file, included below), and so are the
+# .asm objects and the kernel.
+$(ASM_OFFSETS): $(ASM_OFFSETS_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -MMD -MP -MT $@ -MF $(BUILD)/k/asm-offsets.d -S $< -o $(BUILD)/k/asm-offsets.s
+	{ echo '; Generated from $< by the Makefile: do not edit.'; \
+	  sed -n 's/^.*->\([A-Za-z_0-9]*\) [$$]\{0,1\}\(-\{0,1\}[0-9]*\).*/%define \1 (\2)/p' $(BUILD)/k/asm-offsets.s; } >$@.tmp
+	{ echo '/* Generated from $< by the Makefile: do not edit. */'; \
+	  sed -n 's/^.*=>\([A-Za-z_0-9]*\) [$$]\{0,1\}\(-\{0,1\}[0-9]*\).*/\1 = \2;/p' $(BUILD)/k/asm-offsets.s; } >$(BUILD)/k/asm-offsets.ld
+	mv $@.tmp $@
+$(BUILD)/k/asm-offsets.ld: $(ASM_OFFSETS)
+# Two links: the second holds the kernel's symbol table (tools/build/mkksyms) made
+# from the first, for named backtraces; the table lies after .text, so the
+# second link moves no function: checked by making the table again from it.
+$(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld $(BUILD)/k/asm-offsets.ld tools/build/mkksyms
+	tools/build/mkksyms --empty $(BUILD)/k/ksyms-empty.s && $(AS) --64 -o $(BUILD)/k/ksyms-empty.o $(BUILD)/k/ksyms-empty.s
+	$(LD) $(LDFLAGS) -L$(BUILD)/k -T ukernel/arch/x86/linker.ld -o $@.nosyms $(KOBJS) $(BUILD)/k/ksyms-empty.o
+	tools/build/mkksyms $@.nosyms $(BUILD)/k/ksyms.s && $(AS) --64 -o $(BUILD)/k/ksyms.o $(BUILD)/k/ksyms.s
+	$(LD) $(LDFLAGS) -L$(BUILD)/k -T ukernel/arch/x86/linker.ld -o $@.tmp $(KOBJS) $(BUILD)/k/ksyms.o
+	tools/build/mkksyms $@.tmp $(BUILD)/k/ksyms-check.s
+	@cmp -s $(BUILD)/k/ksyms.s $(BUILD)/k/ksyms-check.s || \
+	    { echo "the symbol table does not match the kernel's second link"; exit 1; }
+	mv $@.tmp $@
 
 # --- user level -------------------------------------------------------------------
 $(BUILD)/u/%.o: %.c
@@ -77,9 +116,35 @@ $(BUILD)/u/%.o: %.c
 	$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
 $(LIBUSER): $(LIBUSER_OBJS)
 	rm -f $@ && ar rcs $@ $^
+# Where each user program is linked (libuser/user.ld's USER_BASE), by the
+# name of its ELF file: each in its own 4 MiB room (the largest, ktest, takes
+# 0.2 MiB), so an address names one program, whichever task runs it: a
+# debugger's breakpoint (make debug, docs/debugging.md) and
+# tools/bench/syscall-breakdown's per-address counts.  Everything stays in
+# [0x400000, 0x10000000): above it are the vmm-server's info page
+# (roottask/launch.c VMM_INFO_VA 0x10000000), the guest program
+# tools/bench/syscall-breakdown measures (0x10000000) and the Linux guest kernel
+# (0x60000000); the toy guest kernel must lie below guest RAM
+# (vmm-server/vmm.h GUEST_KERNEL_HI).
+LINK_BASE_roottask       := 0x00400000
+LINK_BASE_console-server := 0x00800000
+LINK_BASE_vmm-server     := 0x00c00000
+LINK_BASE_toyguest       := 0x01000000
+LINK_BASE_ktest          := 0x02000000
+LINK_BASE_vtest          := 0x02400000
+LINK_BASE_ctest          := 0x02800000
+LINK_BASE_bench-ukernel  := 0x02c00000
+LINK_BASE_ftest          := 0x03000000
+LINK_BASES := $(foreach v,$(sort $(filter LINK_BASE_%,$(.VARIABLES))),$(v)=$($(v)))
+$(BUILD)/link-bases.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(LINK_BASES)' | cmp -s - $@ || echo '$(LINK_BASES)' >$@
+# user_program ELF SOURCES: linked at LINK_BASE_<its file name>
 define user_program
-$(1): $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBUSER) libuser/user.ld
-	$(LD) $(LDFLAGS) -T libuser/user.ld -o $$@ $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBUSER)
+$(1): $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBUSER) libuser/user.ld $(BUILD)/link-bases.txt
+	$$(if $$(LINK_BASE_$(basename $(notdir $(1)))),,$$(error $(1): no LINK_BASE_$(basename $(notdir $(1))) in the Makefile's table))
+	$(LD) $(LDFLAGS) -T libuser/user.ld --defsym=USER_BASE=$$(LINK_BASE_$(basename $(notdir $(1)))) \
+	    -o $$@ $(patsubst %.c,$(BUILD)/u/%.o,$(2)) $(LIBUSER)
 endef
 $(eval $(call user_program,$(ROOTTASK),$(wildcard roottask/*.c)))
 KTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/ukernel/*.c)
@@ -135,6 +200,8 @@ $(ISO_RUN): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(RUN_PIECES) 
 	tools/build/mkiso $@ $(KERNEL) $(RUN_MODULES)
 # the vmm suite's image: tests/vmm/image.mk
 include tests/vmm/image.mk
+# the debug suite's images: tests/debug/image.mk
+include tests/debug/image.mk
 $(ISO_TEST): $(KERNEL) $(KTEST) $(ROOTTASK) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(KTEST) "ktest" $(ROOTTASK) "second-module example"
 $(ISO_VTEST): $(KERNEL) $(VTEST) tools/build/mkiso
@@ -150,6 +217,17 @@ $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/build/mkiso
 # --- run, test, bench --------------------------------------------------------------
 run: deps-linux $(ISO_RUN)
 	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) tools/run/qemu-run --iso $(ISO_RUN)
+
+# make debug: make run's image under QEMU's gdbstub (TCG) and gdb with the
+# symbols of the microkernel and of each program in it (tools/run/debug;
+# docs/debugging.md).  DEBUG_ARGS go to gdb, e.g.
+#   make debug DEBUG_ARGS="--batch -ex 'break sys_call' -ex continue -ex bt"
+.PHONY: debug deps-debug
+deps-debug:
+	@tools/build/install-deps linux debug
+debug: deps-debug $(ISO_RUN)
+	MEM=$(RUN_MEM) tools/run/debug --iso $(ISO_RUN) \
+	    $(addprefix --symbols ,$(sort $(filter %.elf %/vmlinux,$(RUN_MODULES)))) $(DEBUG_ARGS)
 
 # make test also runs the bench-smoke suite, which builds the native Linux
 # kernel and fetches Debian's: hence the "test" packages (tools/build/install-deps)
@@ -191,9 +269,9 @@ $(LBENCH_DIR)/lbench: bench/linux/lbench.c
 $(LBENCH_DIR)/lbench-nop: bench/linux/nop.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -nostdlib -O2 -Wall -Wextra -Werror -fno-stack-protector -fcf-protection=none -o $@ $<
-# tools/bench/syscall-breakdown: its guest program (linked at 0x10000000, away from
-# the microkernel's user programs at 0x400000, as the plugin counts by
-# address) and the QEMU plugin that counts instructions per address
+# tools/bench/syscall-breakdown: its guest program (linked at 0x10000000, above
+# the microkernel's user programs, LINK_BASE_* below 0x10000000, as the
+# plugin counts by address) and the QEMU plugin that counts instructions per address
 $(LBENCH_DIR)/sysbreak: bench/linux/sysbreak.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -Wl,-Ttext-segment=0x10000000 -o $@ $<
@@ -254,8 +332,11 @@ $(GL_DIR)/gltest: tests/guest-linux/gltest.c
 $(GL_DIR)/dynhello: tests/guest-linux/dynhello.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+# the test initramfs also holds Debian's bash, perl, python3 and coreutils (--debian)
 $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramfs-%.cpio: \
-		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tools/build/mkguest-initramfs tools/build/cpio.py
-	tools/build/mkguest-initramfs $@ --mode $* --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello
+		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tests/guest-linux/pycheck.py \
+		tools/build/mkguest-initramfs tools/build/cpio.py
+	tools/build/mkguest-initramfs $@ --mode $* --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello \
+		$(if $(filter test,$*),--debian)
 .PHONY: guest-initramfs
 guest-initramfs: $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio

@@ -48,9 +48,8 @@ _Static_assert(sizeof(Elf64_Phdr) == 56, "Elf64_Phdr layout");
 #define PF_W        2u
 #define PF_R        4u
 
-#define PAGE          4096ul
-#define ALIGN_DOWN(x) ((x) & ~(PAGE - 1))
-#define ALIGN_UP(x)   (((x) + PAGE - 1) & ~(PAGE - 1))   /* caller rules out wrap */
+#define ALIGN_DOWN(x) ((x) & ~(UK_PAGE_SIZE - 1))
+#define ALIGN_UP(x)   (((x) + UK_PAGE_SIZE - 1) & ~(UK_PAGE_SIZE - 1))   /* caller rules out wrap */
 
 static unsigned map_flags(u32 pf)
 {
@@ -109,8 +108,8 @@ int uk_elf_check(const void *data, uk_word_t size, uk_word_t lo, uk_word_t hi,
          * page, must not wrap (so ALIGN_UP below is safe). */
         if (s->filesz > s->memsz || s->memsz == 0 ||
             s->offset > size || s->filesz > size - s->offset ||
-            s->vaddr > ~0ul - (PAGE - 1) ||
-            s->memsz > ~0ul - (PAGE - 1) - s->vaddr)
+            s->vaddr > ~0ul - (UK_PAGE_SIZE - 1) ||
+            s->memsz > ~0ul - (UK_PAGE_SIZE - 1) - s->vaddr)
             return UK_ELF_BAD_SEGMENT;
         if (ALIGN_DOWN(s->vaddr) < lo || ALIGN_UP(s->vaddr + s->memsz) > hi)
             return UK_ELF_OUT_OF_RANGE;

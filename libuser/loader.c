@@ -4,23 +4,23 @@
  */
 #include <user/loader.h>
 
-#define PG 4096ul
 #define RW (UK_MAP_READ | UK_MAP_WRITE)
 
-static uk_word_t page_down(uk_word_t a) { return a & ~(PG - 1); }
-static uk_word_t page_up(uk_word_t a)   { return (a + PG - 1) & ~(PG - 1); }
+static uk_word_t page_down(uk_word_t a) { return a & ~(UK_PAGE_SIZE - 1); }
+static uk_word_t page_up(uk_word_t a)   { return (a + UK_PAGE_SIZE - 1) & ~(UK_PAGE_SIZE - 1); }
 
 /* uk_elf_check ruled out wrapping, so the arithmetic below cannot. */
 uk_word_t uk_seg_pages(const struct uk_elf_segment *s)
 {
-    return (page_up(s->vaddr + s->memsz) - page_down(s->vaddr)) / PG;
+    return (page_up(s->vaddr + s->memsz) - page_down(s->vaddr)) / UK_PAGE_SIZE;
 }
 
 struct uk_page_plan uk_seg_page_plan(const struct uk_elf_segment *s, uk_word_t i)
 {
-    uk_word_t va = page_down(s->vaddr) + i * PG;
+    uk_word_t va = page_down(s->vaddr) + i * UK_PAGE_SIZE;
     uk_word_t lo = va > s->vaddr ? va : s->vaddr;     /* file bytes in [lo, hi) */
-    uk_word_t hi = va + PG < s->vaddr + s->filesz ? va + PG : s->vaddr + s->filesz;
+    uk_word_t file_end = s->vaddr + s->filesz;
+    uk_word_t hi = va + UK_PAGE_SIZE < file_end ? va + UK_PAGE_SIZE : file_end;
     if (hi <= lo)
         return (struct uk_page_plan){ 0, 0, 0 };      /* all zero: bss, or past it */
     return (struct uk_page_plan){ lo - va, s->offset + (lo - s->vaddr), hi - lo };
@@ -29,9 +29,9 @@ struct uk_page_plan uk_seg_page_plan(const struct uk_elf_segment *s, uk_word_t i
 void uk_seg_fill(const struct uk_elf_segment *s, const void *file, void *dst)
 {
     unsigned char *page = dst;
-    for (uk_word_t i = 0, n = uk_seg_pages(s); i < n; i++, page += PG) {
+    for (uk_word_t i = 0, n = uk_seg_pages(s); i < n; i++, page += UK_PAGE_SIZE) {
         struct uk_page_plan p = uk_seg_page_plan(s, i);
-        __builtin_memset(page, 0, PG);
+        __builtin_memset(page, 0, UK_PAGE_SIZE);
         __builtin_memcpy(page + p.at, (const unsigned char *)file + p.file_off, p.len);
     }
 }
@@ -80,7 +80,7 @@ long uk_load_elf_with(uk_word_t task, const void *elf, uk_word_t size, uk_word_t
             return seg_fail(out, err, "UK_SYS_PROTECT (caller's copy)", s);
         if ((err = uk_map_range(task, (uk_word_t)p, page_down(s->vaddr), n, rights)))
             return seg_fail(out, err, "UK_SYS_MAP (into the task)", s);
-        p += n * PG;
+        p += n * UK_PAGE_SIZE;
     }
     return UK_OK;
 }
@@ -99,7 +99,7 @@ long uk_load_elf_in(uk_word_t task, const void *elf, uk_word_t size,
 
 long uk_load_elf(uk_word_t task, const void *elf, uk_word_t size, struct uk_loaded *out)
 {
-    return uk_load_elf_in(task, elf, size, PG, UK_PHYS_WINDOW, out);
+    return uk_load_elf_in(task, elf, size, UK_PAGE_SIZE, UK_PHYS_WINDOW, out);
 }
 
 /* A copy of cap `src` into slot `dst` of the task, unless that slot is taken. */
@@ -112,18 +112,18 @@ static long give_cap(uk_word_t src, uk_word_t task, uk_word_t dst, uk_word_t rig
 long uk_start_program(uk_word_t task, const struct uk_loaded *l, uk_word_t prio,
                       uk_word_t fault_ep, uk_word_t arg, uk_word_t *thread_slot)
 {
-    const uk_word_t stack = UK_PROGRAM_STACK_TOP - UK_PROGRAM_STACK_PAGES * PG;
+    const uk_word_t stack = UK_PROGRAM_STACK_TOP - UK_PROGRAM_STACK_PAGES * UK_PAGE_SIZE;
     const uk_word_t ipc = UK_ROOT_IPC_BUFFER;
     long err;
 
     *thread_slot = 0;
-    if (l->img.highest > stack && l->img.lowest < ipc + PG)
+    if (l->img.highest > stack && l->img.lowest < ipc + UK_PAGE_SIZE)
         return UK_E_ADDR;
     unsigned char *pages = uk_pages_alloc(UK_PROGRAM_STACK_PAGES + 1);   /* stack, buffer */
     if (!pages)
         return UK_E_NOMEM;
     if ((err = uk_map(task, (uk_word_t)pages, stack, UK_PROGRAM_STACK_PAGES, RW)) ||
-        (err = uk_map(task, (uk_word_t)pages + UK_PROGRAM_STACK_PAGES * PG, ipc, 1, RW)))
+        (err = uk_map(task, (uk_word_t)pages + UK_PROGRAM_STACK_PAGES * UK_PAGE_SIZE, ipc, 1, RW)))
         return err;
     uk_word_t th = uk_slot_alloc();
     if ((err = uk_thread_create(th, task)))

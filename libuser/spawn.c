@@ -20,10 +20,10 @@ void uk_pages_init(const struct uk_bootinfo *bi)
 void *uk_pages_alloc(uk_word_t n)
 {
     for (; cur < nranges; cur++) {
-        if (ranges[cur].end - ranges[cur].next >= n * 4096) {
+        if (ranges[cur].end - ranges[cur].next >= n * UK_PAGE_SIZE) {
             void *p = (void *)ranges[cur].next;
-            ranges[cur].next += n * 4096;
-            memset(p, 0, n * 4096);
+            ranges[cur].next += n * UK_PAGE_SIZE;
+            memset(p, 0, n * UK_PAGE_SIZE);
             return p;
         }
     }
@@ -34,8 +34,9 @@ long uk_map_range(uk_word_t task, uk_word_t src, uk_word_t dst, uk_word_t n, uk_
 {
     for (uk_word_t done = 0; done < n; done += UK_MAP_MAX_PAGES) {
         uk_word_t k = n - done < UK_MAP_MAX_PAGES ? n - done : UK_MAP_MAX_PAGES;
-        long err = task ? uk_map(task, src + done * 4096, dst + done * 4096, k, rights)
-                        : uk_protect(UK_SLOT_SELF_TASK, src + done * 4096, k, rights);
+        uk_word_t off = done * UK_PAGE_SIZE;
+        long err = task ? uk_map(task, src + off, dst + off, k, rights)
+                        : uk_protect(UK_SLOT_SELF_TASK, src + off, k, rights);
         if (err)
             return err;
     }
@@ -87,7 +88,7 @@ long uk_spawn_prepare(uk_word_t task, void (*fn)(uk_word_t), uk_word_t arg, uk_w
         (err = uk_thread_config(out->thread, prio, fault_ep, (uk_word_t)ipc)))
         return err;
     /* the start block sits at the top of the new stack */
-    struct start_block *b = (struct start_block *)(stack + UK_SPAWN_STACK_PAGES * 4096) - 1;
+    struct start_block *b = (struct start_block *)(stack + UK_SPAWN_STACK_PAGES * UK_PAGE_SIZE) - 1;
     b->fn = fn;
     b->arg = arg;
     b->ipc_buffer = ipc;
@@ -96,7 +97,7 @@ long uk_spawn_prepare(uk_word_t task, void (*fn)(uk_word_t), uk_word_t arg, uk_w
 
 long uk_spawn_go(struct uk_spawned *s)
 {
-    unsigned char *top = (unsigned char *)s->stack + UK_SPAWN_STACK_PAGES * 4096;
+    unsigned char *top = (unsigned char *)s->stack + UK_SPAWN_STACK_PAGES * UK_PAGE_SIZE;
     struct start_block *b = (struct start_block *)top - 1;
     uk_word_t rsp = ((uk_word_t)b & ~15ul) - 8;   /* as if called */
     return uk_thread_start(s->thread, (uk_word_t)spawn_trampoline, rsp, (uk_word_t)b);
@@ -118,6 +119,6 @@ long uk_task_new(uk_word_t quota, uk_word_t nslots, int share_image, uk_word_t *
     *task_slot = slot;
     if (!share_image)
         return UK_OK;
-    uk_word_t pages = ((uk_word_t)__image_end - (uk_word_t)__image_start) / 4096;
+    uk_word_t pages = ((uk_word_t)__image_end - (uk_word_t)__image_start) / UK_PAGE_SIZE;
     return uk_map(slot, (uk_word_t)__image_start, (uk_word_t)__image_start, pages, UK_MAP_RWX);
 }

@@ -37,7 +37,7 @@ static void say(const char *what, long err)
     printf("root task: console server: %s (error %ld)\n", what, err);
 }
 
-/* A control request (badge 0); its status (IPC errors as 1000 + error). */
+/* A control request (badge 0); its status (uk_ipc_failed() if the IPC failed). */
 static long control(uk_word_t op, const uk_word_t *w, unsigned n, uk_word_t reply[7])
 {
     struct uk_msg m = { .info = uk_msginfo(op, n, CALL_TIMEOUT) };
@@ -49,7 +49,7 @@ static long control(uk_word_t op, const uk_word_t *w, unsigned n, uk_word_t repl
     }
     long err = uk_call(C.ep, &m);
     if (err)
-        return 1000 + err;
+        return uk_ipc_failed(err);
     if (reply)
         for (unsigned i = 0; i < 7; i++)
             reply[i] = i < uk_msg_len(m.info) ? (i < UK_MSG_REG_WORDS ? m.w[i] : uk_ipc_buf->msg[i])

@@ -20,12 +20,10 @@
 #include <user/loader.h>
 #include <uk/launch.h>
 
-#define PG            4096ul
 #define VMM_INFO_VA   0x10000000ul
 #define VMM_MEM_VA    0x1000000000ul
 #define VMM_KERNEL_VA 0x2000000000ul
 #define VMM_INITRD_VA 0x3000000000ul
-#define VMM_SLOTS     64u
 #define NODE_COST     96u        /* kernel memory per mapped page: node + page tables */
 
 struct vmm_rec {
@@ -39,7 +37,7 @@ struct vmm_rec {
 static struct vmm_rec vmms[ROOT_MAX_GUESTS + 1];   /* by badge (the guest's index) */
 static struct uk_loaded loaded;
 
-static uk_word_t pages_of(uk_word_t bytes) { return (bytes + PG - 1) / PG; }
+static uk_word_t pages_of(uk_word_t bytes) { return (bytes + UK_PAGE_SIZE - 1) / UK_PAGE_SIZE; }
 
 /* Maps module i read-only at va; *base gets its first byte's address there.
  * A module that shares a page with another one is copied first, so the
@@ -48,7 +46,8 @@ static long map_module(const struct uk_bootinfo *bi, int i, uk_word_t task, uk_w
                        uk_word_t *base)
 {
     const struct uk_boot_module *m = &bi->modules[i];
-    uk_word_t lo = m->phys & ~(PG - 1), hi = (m->phys + m->size + PG - 1) & ~(PG - 1);
+    uk_word_t lo = m->phys & ~(UK_PAGE_SIZE - 1);
+    uk_word_t hi = (m->phys + m->size + UK_PAGE_SIZE - 1) & ~(UK_PAGE_SIZE - 1);
     uk_word_t src = UK_PHYS_WINDOW + lo, off = m->phys - lo;
     int shared = 0;
     for (uk_word_t k = 0; k < bi->nmodules && k < UK_BOOT_MAX_MODULES; k++) {
@@ -101,7 +100,7 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     memset(r, 0, sizeof *r);
     r->index = index;
     memcpy(r->name, g->name, sizeof r->name);
-    if ((err = uk_task_new(quota, VMM_SLOTS, 0, &r->task))) {
+    if ((err = uk_task_new(quota, UK_VMM_CAP_SLOTS, 0, &r->task))) {
         printf("root task: %s: no task for its vmm-server (%lu KiB of kernel memory): "
                "error %ld\n", g->name, quota >> 10, err);
         return err;
@@ -128,7 +127,7 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     vi->guest_index = index;
     memcpy(vi->name, g->name, sizeof vi->name);
     vi->mem_base = VMM_MEM_VA;
-    vi->mem_size = mem_pages * PG;
+    vi->mem_size = mem_pages * UK_PAGE_SIZE;
     vi->kernel_size = km->size;
     vi->initrd_size = im ? im->size : 0;
     vi->guest_kmem_quota = guest_quota;

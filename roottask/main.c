@@ -15,8 +15,9 @@
 
 #define SERVER_STACK_PAGES 4
 
-static unsigned char server_stack[SERVER_STACK_PAGES * 4096] __attribute__((aligned(4096)));
-static unsigned char server_ipc[4096] __attribute__((aligned(4096)));
+static unsigned char server_stack[SERVER_STACK_PAGES * UK_PAGE_SIZE]
+    __attribute__((aligned(UK_PAGE_SIZE)));
+static unsigned char server_ipc[UK_PAGE_SIZE] __attribute__((aligned(UK_PAGE_SIZE)));
 static struct guest_desc guests[ROOT_MAX_GUESTS];
 static int nguests;
 

@@ -66,7 +66,7 @@ long console_call(struct uk_msg *m)
                  "kernel log from now on", err);
         debug_line(why);
     }
-    return -1;
+    return uk_ipc_failed(err);
 }
 
 /* n bytes to the console server; 1 if it took them all. */

@@ -32,7 +32,7 @@ static void *ram_take(void *ctx, uk_word_t n)
     (void)ctx;
     if (n > vmm.ram_pages - vmm.boot_pages)
         return 0;
-    void *p = (void *)(vmm.vi->mem_base + vmm.boot_pages * PG);
+    void *p = (void *)(vmm.vi->mem_base + vmm.boot_pages * UK_PAGE_SIZE);
     vmm.boot_pages += n;
     return p;
 }
@@ -102,11 +102,11 @@ long guest_boot(void)
     /* the last boot made its kernel text read/execute in our copy too */
     if ((err = uk_map_range(0, mem, 0, vmm.ram_pages, UK_MAP_RWX)))
         return fail(err, "making guest RAM writable");
-    if ((err = uk_task_create(SLOT_GUEST, vi->guest_kmem_quota, GUEST_CAP_SLOTS)))
+    if ((err = uk_task_create(SLOT_GUEST, vi->guest_kmem_quota, UK_GUEST_CAP_SLOTS)))
         return fail(err, "creating the guest task");
 
     struct uk_guest_info *gi = ram_take(0, 1);
-    memset(gi, 0, PG);
+    memset(gi, 0, UK_PAGE_SIZE);
     err = uk_load_elf_with(SLOT_GUEST, (const void *)vi->kernel_base, vi->kernel_size,
                            GUEST_KERNEL_LO, GUEST_KERNEL_HI, ram_take, 0, &loaded);
     if (err) {
@@ -117,22 +117,23 @@ long guest_boot(void)
     unsigned char *stack = ram_take(0, STACK_PAGES + 1);   /* + the IPC buffer */
     if (!stack)
         return fail(UK_E_NOMEM, "no guest RAM left for the kernel stack");
-    memset(stack, 0, (STACK_PAGES + 1) * PG);
-    if ((err = uk_map(SLOT_GUEST, (uk_word_t)stack, UK_PROGRAM_STACK_TOP - STACK_PAGES * PG,
+    memset(stack, 0, (STACK_PAGES + 1) * UK_PAGE_SIZE);
+    uk_word_t stack_bytes = STACK_PAGES * UK_PAGE_SIZE;
+    if ((err = uk_map(SLOT_GUEST, (uk_word_t)stack, UK_PROGRAM_STACK_TOP - stack_bytes,
                       STACK_PAGES, RW)) ||
-        (err = uk_map(SLOT_GUEST, (uk_word_t)stack + STACK_PAGES * PG, UK_ROOT_IPC_BUFFER, 1, RW)))
+        (err = uk_map(SLOT_GUEST, (uk_word_t)stack + stack_bytes, UK_ROOT_IPC_BUFFER, 1, RW)))
         return fail(err, "mapping the kernel stack");
 
     uk_word_t free_pages = vmm.ram_pages - vmm.boot_pages;
-    uk_word_t initrd_pages = (vi->initrd_size + PG - 1) / PG;
+    uk_word_t initrd_pages = (vi->initrd_size + UK_PAGE_SIZE - 1) / UK_PAGE_SIZE;
     if (initrd_pages > free_pages)
         return fail(UK_E_NOMEM, "the initrd does not fit in guest RAM");
-    uk_word_t initrd_off = (vmm.ram_pages - initrd_pages) * PG;
+    uk_word_t initrd_off = (vmm.ram_pages - initrd_pages) * UK_PAGE_SIZE;
     memcpy((void *)(mem + initrd_off), (const void *)vi->initrd_base, vi->initrd_size);
 
     gi->magic = UK_GUEST_INFO_MAGIC;
-    gi->ram_base = GUEST_RAM_VA + vmm.boot_pages * PG;
-    gi->ram_size = free_pages * PG;
+    gi->ram_base = GUEST_RAM_VA + vmm.boot_pages * UK_PAGE_SIZE;
+    gi->ram_size = free_pages * UK_PAGE_SIZE;
     gi->initrd_base = vi->initrd_size ? GUEST_RAM_VA + initrd_off : 0;
     gi->initrd_size = vi->initrd_size;
     gi->vcpu_state = GUEST_STATE_VA;

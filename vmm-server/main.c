@@ -9,8 +9,8 @@ struct vmm vmm;
 static int info_usable(const struct uk_vmm_info *vi)
 {
     return vi->magic == UK_VMM_INFO_MAGIC && vi->tsc_hz >= 1000000 &&
-           vi->mem_base % PG == 0 && vi->mem_size % PG == 0 &&
-           vi->mem_size >= 64 * PG &&    /* a bad kernel image is the loader's to refuse */
+           vi->mem_base % UK_PAGE_SIZE == 0 && vi->mem_size % UK_PAGE_SIZE == 0 &&
+           vi->mem_size >= 64 * UK_PAGE_SIZE &&  /* a bad kernel image: the loader refuses it */
            !(vi->flags & ~(uk_word_t)UK_VMM_F_KERNEL_FAULTS);   /* a root newer than us */
 }
 
@@ -76,7 +76,7 @@ int main(const struct uk_bootinfo *arg)
         end(UK_VMM_END_BAD_INFO);
     }
     memcpy(vmm.name, vi->name, sizeof vmm.name - 1);
-    vmm.ram_pages = vi->mem_size / PG;
+    vmm.ram_pages = vi->mem_size / UK_PAGE_SIZE;
     con_init();
     con_reset();
 

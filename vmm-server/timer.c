@@ -17,7 +17,7 @@
 static volatile uk_word_t seq;
 static uk_word_t pub_first, pub_period;            /* TSC: delay, period; first 0: off */
 static unsigned char stack[TIMER_STACK] __attribute__((aligned(16)));
-static struct uk_ipc_buffer ipc_buf __attribute__((aligned(4096)));
+static struct uk_ipc_buffer ipc_buf __attribute__((aligned(UK_PAGE_SIZE)));
 
 static const uk_word_t NS = 1000000000ul;
 

@@ -23,7 +23,6 @@
 #include <user/rt.h>
 #include <uk/launch.h>
 
-#define PG 4096ul
 
 /* Slots in the vmm-server's own table (0-15 are the root's: abi.h UK_VMM_SLOT_*). */
 #define SLOT_EP          16u  /* our endpoint: device requests and guest faults */
@@ -35,7 +34,6 @@
 #define SLOT_TIMER_WAKE  22u  /* the timer thread waits on this */
 #define SLOT_TIMER_TH    23u  /* the timer thread */
 #define SLOT_CONSOLE_EV  24u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_CONSOLE */
-#define VMM_CAP_SLOTS    64u  /* what the root gives us (roottask/launch.c) */
 
 #define GUEST_BADGE      0x6775ul   /* requests: badge of the guest's endpoint cap */
 #define FAULT_BADGE      0xfa17ul   /* faults of the guest kernel */
@@ -45,7 +43,6 @@
 #define GUEST_STATE_VA   0x500000000000ul   /* the vCPU state page */
 #define GUEST_KERNEL_LO  0x1000ul           /* the kernel ELF must lie in [LO, HI) */
 #define GUEST_KERNEL_HI  GUEST_RAM_VA
-#define GUEST_CAP_SLOTS  256u
 #define GUEST_PRIO       100u               /* below ours: requests are served at once */
 
 struct vmm {
@@ -71,7 +68,8 @@ enum next guest_fault(struct uk_msg *m, uk_word_t *end_why);
 
 /* conout.c */
 void con_init(void);          /* finds the console server (UK_VMM_SLOT_CONSOLE) */
-long console_call(struct uk_msg *m);      /* its status; IPC errors: -1, reported */
+long console_call(struct uk_msg *m);      /* its status; uk_ipc_failed() if the IPC failed
+                                             (and reported) */
 void con_reset(void);
 uk_word_t con_write(const unsigned char *bytes, uk_word_t n);   /* all taken */
 long con_admit(uk_word_t n);              /* 0 or UK_VDEV_EAGAIN: flow control */

@@ -26,6 +26,10 @@
  *                  (a static binary whose _start just exits)
  *   pipe_rtt       1 byte parent -> child over one pipe and back over a
  *                  second: a whole round trip (2 writes, 2 reads, 2 switches)
+ *   unix_rtt       as pipe_rtt over one AF_UNIX stream socketpair: 1 byte
+ *                  parent -> child and back (2 writes, 2 reads, 2 switches)
+ *   tcp_rtt        the same over a TCP connection on 127.0.0.1 (TCP_NODELAY
+ *                  on both ends; lbench brings the loopback device up)
  *   ctx_switch     one switch between two processes: both SCHED_FIFO at the
  *                  same priority on the one CPU, each loops on sched_yield();
  *                  window = from before the parent's sched_yield to the
@@ -71,6 +75,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -78,7 +85,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -88,7 +97,7 @@
 #define MAXRUNS  100000
 #define FILE_PATH "/tmp/lbench.file"
 #define FILE_SIZE (1 << 20)
-#define PAGE 4096
+#define PAGE 4096   /* a Linux program: not built with libipc, so not UK_PAGE_SIZE */
 #define HUGE (2ul << 20)
 
 static int runs = 1000;
@@ -98,7 +107,7 @@ static int64_t overhead;
 /* every benchmark, in the order they run (-o names a subset) */
 static const char *const NAMES[] = {
     "null_syscall", "read_devzero", "write_devnull", "open_close", "stat",
-    "fork_exit", "fork_exec", "pipe_rtt", "ctx_switch", "pagefault_anon",
+    "fork_exit", "fork_exec", "pipe_rtt", "unix_rtt", "tcp_rtt", "ctx_switch", "pagefault_anon",
     "pagefault_file", "mmap_1m", "sig_install", "sig_deliver",
 };
 #define NNAMES (int)(sizeof NAMES / sizeof NAMES[0])
@@ -371,6 +380,71 @@ static void bench_pipe(int n)
     report("pipe_rtt", n);
 }
 
+/* 1-byte round trips over a connected stream socket pair: the child (fd
+ * child_fd) echoes each byte until EOF; the window is the parent's write and
+ * read on parent_fd.  Both fds are the caller's; they are closed here. */
+static void sock_rtt(int n, int parent_fd, int child_fd, const char *name)
+{
+    char c = 'x';
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        close(parent_fd);
+        while (sc3(SYS_read, child_fd, (long)&c, 1) == 1)
+            sc3(SYS_write, child_fd, (long)&c, 1);
+        sc1(SYS_exit_group, 0);
+    }
+    close(child_fd);
+    TIMED(n, (sc3(SYS_write, parent_fd, (long)&c, 1), sc3(SYS_read, parent_fd, (long)&c, 1)));
+    close(parent_fd);
+    wait_child(pid);
+    report(name, n);
+}
+
+static void bench_unix(int n)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) die("socketpair(AF_UNIX)");
+    sock_rtt(n, sv[0], sv[1], "unix_rtt");
+}
+
+/* the loopback device up (the initramfs' /init may not have done it) */
+static void loopback_up(void)
+{
+    struct ifreq ifr;
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    if (s < 0) die("socket(AF_INET)");
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    if (ioctl(s, SIOCGIFFLAGS, &ifr)) die("SIOCGIFFLAGS lo");
+    if (!(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr)) die("SIOCSIFFLAGS lo up");
+    }
+    close(s);
+}
+
+static void bench_tcp(int n)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t alen = sizeof a;
+    int one = 1;
+    loopback_up();
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    if (ls < 0 || bind(ls, (struct sockaddr *)&a, alen) || listen(ls, 1) ||
+        getsockname(ls, (struct sockaddr *)&a, &alen))
+        die("TCP listen on 127.0.0.1");
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    if (c < 0 || connect(c, (struct sockaddr *)&a, alen)) die("TCP connect to 127.0.0.1");
+    int s = accept(ls, NULL, NULL);
+    if (s < 0) die("accept");
+    close(ls);
+    if (setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) ||
+        setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one))
+        die("TCP_NODELAY");
+    sock_rtt(n, c, s, "tcp_rtt");
+}
+
 struct shared {
     volatile int iter, stop;
     volatile uint64_t child_woke[MAXRUNS + WARMUP];
@@ -566,6 +640,10 @@ int main(int argc, char **argv)
         bench_fork(nfork, 1);
     if (want("pipe_rtt"))
         bench_pipe(runs);
+    if (want("unix_rtt"))
+        bench_unix(runs);
+    if (want("tcp_rtt"))
+        bench_tcp(runs);
     if (want("ctx_switch"))
         bench_ctx(runs);
     if (want("pagefault_anon"))

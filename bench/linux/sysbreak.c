@@ -17,7 +17,7 @@
  * this guest kernel has it) over the same span, less what reading them
  * costs.
  * Linked at 0x10000000 (Makefile) so its addresses are not those of the
- * microkernel's other user programs (0x400000): the plugin counts by
+ * microkernel's user programs (below it: LINK_BASE_*): the plugin counts by
  * address, whatever the address space.
  */
 #define _GNU_SOURCE

@@ -246,6 +246,67 @@ static void bench_pagefault(void)
     uk_obj_destroy(fault_ep);
 }
 
+/*
+ * The longest stretch the kernel runs without a preemption point for one
+ * request: a MAP, PROTECT or UNMAP of UK_MAP_MAX_PAGES pages (the kernel
+ * is not preemptible, so nothing else runs meanwhile: docs/ABI.md states
+ * the bound from these rows).  The root maps its own pages a second time,
+ * at LONG_VA, and takes them away again; LONG_RUNS of each, timed by the
+ * TSC around the system call (instructions under tcg-icount).
+ */
+#define LONG_RUNS 5
+#define LONG_VA   0x500000000000ul
+
+/* One call, timed by the TSC around it; its events added to *e. */
+static uk_word_t time_sys(uk_word_t nr, uk_word_t a0, uk_word_t a1, uk_word_t a2,
+                          uk_word_t a3, uk_word_t a4, long *err, struct bench_events *e)
+{
+    struct uk_stats s0 = stats();
+    uk_word_t t0 = uk_rdtsc();
+    *err = uk_sys(nr, a0, a1, a2, a3, a4, 0).err;
+    uk_word_t t = uk_rdtsc() - t0;
+    events_add(e, s0, stats(), 1);
+    return t;
+}
+
+static void report_long(const char *name, uk_word_t *v, struct bench_events e)
+{
+    char ev[256];
+    events_format(ev, sizeof ev, e, LONG_RUNS);
+    sort(v, LONG_RUNS);
+    printf("BENCH {\"name\":\"%s\",\"unit\":\"@UNIT@\",\"median\":%lu,\"min\":%lu,\"runs\":%d,"
+           "\"accel\":\"@ACCEL@\",\"cpu\":\"%s\",\"pages\":%u,\"events\":%s}\n",
+           name, v[LONG_RUNS / 2], v[0], LONG_RUNS, cpu_name, UK_MAP_MAX_PAGES, ev);
+}
+
+static void bench_longest(void)
+{
+    uk_word_t map[LONG_RUNS], prot[LONG_RUNS], unmap[LONG_RUNS];
+    struct bench_events em = { 0, 0, 0, 0 }, ep = em, eu = em;
+    unsigned char *src = uk_pages_alloc(UK_MAP_MAX_PAGES);
+    long e1 = 0, e2 = 0, e3 = 0;
+    if (!src) {
+        printf("bench: not enough memory for the longest-operation rows\n");
+        return;
+    }
+    for (int i = 0; i < LONG_RUNS && !e1 && !e2 && !e3; i++) {
+        map[i] = time_sys(UK_SYS_MAP, UK_SLOT_SELF_TASK, (uk_word_t)src, LONG_VA,
+                          UK_MAP_MAX_PAGES, UK_MAP_READ | UK_MAP_WRITE, &e1, &em);
+        prot[i] = time_sys(UK_SYS_PROTECT, UK_SLOT_SELF_TASK, LONG_VA, UK_MAP_MAX_PAGES,
+                           UK_MAP_READ, 0, &e2, &ep);
+        unmap[i] = time_sys(UK_SYS_UNMAP, UK_SLOT_SELF_TASK, LONG_VA, UK_MAP_MAX_PAGES,
+                            0, 0, &e3, &eu);
+    }
+    if (e1 || e2 || e3) {
+        printf("bench: longest operations failed (map %ld, protect %ld, unmap %ld)\n",
+               e1, e2, e3);
+        return;
+    }
+    report_long("longest.map", map, em);
+    report_long("longest.protect", prot, ep);
+    report_long("longest.unmap", unmap, eu);
+}
+
 static void read_cpu_name(void)
 {
     unsigned r[12];
@@ -294,6 +355,7 @@ int main(const struct uk_bootinfo *bi)
     }
     bench_pagefault();
     bench_vcpu();
+    bench_longest();
     printf("bench: done\n");
     uk_exit_qemu(UK_SLOT_IOPORT_ALL, 0);
 }

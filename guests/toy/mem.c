@@ -20,10 +20,10 @@ void mem_init(void)
 {
     uk_word_t top = gi->ram_base + gi->ram_size;
     if (gi->initrd_size && gi->initrd_base < top)
-        top = gi->initrd_base & ~(PG - 1);
-    mark = (struct boot_mark *)(top - PG);
+        top = gi->initrd_base & ~(UK_PAGE_SIZE - 1);
+    mark = (struct boot_mark *)(top - UK_PAGE_SIZE);
     next = gi->ram_base;
-    end = top - PG;
+    end = top - UK_PAGE_SIZE;
     free_list = 0;
 }
 
@@ -36,9 +36,9 @@ void *page_alloc(void)
         if (next >= end)
             return 0;
         p = (void *)next;
-        next += PG;
+        next += UK_PAGE_SIZE;
     }
-    memset(p, 0, PG);
+    memset(p, 0, UK_PAGE_SIZE);
     return p;
 }
 

@@ -115,8 +115,8 @@ static const char *translate(int i, uk_word_t va)
 {
     struct proc *p = &procs[i];
     for (int k = 0; k < p->npages; k++)
-        if (p->pages[k].va == (va & ~(PG - 1)))
-            return p->pages[k].page ? (const char *)p->pages[k].page + (va & (PG - 1))
+        if (p->pages[k].va == (va & ~(UK_PAGE_SIZE - 1)))
+            return p->pages[k].page ? (const char *)p->pages[k].page + (va & (UK_PAGE_SIZE - 1))
                                     : (const char *)va;   /* code: same address here */
     return 0;
 }
@@ -172,8 +172,9 @@ static int do_syscall(int i)
 static int do_fault(int i, uk_word_t *src, uk_word_t *dst, uk_word_t *rights)
 {
     struct proc *p = &procs[i];
-    uk_word_t acc = vcpu->exit_access, page = vcpu->exit_addr & ~(PG - 1);
-    uk_word_t code_lo = (uk_word_t)__start_toyproc & ~(PG - 1), code_hi = (uk_word_t)__stop_toyproc;
+    uk_word_t acc = vcpu->exit_access, page = vcpu->exit_addr & ~(UK_PAGE_SIZE - 1);
+    uk_word_t code_lo = (uk_word_t)__start_toyproc & ~(UK_PAGE_SIZE - 1);
+    uk_word_t code_hi = (uk_word_t)__stop_toyproc;
     void *mem = 0;
     stats.faults++;
     if ((acc & UK_ACCESS_PRESENT) || p->npages == PROC_PAGES)
@@ -181,7 +182,7 @@ static int do_fault(int i, uk_word_t *src, uk_word_t *dst, uk_word_t *rights)
     if (page >= code_lo && page < code_hi && !(acc & UK_ACCESS_WRITE)) {
         *src = page;                                 /* our own copy of the code */
         *rights = UK_MAP_READ | UK_MAP_EXEC;
-    } else if (page >= TOY_STACK_TOP - TOY_STACK_PAGES * PG && page < TOY_STACK_TOP) {
+    } else if (page >= TOY_STACK_TOP - TOY_STACK_PAGES * UK_PAGE_SIZE && page < TOY_STACK_TOP) {
         if (!(mem = page_alloc()))
             return 0;
         *src = (uk_word_t)mem;

@@ -48,7 +48,6 @@
 #define TOY_EINVAL      22
 #define TOY_ENOSYS      38
 
-#define PG              4096ul
 #define TOY_NPROCS      2
 #define TOY_STACK_TOP   0x0000700000000000ul   /* in each process task */
 #define TOY_STACK_PAGES 16

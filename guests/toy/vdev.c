@@ -17,7 +17,7 @@ long vdev_call(uk_word_t op, uk_word_t nwords, const uk_word_t *words, uk_word_t
     }
     long err = uk_call(UK_GUEST_SLOT_VMM, &m);
     if (err)
-        return err;
+        return uk_ipc_failed(err);      /* the IPC itself failed: not a device status */
     if (out)
         memcpy(out, m.w, sizeof m.w);
     return (long)m.w[0];

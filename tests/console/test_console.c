@@ -1,5 +1,5 @@
 /*
- * The console server (vmm-server/console) in QEMU: this test root starts
+ * The console server (servers/console) in QEMU: this test root starts
  * it from its boot module ("console-server") as the root task will, with
  * its caps in the UK_CONSOLE_SLOT_* slots, adds two clients (1 "alpha",
  * 2 "beta") and talks to it over IPC.  Each test has a server of its own.
@@ -65,11 +65,11 @@ static long request(uk_word_t cap, uk_word_t op, const uk_word_t *w, unsigned n,
     return err;
 }
 
-/* The status of a request (IPC errors: 1000 + error); the reply in *r. */
+/* The status of a request (uk_ipc_failed() if the IPC failed); the reply in *r. */
 static long status_r(uk_word_t cap, uk_word_t op, const uk_word_t *w, unsigned n, struct rep *r)
 {
     long err = request(cap, op, w, n, r);
-    return err ? 1000 + err : (long)r->w[0];
+    return err ? uk_ipc_failed(err) : (long)r->w[0];
 }
 
 static long status(uk_word_t cap, uk_word_t op, const uk_word_t *w, unsigned n)

@@ -45,8 +45,8 @@ __asm__(".text\n.globl fz_vcpu_entry_stub\nfz_vcpu_entry_stub:\n  call fz_vcpu_e
 static const uk_word_t fz_special[] = {
     0, 1, 2, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255, 256, 4095, 4096, 4097,
     0xffff, 0x10000, 0x10001, 0x40000, 0x40001, 0x7fffffff, 0x80000000, 0xffffffff,
-    0x100000000ul, 0x10000000aul, 0x00007ffffffff000ul, 0x000007fffffff000ul,
-    0x00007ffffffffffful, 0x0000800000000000ul, 0xffff800000000000ul,
+    0x100000000ul, 0x10000000aul, UK_USER_MAP_TOP, 0x000007fffffff000ul,
+    0x00007ffffffffffful, UK_USER_HALF_END, 0xffff800000000000ul,
     0xffffffff80000000ul, 0xffffffff80100000ul, 0x8000000000000000ul,
     0x7ffffffffffffffful, ~0ul, ~0ul - 1, ~0ul << 12,
 };
@@ -158,8 +158,8 @@ static uk_word_t fz_addr(struct fz_thread *c)
     case 6: case 7: case 8:                                  /* just around them */
         return fz_keep[k][((r >> 20) & 1)] + (((r >> 24) % 9) - 4) * 4096;
     case 9: return 0xffffffff80000000ul + ((r >> 8) & 0xfff) * 4096;   /* kernel */
-    case 10: return 0x0000800000000000ul + ((r >> 8) & 0xfff) * 4096;  /* non-canonical */
-    case 11: return 0x00007ffffffff000ul - ((r >> 8) & 3) * 4096;      /* the top */
+    case 10: return UK_USER_HALF_END + ((r >> 8) & 0xfff) * 4096;  /* non-canonical */
+    case 11: return UK_USER_MAP_TOP - ((r >> 8) & 3) * 4096;      /* the top */
     case 12: return FZ_STATE_VA((r >> 8) % (FZ_TASKS + 1));
     case 13: return (r >> 8) & 0xfff;                        /* unaligned, low */
     default: return ((r >> 8) & 0x3ffff) << 12;             /* below 1 GiB */
@@ -217,7 +217,7 @@ static int fz_overlaps_keep(uk_word_t va, uk_word_t n)
 /* Moves [va, va + n pages) away from the ranges the fuzzer lives in. */
 static uk_word_t fz_keep_clear(uk_word_t va, uk_word_t n)
 {
-    if (n == 0 || n > UK_MAP_MAX_PAGES || va >= 0x00007ffffffff000ul)
+    if (n == 0 || n > UK_MAP_MAX_PAGES || va >= UK_USER_MAP_TOP)
         return va;                                          /* refused anyway */
     if (fz_overlaps_keep(va & ~4095ul, n + 1))
         return 0x300000000000ul | (va & 0xffffffful);

@@ -10,6 +10,9 @@
  *   gltest --child-exit N  (used by the fork-exec case) exit with status N
  *   gltest --qemu-exit N   write N to QEMU's isa-debug-exit port (0xf4) so
  *                          tools/run/qemu-run exits with N; fails without ioperm
+ *   gltest --pattern FILE  write the 16 MiB test pattern the "coreutils" case
+ *                          checksums (run on the build host too, so that the
+ *                          host's sha256sum gives the expected digest)
  *
  * Prints one line per case, "ok NAME (detail)" or "FAIL NAME: reason", then
  * "guest-linux: N passed, N failed"; exit status 0 iff none failed.  Each case
@@ -34,8 +37,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -1253,6 +1264,505 @@ static int case_stress(void)
     return 0;
 }
 
+/* --- CPU time: a process computing in user mode is charged user time ------------- */
+
+/* about 10 instructions an iteration, all in user mode, no memory traffic */
+static __attribute__((noinline)) unsigned long spin(unsigned long iters)
+{
+    unsigned long x = 88172645463325252UL;
+    for (unsigned long i = 0; i < iters; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        __asm__ volatile("" : "+r"(x));
+    }
+    return x;
+}
+
+/* utime and stime (clock ticks) of a process from /proc/PID/stat */
+static int proc_cputime(pid_t pid, unsigned long *ut, unsigned long *st)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (read_file(path, buf, sizeof buf) < 0) return -1;
+    char *p = strrchr(buf, ')');
+    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", ut, st) != 2)
+        return -1;
+    return 0;
+}
+
+static double tv_s(struct timeval t) { return t.tv_sec + t.tv_usec / 1e6; }
+
+static int case_cputime(void)
+{
+    enum { ITERS = 250000000 };   /* ~2,500 million instructions: ~50 ticks or more */
+    step("fork a child that spins in user mode");
+    double t0 = now();
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %m");
+    if (pid == 0) _exit(spin(ITERS) == 1 ? 2 : 0);
+
+    /* the child's /proc/PID/stat while it is a zombie, then its rusage (what
+     * time(1) reports) as wait4 hands it over */
+    siginfo_t si;
+    CHECK(waitid(P_PID, pid, &si, WEXITED | WNOWAIT) == 0, "waitid: %m");
+    double wall = now() - t0;
+    unsigned long ut = 0, st = 0;
+    CHECK(proc_cputime(pid, &ut, &st) == 0, "cannot parse /proc/%d/stat", (int)pid);
+    struct rusage ru;
+    int status;
+    CHECK(wait4(pid, &status, 0, &ru) == pid, "wait4: %m");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "spinner: %s", describe_status(status));
+    struct rusage ch;
+    CHECK(getrusage(RUSAGE_CHILDREN, &ch) == 0, "getrusage: %m");
+
+    long hz = sysconf(_SC_CLK_TCK);
+    double u = tv_s(ru.ru_utime), s = tv_s(ru.ru_stime);
+    double pu = (double)ut / hz, ps = (double)st / hz;
+    /* enough ticks that the share means something, and the CPU time is the
+     * wall time the child ran (it was alone), not lost */
+    CHECK(u + s >= 0.25, "child charged %.2f s user + %.2f s system for %.2f s of spinning", u, s, wall);
+    CHECK(u + s >= 0.5 * wall, "child charged %.2f s user + %.2f s system, ran %.2f s", u, s, wall);
+    CHECK(u >= 0.9 * (u + s), "wait4 rusage: %.2f s user, %.2f s system: user share %.0f%% < 90%%",
+          u, s, 100 * u / (u + s));
+    CHECK(pu >= 0.9 * (pu + ps), "/proc/%d/stat: utime %lu stime %lu ticks: user share < 90%%", (int)pid, ut, st);
+    CHECK(tv_s(ch.ru_utime) >= u - 0.02, "RUSAGE_CHILDREN user %.2f s < the child's %.2f s", tv_s(ch.ru_utime), u);
+    detail("%d M iterations in %.2f s: user %.2f s, system %.2f s (%.1f%% user); /proc stat %lu+%lu ticks",
+           ITERS / 1000000, wall, u, s, 100 * u / (u + s), ut, st);
+    return 0;
+}
+
+/* --- /sys/devices/system/cpu as on a uniprocessor kernel -------------------------- */
+
+static int case_cpu_sysfs(void)
+{
+    char buf[64];
+    static const char *const masks[] = {"online", "possible", "present"};
+    for (unsigned i = 0; i < sizeof masks / sizeof masks[0]; i++) {
+        char path[80];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/%s", masks[i]);
+        step(path);
+        CHECK(read_file(path, buf, sizeof buf) >= 0, "%s: %m", path);
+        CHECK(!strcmp(buf, "0\n"), "%s reads \"%s\", want \"0\"", path, buf);
+    }
+    /* what programs that count CPUs scan: cpuN directories */
+    step("scan /sys/devices/system/cpu for cpuN");
+    DIR *d = opendir("/sys/devices/system/cpu");
+    CHECK(d, "opendir /sys/devices/system/cpu: %m");
+    int cpus = 0, cpu0 = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strncmp(de->d_name, "cpu", 3) && de->d_name[3] >= '0' && de->d_name[3] <= '9') {
+            cpus++;
+            cpu0 |= !strcmp(de->d_name, "cpu0");
+        }
+    }
+    closedir(d);
+    CHECK(cpus == 1 && cpu0, "%d cpuN entries (cpu0 %s), want cpu0 alone", cpus, cpu0 ? "there" : "missing");
+    CHECK(sysconf(_SC_NPROCESSORS_ONLN) == 1 && sysconf(_SC_NPROCESSORS_CONF) == 1,
+          "sysconf: %ld online, %ld configured", sysconf(_SC_NPROCESSORS_ONLN), sysconf(_SC_NPROCESSORS_CONF));
+    detail("online/possible/present 0, cpu0");
+    return 0;
+}
+
+/* --- sockets ------------------------------------------------------------------------ */
+
+/* the child side of a stream round trip: each byte back plus one, until EOF */
+static void echo_plus_one(int fd)
+{
+    unsigned char c;
+    while (read(fd, &c, 1) == 1) {
+        c++;
+        if (write(fd, &c, 1) != 1) _exit(1);
+    }
+    _exit(0);
+}
+
+/* n one-byte round trips over a connected stream socket */
+static int stream_round_trips(int fd, int n, const char *what)
+{
+    for (int i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)(i * 7), r = 0;
+        CHECK(write(fd, &c, 1) == 1, "%s: round trip %d: write: %m", what, i);
+        CHECK(read_all(fd, &r, 1) == 1, "%s: round trip %d: no answer", what, i);
+        CHECK(r == (unsigned char)(c + 1), "%s: round trip %d: got %u, want %u", what, i, r, c + 1);
+    }
+    return 0;
+}
+
+static int case_unix_sockets(void)
+{
+    enum { TRIPS = 200 };
+    step("AF_UNIX stream socketpair");
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair(AF_UNIX, SOCK_STREAM): %m");
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %m");
+    if (pid == 0) { close(sv[0]); echo_plus_one(sv[1]); }
+    close(sv[1]);
+    if (stream_round_trips(sv[0], TRIPS, "stream socketpair")) return 1;
+    close(sv[0]);
+    int st = wait_for(pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "stream echo child: %s", describe_status(st));
+
+    step("AF_UNIX datagram socketpair: message boundaries");
+    CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0, "socketpair(AF_UNIX, SOCK_DGRAM): %m");
+    pid = fork();
+    CHECK(pid >= 0, "fork: %m");
+    if (pid == 0) {   /* each datagram back, reversed, as one datagram */
+        close(sv[0]);
+        char m[2048];
+        ssize_t n;
+        while ((n = recv(sv[1], m, sizeof m, 0)) > 0) {
+            for (ssize_t i = 0; i < n / 2; i++) { char t = m[i]; m[i] = m[n - 1 - i]; m[n - 1 - i] = t; }
+            if (send(sv[1], m, n, 0) != n) _exit(1);
+        }
+        _exit(n == 0 ? 0 : 2);
+    }
+    close(sv[1]);
+    static const int sizes[] = {1, 17, 1000, 2, 1500};
+    for (unsigned k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {   /* all sent before any read */
+        char m[2048];
+        for (int i = 0; i < sizes[k]; i++) m[i] = (char)('a' + (i + k) % 26);
+        CHECK(send(sv[0], m, sizes[k], 0) == sizes[k], "send %d bytes: %m", sizes[k]);
+    }
+    for (unsigned k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        char m[2048];
+        ssize_t n = recv(sv[0], m, sizeof m, 0);
+        CHECK(n == sizes[k], "datagram %u: %zd bytes, want %d", k, n, sizes[k]);
+        for (int i = 0; i < sizes[k]; i++)
+            CHECK(m[sizes[k] - 1 - i] == (char)('a' + (i + k) % 26), "datagram %u: byte %d wrong", k, i);
+    }
+    CHECK(send(sv[0], "", 0, 0) == 0, "send empty datagram: %m");   /* the child's recv returns 0: its end */
+    close(sv[0]);
+    st = wait_for(pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "datagram child: %s", describe_status(st));
+
+    step("AF_UNIX stream socket bound to a path");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "/tmp/gltest-%d.sock", (int)getpid());
+    unlink(sa.sun_path);
+    int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(ls >= 0, "socket: %m");
+    CHECK(bind(ls, (struct sockaddr *)&sa, sizeof sa) == 0, "bind %s: %m", sa.sun_path);
+    CHECK(listen(ls, 1) == 0, "listen: %m");
+    pid = fork();
+    CHECK(pid >= 0, "fork: %m");
+    if (pid == 0) {
+        int c = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof sa)) _exit(3);
+        echo_plus_one(c);
+    }
+    int c = accept(ls, NULL, NULL);
+    CHECK(c >= 0, "accept: %m");
+    close(ls);
+    if (stream_round_trips(c, 20, "named socket")) return 1;
+    close(c);
+    unlink(sa.sun_path);
+    st = wait_for(pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "connecting child: %s", describe_status(st));
+    detail("%d stream round trips, 5 datagrams, a named socket", TRIPS);
+    return 0;
+}
+
+/* a TCP connection over the loopback device between two processes */
+static int tcp_pair(int family, const char *what)
+{
+    union { struct sockaddr sa; struct sockaddr_in in; struct sockaddr_in6 in6; } a;
+    socklen_t alen;
+    memset(&a, 0, sizeof a);
+    if (family == AF_INET) {
+        a.in.sin_family = AF_INET;
+        a.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        alen = sizeof a.in;
+    } else {
+        a.in6.sin6_family = AF_INET6;
+        a.in6.sin6_addr = in6addr_loopback;
+        alen = sizeof a.in6;
+    }
+    int ls = socket(family, SOCK_STREAM, 0);
+    CHECK(ls >= 0, "%s: socket: %m", what);
+    CHECK(bind(ls, &a.sa, alen) == 0, "%s: bind: %m", what);
+    CHECK(listen(ls, 1) == 0, "%s: listen: %m", what);
+    CHECK(getsockname(ls, &a.sa, &alen) == 0, "%s: getsockname: %m", what);
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %m");
+    if (pid == 0) {   /* the client: connect, then echo */
+        int c = socket(family, SOCK_STREAM, 0);
+        int one = 1;
+        if (c < 0 || connect(c, &a.sa, alen)) _exit(3);
+        setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        echo_plus_one(c);
+    }
+    int c = accept(ls, NULL, NULL);
+    CHECK(c >= 0, "%s: accept: %m", what);
+    close(ls);
+    int one = 1;
+    CHECK(setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0, "TCP_NODELAY: %m");
+    if (stream_round_trips(c, 100, what)) return 1;
+    close(c);
+    int st = wait_for(pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s client: %s", what, describe_status(st));
+    return 0;
+}
+
+static int case_tcp_loopback(void)
+{
+    step("TCP over 127.0.0.1");
+    if (tcp_pair(AF_INET, "127.0.0.1")) return 1;
+    step("TCP over ::1");
+    if (tcp_pair(AF_INET6, "::1")) return 1;
+
+    step("a bulk transfer over 127.0.0.1: 1 MiB, checked");
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    CHECK(ls >= 0 && bind(ls, (struct sockaddr *)&a, alen) == 0 && listen(ls, 1) == 0 &&
+          getsockname(ls, (struct sockaddr *)&a, &alen) == 0, "listening socket: %m");
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %m");
+    if (pid == 0) {   /* send 1 MiB of a counting pattern */
+        int c = socket(AF_INET, SOCK_STREAM, 0);
+        if (c < 0 || connect(c, (struct sockaddr *)&a, alen)) _exit(3);
+        static unsigned w[16384];
+        for (unsigned blk = 0; blk < 16; blk++) {
+            for (unsigned i = 0; i < 16384; i++) w[i] = blk * 16384 + i;
+            if (write_all(c, w, sizeof w) != sizeof w) _exit(4);
+        }
+        _exit(0);
+    }
+    int c = accept(ls, NULL, NULL);
+    CHECK(c >= 0, "accept: %m");
+    close(ls);
+    static unsigned w[16384];
+    for (unsigned blk = 0; blk < 16; blk++) {
+        CHECK(read_all(c, w, sizeof w) == sizeof w, "block %u short", blk);
+        for (unsigned i = 0; i < 16384; i++)
+            CHECK(w[i] == blk * 16384 + i, "block %u word %u: %u", blk, i, w[i]);
+    }
+    char x;
+    CHECK(read(c, &x, 1) == 0, "no EOF after 1 MiB");
+    close(c);
+    int st = wait_for(pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "sender: %s", describe_status(st));
+    detail("100 round trips over 127.0.0.1 and ::1, 1 MiB through");
+    return 0;
+}
+
+/* --- SysV IPC: shared memory and semaphores between two processes ----------------- */
+
+static int sem_op(int id, int num, int op)
+{
+    struct sembuf b = {.sem_num = (unsigned short)num, .sem_op = (short)op};
+    int r;
+    while ((r = semop(id, &b, 1)) < 0 && errno == EINTR) {}
+    return r;
+}
+
+static int case_sysv_ipc(void)
+{
+    enum { ROUNDS = 100 };
+    step("shmget + semget");
+    int shm = shmget(IPC_PRIVATE, 64 * 1024, IPC_CREAT | 0600);
+    CHECK(shm >= 0, "shmget: %m");
+    int sem = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
+    CHECK(sem >= 0, "semget: %m");
+    volatile unsigned *mem = shmat(shm, NULL, 0);
+    CHECK(mem != (void *)-1, "shmat: %m");
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %m");
+    if (pid == 0) {   /* attach again (the inherited one too), answer each round */
+        volatile unsigned *m2 = shmat(shm, NULL, 0);
+        if (m2 == (void *)-1) _exit(3);
+        for (int r = 0; r < ROUNDS; r++) {
+            if (sem_op(sem, 0, -1)) _exit(4);            /* wait for the parent */
+            m2[1 + r] = m2[0] * 3 + 1;                   /* answer in the other mapping */
+            if (sem_op(sem, 1, 1)) _exit(5);             /* wake the parent */
+        }
+        shmdt((void *)m2);
+        _exit(0);
+    }
+    for (int r = 0; r < ROUNDS; r++) {
+        mem[0] = (unsigned)(r * 1000 + getpid());
+        CHECK(sem_op(sem, 0, 1) == 0, "semop up: %m");
+        CHECK(sem_op(sem, 1, -1) == 0, "semop down: %m");
+        CHECK(mem[1 + r] == mem[0] * 3 + 1, "round %d: shared word %u, want %u", r, mem[1 + r], mem[0] * 3 + 1);
+    }
+    int st = wait_for(pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %s", describe_status(st));
+    struct shmid_ds ds;
+    CHECK(shmctl(shm, IPC_STAT, &ds) == 0, "shmctl IPC_STAT: %m");
+    CHECK(ds.shm_nattch == 1 && ds.shm_segsz == 64 * 1024, "shm: %lu attached, %zu bytes",
+          (unsigned long)ds.shm_nattch, ds.shm_segsz);
+    CHECK(shmdt((void *)mem) == 0, "shmdt: %m");
+    CHECK(shmctl(shm, IPC_RMID, NULL) == 0, "shmctl IPC_RMID: %m");
+    CHECK(semctl(sem, 0, IPC_RMID) == 0, "semctl IPC_RMID: %m");
+    errno = 0;
+    CHECK(semop(sem, &(struct sembuf){0, 1, 0}, 1) < 0 && (errno == EINVAL || errno == EIDRM),
+          "semop on a removed set: %m");
+    detail("%d rounds through 64 KiB of shared memory and 2 semaphores", ROUNDS);
+    return 0;
+}
+
+/* --- unmodified Debian programs (copied with their libraries by mkguest-initramfs) - */
+
+/* run argv with `in` on its stdin, its stdout+stderr into out (NUL-terminated);
+ * returns the wait status, or -1 */
+static int run_capture(char *const argv[], const char *in, char *out, size_t size)
+{
+    int ip[2], op[2];
+    if (pipe(ip) || pipe(op)) return -1;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        dup2(ip[0], 0);
+        dup2(op[1], 1);
+        dup2(op[1], 2);
+        close(ip[0]); close(ip[1]); close(op[0]); close(op[1]);
+        char *env[] = {"PATH=/usr/bin:/bin", "LC_ALL=C", "HOME=/root", NULL};
+        execve(argv[0], argv, env);
+        _exit(127);
+    }
+    close(ip[0]); close(op[1]);
+    /* the inputs here are small (< 64 KiB, a pipe's buffer): write, then read */
+    if (in) write_all(ip[1], in, strlen(in));
+    close(ip[1]);
+    ssize_t n = read_all(op[0], out, size - 1);
+    close(op[0]);
+    out[n < 0 ? 0 : n] = 0;
+    return wait_for(pid);
+}
+
+static int case_bash(void)
+{
+    /* loops, arithmetic, functions, command substitution, pipes through
+     * other programs, a here-string, arrays; the input varies run to run */
+    unsigned k = (unsigned)getpid() % 50 + 10;
+    char n[16];
+    snprintf(n, sizeof n, "%u", k);
+    char *argv[] = {"/usr/bin/bash", "-c",
+        "set -eu\n"
+        "n=$1; s=0\n"
+        "for ((i = 1; i <= n; i++)); do s=$((s + i * i)); done\n"
+        "sq() { local x=$1; echo $((x * x)); }\n"
+        "cube=$(( $(sq \"$n\") * n ))\n"
+        "odd=$(seq 1 \"$n\" | while read -r v; do [ $((v % 2)) = 1 ] && echo \"$v\"; done | wc -l)\n"
+        "rev=$(printf '%s\\n' c a b | sort -r | tr -d '\\n')\n"
+        "arr=(x y z); read -r first rest <<< \"alpha beta gamma\"\n"
+        "echo \"sumsq=$s cube=$cube odd=$odd rev=$rev arr=${#arr[@]}${arr[2]} first=$first rest=$rest bash=${BASH_VERSINFO[0]}\"\n",
+        "bash-test", n, NULL};
+    char out[512], want[256];
+    unsigned sumsq = 0;
+    for (unsigned i = 1; i <= k; i++) sumsq += i * i;
+    snprintf(want, sizeof want, "sumsq=%u cube=%u odd=%u rev=cba arr=3z first=alpha rest=beta gamma bash=5\n",
+             sumsq, k * k * k, (k + 1) / 2);
+    step("/usr/bin/bash -c SCRIPT");
+    int st = run_capture(argv, NULL, out, sizeof out);
+    CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "bash: %s; output \"%s\"", describe_status(st), out);
+    CHECK(!strcmp(out, want), "bash printed \"%s\", want \"%s\"", out, want);
+    detail("n=%u: %.*s", k, (int)strlen(out) - 1, out);
+    return 0;
+}
+
+static int case_perl(void)
+{
+    unsigned k = (unsigned)getpid() % 1000 + 1000;
+    char n[16];
+    snprintf(n, sizeof n, "%u", k);
+    char *argv[] = {"/usr/bin/perl", "-e",
+        "my $s = 0; $s += $_ for 1 .. $ARGV[0]; my %h = map { $_ => length } qw(a bb ccc);"
+        " printf \"sum=%d keys=%s perl=%vd\\n\", $s, join(',', map { \"$_$h{$_}\" } sort keys %h), $^V;",
+        n, NULL};
+    char out[256], want[128];
+    snprintf(want, sizeof want, "sum=%u keys=a1,bb2,ccc3 perl=5.", k * (k + 1) / 2);
+    step("/usr/bin/perl -e");
+    int st = run_capture(argv, NULL, out, sizeof out);
+    CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "perl: %s; output \"%s\"", describe_status(st), out);
+    CHECK(!strncmp(out, want, strlen(want)), "perl printed \"%s\", want \"%s...\"", out, want);
+    detail("%.*s", (int)strcspn(out, "\n"), out);
+    return 0;
+}
+
+static int case_python(void)
+{
+    unsigned k = (unsigned)getpid() % 100 + 7;
+    char n[16];
+    snprintf(n, sizeof n, "%u", k);
+    /* tests/guest-linux/pycheck.py: hashlib, json and subprocess; one line */
+    char *argv[] = {"/usr/bin/python3", "/usr/share/gltest/pycheck.py", n, NULL};
+    char out[1024], want[512];
+    snprintf(want, sizeof want,
+             "pycheck: sha256(abc)=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad "
+             "md5(abc)=900150983cd24fb0d6963f7d28e17f72 json=%u child=%u\n", k * (k - 1) / 2, k * 6);
+    step("/usr/bin/python3 pycheck.py");
+    int st = run_capture(argv, NULL, out, sizeof out);
+    CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "python3: %s; output \"%s\"", describe_status(st), out);
+    CHECK(!strcmp(out, want), "python3 printed \"%s\", want \"%s\"", out, want);
+    detail("json=%u child=%u", k * (k - 1) / 2, k * 6);
+    return 0;
+}
+
+/* The 16 MiB pattern the coreutils case checksums: xorshift64 words.  The
+ * build runs `gltest --pattern` on the host and puts the host's sha256sum of
+ * it into the initramfs (/etc/gltest/pattern.sha256). */
+enum { PATTERN_BYTES = 16 << 20 };
+static int write_pattern(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return -1;
+    static uint64_t w[8192];
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (size_t done = 0; done < PATTERN_BYTES; done += sizeof w) {
+        for (size_t i = 0; i < 8192; i++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            w[i] = x;
+        }
+        if (write_all(fd, w, sizeof w) != sizeof w) { close(fd); return -1; }
+    }
+    return close(fd);
+}
+
+static int case_coreutils(void)
+{
+    step("/usr/bin/sort -n");
+    enum { LINES = 2000 };
+    static char in[LINES * 12], out[LINES * 12 + 512];
+    static long v[LINES];
+    size_t len = 0;
+    unsigned x = (unsigned)getpid() * 2654435761u;
+    for (int i = 0; i < LINES; i++) {
+        x = x * 1103515245u + 12345u;
+        v[i] = (long)((x >> 8) % 1000000) - 500000;
+        len += snprintf(in + len, sizeof in - len, "%ld\n", v[i]);
+    }
+    qsort(v, LINES, sizeof v[0], cmp_long);
+    char *sort_argv[] = {"/usr/bin/sort", "-n", NULL};
+    int st = run_capture(sort_argv, in, out, sizeof out);
+    CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "sort: %s; output \"%.200s\"", describe_status(st), out);
+    char *p = out;
+    for (int i = 0; i < LINES; i++) {
+        char *end;
+        long got = strtol(p, &end, 10);
+        CHECK(end != p && *end == '\n', "sort output line %d unreadable: \"%.40s\"", i, p);
+        CHECK(got == v[i], "sort output line %d: %ld, want %ld", i, got, v[i]);
+        p = end + 1;
+    }
+    CHECK(!*p, "sort printed more than %d lines", LINES);
+
+    step("/usr/bin/sha256sum of the 16 MiB pattern");
+    char want[128];
+    CHECK(read_file("/etc/gltest/pattern.sha256", want, sizeof want) == 65, "no host digest in /etc/gltest/pattern.sha256");
+    want[64] = 0;
+    const char *path = "/tmp/gltest-pattern";
+    CHECK(write_pattern(path) == 0, "writing %s: %m", path);
+    char *sum_argv[] = {"/usr/bin/sha256sum", (char *)path, NULL};
+    st = run_capture(sum_argv, NULL, out, sizeof out);
+    unlink(path);
+    CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "sha256sum: %s; output \"%s\"", describe_status(st), out);
+    CHECK(!strncmp(out, want, 64) && out[64] == ' ', "sha256sum printed \"%s\", the host's digest is %s", out, want);
+    detail("%d lines sorted; sha256 %.16s... as on the host", LINES, want);
+    return 0;
+}
+
 /* --- the runner ------------------------------------------------------------------- */
 
 struct tcase { const char *name; int (*fn)(void); int timeout; };
@@ -1274,6 +1784,15 @@ static const struct tcase cases[] = {
     {"fpu", case_fpu, 120},
     {"dynamic", case_dynamic, 30},
     {"stress", case_stress, 120},
+    {"cputime", case_cputime, 120},
+    {"cpu-sysfs", case_cpu_sysfs, 30},
+    {"unix-sockets", case_unix_sockets, 60},
+    {"tcp-loopback", case_tcp_loopback, 60},
+    {"sysv-ipc", case_sysv_ipc, 60},
+    {"bash", case_bash, 60},
+    {"perl", case_perl, 60},
+    {"python3", case_python, 180},
+    {"coreutils", case_coreutils, 120},
 };
 enum { NCASES = sizeof cases / sizeof cases[0] };
 
@@ -1324,6 +1843,10 @@ int main(int argc, char **argv)
         if (ioperm(0xf4, 4, 1)) { perror("gltest: ioperm"); return 1; }
         outb((unsigned char)atoi(argv[2]), 0xf4);
         return 1;   /* QEMU did not exit: no such device */
+    }
+    if (argc == 3 && !strcmp(argv[1], "--pattern")) {      /* the coreutils case's file */
+        if (write_pattern(argv[2])) { perror("gltest: --pattern"); return 1; }
+        return 0;
     }
     if (argc == 2 && !strcmp(argv[1], "--list")) {
         for (int i = 0; i < NCASES; i++) puts(cases[i].name);

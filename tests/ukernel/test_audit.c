@@ -15,7 +15,7 @@ KT_TEST(audit_direction_flag_does_not_reach_the_kernel)
     uk_word_t ep = kt_endpoint();
     unsigned char *pages = uk_pages_alloc(2);       /* contiguous in the window */
     unsigned long *before = (unsigned long *)pages;
-    unsigned long *ipcbuf = (unsigned long *)(pages + 4096);
+    unsigned long *ipcbuf = (unsigned long *)(pages + UK_PAGE_SIZE);
     for (int i = 0; i < 512; i++)
         before[i] = 0xa5a5a5a5a5a5a5a5ul;
     /* the fault message (23 words) is copied into this IPC buffer */
@@ -72,11 +72,11 @@ KT_TEST(audit_vcpu_config_charges_and_refunds_the_owner)
     KT_EQ(vq_err, UK_OK);
     uk_kmem_info(UK_SLOT_SELF_TASK, &root1, 0);
     uk_kmem_info(child, &child1, 0);
-    KT_CHECK(root1 >= root0 + 4096);             /* the owner paid for the state page */
+    KT_CHECK(root1 >= root0 + UK_PAGE_SIZE);             /* the owner paid for the state page */
     KT_EQ(child1, child0);                       /* the caller paid nothing */
     kt_destroy(t.thread);
     uk_kmem_info(UK_SLOT_SELF_TASK, &root2, 0);
-    KT_CHECK(root2 + 4096 <= root1);             /* refunded with the thread */
+    KT_CHECK(root2 + UK_PAGE_SIZE <= root1);             /* refunded with the thread */
     kt_destroy(x.thread);
     kt_destroy(child);                           /* panicked before the fix */
 }

@@ -12,13 +12,12 @@
  */
 #include "ktest.h"
 
-#define PG          4096ul
 #define RW          (UK_MAP_READ | UK_MAP_WRITE)
 #define CHILD_QUOTA (512ul << 10)
 #define CHILD_SLOTS 64
 #define CHILD_VA    0x0000000020000000ul
 #define KERNEL_VA   0xffffffff80100000ul
-#define NONCANON    0x0000800000000000ul
+#define NONCANON    UK_USER_HALF_END
 #define LAST_PAGE   0x00007ffffffff000ul
 #define UNMAPPED_VA 0x0000100000000000ul   /* nothing of the root's is here */
 #define FAULT_BADGE 0x5151ul
@@ -140,7 +139,7 @@ static void pager_client_fn(uk_word_t base)
 {
     out_started = 1;
     out[0] = *(volatile uk_word_t *)(base + 0x10);
-    *(volatile uk_word_t *)(base + PG + 8) = 0x77;
+    *(volatile uk_word_t *)(base + UK_PAGE_SIZE + 8) = 0x77;
     out_done = 1;
 }
 
@@ -185,11 +184,11 @@ KT_TEST(pager_maps_on_page_fault)
     /* next: a write to the following page */
     KT_EQ(wait_fault(h.ep, &m, SEC), UK_OK);
     KT_EQ(uk_msg_label(m.info), UK_FAULT_PAGE);
-    KT_EQ(m.w[0], CHILD_VA + PG + 8);
+    KT_EQ(m.w[0], CHILD_VA + UK_PAGE_SIZE + 8);
     KT_EQ(m.w[1], UK_ACCESS_WRITE | UK_ACCESS_USER);
     KT_EQ(out[0], 0xfeed);                         /* the first access went on */
     m.w[0] = (uk_word_t)q;
-    m.w[1] = CHILD_VA + PG;
+    m.w[1] = CHILD_VA + UK_PAGE_SIZE;
     m.w[2] = 1;
     m.w[3] = RW;
     m.info = uk_msginfo(UK_FAULT_REPLY_MAP, 4, 0);
@@ -228,7 +227,7 @@ static void pager_fn(uk_word_t arg)
         pager.badge[n] = m.badge;
         pager.w3[n] = m.w[3];
         pager.faults = n + 1;
-        m.w[1] = m.w[0] & ~(PG - 1);
+        m.w[1] = m.w[0] & ~(UK_PAGE_SIZE - 1);
         m.w[0] = (uk_word_t)pager.pages[n];
         m.w[2] = 1;
         m.w[3] = RW;
@@ -242,7 +241,7 @@ static void pager_fn(uk_word_t arg)
 static void demand_client_fn(uk_word_t base)
 {
     for (int i = 0; i < DEMAND_PAGES; i++) {
-        volatile uk_word_t *w = (volatile uk_word_t *)(base + i * PG);
+        volatile uk_word_t *w = (volatile uk_word_t *)(base + i * UK_PAGE_SIZE);
         out[i] = w[i];                 /* faults: the pager maps a page */
         w[500] = 0xab00 + i;           /* does not: mapped writable */
     }
@@ -267,7 +266,7 @@ KT_TEST(pager_demand_pages_eight_in_a_row)
     KT_EQ(pager.faults, DEMAND_PAGES);
     KT_EQ(pager.errors, 0);
     for (int i = 0; i < DEMAND_PAGES; i++) {
-        KT_EQ(pager.addr[i], CHILD_VA + i * PG + i * 8);
+        KT_EQ(pager.addr[i], CHILD_VA + i * UK_PAGE_SIZE + i * 8);
         KT_EQ(pager.access[i], UK_ACCESS_READ | UK_ACCESS_USER);
         KT_EQ(pager.badge[i], FAULT_BADGE);
         KT_EQ(pager.w3[i], FAULT_BADGE);
@@ -323,7 +322,7 @@ KT_TEST(pager_reply_errors_leave_thread_faulting)
     /* the second access: stop the thread instead */
     struct uk_msg m;
     KT_EQ(wait_fault(h.ep, &m, SEC), UK_OK);
-    KT_EQ(m.w[0], CHILD_VA + PG + 8);
+    KT_EQ(m.w[0], CHILD_VA + UK_PAGE_SIZE + 8);
     KT_EQ(out[0], 0x900d);
     KT_EQ(reply_label(&m, UK_FAULT_REPLY_STOP), UK_OK);
     KT_CHECK(!kt_wait_flag(&out_done, 20000));
@@ -366,7 +365,7 @@ static void kernel_access(uk_word_t task, uk_word_t va, int write, uk_word_t wan
     KT_EQ(m.w[0], va);
     KT_EQ(m.w[1], want_access);
     /* a pager cannot map kernel memory either */
-    m.w[1] = va & ~(PG - 1);
+    m.w[1] = va & ~(UK_PAGE_SIZE - 1);
     m.w[0] = (uk_word_t)uk_pages_alloc(1);
     m.w[2] = 1;
     m.w[3] = RW;
@@ -478,7 +477,7 @@ KT_TEST(fault_divide_error_handler_rewrites_registers)
         KT_EQ(r->r12, 0x1212);
         KT_EQ(r->error, 0);
         KT_CHECK(r->rsp > (uk_word_t)s.stack &&
-                 r->rsp <= (uk_word_t)s.stack + UK_SPAWN_STACK_PAGES * PG);
+                 r->rsp <= (uk_word_t)s.stack + UK_SPAWN_STACK_PAGES * UK_PAGE_SIZE);
         KT_EQ(r->gs_base, (uk_word_t)s.ipc_buffer);
         KT_CHECK(r->rflags & RFLAGS_IF);
         /* the stopped thread's registers say the same */
@@ -839,7 +838,7 @@ KT_TEST(thread_regs_read_write_suspended)
     r.rsi = 0x51;
     r.r8 = 0x8;
     r.rip = (uk_word_t)kt_flt_regs_stub;
-    r.rsp = (uk_word_t)s.stack + PG;
+    r.rsp = (uk_word_t)s.stack + UK_PAGE_SIZE;
     r.rdi = (uk_word_t)&seen;
     r.fs_base = (uk_word_t)fs_area;
     r.rflags = ~0ul;
@@ -853,7 +852,7 @@ KT_TEST(thread_regs_read_write_suspended)
     KT_EQ(b.r12, 0x12);
     KT_EQ(b.r15, 0x15);
     KT_EQ(b.rip, (uk_word_t)kt_flt_regs_stub);
-    KT_EQ(b.rsp, (uk_word_t)s.stack + PG);
+    KT_EQ(b.rsp, (uk_word_t)s.stack + UK_PAGE_SIZE);
     KT_EQ(b.fs_base, (uk_word_t)fs_area);
     KT_EQ(b.rflags, UK_RFLAGS_USER | RFLAGS_IF | 2);     /* only user flags, IF on */
     KT_EQ(b.vector, r0.vector);                       /* read only */
@@ -862,7 +861,7 @@ KT_TEST(thread_regs_read_write_suspended)
 
     /* started: rip, rsp, rdi from the start; the rest as written */
     seen.done = 0;
-    KT_EQ(uk_thread_start(s.thread, (uk_word_t)kt_flt_regs_stub, (uk_word_t)s.stack + PG,
+    KT_EQ(uk_thread_start(s.thread, (uk_word_t)kt_flt_regs_stub, (uk_word_t)s.stack + UK_PAGE_SIZE,
                           (uk_word_t)&seen), UK_OK);
     KT_CHECK(kt_wait_flag((volatile long *)&seen.done, SEC));
     KT_EQ(seen.rbx, 0x1b);
@@ -880,12 +879,12 @@ KT_TEST(thread_regs_read_write_suspended)
     KT_CHECK(b.rip > (uk_word_t)kt_flt_regs_stub && b.rip < (uk_word_t)kt_flt_regs_stub + 96);
     KT_EQ(b.rbx, 0x1b);
     KT_EQ(b.r15, 0x15);
-    KT_EQ(b.rsp, (uk_word_t)s.stack + PG);
+    KT_EQ(b.rsp, (uk_word_t)s.stack + UK_PAGE_SIZE);
     b.rbx = 0x2b;
     b.rip = (uk_word_t)kt_flt_regs_stub;
     KT_EQ(write_regs(s.thread, &b), UK_OK);
     seen.done = 0;
-    KT_EQ(uk_thread_start(s.thread, (uk_word_t)kt_flt_regs_stub, (uk_word_t)s.stack + PG,
+    KT_EQ(uk_thread_start(s.thread, (uk_word_t)kt_flt_regs_stub, (uk_word_t)s.stack + UK_PAGE_SIZE,
                           (uk_word_t)&seen), UK_OK);
     KT_CHECK(kt_wait_flag((volatile long *)&seen.done, SEC));
     KT_EQ(seen.rbx, 0x2b);

@@ -15,7 +15,6 @@
 #include "ktest.h"
 #include <user/loader.h>
 
-#define PG          4096ul
 #define CHILD_QUOTA (512ul << 10)
 #define CHILD_SLOTS 64
 #define PROBE_VA    0x10000000ul
@@ -50,6 +49,7 @@ static uk_word_t kmem_used(uk_word_t task)
     return used;
 }
 
+static uk_word_t load_phdr(const unsigned char *f, int which);
 static uk_word_t word_at(const void *p)
 {
     uk_word_t w;
@@ -136,19 +136,19 @@ KT_TEST(loader_maps_segments_with_their_rights)
     if (L.error[0])
         printf("    %s\n", L.error);
     KT_EQ(L.img.entry, word_at(elf + 24));             /* e_entry */
-    KT_EQ(L.img.lowest, 0x400000);
+    KT_EQ(L.img.lowest, word_at(elf + load_phdr(elf, 0) + 16));   /* the first p_vaddr */
     KT_CHECK(L.img.nsegments >= 2);
     map_probe_code(t);
 
     uk_word_t pages = 0;
     for (unsigned i = 0; i < L.img.nsegments; i++) {
         const struct uk_elf_segment *s = &L.img.seg[i];
-        uk_word_t n = uk_seg_pages(s), base = s->vaddr & ~(PG - 1);
+        uk_word_t n = uk_seg_pages(s), base = s->vaddr & ~(UK_PAGE_SIZE - 1);
         unsigned char *copy = L.copy[i];
         pages += n;
         /* our copy: file bytes where they belong, zero around them */
         KT_CHECK(!memcmp(copy + (s->vaddr - base), elf + s->offset, s->filesz));
-        for (uk_word_t b = 0; b < n * PG; b++)
+        for (uk_word_t b = 0; b < n * UK_PAGE_SIZE; b++)
             if ((b < s->vaddr - base || b >= s->vaddr - base + s->filesz) && copy[b]) {
                 KT_EQ(copy[b], 0);
                 break;
@@ -159,8 +159,8 @@ KT_TEST(loader_maps_segments_with_their_rights)
         /* the child: first and last page readable with our bytes, written
          * and executed only as the segment says */
         expect_read(t, base, word_at(copy));
-        expect_read(t, base + (n - 1) * PG + 8, word_at(copy + (n - 1) * PG + 8));
-        expect_write(t, base + (n - 1) * PG, !!(s->flags & UK_MAP_WRITE));
+        expect_read(t, base + (n - 1) * UK_PAGE_SIZE + 8, word_at(copy + (n - 1) * UK_PAGE_SIZE + 8));
+        expect_write(t, base + (n - 1) * UK_PAGE_SIZE, !!(s->flags & UK_MAP_WRITE));
         if (!(s->flags & UK_MAP_EXEC))
             expect_exec(t, base, 0);
         else if (L.img.entry >= s->vaddr && L.img.entry < s->vaddr + s->memsz)
@@ -194,13 +194,13 @@ KT_TEST(loader_refuses_bad_files_before_mapping)
 {
     uk_word_t size, t = child();
     const unsigned char *elf = module(&size);
-    unsigned char *buf = uk_pages_alloc((size + PG - 1) / PG);
+    unsigned char *buf = uk_pages_alloc((size + UK_PAGE_SIZE - 1) / UK_PAGE_SIZE);
     KT_CHECK(buf != 0);
     uk_word_t used = kmem_used(t);
     unsigned char *pool_before = uk_pages_alloc(1);
     struct uk_elf_image img;
     uk_word_t file_end = 0;                   /* end of the last file bytes loaded */
-    KT_EQ(uk_elf_check(elf, size, PG, UK_PHYS_WINDOW, &img), UK_ELF_OK);
+    KT_EQ(uk_elf_check(elf, size, UK_PAGE_SIZE, UK_PHYS_WINDOW, &img), UK_ELF_OK);
     for (unsigned i = 0; i < img.nsegments; i++)
         if (img.seg[i].offset + img.seg[i].filesz > file_end)
             file_end = img.seg[i].offset + img.seg[i].filesz;
@@ -225,7 +225,7 @@ KT_TEST(loader_refuses_bad_files_before_mapping)
         case 4: set_word(buf + load_phdr(buf, 0) + 16, UK_PHYS_WINDOW); break;
         case 5: set_word(buf + load_phdr(buf, 1) + 16, word_at(buf + load_phdr(buf, 0) + 16)); break;
         }
-        long err = c == 6 ? uk_load_elf_in(t, buf, len, PG, img.highest - PG, &L)
+        long err = c == 6 ? uk_load_elf_in(t, buf, len, UK_PAGE_SIZE, img.highest - UK_PAGE_SIZE, &L)
                           : uk_load_elf(t, buf, len, &L);
         char want[96];
         snprintf(want, sizeof want, "ELF file refused: %s", uk_elf_strerror(cases[c].want));
@@ -238,7 +238,7 @@ KT_TEST(loader_refuses_bad_files_before_mapping)
     }
     /* nothing mapped (no page table, no mapping node), no pool page taken */
     KT_EQ(kmem_used(t), used);
-    KT_EQ(uk_pages_alloc(1), pool_before + PG);
+    KT_EQ(uk_pages_alloc(1), pool_before + UK_PAGE_SIZE);
     kt_destroy(t);
 }
 
@@ -249,7 +249,7 @@ KT_TEST(loader_starts_the_root_task_program)
     KT_EQ(uk_load_elf(t, elf, size, &L), UK_OK);
     /* its boot info: a copy of ours, read-only where the root finds it */
     struct uk_bootinfo *bi = uk_pages_alloc(1);
-    memcpy(bi, kt_bi, PG);
+    memcpy(bi, kt_bi, UK_PAGE_SIZE);
     bi->root_cmdline = UK_BOOT_STRINGS - 32;
     memcpy(bi->strings + bi->root_cmdline, "started-by-ktest", 17);
     KT_EQ(uk_map(t, (uk_word_t)bi, UK_BOOTINFO_VADDR, 1, UK_MAP_READ), UK_OK);

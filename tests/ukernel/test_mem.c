@@ -13,19 +13,18 @@
  */
 #include "ktest.h"
 
-#define PG          4096ul
 #define RW          (UK_MAP_READ | UK_MAP_WRITE)
 #define CHILD_QUOTA (512ul << 10)
 #define CHILD_SLOTS 64
 #define CHILD_VA    0x0000000010000000ul
 #define ALIAS_BASE  (UK_BOOTINFO_VADDR + 0x100000ul)
 #define KERNEL_VA   0xffffffff80100000ul
-#define NONCANON_HI 0x0000800000000000ul
+#define NONCANON_HI UK_USER_HALF_END
 #define NONCANON_LO 0xffff800000000000ul
 #define LAST_PAGE   0x00007ffffffff000ul
 #define FAULT_USER  UK_ACCESS_USER
 
-static uk_word_t alias(unsigned i)         { return ALIAS_BASE + i * PG; }
+static uk_word_t alias(unsigned i)         { return ALIAS_BASE + i * UK_PAGE_SIZE; }
 static uk_word_t phys_of(const void *p)    { return (uk_word_t)p - UK_PHYS_WINDOW; }
 static volatile uk_word_t *wp(uk_word_t a) { return (volatile uk_word_t *)a; }
 
@@ -173,10 +172,10 @@ KT_TEST(mem_map_into_child_task)
     volatile uk_word_t *r = uk_pages_alloc(4);
     for (int i = 0; i < 4; i++)
         r[i * 512] = 0x4400 + i;
-    KT_EQ(uk_map(task, (uk_word_t)r, CHILD_VA + 16 * PG, 4, RW), UK_OK);
-    KT_EQ(read_in(task, CHILD_VA + 16 * PG), 0x4400);
-    KT_EQ(read_in(task, CHILD_VA + 19 * PG), 0x4403);
-    KT_EQ(fault_access(task, CHILD_VA + 20 * PG, P_READ), UK_ACCESS_READ | FAULT_USER);
+    KT_EQ(uk_map(task, (uk_word_t)r, CHILD_VA + 16 * UK_PAGE_SIZE, 4, RW), UK_OK);
+    KT_EQ(read_in(task, CHILD_VA + 16 * UK_PAGE_SIZE), 0x4400);
+    KT_EQ(read_in(task, CHILD_VA + 19 * UK_PAGE_SIZE), 0x4403);
+    KT_EQ(fault_access(task, CHILD_VA + 20 * UK_PAGE_SIZE, P_READ), UK_ACCESS_READ | FAULT_USER);
 
     kt_destroy(task);
     /* the task's end leaves the root's pages as they were */
@@ -270,17 +269,17 @@ KT_TEST(mem_map_rights_only_shrink)
           UK_ACCESS_READ | UK_ACCESS_EXEC | UK_ACCESS_PRESENT | FAULT_USER);
 
     /* the root's own page has no exec right either: RWX gives RW */
-    KT_EQ(uk_map(task, (uk_word_t)p, CHILD_VA + PG, 1, UK_MAP_RWX), UK_OK);
-    KT_EQ(probe(task, CHILD_VA + PG + 8, P_WRITE, 0x77, 0, 0), 0);
+    KT_EQ(uk_map(task, (uk_word_t)p, CHILD_VA + UK_PAGE_SIZE, 1, UK_MAP_RWX), UK_OK);
+    KT_EQ(probe(task, CHILD_VA + UK_PAGE_SIZE + 8, P_WRITE, 0x77, 0, 0), 0);
     KT_EQ(p[1], 0x77);
-    KT_EQ(fault_access(task, CHILD_VA + PG + 0x800, P_EXEC),
+    KT_EQ(fault_access(task, CHILD_VA + UK_PAGE_SIZE + 0x800, P_EXEC),
           UK_ACCESS_READ | UK_ACCESS_EXEC | UK_ACCESS_PRESENT | FAULT_USER);
 
     /* text is read+exec: a child may run it mapped elsewhere, not write it */
-    uk_word_t text_page = (uk_word_t)nop_fn & ~(PG - 1);
-    KT_EQ(uk_map(task, text_page, CHILD_VA + 2 * PG, 1, UK_MAP_RWX), UK_OK);
-    KT_EQ(probe(task, CHILD_VA + 2 * PG + ((uk_word_t)nop_fn & (PG - 1)), P_EXEC, 0, 0, 0), 0);
-    KT_EQ(fault_access(task, CHILD_VA + 2 * PG, P_WRITE),
+    uk_word_t text_page = (uk_word_t)nop_fn & ~(UK_PAGE_SIZE - 1);
+    KT_EQ(uk_map(task, text_page, CHILD_VA + 2 * UK_PAGE_SIZE, 1, UK_MAP_RWX), UK_OK);
+    KT_EQ(probe(task, CHILD_VA + 2 * UK_PAGE_SIZE + ((uk_word_t)nop_fn & (UK_PAGE_SIZE - 1)), P_EXEC, 0, 0, 0), 0);
+    KT_EQ(fault_access(task, CHILD_VA + 2 * UK_PAGE_SIZE, P_WRITE),
           UK_ACCESS_WRITE | UK_ACCESS_PRESENT | FAULT_USER);
 
     kt_destroy(task);
@@ -306,9 +305,9 @@ KT_TEST(mem_protect_readonly_then_write_faults)
 
     /* from a read-only source, protect cannot add the write right */
     KT_EQ(uk_map(UK_SLOT_SELF_TASK, (uk_word_t)p, alias(0), 1, UK_MAP_READ), UK_OK);
-    KT_EQ(uk_map(task, alias(0), CHILD_VA + PG, 1, RW), UK_OK);
-    KT_EQ(uk_protect(task, CHILD_VA + PG, 1, UK_MAP_RWX), UK_OK);
-    KT_EQ(fault_access(task, CHILD_VA + PG, P_WRITE), UK_ACCESS_WRITE | UK_ACCESS_PRESENT | FAULT_USER);
+    KT_EQ(uk_map(task, alias(0), CHILD_VA + UK_PAGE_SIZE, 1, RW), UK_OK);
+    KT_EQ(uk_protect(task, CHILD_VA + UK_PAGE_SIZE, 1, UK_MAP_RWX), UK_OK);
+    KT_EQ(fault_access(task, CHILD_VA + UK_PAGE_SIZE, P_WRITE), UK_ACCESS_WRITE | UK_ACCESS_PRESENT | FAULT_USER);
     KT_EQ(p[0], 2);
 
     /* protecting the source takes the right from what was mapped from it */
@@ -395,7 +394,7 @@ KT_TEST(mem_unmap_in_child_keeps_root_page)
     KT_EQ(phys_at((uk_word_t)p), phys_of((const void *)p));
     KT_EQ(rights_at((uk_word_t)p), RW);
     KT_EQ(uk_unmap(task, CHILD_VA, 1), UK_OK);          /* again: nothing to do */
-    KT_EQ(uk_unmap(task, CHILD_VA - 4 * PG, 16), UK_OK);   /* holes are fine */
+    KT_EQ(uk_unmap(task, CHILD_VA - 4 * UK_PAGE_SIZE, 16), UK_OK);   /* holes are fine */
     KT_EQ(uk_unmap(task, CHILD_VA + 1, 1), UK_E_INVAL);
     KT_EQ(uk_unmap(task, CHILD_VA, 0), UK_E_INVAL);
     KT_EQ(uk_unmap(task, KERNEL_VA, 1), UK_E_ADDR);
@@ -409,9 +408,9 @@ static volatile long chain_r1 = -1, chain_r2 = -1, chain_done;
 
 static void chain_fn(uk_word_t arg)
 {
-    chain_r1 = uk_map(1, CHILD_VA, CHILD_VA + 8 * PG, 1, RW);     /* slot 1: B */
-    chain_r2 = uk_map(2, CHILD_VA + 8 * PG, arg, 1, UK_MAP_READ); /* slot 2: C */
-    *(volatile uk_word_t *)(CHILD_VA + 8 * PG + 8) = 0x77;
+    chain_r1 = uk_map(1, CHILD_VA, CHILD_VA + 8 * UK_PAGE_SIZE, 1, RW);     /* slot 1: B */
+    chain_r2 = uk_map(2, CHILD_VA + 8 * UK_PAGE_SIZE, arg, 1, UK_MAP_READ); /* slot 2: C */
+    *(volatile uk_word_t *)(CHILD_VA + 8 * UK_PAGE_SIZE + 8) = 0x77;
     chain_done = 1;
 }
 
@@ -425,7 +424,7 @@ KT_TEST(mem_unmap_revokes_chain_across_tasks)
     KT_EQ(uk_map(b, alias(0), CHILD_VA, 1, RW), UK_OK);
 
     struct uk_spawned s;
-    uk_word_t cva = CHILD_VA + 32 * PG;
+    uk_word_t cva = CHILD_VA + 32 * UK_PAGE_SIZE;
     chain_done = 0;
     KT_EQ(uk_spawn(b, chain_fn, cva, 255, 0, &s), UK_OK);
     KT_CHECK(kt_wait_flag(&chain_done, 2000000));
@@ -439,7 +438,7 @@ KT_TEST(mem_unmap_revokes_chain_across_tasks)
     /* root -> alias -> B -> B's alias -> C: cut at the alias */
     KT_EQ(uk_unmap(UK_SLOT_SELF_TASK, alias(0), 1), UK_OK);
     KT_EQ(fault_access(b, CHILD_VA, P_READ), UK_ACCESS_READ | FAULT_USER);
-    KT_EQ(fault_access(b, CHILD_VA + 8 * PG, P_READ), UK_ACCESS_READ | FAULT_USER);
+    KT_EQ(fault_access(b, CHILD_VA + 8 * UK_PAGE_SIZE, P_READ), UK_ACCESS_READ | FAULT_USER);
     KT_EQ(fault_access(c, cva, P_READ), UK_ACCESS_READ | FAULT_USER);
     KT_EQ(p[0], 0x1234);
     KT_EQ(rights_at((uk_word_t)p), RW);
@@ -451,7 +450,7 @@ KT_TEST(mem_unmap_revokes_chain_across_tasks)
     KT_CHECK(kt_wait_flag(&chain_done, 2000000));
     kt_destroy(s.thread);
     KT_EQ(read_in(c, cva), 0x1234);
-    KT_EQ(uk_unmap(b, CHILD_VA + 8 * PG, 1), UK_OK);
+    KT_EQ(uk_unmap(b, CHILD_VA + 8 * UK_PAGE_SIZE, 1), UK_OK);
     KT_EQ(fault_access(c, cva, P_READ), UK_ACCESS_READ | FAULT_USER);
     KT_EQ(read_in(b, CHILD_VA), 0x1234);
     KT_EQ(rights_at((uk_word_t)p), RW);
@@ -475,7 +474,7 @@ KT_TEST(mem_map_unmapped_source_changes_nothing)
     KT_EQ(uk_map(task, alias(0), CHILD_VA, 2, RW), UK_E_NOT_MAPPED);
     KT_EQ(uk_map(task, 0, CHILD_VA, 1, RW), UK_E_NOT_MAPPED);
     KT_EQ(read_in(task, CHILD_VA), 0x600d);
-    KT_EQ(fault_access(task, CHILD_VA + PG, P_READ), UK_ACCESS_READ | FAULT_USER);
+    KT_EQ(fault_access(task, CHILD_VA + UK_PAGE_SIZE, P_READ), UK_ACCESS_READ | FAULT_USER);
 
     /* into the root itself likewise */
     KT_EQ(uk_map(UK_SLOT_SELF_TASK, alias(1), alias(2), 1, RW), UK_E_NOT_MAPPED);
@@ -494,24 +493,24 @@ KT_TEST(mem_map_unaligned_or_empty_is_inval)
     volatile uk_word_t *p = page_with(0x600d);
     uk_word_t src = (uk_word_t)p;
     KT_EQ(uk_map(task, src, CHILD_VA, 1, RW), UK_OK);
-    KT_EQ(uk_map(task, src + 8, CHILD_VA + PG, 1, RW), UK_E_INVAL);
-    KT_EQ(uk_map(task, src, CHILD_VA + PG + 0x800, 1, RW), UK_E_INVAL);
+    KT_EQ(uk_map(task, src + 8, CHILD_VA + UK_PAGE_SIZE, 1, RW), UK_E_INVAL);
+    KT_EQ(uk_map(task, src, CHILD_VA + UK_PAGE_SIZE + 0x800, 1, RW), UK_E_INVAL);
     KT_EQ(uk_map(task, src + 1, CHILD_VA + 1, 1, RW), UK_E_INVAL);
-    KT_EQ(uk_map(task, src, CHILD_VA + PG, 0, RW), UK_E_INVAL);
-    KT_EQ(uk_map(task, src, CHILD_VA + PG, UK_MAP_MAX_PAGES + 1, RW), UK_E_INVAL);
-    KT_EQ(uk_map(task, src, CHILD_VA + PG, ~0ul, RW), UK_E_INVAL);
-    KT_EQ(uk_map(task, src, CHILD_VA + PG, 1, 0), UK_E_INVAL);
-    KT_EQ(uk_map(task, src, CHILD_VA + PG, 1, 8), UK_E_INVAL);
-    KT_EQ(uk_map(task, src, CHILD_VA + PG, 1, UK_MAP_RWX | 0x100), UK_E_INVAL);
-    KT_EQ(uk_map(task, src, CHILD_VA + PG, 1, (1ul << 32) | RW), UK_E_INVAL);
+    KT_EQ(uk_map(task, src, CHILD_VA + UK_PAGE_SIZE, 0, RW), UK_E_INVAL);
+    KT_EQ(uk_map(task, src, CHILD_VA + UK_PAGE_SIZE, UK_MAP_MAX_PAGES + 1, RW), UK_E_INVAL);
+    KT_EQ(uk_map(task, src, CHILD_VA + UK_PAGE_SIZE, ~0ul, RW), UK_E_INVAL);
+    KT_EQ(uk_map(task, src, CHILD_VA + UK_PAGE_SIZE, 1, 0), UK_E_INVAL);
+    KT_EQ(uk_map(task, src, CHILD_VA + UK_PAGE_SIZE, 1, 8), UK_E_INVAL);
+    KT_EQ(uk_map(task, src, CHILD_VA + UK_PAGE_SIZE, 1, UK_MAP_RWX | 0x100), UK_E_INVAL);
+    KT_EQ(uk_map(task, src, CHILD_VA + UK_PAGE_SIZE, 1, (1ul << 32) | RW), UK_E_INVAL);
     KT_EQ(uk_protect(task, CHILD_VA, 1, (1ul << 32) | UK_MAP_READ), UK_E_INVAL);
-    KT_EQ(uk_map(task, src, CHILD_VA + PG, (1ul << 32) | 1, RW), UK_E_INVAL);
+    KT_EQ(uk_map(task, src, CHILD_VA + UK_PAGE_SIZE, (1ul << 32) | 1, RW), UK_E_INVAL);
     /* an existing mapping at the destination is left alone */
     KT_EQ(uk_map(task, src + 8, CHILD_VA, 1, RW), UK_E_INVAL);
     KT_EQ(uk_map(task, src, CHILD_VA, 1, 0), UK_E_INVAL);
     KT_EQ(uk_map(task, src, CHILD_VA, 0, RW), UK_E_INVAL);
     KT_EQ(read_in(task, CHILD_VA), 0x600d);
-    KT_EQ(fault_access(task, CHILD_VA + PG, P_READ), UK_ACCESS_READ | FAULT_USER);
+    KT_EQ(fault_access(task, CHILD_VA + UK_PAGE_SIZE, P_READ), UK_ACCESS_READ | FAULT_USER);
     kt_destroy(task);
 }
 
@@ -543,17 +542,17 @@ KT_TEST(mem_map_overlapping_self_map_is_inval)
     p[0] = 0xabc;
     uk_word_t src = (uk_word_t)p;
     KT_EQ(uk_map(UK_SLOT_SELF_TASK, src, src, 1, RW), UK_E_INVAL);
-    KT_EQ(uk_map(UK_SLOT_SELF_TASK, src, src + PG, 2, RW), UK_E_INVAL);
-    KT_EQ(uk_map(UK_SLOT_SELF_TASK, src + PG, src, 2, RW), UK_E_INVAL);
-    KT_EQ(uk_map(UK_SLOT_SELF_TASK, src, src + 3 * PG, 4, RW), UK_E_INVAL);
+    KT_EQ(uk_map(UK_SLOT_SELF_TASK, src, src + UK_PAGE_SIZE, 2, RW), UK_E_INVAL);
+    KT_EQ(uk_map(UK_SLOT_SELF_TASK, src + UK_PAGE_SIZE, src, 2, RW), UK_E_INVAL);
+    KT_EQ(uk_map(UK_SLOT_SELF_TASK, src, src + 3 * UK_PAGE_SIZE, 4, RW), UK_E_INVAL);
     for (int i = 0; i < 4; i++)
-        KT_EQ(phys_at(src + i * PG), phys_of((const void *)p) + i * PG);
+        KT_EQ(phys_at(src + i * UK_PAGE_SIZE), phys_of((const void *)p) + i * UK_PAGE_SIZE);
     KT_EQ(p[0], 0xabc);
     /* adjacent but not overlapping: fine (into the alias area) */
     KT_EQ(uk_map(UK_SLOT_SELF_TASK, alias(0), alias(1), 1, RW), UK_E_NOT_MAPPED);
     KT_EQ(uk_map(UK_SLOT_SELF_TASK, src, alias(0), 2, RW), UK_OK);
     KT_EQ(uk_map(UK_SLOT_SELF_TASK, alias(0), alias(1), 2, RW), UK_E_INVAL);
-    KT_EQ(phys_at(alias(1)), phys_of((const void *)p) + PG);
+    KT_EQ(phys_at(alias(1)), phys_of((const void *)p) + UK_PAGE_SIZE);
     KT_EQ(uk_unmap(UK_SLOT_SELF_TASK, alias(0), 2), UK_OK);
 }
 
@@ -563,15 +562,15 @@ KT_TEST(mem_map_last_user_page_is_addr)
     volatile uk_word_t *p = uk_pages_alloc(2);
     uk_word_t src = (uk_word_t)p;
     KT_EQ(uk_map(task, src, LAST_PAGE, 1, RW), UK_E_ADDR);
-    KT_EQ(uk_map(task, src, LAST_PAGE - PG, 2, RW), UK_E_ADDR);
+    KT_EQ(uk_map(task, src, LAST_PAGE - UK_PAGE_SIZE, 2, RW), UK_E_ADDR);
     KT_EQ(uk_map(UK_SLOT_SELF_TASK, src, LAST_PAGE, 1, RW), UK_E_ADDR);
     KT_EQ(uk_unmap(task, LAST_PAGE, 1), UK_E_ADDR);
     KT_EQ(uk_protect(task, LAST_PAGE, 1, UK_MAP_READ), UK_E_ADDR);
     /* the page below it is an ordinary user page */
     p[0] = 0x1a57;
-    KT_EQ(uk_map(task, src, LAST_PAGE - PG, 1, RW), UK_OK);
-    KT_EQ(read_in(task, LAST_PAGE - PG), 0x1a57);
-    KT_EQ(uk_unmap(task, LAST_PAGE - PG, 1), UK_OK);
+    KT_EQ(uk_map(task, src, LAST_PAGE - UK_PAGE_SIZE, 1, RW), UK_OK);
+    KT_EQ(read_in(task, LAST_PAGE - UK_PAGE_SIZE), 0x1a57);
+    KT_EQ(uk_unmap(task, LAST_PAGE - UK_PAGE_SIZE, 1), UK_OK);
     kt_destroy(task);
 }
 
@@ -635,7 +634,7 @@ KT_TEST(mem_map_that_would_revoke_its_source_is_busy)
     /* the same across tasks: B's page derives from the page being replaced */
     uk_word_t b = child_task();
     KT_EQ(uk_map(b, alias(0), CHILD_VA, 1, RW), UK_OK);
-    KT_EQ(uk_map(b, alias(4), CHILD_VA + PG, 1, RW), UK_OK);
+    KT_EQ(uk_map(b, alias(4), CHILD_VA + UK_PAGE_SIZE, 1, RW), UK_OK);
     KT_EQ(read_in(b, CHILD_VA), 0xaaa);
     KT_EQ(uk_unmap(UK_SLOT_SELF_TASK, alias(4), 1), UK_OK);
     KT_EQ(read_in(b, CHILD_VA), 0xaaa);

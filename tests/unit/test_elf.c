@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define LO 0x1000ul
-#define HI 0x0000800000000000ul    /* user half: the kernel half is above */
+#define HI UK_USER_HALF_END    /* user half: the kernel half is above */
 
 #define PT_NOTE      4u
 #define PT_GNU_STACK 0x6474e551u

@@ -410,14 +410,14 @@ static void test_map_boot_lookup(void **state)
     assert_int_equal(vspace_map_boot(&A, FAR, frame(5), R), UK_OK);
     assert_mapped(&A, FAR, frame(5), R);
     assert_int_equal(A.quota.used, TABLES1 + 2 * PT + LEAF + 3 * NODE);
-    assert_int_equal(vspace_map_boot(&A, USER_MAP_TOP - PAGE_SIZE, frame(6), R), UK_OK);
-    assert_mapped(&A, USER_MAP_TOP - PAGE_SIZE, frame(6), R);
+    assert_int_equal(vspace_map_boot(&A, UK_USER_MAP_TOP - PAGE_SIZE, frame(6), R), UK_OK);
+    assert_mapped(&A, UK_USER_MAP_TOP - PAGE_SIZE, frame(6), R);
 
     assert_unmapped(&A, V(2));                  /* same leaf, empty entry */
     assert_unmapped(&A, V(512));                /* no leaf */
     assert_unmapped(&A, 0);
-    assert_int_equal(vspace_lookup(&A, USER_MAP_TOP, &pa, &r), UK_E_ADDR);
-    assert_int_equal(vspace_lookup(&A, USER_TOP, &pa, &r), UK_E_ADDR);
+    assert_int_equal(vspace_lookup(&A, UK_USER_MAP_TOP, &pa, &r), UK_E_ADDR);
+    assert_int_equal(vspace_lookup(&A, UK_USER_HALF_END, &pa, &r), UK_E_ADDR);
     assert_int_equal(vspace_lookup(&A, KERNEL_BASE, &pa, &r), UK_E_ADDR);
 
     /* a boot mapping over another replaces it */
@@ -458,7 +458,7 @@ static void test_user_ptr(void **state)
     assert_null(user_ptr(&A, V(1), 8, RW));
     assert_null(user_ptr(&A, V(2), 8, R));                           /* not mapped */
     assert_null(user_ptr(&A, V(600), 8, R));                         /* no leaf */
-    assert_null(user_ptr(&A, USER_MAP_TOP, 8, R));
+    assert_null(user_ptr(&A, UK_USER_MAP_TOP, 8, R));
     assert_null(user_ptr(&A, ~(word)0 - 3, 2, R));
     vspace_destroy(&A);
 }
@@ -1256,14 +1256,14 @@ static void test_rights_imply_read(void **state)
 /* --- argument errors -------------------------------------------------------- */
 
 /* Ranges: unaligned, 0 or too many pages -> UK_E_INVAL; at or past
- * USER_MAP_TOP, or crossing it -> UK_E_ADDR.  Nothing changes. */
+ * UK_USER_MAP_TOP, or crossing it -> UK_E_ADDR.  Nothing changes. */
 static void test_range_errors(void **state)
 {
     (void)state;
     task_new(&A, 1 << 20);
     task_new(&B, 1 << 20);
     assert_int_equal(vspace_map_boot(&A, V(0), frame(0), RW), UK_OK);
-    assert_int_equal(vspace_map_boot(&A, USER_MAP_TOP - PAGE_SIZE, frame(1), RW), UK_OK);
+    assert_int_equal(vspace_map_boot(&A, UK_USER_MAP_TOP - PAGE_SIZE, frame(1), RW), UK_OK);
     int nodes = check_all();
     word b_used = B.quota.used;
     static const struct { word va, n; int err; } bad[] = {
@@ -1273,12 +1273,12 @@ static void test_range_errors(void **state)
         { V(0), UK_MAP_MAX_PAGES + 1, UK_E_INVAL },
         { V(0), 0x40000, UK_E_INVAL },                      /* the old limit (1 GiB) */
         { V(0), ~(word)0, UK_E_INVAL },
-        { USER_MAP_TOP, 1, UK_E_ADDR },
-        { USER_TOP, 1, UK_E_ADDR },
+        { UK_USER_MAP_TOP, 1, UK_E_ADDR },
+        { UK_USER_HALF_END, 1, UK_E_ADDR },
         { KERNEL_BASE, 1, UK_E_ADDR },
         { ~(word)0 & PAGE_MASK, 1, UK_E_ADDR },
-        { USER_MAP_TOP - PAGE_SIZE, 2, UK_E_ADDR },          /* crosses */
-        { USER_MAP_TOP - 4 * PAGE_SIZE, 5, UK_E_ADDR },
+        { UK_USER_MAP_TOP - PAGE_SIZE, 2, UK_E_ADDR },          /* crosses */
+        { UK_USER_MAP_TOP - 4 * PAGE_SIZE, 5, UK_E_ADDR },
     };
     for (usize i = 0; i < ARRAY_SIZE(bad); i++) {
         word va = bad[i].va, n = bad[i].n;
@@ -1290,13 +1290,13 @@ static void test_range_errors(void **state)
     assert_int_equal(check_all(), nodes);
     assert_int_equal(B.quota.used, b_used);
     assert_mapped(&A, V(0), frame(0), RW);
-    assert_mapped(&A, USER_MAP_TOP - PAGE_SIZE, frame(1), RW);
+    assert_mapped(&A, UK_USER_MAP_TOP - PAGE_SIZE, frame(1), RW);
 
-    /* the last page below USER_MAP_TOP is fine, and UK_MAP_MAX_PAGES is
+    /* the last page below UK_USER_MAP_TOP is fine, and UK_MAP_MAX_PAGES is
      * a valid count (unmapping that many pages that are not there) */
-    assert_int_equal(vspace_map(&A, USER_MAP_TOP - PAGE_SIZE, &B, USER_MAP_TOP - PAGE_SIZE,
+    assert_int_equal(vspace_map(&A, UK_USER_MAP_TOP - PAGE_SIZE, &B, UK_USER_MAP_TOP - PAGE_SIZE,
                                 1, R), UK_OK);
-    assert_mapped(&B, USER_MAP_TOP - PAGE_SIZE, frame(1), R);
+    assert_mapped(&B, UK_USER_MAP_TOP - PAGE_SIZE, frame(1), R);
     assert_int_equal(vspace_unmap(&B, 0, UK_MAP_MAX_PAGES), UK_OK);
     assert_int_equal(vspace_protect(&B, 0, UK_MAP_MAX_PAGES, R), UK_OK);
     destroy_all();

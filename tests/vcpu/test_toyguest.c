@@ -529,8 +529,8 @@ KT_TEST(toyguest_bad_entry_ip_faults_in_user_mode)
     printf("    fault message: label %lx words %lx %lx %lx\n", uk_msg_label(m.info), m.w[0],
            m.w[1], m.w[2]);
     KT_EQ(uk_msg_label(m.info), UK_FAULT_PAGE);
-    KT_EQ(m.w[0], 0x7ffffffff000ul);                 /* the address it faulted at */
-    KT_EQ(m.w[2], 0x7ffffffff000ul);                 /* and its rip */
+    KT_EQ(m.w[0], UK_USER_MAP_TOP);                 /* the address it faulted at */
+    KT_EQ(m.w[2], UK_USER_MAP_TOP);                 /* and its rip */
     KT_EQ(toy.done, 0);
     teardown(&e);
     kt_destroy(fep);

@@ -175,12 +175,12 @@ KT_TEST(vcpu_tls_bases_survive_exits_resumes_and_preemption)
         KT_EQ(uk_map(proc[i], (uk_word_t)p, tls_fs_expect[i], 1, UK_MAP_READ), UK_OK);
         for (int k = 0; k < 2; k++) {
             uk_word_t va = TLS_PROC_GS_VA(2 * i + k);
-            tls_page_init(p + 4096 * (k + 1), TLS_MAGIC(i), va);
-            KT_EQ(uk_map(proc[i], (uk_word_t)p + 4096 * (uk_word_t)(k + 1), va, 1, UK_MAP_READ), UK_OK);
+            tls_page_init(p + UK_PAGE_SIZE * (k + 1), TLS_MAGIC(i), va);
+            KT_EQ(uk_map(proc[i], (uk_word_t)p + UK_PAGE_SIZE * (uk_word_t)(k + 1), va, 1, UK_MAP_READ), UK_OK);
         }
-        KT_EQ(uk_map(proc[i], (uk_word_t)p + 3 * 4096, TLS_PROC_STACK - 4096, 1,
+        KT_EQ(uk_map(proc[i], (uk_word_t)p + 3 * UK_PAGE_SIZE, TLS_PROC_STACK - UK_PAGE_SIZE, 1,
                      UK_MAP_READ | UK_MAP_WRITE), UK_OK);
-        tls_entry_top[i] = (uk_word_t)stacks + 4096 * 4 * (uk_word_t)(i + 1);
+        tls_entry_top[i] = (uk_word_t)stacks + UK_PAGE_SIZE * 4 * (uk_word_t)(i + 1);
         KT_EQ(uk_spawn_prepare(guest, tls_guest, (uk_word_t)i, TLS_PRIO_VCPU, 0, &g[i]), UK_OK);
         KT_EQ(uk_vcpu_config(g[i].thread, TLS_STATE_VA(i), 0), UK_OK);
     }
@@ -360,7 +360,7 @@ static void rt_guest(uk_word_t unused)
     s->user.rip = 0x00007ffffffff000ul;
     rt_resume_err[0] = uk_vcpu_resume(RT_SLOT_PROC, 0, 0, 0);
     s->user.rip = (uk_word_t)rt_process;
-    s->user.gs_base = 0x0000800000000000ul;
+    s->user.gs_base = UK_USER_HALF_END;
     rt_resume_err[1] = uk_vcpu_resume(RT_SLOT_PROC, 0, 0, 0);
     s->user.gs_base = 0;
     s->user.fs_base = 0xffff800000000000ul;
@@ -390,9 +390,9 @@ KT_TEST(vcpu_round_trip_registers_rflags_and_refused_resumes)
     unsigned char *p = uk_pages_alloc(6);            /* entry stack 4, process stack, alias */
     KT_CHECK(p != 0);
     KT_EQ(uk_map(guest, (uk_word_t)p, (uk_word_t)p, 4, UK_MAP_READ | UK_MAP_WRITE), UK_OK);
-    rt_entry_top = (uk_word_t)p + 4 * 4096;
-    KT_EQ(uk_map(proc, (uk_word_t)p + 4 * 4096, RT_STACK - 4096, 1, UK_MAP_READ | UK_MAP_WRITE), UK_OK);
-    rt_page = (uk_word_t)p + 5 * 4096;
+    rt_entry_top = (uk_word_t)p + 4 * UK_PAGE_SIZE;
+    KT_EQ(uk_map(proc, (uk_word_t)p + 4 * UK_PAGE_SIZE, RT_STACK - UK_PAGE_SIZE, 1, UK_MAP_READ | UK_MAP_WRITE), UK_OK);
+    rt_page = (uk_word_t)p + 5 * UK_PAGE_SIZE;
     KT_EQ(uk_map(guest, rt_page, rt_page, 1, UK_MAP_READ | UK_MAP_WRITE), UK_OK);
     KT_EQ(uk_spawn_prepare(guest, rt_guest, 0, 100, 0, &g), UK_OK);
     KT_EQ(uk_vcpu_config(g.thread, RT_STATE_VA, 0), UK_OK);

@@ -30,7 +30,7 @@
 /* Addresses: in the guest kernel's task ... */
 #define TOY_STATE_VA    0x0000500000000000ul   /* the vCPU state page */
 #define TOY_KFAULT_VA   0x0000510000000000ul   /* touched unmapped (kernel-fault test) */
-#define TOY_BAD_ENTRY   0x0000800000000000ul   /* not canonical */
+#define TOY_BAD_ENTRY   UK_USER_HALF_END   /* not canonical */
 /* ... and in each process's task */
 #define TOY_DATA_VA     0x0000600000000000ul   /* one data page */
 #define TOY_STACK_TOP   0x0000700000000000ul   /* stack pages below this */

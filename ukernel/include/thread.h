@@ -1,7 +1,7 @@
 /*
  * Threads.  The saved user registers come first so the entry code can use
- * the thread pointer as a pointer to them (offsets fixed in entry.asm and
- * checked below).
+ * the thread pointer as a pointer to them (entry.asm takes the offsets
+ * from asm-offsets.c, which checks that).
  */
 #ifndef UK_THREAD_H
 #define UK_THREAD_H
@@ -83,13 +83,6 @@ struct thread {
 
 #define SEND_PLAIN 0
 #define SEND_CALL  1
-
-_Static_assert(__builtin_offsetof(struct thread, regs) == 0, "entry.asm");
-_Static_assert(__builtin_offsetof(struct uk_regs, rip) == 16 * 8, "entry.asm");
-_Static_assert(__builtin_offsetof(struct thread, regs_kind) == 23 * 8, "entry.asm");
-_Static_assert(__builtin_offsetof(struct thread, syscall_fn) == 24 * 8, "entry.asm");
-_Static_assert(__builtin_offsetof(struct thread, vcpu_state) == 25 * 8, "entry.asm");
-_Static_assert(__builtin_offsetof(struct uk_vcpu_state, user) == 0, "entry.asm");
 
 extern struct thread *current;        /* the running thread (never NULL after boot) */
 /* Who entered by syscall (see entry.asm): never NULL after a syscall entry;

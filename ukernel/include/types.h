@@ -21,8 +21,8 @@ typedef _Bool bool;
 #define NULL ((void *)0)
 #endif
 
-#define PAGE_SIZE   4096ul
-#define PAGE_SHIFT  12
+#define PAGE_SIZE   UK_PAGE_SIZE     /* the kernel's short names for abi.h's */
+#define PAGE_SHIFT  UK_PAGE_SHIFT
 #define PAGE_MASK   (~(PAGE_SIZE - 1))
 #define ALIGN_UP(x, a)   (((x) + (a) - 1) & ~((word)(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((word)(a) - 1))

@@ -13,8 +13,6 @@
 
 struct task;
 
-#define USER_MAP_TOP 0x00007ffffffff000ul  /* the last page stays unmapped (sysret) */
-
 struct mapping {
     struct mapping *parent;       /* NULL: a boot mapping of the root task */
     struct mapping *child;        /* first derived mapping */

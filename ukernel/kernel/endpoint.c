@@ -17,7 +17,6 @@
 #include "lib.h"
 #include "log.h"
 
-#define INFO_IN_MASK 0xffffffff000000fful   /* label and length; drop timeout */
 
 static void set_result(struct thread *t, int err)
 {
@@ -92,7 +91,7 @@ static void transfer(struct thread *from, const word w[UK_MSG_REG_WORDS], word i
     }
     to->regs.rax = UK_OK;
     to->regs.rdi = badge;
-    to->regs.rsi = (info & 0xffffffff00000000ul) | (flags << 24) | len;
+    to->regs.rsi = uk_msginfo_out(uk_msg_label(info), len, flags);
     to->regs.rdx = w[0];
     to->regs.r10 = w[1];
     to->regs.r8 = w[2];
@@ -158,7 +157,7 @@ void ipc_send(word cap_idx, struct ipc_msg *m, bool call)
         struct thread *dst = ep->queue;
         ep_queue_remove(ep, dst);
         timeout_cancel(dst);
-        transfer(self, m->w, m->info & INFO_IN_MASK, c->badge, dst);
+        transfer(self, m->w, uk_msg_label_len(m->info), c->badge, dst);
         sched_wake(dst);
         if (call) {
             take_reply_right(dst, self);
@@ -241,7 +240,7 @@ void ipc_recv(word cap_idx, word info)
         word w[UK_MSG_REG_WORDS], minfo;
         ep_queue_remove(ep, src);
         sender_words(src, w, &minfo);
-        transfer(src, w, minfo & INFO_IN_MASK, src->send_badge, self);
+        transfer(src, w, uk_msg_label_len(minfo), src->send_badge, self);
         if (src->call_kind == SEND_CALL) {
             take_reply_right(self, src);     /* its call timeout runs on */
         } else {
@@ -302,7 +301,7 @@ static int reply_to_caller(struct thread *t, struct ipc_msg *m)
     timeout_cancel(t);
     if (t->fault_label)
         return finish_fault(self, t, m);
-    transfer(self, m->w, m->info & INFO_IN_MASK, 0, t);
+    transfer(self, m->w, uk_msg_label_len(m->info), 0, t);
     sched_wake(t);
     return UK_OK;
 }

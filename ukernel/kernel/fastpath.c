@@ -18,15 +18,17 @@
 #include "stats.h"
 #include "arch/switch.h"
 
-/* Length within the registers and an infinite timeout. */
+/* Length within the registers and an infinite timeout.  (A macro: as an
+ * inline function GCC 12 spends a register and 3 instructions more on
+ * reply-recv.) */
 #define FAST_INFO_OK(info) \
-    (((info) & 0xffff00u) == (UK_TIMEOUT_INFINITE << 8) && ((info) & 0xffu) <= UK_MSG_REG_WORDS)
+    (uk_msg_timeout_is(info, UK_TIMEOUT_INFINITE) && uk_msg_len(info) <= UK_MSG_REG_WORDS)
 
 static inline void deliver_regs(struct thread *to, word badge, const struct ipc_msg *m)
 {
     to->regs.rax = UK_OK;
     to->regs.rdi = badge;
-    to->regs.rsi = m->info & 0xffffffff000000fful;
+    to->regs.rsi = uk_msg_label_len(m->info);          /* no timeout, no flags */
     to->regs.rdx = m->w[0];
     to->regs.r10 = m->w[1];
     to->regs.r8 = m->w[2];

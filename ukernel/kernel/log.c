@@ -4,6 +4,7 @@
 #include <common/format.h>
 #include "log.h"
 #include "stats.h"
+#include "backtrace.h"
 
 static void put_serial(void *ctx, char c)
 {
@@ -56,6 +57,7 @@ bool log_ration(void)
     return true;
 }
 
+/* The message, then the backtrace from here (docs/debugging.md: reading it). */
 noreturn void panic(const char *fmt, ...)
 {
     va_list ap;
@@ -64,5 +66,6 @@ noreturn void panic(const char *fmt, ...)
     uk_vformat(put_serial, 0, fmt, ap);
     va_end(ap);
     kprintf("\n");
+    backtrace_here();
     arch_exit_emulator(0x7f);
 }

@@ -214,6 +214,40 @@ noreturn void boot_root_task(struct boot_params *params)
     panic("exit_to_user returned");
 }
 
+/* Whether the kernel's command line (the boot loader's: never a user
+ * task's) holds the word w. */
+static bool cmdline_has(const char *w)
+{
+    for (const char *p = bp.cmdline; *p;) {
+        while (*p == ' ')
+            p++;
+        word n = 0;
+        while (w[n] && p[n] == w[n])
+            n++;
+        if (!w[n] && (p[n] == ' ' || !p[n]))
+            return true;
+        while (*p && *p != ' ')
+            p++;
+    }
+    return false;
+}
+
+/* `test-kernel-fault` on the kernel command line (the debug suite's image,
+ * tests/debug/run): a fault in kernel code two calls below kmain, so the
+ * suite sees the panic's backtrace name them.  The address is read from a
+ * volatile so the compiler cannot see the fault coming; non-canonical, so
+ * it faults (#GP) whatever is mapped. */
+static word *volatile test_fault_address = (word *)0x8000000000000000ul;
+noinline static void test_fault_touch(void)
+{
+    *test_fault_address = 1;
+}
+noinline static void test_fault_start(void)
+{
+    test_fault_touch();
+    __asm__ volatile("" ::: "memory");   /* a call, not a tail jump: its frame stays */
+}
+
 noreturn void kmain(word magic, word info)
 {
     serial_init();
@@ -230,5 +264,7 @@ noreturn void kmain(word magic, word info)
     apic_init(bp.acpi_rsdp);
     irq_init();
     timer_init();
+    if (cmdline_has("test-kernel-fault"))
+        test_fault_start();
     boot_root_task(&bp);
 }

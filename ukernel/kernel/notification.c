@@ -17,7 +17,7 @@ static void deliver(struct thread *t, word bits, word flags)
 {
     t->regs.rax = UK_OK;
     t->regs.rdi = bits;
-    t->regs.rsi = flags << 24;
+    t->regs.rsi = uk_msginfo_out(0, 0, flags);
 }
 
 void notif_signal(struct notification *n, word badge)

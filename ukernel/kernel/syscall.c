@@ -1,8 +1,11 @@
 /*
- * System-call dispatch (from entry.asm).  Each handler checks its
- * arguments completely before changing anything, and reports through the
- * caller's saved rax; the exit path loads results from the thread that
- * runs next.  Arguments keep their register names in comments (abi.h).
+ * The system calls' handlers, and syscall_slow, which picks one for
+ * every call the first stage of dispatch (syscall_dispatch in fastpath.c,
+ * from entry.asm) does not answer on a fast path.  Each handler checks
+ * its arguments completely before changing anything, and reports through
+ * the caller's saved rax; the exit path loads results from the thread
+ * that runs next.  Arguments keep their register names in comments
+ * (abi.h).
  */
 #include "thread.h"
 #include "task.h"
@@ -172,7 +175,7 @@ static void sys_thread_config(word idx, word prio, word fault_idx, word ipc_buff
         RET(err);
     if (prio > 255 || prio > current->prio)
         RET(UK_E_INVAL);                 /* no one gets above its creator */
-    if (ipc_buffer & ~PAGE_MASK || ipc_buffer >= USER_MAP_TOP)
+    if (ipc_buffer & ~PAGE_MASK || ipc_buffer >= UK_USER_MAP_TOP)
         RET(UK_E_ADDR);
     struct cap *fault = NULL;
     if (fault_idx) {
@@ -200,7 +203,7 @@ static void sys_thread_start(word idx, word rip, word rsp, word arg)
     struct thread *t = thread_cap(idx, UK_R_CONTROL, &err);
     if (!t)
         RET(err);
-    if (rip >= USER_MAP_TOP || rsp > USER_MAP_TOP)
+    if (rip >= UK_USER_MAP_TOP || rsp > UK_USER_MAP_TOP)
         RET(UK_E_ADDR);
     if (t == current)
         RET(UK_E_STATE);
@@ -257,7 +260,7 @@ static void sys_thread_regs(word idx, bool write)
 
 static void sys_set_tls(word fs, word gs)
 {
-    if (fs >= USER_MAP_TOP || gs >= USER_MAP_TOP)
+    if (fs >= UK_USER_MAP_TOP || gs >= UK_USER_MAP_TOP)
         RET(UK_E_ADDR);
     current->regs.fs_base = fs;
     current->regs.gs_base = gs;

@@ -10,15 +10,13 @@
 #include "log.h"
 #include "vspace.h"
 #include "arch/arch.h"
+#include "arch/cpu.h"
 
 struct thread *current;
 struct thread *entry_thread;
 struct thread idle_thread;       /* stands in for `current` while halted */
 struct thread gone_thread;       /* stands in for a destroyed entry_thread */
 static word next_thread_id;
-
-#define RFLAGS_IF 0x200ul
-#define RFLAGS_RESERVED1 0x2ul
 
 struct thread *thread_create(struct task *owner, struct task *in, u8 prio, int *err)
 {
@@ -35,8 +33,7 @@ struct thread *thread_create(struct task *owner, struct task *in, u8 prio, int *
         *err = UK_E_NOMEM;
         return NULL;
     }
-    /* XSAVE area in its initial state: header zero, default MXCSR */
-    *(u32 *)((u8 *)t->fpu + 24) = 0x1f80;
+    fpu_area_init(t->fpu);               /* kmem_alloc zeroed it */
     kobj_link(&t->hdr, owner, UK_CAP_THREAD, size);
     t->task = in;
     t->as = in;
@@ -117,8 +114,8 @@ void thread_start(struct thread *t, word rip, word rsp, word arg)
 
 int thread_set_regs(struct thread *t, const struct uk_regs *r)
 {
-    if (r->rip >= USER_MAP_TOP || r->fs_base >= USER_MAP_TOP ||
-        r->gs_base >= USER_MAP_TOP)
+    if (r->rip >= UK_USER_MAP_TOP || r->fs_base >= UK_USER_MAP_TOP ||
+        r->gs_base >= UK_USER_MAP_TOP)
         return UK_E_ADDR;
     vcpu_abandon_process(t);             /* a vCPU's process state is dropped */
     word vector = t->regs.vector, error = t->regs.error, cr2 = t->regs.cr2;
@@ -126,7 +123,7 @@ int thread_set_regs(struct thread *t, const struct uk_regs *r)
     t->regs.vector = vector;
     t->regs.error = error;
     t->regs.cr2 = cr2;
-    t->regs.rflags = (r->rflags & UK_RFLAGS_USER) | RFLAGS_IF | RFLAGS_RESERVED1;
+    t->regs.rflags = rflags_for_user(r->rflags);
     t->regs_kind = REGS_FULL;
     if (t == current)
         arch_set_tls(t->regs.fs_base, t->regs.gs_base);

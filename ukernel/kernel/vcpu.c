@@ -39,16 +39,16 @@
 #include "log.h"
 #include "arch/arch.h"
 #include "arch/switch.h"
+#include "arch/trap.h"
+#include "arch/cpu.h"
 
 static struct thread *vcpus;          /* all vCPU threads, via vcpu->next */
-
-#define RFLAGS_IF 0x200ul
 
 int vcpu_config(struct thread *t, struct task *charge, word state_va, word flags)
 {
     if (t->vcpu)
         return UK_E_BUSY;
-    if (state_va & ~PAGE_MASK || state_va >= USER_MAP_TOP)
+    if (state_va & ~PAGE_MASK || state_va >= UK_USER_MAP_TOP)
         return UK_E_ADDR;
     if (flags & ~(word)UK_VCPU_F_KERNEL_FAULTS)
         return UK_E_INVAL;
@@ -130,7 +130,7 @@ static void leave_process(struct thread *t)
  * thread faults in user mode. */
 static inline word entry_rip(const struct uk_vcpu_state *s)
 {
-    return s->entry_ip < USER_MAP_TOP ? s->entry_ip : USER_MAP_TOP;
+    return s->entry_ip < UK_USER_MAP_TOP ? s->entry_ip : UK_USER_MAP_TOP;
 }
 
 /* Makes t enter its guest kernel at entry_ip on its way out of the kernel
@@ -171,18 +171,16 @@ bool vcpu_user_trap(struct thread *t)
 {
     struct uk_vcpu_state *s = t->vcpu_state;
     word vector = t->regs.vector;
-    arch_swapgs();                       /* first: the kernel's view of gs (entry.asm) */
-    if (vector >= 32 || vector == 7) {   /* interrupts and #NM: not the process's doing */
+    arch_kernel_gs_after_process();      /* first: the kernel's view of gs (entry.asm) */
+    if (trap_is_external(vector)) {      /* interrupts and #NM: not the process's doing */
         t->regs_kind = REGS_VCPU_USER;   /* it goes on in the process later */
         return false;
     }
     save_user_regs(t);
     leave_process(t);
-    if (vector == 14) {
-        word err = t->regs.error;
+    if (trap_is_page_fault(vector)) {
         s->exit_addr = t->regs.cr2;
-        s->exit_access = UK_ACCESS_USER | ((err & 2) ? UK_ACCESS_WRITE : UK_ACCESS_READ) |
-                         ((err & 16) ? UK_ACCESS_EXEC : 0) | ((err & 1) ? UK_ACCESS_PRESENT : 0);
+        s->exit_access = page_fault_access(t->regs.error);
         s->user.cr2 = t->regs.cr2;
         enter_kernel(t, UK_VCPU_EXIT_PAGE_FAULT);
     } else {
@@ -219,7 +217,7 @@ void vcpu_event(struct thread *t, word bits)
         thread_cancel_wait(t);
         t->regs.rax = UK_OK;
         t->regs.rdi = 0;
-        t->regs.rsi = (word)UK_MSGF_NOTIFY << 24;
+        t->regs.rsi = uk_msginfo_out(0, 0, UK_MSGF_NOTIFY);
         sched_wake(t);
         return;
     case TS_RUNNABLE:
@@ -268,7 +266,7 @@ void vcpu_task_dying(struct task *process)
 static noreturn void run_process(struct thread *t, struct uk_vcpu_state *s, struct task *p)
 {
     struct vcpu *v = t->vcpu;
-    s->user.rflags = (s->user.rflags & UK_RFLAGS_USER) | RFLAGS_IF | 2;
+    s->user.rflags = rflags_for_user(s->user.rflags);
     v->in_upcall = false;
     v->in_user = true;
     v->kernel_fs = t->regs.fs_base;
@@ -324,7 +322,7 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
         t->regs.rax = UK_E_INVAL;        /* a process needs an address space of its own */
         return;
     }
-    if ((s->user.rip | s->user.fs_base | s->user.gs_base) >= USER_MAP_TOP) {
+    if ((s->user.rip | s->user.fs_base | s->user.gs_base) >= UK_USER_MAP_TOP) {
         t->regs.rax = UK_E_ADDR;         /* checked before anything changes */
         return;
     }
@@ -339,24 +337,3 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
     }
     run_process(t, s, p);
 }
-
-/* entry.asm's vCPU paths use these offsets and values. */
-#define OFF(t, f) __builtin_offsetof(struct t, f)
-_Static_assert(OFF(uk_regs, fs_base) == 144 && OFF(uk_regs, gs_base) == 152, "entry.asm");
-_Static_assert(OFF(thread, task) == 256 && OFF(thread, as) == 264 &&
-               OFF(thread, vcpu) == 272, "entry.asm");
-_Static_assert(OFF(task, pml4_phys) == 56 && OFF(task, cspace) + OFF(cspace, slots) == 64 &&
-               OFF(task, cspace) + OFF(cspace, nslots) == 72 && OFF(task, hdr) == 0, "entry.asm");
-_Static_assert(sizeof(struct cap) == 40 && OFF(cap, type) == 0 && OFF(cap, rights) == 1 &&
-               OFF(cap, obj) == 16, "entry.asm");
-_Static_assert(OFF(vcpu, state_va) == 8 && OFF(vcpu, in_user) == 24 &&
-               OFF(vcpu, in_upcall) == 25 && OFF(vcpu, kernel_fs) == 32 &&
-               OFF(vcpu, user_gs) == 40, "entry.asm");
-_Static_assert(OFF(uk_vcpu_state, exit_reason) == 368 && OFF(uk_vcpu_state, entry_ip) == 392 &&
-               OFF(uk_vcpu_state, entry_sp) == 400 && OFF(uk_vcpu_state, irq_enabled) == 408 &&
-               OFF(uk_vcpu_state, pending) == 416 && OFF(uk_vcpu_state, exits) == 440,
-               "entry.asm");
-_Static_assert(OFF(uk_stats, kernel_entries) == 0 && OFF(uk_stats, as_switches) == 8, "entry.asm");
-_Static_assert(UK_CAP_TASK == 1 && UK_R_CONTROL == 4 && UK_SYS_VCPU_RESUME == 0x25 &&
-               UK_VCPU_EXIT_SYSCALL == 1 && UK_RFLAGS_USER == 0x240dd5 &&
-               USER_MAP_TOP == 0x00007ffffffff000ul, "entry.asm");

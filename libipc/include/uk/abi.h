@@ -13,6 +13,21 @@
 typedef unsigned long uk_word_t;   /* one machine word (64 bits) */
 
 /* ------------------------------------------------------------------ */
+/* Memory: pages and the user half of an address space. */
+#define UK_PAGE_SHIFT 12
+#define UK_PAGE_SIZE  (1ul << UK_PAGE_SHIFT)   /* 4096: the unit of every mapping */
+/* The two limits of user space:
+ *  - UK_USER_MAP_TOP: the top of what may be mapped.  User code, rip, TLS
+ *    bases, IPC buffers and mappings lie below it; the last page below
+ *    UK_USER_HALF_END is never mapped, so that sysret never returns to a
+ *    non-canonical address (and a bad guest entry point faults there).
+ *  - UK_USER_HALF_END: the end of the canonical lower half, the first
+ *    address that is no user address at all (non-canonical up to the
+ *    kernel half). */
+#define UK_USER_MAP_TOP   0x00007ffffffff000ul
+#define UK_USER_HALF_END  0x0000800000000000ul
+
+/* ------------------------------------------------------------------ */
 /* System calls.  Number in rax; arguments in rdi, rsi, rdx, r10, r8, r9.
  * Results: rax = error code (UK_OK or UK_E*), then per call in rdi, rsi,
  * rdx, r10, r8, r9.  rcx and r11 are clobbered (the syscall instruction);
@@ -167,6 +182,22 @@ enum uk_cap_type {
 static inline uk_word_t uk_msginfo(uk_word_t label, uk_word_t len, uk_word_t timeout)
 {
     return (label << 32) | ((timeout & 0xffffu) << 8) | (len & 0xffu);
+}
+/* Tests and masks in place (no shifts), for the kernel's IPC fast path: */
+/* info's timeout field is t (an encoded timeout, 16 bits) */
+static inline int uk_msg_timeout_is(uk_word_t info, uk_word_t t)
+{
+    return (info & 0xffff00u) == (t << 8);
+}
+/* info's label and length, the timeout and flags cleared */
+static inline uk_word_t uk_msg_label_len(uk_word_t info)
+{
+    return info & ~(0xfffffful << 8);
+}
+/* The word a receiver gets: label, length and output flags, no timeout. */
+static inline uk_word_t uk_msginfo_out(uk_word_t label, uk_word_t len, uk_word_t flags)
+{
+    return (label << 32) | ((flags & 0xffu) << 24) | (len & 0xffu);
 }
 static inline uk_word_t uk_msg_len(uk_word_t info)     { return info & 0xffu; }
 static inline uk_word_t uk_msg_timeout(uk_word_t info) { return (info >> 8) & 0xffffu; }
@@ -347,6 +378,14 @@ enum uk_vdev_op {
 #define UK_VDEV_EFAULT        (-14l)   /* bytes not where the message says */
 #define UK_VDEV_EAGAIN        (-11l)   /* try again (flow control) */
 #define UK_VDEV_EPERM         (-1l)    /* not this caller's to ask (badge) */
+/* A request's status when the IPC itself failed, not the server: every
+ * program that folds "the call failed with UK_E_x" and "the server answered
+ * status st" into one value (a virtual-device or console-server request)
+ * reports the former as uk_ipc_failed(x) = UK_IPC_FAILED_BASE - x, below
+ * every server status (0, UK_VDEV_E*), never equal to one. */
+#define UK_IPC_FAILED_BASE    (-1000l)
+static inline long uk_ipc_failed(long err) { return UK_IPC_FAILED_BASE - err; }
+static inline int uk_is_ipc_failure(long status) { return status < UK_IPC_FAILED_BASE; }
 /* Event bits the vmm-server signals on the guest's event notification
  * (bound to its vCPU: they arrive in uk_vcpu_state.pending). */
 #define UK_VDEV_EVENT_TIMER   0x1u
@@ -360,6 +399,8 @@ enum uk_vdev_op {
 #define UK_GUEST_SLOT_EVENTS  3u   /* notification bound to its vCPU */
 #define UK_GUEST_SLOT_VCPU    4u   /* its vCPU thread */
 #define UK_GUEST_SLOT_FIRST_FREE 8u
+#define UK_GUEST_CAP_SLOTS  256u   /* the size of its table (the vmm-server makes it):
+                                      slots FIRST_FREE..UK_GUEST_CAP_SLOTS - 1 are its own */
 struct uk_guest_info {
     uk_word_t magic;
     uk_word_t ram_base, ram_size;  /* guest RAM: mapped read/write/execute here */
@@ -389,6 +430,7 @@ struct uk_guest_info {
 #define UK_VMM_SLOT_ROOT     10u   /* the root's endpoint, send only, badged with
                                       guest_index; also the vmm-server's fault endpoint */
 #define UK_VMM_SLOT_FIRST_FREE 16u
+#define UK_VMM_CAP_SLOTS      64u  /* the size of a vmm-server's table (the root makes it) */
 /* vmm-server -> root, a send on UK_VMM_SLOT_ROOT: it is done (w0 = enum
  * uk_vmm_end, w1 = the guest's exit status) and suspends itself; the root
  * destroys its task, which takes the guest's tasks with it.  (Labels:
@@ -487,7 +529,7 @@ enum uk_console_op {
 /* The root task's stack (256 KiB below the top) and, after a guard page,
  * its IPC buffer. */
 #define UK_ROOT_STACK_TOP  0x00007fff00000000ul
-#define UK_ROOT_IPC_BUFFER (UK_ROOT_STACK_TOP + 4096ul)
+#define UK_ROOT_IPC_BUFFER (UK_ROOT_STACK_TOP + UK_PAGE_SIZE)
 #define UK_BOOT_MAX_MODULES 16u
 #define UK_BOOT_MAX_RANGES  32u
 #define UK_BOOT_STRINGS     1024u

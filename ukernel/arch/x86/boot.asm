@@ -8,7 +8,7 @@
 ; its boot info): under QEMU's -icount shift=0 the TSC counts instructions,
 ; so a guest can count those executed since the microkernel started.
 
-KERNEL_BASE equ 0xffffffff80000000
+%include "asm-offsets.inc"             ; KERNEL_BASE (arch/cpu.h), PAGE_SIZE
 MB2_MAGIC   equ 0xe85250d6
 
 section .multiboot2
@@ -111,11 +111,11 @@ global boot_tsc
 boot_tsc:       dq 0                   ; in .data: nothing may clear it later
 
 section .bss
-align 4096
-boot_pml4:      resb 4096
-boot_pdpt_low:  resb 4096
-boot_pdpt_high: resb 4096
-boot_pd:        resb 4096
-global boot_stack_top
+align PAGE_SIZE
+boot_pml4:      resb PAGE_SIZE
+boot_pdpt_low:  resb PAGE_SIZE
+boot_pdpt_high: resb PAGE_SIZE
+boot_pd:        resb PAGE_SIZE
+global boot_stack, boot_stack_top   ; backtraces: arch_stack_bounds
 boot_stack:     resb 16384
 boot_stack_top:

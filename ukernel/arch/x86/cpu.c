@@ -3,10 +3,7 @@
 #include "arch/cpu.h"
 #include "arch/arch.h"
 #include "log.h"
-
-#define GDT_KCODE 0x08
-#define GDT_KDATA 0x10
-#define GDT_TSS   0x28
+#include "backtrace.h"
 
 struct tss {
     u32 reserved0;
@@ -29,8 +26,8 @@ static u64 gdt[7] = {
     0,
     0x00209a0000000000,   /* 0x08 kernel code */
     0x0000920000000000,   /* 0x10 kernel data */
-    0x0000f20000000000,   /* 0x18 user data (sysret: STAR.base + 8) */
-    0x0020fa0000000000,   /* 0x20 user code (sysret: STAR.base + 16) */
+    0x0000f20000000000,   /* GDT_UDATA (sysret: STAR.base + 8) */
+    0x0020fa0000000000,   /* GDT_UCODE (sysret: STAR.base + 16) */
     0, 0,                 /* 0x28 TSS (16 bytes) */
 };
 static struct tss tss __attribute__((aligned(16)));
@@ -41,6 +38,26 @@ static u8 ist_stack[4096 * 2] __attribute__((aligned(16)));
 u8 kstack[16384] __attribute__((aligned(16)));
 extern u8 kstack_top[];
 __asm__(".globl kstack_top\n.set kstack_top, kstack + 16384");
+
+/* The stacks kernel code runs on, for the backtrace unwinder (backtrace.h):
+ * the kernel stack, the NMI / double-fault stack, and boot.asm's until the
+ * first exit to user level. */
+bool arch_stack_bounds(word sp, word *lo, word *hi)
+{
+    extern u8 boot_stack[], boot_stack_top[];
+    const struct { u8 *lo, *hi; } stacks[] = {
+        { kstack, kstack_top },
+        { ist_stack, ist_stack + sizeof ist_stack },
+        { boot_stack, boot_stack_top },
+    };
+    for (unsigned i = 0; i < ARRAY_SIZE(stacks); i++)
+        if (sp >= (word)stacks[i].lo && sp < (word)stacks[i].hi) {
+            *lo = (word)stacks[i].lo;
+            *hi = (word)stacks[i].hi;
+            return true;
+        }
+    return false;
+}
 
 extern const u64 trap_stubs[256];
 extern void syscall_entry(void);
@@ -106,8 +123,11 @@ void cpu_init(void)
     struct { u16 limit; u64 base; } __attribute__((packed)) idtr = { sizeof idt - 1, (u64)idt };
     __asm__ volatile("lidt %0" :: "m"(idtr));
 
-    /* syscall: kernel CS 0x08 / SS 0x10; sysret: SS 0x18|3, CS 0x20|3 */
-    wrmsr(MSR_STAR, (0x10ul << 48) | ((u64)GDT_KCODE << 32));
+    /* syscall: CS GDT_KCODE, SS GDT_KCODE + 8 = GDT_KDATA; sysret: SS
+     * GDT_KDATA + 8 = GDT_UDATA, CS GDT_KDATA + 16 = GDT_UCODE (| 3 each) */
+    _Static_assert(GDT_KDATA == GDT_KCODE + 8 && GDT_UDATA == GDT_KDATA + 8 &&
+                   GDT_UCODE == GDT_KDATA + 16, "the order syscall and sysret need");
+    wrmsr(MSR_STAR, ((u64)GDT_KDATA << 48) | ((u64)GDT_KCODE << 32));
     wrmsr(MSR_LSTAR, (u64)syscall_entry);
     wrmsr(MSR_SFMASK, 0x47700);          /* clear IF TF DF AC NT on entry */
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | 1); /* SCE */

@@ -21,65 +21,9 @@
 ; at every entry from such a process and before every return to one keeps
 ; the kernel's view the usual one (MSR_GS_BASE = current->regs.gs_base).
 
-%define R_RAX     0
-%define R_RBX     8
-%define R_RCX     16
-%define R_RDX     24
-%define R_RSI     32
-%define R_RDI     40
-%define R_RBP     48
-%define R_RSP     56
-%define R_R8      64
-%define R_R9      72
-%define R_R10     80
-%define R_R11     88
-%define R_R12     96
-%define R_R13     104
-%define R_R14     112
-%define R_R15     120
-%define R_RIP     128
-%define R_RFLAGS  136
-%define R_FS_BASE 144
-%define R_GS_BASE 152
-%define R_VECTOR  160
-%define R_ERROR   168
-%define T_KIND    184
-%define T_SYSCALL_FN 192
-%define T_VCPU_STATE 200
-%define T_TASK    256                     ; these three, R_FS_BASE, R_GS_BASE:
-%define T_AS      264                     ; checked in vcpu.c
-%define T_VCPU    272
-%define KIND_SYSCALL 0
-%define KIND_FULL    1
-%define KIND_VCPU_USER  2
-%define KIND_VCPU_ENTRY 3
-%define USER_CS   0x23
-%define USER_SS   0x1b
-%define USER_MAP_TOP 0x00007ffffffff000
-%define RFLAGS_USER  0x240dd5             ; UK_RFLAGS_USER
-; vCPU paths (offsets and values checked in vcpu.c)
-%define TASK_PML4_PHYS 56
-%define TASK_SLOTS   64
-%define TASK_NSLOTS  72
-%define CAP_TYPE     0                    ; struct cap: 40 bytes
-%define CAP_RIGHTS   1
-%define CAP_OBJ      16
-%define V_STATE_VA   8
-%define V_IN_USER    24                   ; in_upcall right after it
-%define V_KERNEL_FS  32
-%define V_USER_GS    40
-%define S_EXIT_REASON 368
-%define S_ENTRY_IP   392
-%define S_ENTRY_SP   400
-%define S_IRQ_ENABLED 408
-%define S_PENDING    416
-%define S_EXITS      440
-%define KSTATS_AS_SWITCHES 8
-%define CAP_TASK     1                    ; UK_CAP_TASK
-%define R_CONTROL    4                    ; UK_R_CONTROL
-%define SYS_VCPU_RESUME 0x25              ; UK_SYS_VCPU_RESUME
-%define EXIT_SYSCALL 1                    ; UK_VCPU_EXIT_SYSCALL
-%define MSR_FS_BASE  0xc0000100
+; Offsets and numbers come from C: build/k/asm-offsets.inc, made from
+; asm-offsets.c (R_* in struct uk_regs, T_* in struct thread, KIND_*, ...).
+%include "asm-offsets.inc"
 
 extern current, entry_thread, gone_thread, kstats, kstack_top, active_vspace
 extern syscall_dispatch, trap_dispatch, kernel_trap_dispatch
@@ -93,7 +37,7 @@ extern loaded_kernel_gs, loaded_fs_base, vcpu_resume, vcpu_process_tls
     mov r11, [rel syscall_user_rsp]
     mov [rsp + R_RSP], r11
     mov [rel entry_thread], rsp
-    inc qword [rel kstats]                  ; kernel_entries
+    inc qword [rel kstats + KSTATS_KERNEL_ENTRIES]
     lea rsp, [rel kstack_top - 16]
 %endmacro
 
@@ -123,7 +67,7 @@ extern loaded_kernel_gs, loaded_fs_base, vcpu_resume, vcpu_process_tls
 ; Interrupts on (the virtual flag is off); the registers the guest kernel
 ; may rely on are zero.
 %macro SYSRET_TO_GUEST_KERNEL 0
-    mov r11d, 0x202
+    mov r11d, RFLAGS_ENTRY                  ; IF and the reserved bit
     xor eax, eax
     xor edx, edx
     xor esi, esi
@@ -142,7 +86,7 @@ syscall_entry:
     ; rcx = user rip, r11 = user rflags; IF is clear (SFMASK)
     mov [rel syscall_user_rsp], rsp
     mov rsp, [rel current]                  ; rsp = &current->regs
-    jmp [rsp + T_SYSCALL_FN]                ; per thread: see thread.h
+    jmp [rsp + T_SYSCALL_FN]                ; -> its syscall_fn: syscall_common or a vCPU's
 
 ; A thread's system call, the usual way (syscall_fn of all but a vCPU's
 ; process): rip, rflags, rsp into the thread, then C.
@@ -158,9 +102,9 @@ global exit_to_user
 exit_to_user:
     mov rax, [rel current]
     cmp rax, [rel entry_thread]
-    jne .switched                           ; another thread runs now
+    jne .switched                           ; -> switched: another thread runs now
     cmp byte [rax + T_KIND], KIND_SYSCALL
-    jne .restore                            ; its registers were rewritten
+    jne .restore                            ; -> restore: its registers were rewritten
 .sysret:
     mov rdi, [rax + R_RDI]
     mov rsi, [rax + R_RSI]
@@ -189,17 +133,17 @@ exit_to_user:
     mov [rdx + R_R15], r15
 .restore:
     cmp byte [rax + T_KIND], KIND_SYSCALL
-    jne .other
+    jne .other                              ; -> other: not a syscall's register set
     mov rbx, [rax + R_RBX]
     mov rbp, [rax + R_RBP]
     mov r12, [rax + R_R12]
     mov r13, [rax + R_R13]
     mov r14, [rax + R_R14]
     mov r15, [rax + R_R15]
-    jmp .sysret
+    jmp .sysret                             ; -> sysret: as if it had not switched
 .other:
     cmp byte [rax + T_KIND], KIND_VCPU_USER
-    jae vcpu_from_exit                      ; a vCPU's way into its process or kernel
+    jae vcpu_from_exit                      ; -> vcpu_from_exit: a vCPU into its process or kernel
     mov byte [rax + T_KIND], KIND_SYSCALL   ; the next entry is a syscall or a trap
 iret_from_rax:                              ; rax = the registers (struct uk_regs) to load
     lea rsp, [rel kstack_top]
@@ -212,7 +156,7 @@ iret_from_rax:                              ; rax = the registers (struct uk_reg
 
 vcpu_from_exit:                             ; flags: kind compared with REGS_VCPU_USER
     mov byte [rax + T_KIND], KIND_SYSCALL
-    jne vcpu_entry_from_exit                ; REGS_VCPU_ENTRY
+    jne vcpu_entry_from_exit                ; -> vcpu_entry_from_exit: into its guest kernel
     ; REGS_VCPU_USER: back into the process it was interrupted in; its gs
     ; base into MSR_KERNEL_GS if not there, then as any thread, with swapgs
     lea rsp, [rel kstack_top]
@@ -257,37 +201,37 @@ vcpu_to_user:
 global vcpu_kernel_entry
 vcpu_kernel_entry:                          ; rsp = the thread
     cmp rax, SYS_VCPU_RESUME
-    jne syscall_common                      ; another call: the usual way
+    jne syscall_common                      ; -> syscall_common: not a resume, the usual way
     test r10, r10
-    jnz .slow                               ; no mapping rides along
+    jnz .slow                               ; -> slow: a mapping rides along
     mov r8, [rsp + T_TASK]
     mov r9d, [r8 + TASK_NSLOTS]
     cmp rdi, r9
-    jae .slow                               ; the slot exists
+    jae .slow                               ; -> slow: no such slot
     mov r9, [r8 + TASK_SLOTS]
     lea rsi, [rdi + rdi * 4]
     lea rsi, [r9 + rsi * 8]                 ; rsi = the cap (40 bytes each)
     cmp byte [rsi + CAP_TYPE], CAP_TASK
-    jne .slow                               ; a task
+    jne .slow                               ; -> slow: not a task cap (slot 0, RESUME(0), is empty)
     test byte [rsi + CAP_RIGHTS], R_CONTROL
-    jz .slow                                ; that we control
+    jz .slow                                ; -> slow: no CONTROL right
     mov rsi, [rsi + CAP_OBJ]
     cmp rsi, r8
-    je .slow                                ; not our own: rsi = the process
+    je .slow                                ; -> slow: our own task (else rsi = the process)
     mov rax, [rsp + T_VCPU_STATE]           ; rax = the state page (user at 0)
     mov r9, [rax + R_RIP]
     or r9, [rax + R_FS_BASE]
     or r9, [rax + R_GS_BASE]
     mov rdx, USER_MAP_TOP
     cmp r9, rdx
-    jae .slow                               ; rip and TLS bases in user space
+    jae .slow                               ; -> slow: rip or a TLS base not a user address
     cmp qword [rax + S_PENDING], 0
-    jne .slow                               ; no events pending
+    jne .slow                               ; -> slow: events pending
     mov r9, [rax + R_GS_BASE]
     cmp r9, [rel loaded_kernel_gs]
-    jne .slow                               ; gs in MSR_KERNEL_GS: swapgs will do
+    jne .slow                               ; -> slow: its gs base not in MSR_KERNEL_GS
     ; commit: count the entry, the process's fs base, its address space
-    inc qword [rel kstats]                  ; kernel_entries
+    inc qword [rel kstats + KSTATS_KERNEL_ENTRIES]
     mov rdx, [rsp + T_VCPU]
     mov word [rdx + V_IN_USER], 1           ; in_user, not in_upcall
     mov r8, [rsp + R_FS_BASE]
@@ -296,7 +240,7 @@ vcpu_kernel_entry:                          ; rsp = the thread
     mov r8, [rax + R_FS_BASE]
     mov [rsp + R_FS_BASE], r8               ; the thread's fs is the process's now
     cmp r8, [rel loaded_fs_base]
-    je .fs_loaded
+    je .fs_loaded                           ; -> fs_loaded: the MSR holds it already
     mov [rel loaded_fs_base], r8            ; a glibc process's TLS: wrmsr
     mov r9, rax
     mov eax, r8d
@@ -318,7 +262,7 @@ vcpu_kernel_entry:                          ; rsp = the thread
     push qword [rax + R_RSP]
     mov ecx, [rax + R_RFLAGS]
     and ecx, RFLAGS_USER
-    or ecx, 0x202                           ; IF and the reserved bit
+    or ecx, RFLAGS_ENTRY                    ; IF and the reserved bit
     mov [rax + R_RFLAGS], rcx
     push rcx
     push qword USER_CS
@@ -329,7 +273,7 @@ vcpu_kernel_entry:                          ; rsp = the thread
     SYSCALL_TO_C
     mov rcx, r10                            ; 4th C argument
     call vcpu_resume
-    jmp exit_to_user
+    jmp exit_to_user                        ; -> exit_to_user: the answer, or the guest kernel
 
 ; 2. vcpu_process_entry: the process ran `syscall` (syscall_fn while a
 ;    vCPU runs a process; rsp = the thread, rcx = rip, r11 = rflags).  Its
@@ -358,7 +302,7 @@ vcpu_process_entry:
     mov [rsp + R_RFLAGS], r11
     mov rax, [rel syscall_user_rsp]
     mov [rsp + R_RSP], rax
-    inc qword [rel kstats]                  ; kernel_entries
+    inc qword [rel kstats + KSTATS_KERNEL_ENTRIES]
     mov qword [rsp + S_EXIT_REASON], EXIT_SYSCALL
     mov qword [rsp + S_IRQ_ENABLED], 0
     inc qword [rsp + S_EXITS]
@@ -366,7 +310,7 @@ vcpu_process_entry:
     mov rdx, [r11 + T_VCPU]
     mov rax, [rdx + V_KERNEL_FS]
     cmp rax, [r11 + R_FS_BASE]
-    je .fs_loaded                           ; the process's fs is the guest kernel's
+    je .fs_loaded                           ; -> fs_loaded: the process's fs is the guest kernel's
     mov [r11 + R_FS_BASE], rax              ; the thread's is the guest kernel's again
     mov [rel loaded_fs_base], rax           ; (the process's stays in state->user)
     mov r8, rdx
@@ -397,7 +341,7 @@ vcpu_process_entry:
 ; +40 rsp, +48 ss.
 trap_common:
     test byte [rsp + 24], 3
-    jz kernel_trap
+    jz kernel_trap                          ; -> kernel_trap: from ring 0
     push rax
     mov rax, [rel current]
     mov [rax + R_RBX], rbx
@@ -429,13 +373,13 @@ trap_common:
     mov byte [rax + T_KIND], KIND_FULL
     lea rbx, [rel gone_thread]
     mov [rel entry_thread], rbx
-    inc qword [rel kstats]
+    inc qword [rel kstats + KSTATS_KERNEL_ENTRIES]
     lea rsp, [rel kstack_top]
     cld                                     ; user code may have set DF (syscall clears it
                                             ; by SFMASK; traps do not): C's rep movs need it 0
     mov rdi, rax
     call trap_dispatch
-    jmp exit_to_user
+    jmp exit_to_user                        ; -> exit_to_user: whoever runs next
 
 ; From ring 0: an interrupt while idle in hlt, or a kernel bug.
 kernel_trap:

@@ -11,11 +11,11 @@
 
 #define MAX_PHYS_GIB 64
 
-static u64 pml4[512] __attribute__((aligned(4096)));
-static u64 physmap_pdpt[512] __attribute__((aligned(4096)));
-static u64 physmap_pd[MAX_PHYS_GIB][512] __attribute__((aligned(4096)));
-static u64 image_pdpt[512] __attribute__((aligned(4096)));
-static u64 image_pd[512] __attribute__((aligned(4096)));
+static u64 pml4[512] __attribute__((aligned(PAGE_SIZE)));
+static u64 physmap_pdpt[512] __attribute__((aligned(PAGE_SIZE)));
+static u64 physmap_pd[MAX_PHYS_GIB][512] __attribute__((aligned(PAGE_SIZE)));
+static u64 image_pdpt[512] __attribute__((aligned(PAGE_SIZE)));
+static u64 image_pd[512] __attribute__((aligned(PAGE_SIZE)));
 
 u64 *kernel_pml4 = pml4;
 u64 kernel_pml4_phys;

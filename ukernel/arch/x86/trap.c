@@ -13,11 +13,10 @@
 #include "vcpu.h"
 #include "stats.h"
 #include "log.h"
+#include "backtrace.h"
 #include "arch/arch.h"
 #include "arch/cpu.h"
-
-#define VEC_NM 7
-#define VEC_PF 14
+#include "arch/trap.h"
 
 static void device_interrupt(word vector)
 {
@@ -38,20 +37,18 @@ static void device_interrupt(word vector)
 void trap_dispatch(struct thread *t)
 {
     word vector = t->regs.vector;
-    if (vector == VEC_PF)
+    if (trap_is_page_fault(vector))
         t->regs.cr2 = read_cr2();
     if (t->vcpu && t->vcpu->in_user && vcpu_user_trap(t)) {
         /* the process's exception or page fault: an exit to its guest kernel */
-    } else if (vector >= 32) {
+    } else if (vector >= VEC_FIRST_INTERRUPT) {
         device_interrupt(vector);
     } else if (vector == VEC_NM) {
         fpu_trap();
     } else if (vector == VEC_PF) {
-        word err = t->regs.error;
         word w[4] = {
             t->regs.cr2,
-            UK_ACCESS_USER | ((err & 2) ? UK_ACCESS_WRITE : UK_ACCESS_READ) |
-                ((err & 16) ? UK_ACCESS_EXEC : 0) | ((err & 1) ? UK_ACCESS_PRESENT : 0),
+            page_fault_access(t->regs.error),
             t->regs.rip,
             t->fault_ep.badge,          /* abi.h: w3 = the thread's fault badge */
         };
@@ -72,7 +69,7 @@ struct kframe {
 
 void kernel_trap_dispatch(struct kframe *f)
 {
-    if (f->vector >= 32) {
+    if (f->vector >= VEC_FIRST_INTERRUPT) {
         kstats.kernel_entries++;
         device_interrupt(f->vector);
         return;
@@ -82,5 +79,6 @@ void kernel_trap_dispatch(struct kframe *f)
     kprintf("  rax %lx rbx %lx rcx %lx rdx %lx\n", f->rax, f->rbx, f->rcx, f->rdx);
     kprintf("  rsi %lx rdi %lx rbp %lx r8 %lx\n", f->rsi, f->rdi, f->rbp, f->r8);
     kprintf("  current thread %lu\n", current ? current->id : 0);
+    backtrace_print(&(struct unwind_start){ f->rip, f->rsp, f->rbp });   /* the faulting code */
     panic("kernel fault");
 }

@@ -74,7 +74,7 @@ static word next_leaf(struct task *t, word va, word end)
         if (level == 0)
             return va;
         word span = (word)1 << (12 + 9 * level);
-        va = (va & ~(span - 1)) + span;       /* no wrap: va < USER_MAP_TOP */
+        va = (va & ~(span - 1)) + span;       /* no wrap: va < UK_USER_MAP_TOP */
     }
     return end;
 }
@@ -195,7 +195,7 @@ static int check_range(word va, word npages)
         return UK_E_INVAL;
     if (npages == 0 || npages > UK_MAP_MAX_PAGES)
         return UK_E_INVAL;
-    if (va >= USER_MAP_TOP || npages > (USER_MAP_TOP - va) / PAGE_SIZE)
+    if (va >= UK_USER_MAP_TOP || npages > (UK_USER_MAP_TOP - va) / PAGE_SIZE)
         return UK_E_ADDR;
     return UK_OK;
 }
@@ -325,7 +325,7 @@ int vspace_protect(struct task *t, word va, word npages, word user_rights)
 
 int vspace_lookup(struct task *t, word va, u64 *pa, unsigned *rights)
 {
-    if (va >= USER_MAP_TOP)
+    if (va >= UK_USER_MAP_TOP)
         return UK_E_ADDR;
     u64 *leaf = walk(t, va, false);
     struct mapping *n = leaf ? leaf_nodes(leaf)[pt_index(va, 0)] : NULL;
@@ -338,7 +338,7 @@ int vspace_lookup(struct task *t, word va, u64 *pa, unsigned *rights)
 
 void *user_ptr(struct task *t, word va, word len, unsigned need)
 {
-    if (len == 0 || va >= USER_MAP_TOP || len > PAGE_SIZE ||
+    if (len == 0 || va >= UK_USER_MAP_TOP || len > PAGE_SIZE ||
         (va & PAGE_MASK) != ((va + len - 1) & PAGE_MASK))
         return NULL;
     u64 *leaf = walk(t, va, false);

@@ -19,7 +19,6 @@
 #include <os.h>
 #include "ukvm.h"
 
-#define PG 4096ul
 
 static unsigned long rights(int r, int w, int x)
 {
@@ -50,8 +49,8 @@ static long map_pages(uk_word_t task, unsigned long src, unsigned long dst,
 		long err = uk_map(task, src, dst, k, r);
 		if (err)
 			return err;
-		src += k * PG;
-		dst += k * PG;
+		src += k * UK_PAGE_SIZE;
+		dst += k * UK_PAGE_SIZE;
 		n -= k;
 	}
 	return UK_OK;
@@ -64,7 +63,7 @@ static long unmap_pages(uk_word_t task, unsigned long va, unsigned long n)
 		long err = uk_unmap(task, va, k);
 		if (err)
 			return err;
-		va += k * PG;
+		va += k * UK_PAGE_SIZE;
 		n -= k;
 	}
 	return UK_OK;
@@ -78,7 +77,7 @@ static long protect_pages(uk_word_t task, unsigned long va, unsigned long n,
 		long err = uk_protect(task, va, k, r);
 		if (err)
 			return err;
-		va += k * PG;
+		va += k * UK_PAGE_SIZE;
 		n -= k;
 	}
 	return UK_OK;
@@ -104,26 +103,26 @@ int os_map_memory(void *virt, int fd, unsigned long long off, unsigned long len,
 	(void)w;
 	(void)x;
 	unsigned long first = ukvm_phys_to_ram(off);
-	if (fd != UKVM_PHYSMEM_FD || (off | len | (unsigned long)virt) % PG || !len ||
+	if (fd != UKVM_PHYSMEM_FD || (off | len | (unsigned long)virt) % UK_PAGE_SIZE || !len ||
 	    !first || ukvm_phys_to_ram(off + len - 1) != first + len - 1)
 		return -EINVAL;
-	return uk_errno(map_pages(UK_GUEST_SLOT_SELF, first, (unsigned long)virt, len / PG,
+	return uk_errno(map_pages(UK_GUEST_SLOT_SELF, first, (unsigned long)virt, len / UK_PAGE_SIZE,
 				  UK_MAP_RWX));
 }
 
 int os_protect_memory(void *addr, unsigned long len, int r, int w, int x)
 {
-	if (((unsigned long)addr | len) % PG)
+	if (((unsigned long)addr | len) % UK_PAGE_SIZE)
 		return -EINVAL;
-	return uk_errno(protect_pages(UK_GUEST_SLOT_SELF, (unsigned long)addr, len / PG,
+	return uk_errno(protect_pages(UK_GUEST_SLOT_SELF, (unsigned long)addr, len / UK_PAGE_SIZE,
 				      rights(r, w, x)));
 }
 
 int os_unmap_memory(void *addr, int len)
 {
-	if (((unsigned long)addr | (unsigned long)len) % PG || len < 0)
+	if (((unsigned long)addr | (unsigned long)len) % UK_PAGE_SIZE || len < 0)
 		return -EINVAL;
-	return uk_errno(unmap_pages(UK_GUEST_SLOT_SELF, (unsigned long)addr, len / PG));
+	return uk_errno(unmap_pages(UK_GUEST_SLOT_SELF, (unsigned long)addr, len / UK_PAGE_SIZE));
 }
 
 int os_drop_memory(void *addr, int length)
@@ -168,7 +167,7 @@ static long for_used(int slot, unsigned long va, unsigned long len,
 		unsigned long next = (g + 1) << GIB_SHIFT;
 		unsigned long stop = next < end ? next : end;
 		if (g >= N_GIB || (used_gib[slot & 255][g / 64] & (1ul << (g % 64)))) {
-			long err = op(slot, va, (stop - va) / PG, arg);
+			long err = op(slot, va, (stop - va) / UK_PAGE_SIZE, arg);
 			if (err)
 				return err;
 		}
@@ -189,12 +188,12 @@ int map(struct mm_id *mm_idp, unsigned long virt, unsigned long len, int prot,
 {
 	(void)done;
 	(void)data;
-	if (phys_fd != UKVM_PHYSMEM_FD || (virt | len | offset) % PG)
+	if (phys_fd != UKVM_PHYSMEM_FD || (virt | len | offset) % UK_PAGE_SIZE)
 		return -EINVAL;
 	if (!(prot & 7))             /* PROT_NONE: nothing to map */
 		return uk_errno(for_used(mm_idp->u.pid, virt, len, unmap_op, 0));
 	note_mapped(mm_idp->u.pid, virt, len);
-	return uk_errno(map_pages(mm_idp->u.pid, uml_physmem + offset, virt, len / PG,
+	return uk_errno(map_pages(mm_idp->u.pid, uml_physmem + offset, virt, len / UK_PAGE_SIZE,
 				  rights(prot & 1, prot & 2, prot & 4)));
 }
 
@@ -203,7 +202,7 @@ int unmap(struct mm_id *mm_idp, unsigned long addr, unsigned long len, int done,
 {
 	(void)done;
 	(void)data;
-	if ((addr | len) % PG)
+	if ((addr | len) % UK_PAGE_SIZE)
 		return -EINVAL;
 	return uk_errno(for_used(mm_idp->u.pid, addr, len, unmap_op, 0));
 }
@@ -213,7 +212,7 @@ int protect(struct mm_id *mm_idp, unsigned long addr, unsigned long len,
 {
 	(void)done;
 	(void)data;
-	if ((addr | len) % PG)
+	if ((addr | len) % UK_PAGE_SIZE)
 		return -EINVAL;
 	return uk_errno(for_used(mm_idp->u.pid, addr, len, protect_pages,
 				 rights(prot & 1, prot & 2, prot & 4)));

@@ -26,19 +26,18 @@
 int userspace_pid[NR_CPUS];
 int kill_userspace_mm[NR_CPUS];
 
-/* --- tasks: slots of our capability table (the vmm-server gives 256) ---- */
+/* --- tasks: slots of our capability table (UK_GUEST_CAP_SLOTS of them) -- */
 #define FIRST_SLOT UK_GUEST_SLOT_FIRST_FREE
-#define LAST_SLOT 255
 /* Kernel memory each process task reserves from ours: its page tables and
  * mapping nodes (about 80 bytes a mapped page: 2 MiB covers ~22,000 pages,
  * 88 MiB).  A map beyond it fails and arch/um kills the process. */
 #define PROCESS_KMEM (2ul << 20)
 #define PROCESS_SLOTS 2
-static unsigned char slot_used[LAST_SLOT + 1];
+static unsigned char slot_used[UK_GUEST_CAP_SLOTS];
 
 int ukvm_slot_alloc(void)
 {
-	for (int s = FIRST_SLOT; s <= LAST_SLOT; s++)
+	for (int s = FIRST_SLOT; s < UK_GUEST_CAP_SLOTS; s++)
 		if (!slot_used[s]) {
 			slot_used[s] = 1;
 			return s;
@@ -48,7 +47,7 @@ int ukvm_slot_alloc(void)
 
 void ukvm_slot_free(int slot)
 {
-	if (slot >= FIRST_SLOT && slot <= LAST_SLOT)
+	if (slot >= FIRST_SLOT && slot < UK_GUEST_CAP_SLOTS)
 		slot_used[slot] = 0;
 }
 
@@ -80,7 +79,7 @@ int copy_context_skas0(unsigned long stack, int pid)
 void os_kill_ptraced_process(int pid, int reap_child)
 {
 	(void)reap_child;
-	if (pid < FIRST_SLOT || pid > LAST_SLOT || !slot_used[pid])
+	if (pid < FIRST_SLOT || pid >= UK_GUEST_CAP_SLOTS || !slot_used[pid])
 		return;
 	uk_obj_destroy(pid);        /* its mappings go with it */
 	ukvm_slot_free(pid);
@@ -241,7 +240,12 @@ void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 		unsigned long addr = s->exit_addr, access = s->exit_access;
 		struct uk_regs u = s->user;
 
-		unblock_signals();      /* pending events first, as a host would */
+		/* pending events first, as a host would; those that ended the
+		 * process's run (EVENT) interrupted user mode */
+		if (reason == UK_VCPU_EXIT_EVENT)
+			ukvm_event_user_regs = regs;
+		unblock_signals();
+		ukvm_event_user_regs = NULL;
 		switch (reason) {
 		case UK_VCPU_EXIT_SYSCALL:
 			/* what `syscall` did to rcx and r11 (the microkernel

@@ -33,6 +33,7 @@ unsigned long ukvm_sigio_pending;  /* SIGIO raised by the kernel itself */
 static int console_ready;           /* fd 0 may have bytes: tell sigio_handler */
 static int sigio_round;             /* sigio_handler's next poll reports once */
 static int in_timer;                /* the timer handler runs: do not nest it */
+struct uml_pt_regs *ukvm_event_user_regs;
 unsigned long ukvm_last_fault_ip, ukvm_last_fault_addr;   /* for the panic message */
 
 
@@ -46,6 +47,10 @@ static unsigned long take_pending(void)
 static void dispatch(unsigned long bits)
 {
 	static struct uml_pt_regs r;    /* 3 KiB: not on an interrupted stack */
+	/* taken once, before any handler can switch threads */
+	struct uml_pt_regs *user_regs = ukvm_event_user_regs;
+
+	ukvm_event_user_regs = NULL;
 
 	if (bits & UK_VDEV_EVENT_CONSOLE)
 		console_ready = 1;
@@ -56,9 +61,20 @@ static void dispatch(unsigned long bits)
 		sigio_handler(SIGIO, NULL, &r);
 	}
 	if ((bits & UK_VDEV_EVENT_TIMER) && !in_timer) {
+		/* The tick charges its period to user or system time by
+		 * user_mode(get_irq_regs()) (update_process_times): a tick that
+		 * interrupted a process must carry that process's registers
+		 * (is_user set), as a host's SIGALRM carries its mcontext;
+		 * zeroed registers say "kernel" and every tick went to system
+		 * time. */
+		struct uml_pt_regs *tr = user_regs;
+
 		in_timer = 1;
-		memset(&r, 0, sizeof r);
-		timer_handler(SIGALRM, NULL, &r);
+		if (!tr) {
+			memset(&r, 0, sizeof r);
+			tr = &r;
+		}
+		timer_handler(SIGALRM, NULL, tr);
 		in_timer = 0;
 	}
 }

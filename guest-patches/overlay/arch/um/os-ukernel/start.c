@@ -33,8 +33,7 @@ extern char __binary_start[], _end[];
 extern int linux_main(int argc, char **argv);
 extern int uml_exitcode;   /* set by arch/um's panic notifier */
 
-#define PG 4096ul
-#define PAGE_UP(x) (((unsigned long)(x) + PG - 1) & ~(PG - 1))
+#define PAGE_UP(x) (((unsigned long)(x) + UK_PAGE_SIZE - 1) & ~(UK_PAGE_SIZE - 1))
 
 __asm__(".section .init.text, \"ax\"\n"
 	".globl _start\n"
@@ -108,9 +107,9 @@ void __init ukvm_start(struct uk_guest_info *gi)
 	 * is the first free RAM page, and so on up to the initrd. */
 	unsigned long image_end = PAGE_UP(_end);
 	unsigned long reserved = ROUND_4M(image_end) + (1ul << 22);
-	unsigned long brk_pages = (reserved - image_end) / PG;
-	unsigned long initrd_pages = PAGE_UP(gi->initrd_size) / PG;
-	unsigned long ram_pages = gi->ram_size / PG;
+	unsigned long brk_pages = (reserved - image_end) / UK_PAGE_SIZE;
+	unsigned long initrd_pages = PAGE_UP(gi->initrd_size) / UK_PAGE_SIZE;
+	unsigned long ram_pages = gi->ram_size / UK_PAGE_SIZE;
 	if (ram_pages < brk_pages + initrd_pages + 1024)
 		say_and_stop("not enough guest RAM (need the brk window, the initrd and 4 MiB)");
 	if (uk_map(UK_GUEST_SLOT_SELF, gi->ram_base, image_end, brk_pages, UK_MAP_RWX))
@@ -119,7 +118,7 @@ void __init ukvm_start(struct uk_guest_info *gi)
 
 	phys_base = image_end - (unsigned long)__binary_start;
 	phys_ram = gi->ram_base;
-	phys_ram_end = gi->ram_base + (ram_pages - initrd_pages) * PG;
+	phys_ram_end = gi->ram_base + (ram_pages - initrd_pages) * UK_PAGE_SIZE;
 	unsigned long long physmem = phys_base + (phys_ram_end - phys_ram);
 
 	int argc = 0;

@@ -36,6 +36,11 @@ void ukvm_vprintf(const char *fmt, va_list ap);
 void ukvm_wait_for_events(void);
 void ukvm_poll_events(void);
 extern unsigned long ukvm_sigio_pending;    /* software-raised SIGIO */
+/* Set by userspace() while it runs the handlers of the events that made a
+ * process exit (EVENT): the process's registers, so that the timer tick sees
+ * user_mode() and charges the tick to user time (NULL otherwise). */
+struct uml_pt_regs;
+extern struct uml_pt_regs *ukvm_event_user_regs;
 
 /* Physical memory (mem.c): "physical address" o lives at uml_physmem + o. */
 #define UKVM_PHYSMEM_FD 3

@@ -25,7 +25,7 @@ long ukvm_vdev_call(uk_word_t op, uk_word_t nwords, const uk_word_t *words,
 	long err = uk_call(UK_GUEST_SLOT_VMM, &m);
 	ukvm_poll_events();
 	if (err)
-		return -1000 - err;     /* the IPC itself failed: not a device status */
+		return uk_ipc_failed(err);   /* the IPC itself failed: not a device status */
 	if (out)
 		memcpy(out, m.w, sizeof m.w);
 	return (long)m.w[0];

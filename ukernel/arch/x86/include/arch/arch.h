@@ -36,6 +36,13 @@ extern u64 kernel_pml4_phys;
 extern u64 *kernel_pml4;
 
 /* FPU (fpu.c) */
+/* An XSAVE area, zeroed, into the FPU's initial state: header zero (so
+ * XRSTOR loads the initial x87/SSE/AVX state), the default MXCSR at its
+ * architectural place in the legacy region. */
+static inline void fpu_area_init(void *area)
+{
+    *(u32 *)((u8 *)area + 24) = 0x1f80;
+}
 void fpu_trap(void);
 void fpu_switch(struct thread *next);
 void fpu_release(struct thread *t);

@@ -4,9 +4,30 @@
 
 #include "types.h"
 
+/* The one definition of each (asm-offsets.c passes them on to boot.asm,
+ * entry.asm and linker.ld). */
 #define KERNEL_BASE   0xffffffff80000000ul  /* kernel image: phys + this */
 #define PHYSMAP_BASE  0xffff800000000000ul  /* all physical memory: phys + this */
-#define USER_TOP      0x0000800000000000ul  /* first non-user address */
+
+/* GDT selectors (cpu.c).  sysret takes SS = STAR[63:48] + 8 and CS = that
+ * + 16, so user data comes right before user code. */
+#define GDT_KCODE 0x08
+#define GDT_KDATA 0x10
+#define GDT_UDATA 0x18
+#define GDT_UCODE 0x20
+#define GDT_TSS   0x28
+#define USER_CS   (GDT_UCODE | 3)
+#define USER_SS   (GDT_UDATA | 3)
+
+/* rflags: what the kernel always sets for user code */
+#define RFLAGS_RESERVED1 0x2ul              /* always 1 */
+#define RFLAGS_IF        0x200ul
+/* A user rflags value as the CPU may load it: only UK_RFLAGS_USER bits
+ * kept, interrupts on. */
+static inline word rflags_for_user(word rflags)
+{
+    return (rflags & UK_RFLAGS_USER) | RFLAGS_IF | RFLAGS_RESERVED1;
+}
 
 #ifndef UK_HOST_TEST
 static inline void *phys_to_virt(u64 p) { return (void *)(p + PHYSMAP_BASE); }

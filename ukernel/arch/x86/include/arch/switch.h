@@ -45,7 +45,10 @@ static inline void arch_load_process_gs(word gs_base)
     }
 }
 
-static inline void arch_swapgs(void)
+/* A trap from a vCPU's process entered the kernel with the process's gs
+ * base loaded (entry.asm does not swap on traps): the kernel's view back,
+ * the process's base into MSR_KERNEL_GS (where loaded_kernel_gs says). */
+static inline void arch_kernel_gs_after_process(void)
 {
     __asm__ volatile("swapgs" ::: "memory");
 }

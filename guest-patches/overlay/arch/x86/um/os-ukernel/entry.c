@@ -16,37 +16,44 @@
 #include <stddef.h>
 #include <uk/abi.h>
 
-#define OFF_SAVED_RSP 240      /* offsetof(struct uk_vcpu_state, saved.rsp) */
-#define OFF_EXIT_REASON 368
-#define OFF_XSAVE_FEATURES 432
-_Static_assert(offsetof(struct uk_vcpu_state, saved) + offsetof(struct uk_regs, rsp) ==
-	       OFF_SAVED_RSP, "state page layout");
-_Static_assert(offsetof(struct uk_vcpu_state, exit_reason) == OFF_EXIT_REASON,
-	       "state page layout");
-_Static_assert(offsetof(struct uk_vcpu_state, xsave_features) == OFF_XSAVE_FEATURES,
-	       "state page layout");
-_Static_assert(UK_VCPU_EXIT_UPCALL == 5 && UK_VCPU_EXIT_KERNEL_FAULT == 6, "exit numbers");
-
-__asm__(".text\n"
+/*
+ * The stub is written inside a C function only so that its asm may take the
+ * state page's offsets and exit numbers as operands (%c[...]) from
+ * struct uk_vcpu_state and enum uk_vcpu_exit (uk/abi.h): top-level asm has
+ * no operands.  ukvm_entry_stub itself is never called; the asm defines
+ * ukvm_entry in a section of its own.
+ */
+static void __attribute__((used)) ukvm_entry_stub(void)
+{
+	__asm__ volatile(
+	".pushsection .text.unlikely.ukvm_entry, \"ax\", @progbits\n"
 	".globl ukvm_entry\n"
 	"ukvm_entry:\n"
-	"	mov 368(%rdi), %rax\n"
-	"	cmp $5, %rax\n"
-	"	je 1f\n"
-	"	cmp $6, %rax\n"
-	"	je 1f\n"
+	"	mov %c[exit_reason](%%rdi), %%rax\n"
+	"	cmp %[exit_upcall], %%rax\n"
+	"	je 1f\n"				/* -> 1: an upcall */
+	"	cmp %[exit_kernel_fault], %%rax\n"
+	"	je 1f\n"				/* -> 1: the guest kernel faulted */
 	/* a process exit: XSAVE with the state page's feature mask */
-	"	mov ukvm_fp_area(%rip), %rcx\n"
-	"	mov 432(%rdi), %eax\n"
-	"	mov 436(%rdi), %edx\n"
-	"	xsave64 (%rcx)\n"
-	"	lea ukvm_resume_jmp(%rip), %rdi\n"
-	"	mov $1, %esi\n"
+	"	mov ukvm_fp_area(%%rip), %%rcx\n"
+	"	mov %c[features](%%rdi), %%eax\n"
+	"	mov %c[features]+4(%%rdi), %%edx\n"
+	"	xsave64 (%%rcx)\n"
+	"	lea ukvm_resume_jmp(%%rip), %%rdi\n"
+	"	mov $1, %%esi\n"
 	"	call kernel_longjmp\n"
 	"	ud2\n"
 	/* an upcall: onto the interrupted stack, 128 bytes of red zone below */
-	"1:	mov 240(%rdi), %rsp\n"
-	"	sub $128, %rsp\n"
-	"	and $-16, %rsp\n"
+	"1:	mov %c[saved_rsp](%%rdi), %%rsp\n"
+	"	sub $128, %%rsp\n"
+	"	and $-16, %%rsp\n"
 	"	call ukvm_upcall\n"
-	"	ud2\n");
+	"	ud2\n"
+	".popsection\n"
+	:: [exit_reason] "i" (offsetof(struct uk_vcpu_state, exit_reason)),
+	   [features] "i" (offsetof(struct uk_vcpu_state, xsave_features)),
+	   [saved_rsp] "i" (offsetof(struct uk_vcpu_state, saved) +
+			    offsetof(struct uk_regs, rsp)),
+	   [exit_upcall] "i" (UK_VCPU_EXIT_UPCALL),
+	   [exit_kernel_fault] "i" (UK_VCPU_EXIT_KERNEL_FAULT));
+}

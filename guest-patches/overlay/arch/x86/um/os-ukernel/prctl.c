@@ -7,10 +7,9 @@
 #include <asm/prctl.h>
 #include <sysdep/ptrace.h>
 #include <sysdep/ptrace_user.h>
+#include <uk/abi.h>
 
 extern struct uml_pt_regs *ukvm_regs;
-
-#define USER_TOP 0x00007ffffffff000ul   /* canonical lower half, less a guard page */
 
 int os_arch_prctl(int pid, int option, unsigned long *arg2)
 {
@@ -20,7 +19,7 @@ int os_arch_prctl(int pid, int option, unsigned long *arg2)
 	switch (option) {
 	case ARCH_SET_FS:
 	case ARCH_SET_GS:
-		if ((unsigned long)arg2 >= USER_TOP)
+		if ((unsigned long)arg2 >= UK_USER_MAP_TOP)   /* as the microkernel checks */
 			return -EPERM;
 		ukvm_regs->gp[option == ARCH_SET_FS ? HOST_FS_BASE : HOST_GS_BASE] =
 			(unsigned long)arg2;
