@@ -178,6 +178,14 @@ static void fz_setup(void)
         }
     }
     KT_CHECK(fz_nkeep <= FZ_KEEP_MAX);
+    for (unsigned t = 0; t < FZ_TASKS; t++) {    /* where each thread's pages are */
+        printf("    task %u: vCPU entry stack %lx-%lx\n", t, (uk_word_t)p_entry_stack[t],
+               (uk_word_t)p_entry_stack[t] + FZ_STACK_PAGES * 4096);
+        for (unsigned i = 0; i < FZ_THREADS; i++)
+            printf("    thread %u.%u (badge %u): stack %lx-%lx, IPC buffer %lx\n", t, i,
+                   1 + t * FZ_THREADS + i, (uk_word_t)p_stack[t][i],
+                   (uk_word_t)p_stack[t][i] + FZ_STACK_PAGES * 4096, (uk_word_t)p_ipc[t][i]);
+    }
 }
 
 /* (Re)starts hostile thread i of task t at the top of its loop (its random
@@ -293,6 +301,25 @@ static uk_word_t fz_root_used(void)
 
 static uk_word_t fz_faults, fz_stalls, fz_restarts, fz_bad_faults;
 
+/* What every hostile thread did last (oldest first; result ~0: the call
+ * had not returned), for the report of a fault in the fuzzer's code. */
+static void fz_print_last_calls(void)
+{
+    for (unsigned t = 0; t < FZ_TASKS; t++)
+        for (unsigned i = 0; i < FZ_THREADS; i++) {
+            struct fz_thread *c = &fz_threads[t][i];
+            printf("    thread %u.%u (badge %u), last calls (nr args... -> result):\n", t, i,
+                   1 + t * FZ_THREADS + i);
+            uk_word_t n = c->calls;
+            for (uk_word_t k = n > FZ_LAST_CALLS ? n - FZ_LAST_CALLS : 0; k < n; k++) {
+                const uk_word_t *l = c->last[k % FZ_LAST_CALLS];
+                printf("      %s %lx %lx %lx %lx %lx %lx -> %ld\n",
+                       l[0] <= UK_SYS_COUNT ? fz_names[l[0]] : "?", l[1], l[2], l[3], l[4],
+                       l[5], l[6], (long)l[7]);
+            }
+        }
+}
+
 /* A fault of a hostile thread: expected where its registers were made junk
  * (never inside the image), a failure inside the image.  The thread is
  * restarted. */
@@ -317,6 +344,8 @@ static void fz_fault(uk_word_t round, struct uk_msg *m)
                    "label %lx rip %lx addr/vector %lx access %lx\n", round, m->badge, label, rip,
                    addr, access);
     }
+    if (fz_bad_faults == 1)
+        fz_print_last_calls();
     if (m->badge >= 1 && m->badge <= FZ_TASKS * FZ_THREADS) {
         uk_word_t k = m->badge - 1;
         fz_start(k / FZ_THREADS, k % FZ_THREADS);

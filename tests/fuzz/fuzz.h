@@ -14,6 +14,7 @@
 #define FZ_THREADS        3      /* threads in each; thread 0 is a vCPU */
 #define FZ_SLOTS          32     /* each hostile task's cap table */
 #define FZ_STACK_PAGES    4
+#define FZ_LAST_CALLS     32     /* calls each thread remembers, for a report */
 #define FZ_KEEP_MAX       (2 + FZ_TASKS * (FZ_THREADS * 2 + 2))
 
 /* The hostile tasks' tables, filled by the root before a round. */
@@ -43,6 +44,7 @@ struct fz_thread {
     uk_word_t entry_sp;          /* thread 0: where every vCPU exit enters */
     uk_word_t resuming;          /* a VCPU_RESUME is in flight */
     volatile uk_word_t calls;    /* calls it made (the root restarts a stuck thread) */
+    uk_word_t last[FZ_LAST_CALLS][8];  /* its last calls: nr, args, result (ring) */
 };
 
 extern struct fz_thread fz_threads[FZ_TASKS][FZ_THREADS];

@@ -294,6 +294,19 @@ static void fz_one(struct fz_thread *c, uk_word_t nr)
             a[3] = fz_keep_clear(a[3], a[4]);
             a[5] = fz_rights_clear(a[2], a[4], a[5]);
         }
+        if (uk_msg_label(a[1]) == UK_FAULT_REPLY_REGS) {
+            /* the faulted thread's new registers: words 4.. come from the
+             * IPC buffer, which holds what was received last (another
+             * thread's registers, addresses in the image): junk of our
+             * own instead, rip outside the image.  (A thread whose IPC
+             * buffer a sibling moved reads them elsewhere: see
+             * docs/testing.md.) */
+            for (unsigned k = UK_MSG_REG_WORDS; k < UK_REGS_WORDS; k++)
+                c->buf->msg[k] = fz_word(c);
+            c->buf->msg[16] = fz_code_clear(c->buf->msg[16]);
+            if (fz_rand(c) & 1)
+                a[1] = (a[1] & ~0xfful) | UK_REGS_WORDS;
+        }
         break;
     case UK_SYS_THREAD_SUSPEND:
         if (a[0] == 0)                           /* not itself (that ends its round) */
@@ -350,7 +363,13 @@ static void fz_one(struct fz_thread *c, uk_word_t nr)
         c->state->exit_reason = UK_VCPU_EXIT_NONE;   /* a return to `saved` leaves it so */
         c->resuming = 1;
     }
+    uk_word_t *last = c->last[c->calls % FZ_LAST_CALLS];
+    last[0] = nr;
+    for (int k = 0; k < 6; k++)
+        last[1 + k] = a[k];
+    last[7] = ~0ul;                              /* no result yet */
     struct uk_ret r = uk_sys(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    last[7] = (uk_word_t)r.err;
     c->resuming = 0;
     __atomic_fetch_add(&fz_errors[r.err >= 0 && r.err < UK_E_COUNT ? r.err : UK_E_COUNT], 1,
                        __ATOMIC_RELAXED);
