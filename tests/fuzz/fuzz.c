@@ -14,8 +14,8 @@
  * A hang is caught by QEMU's timeout, a panic by the missing summary.
  *
  * The module command line: `fuzz [calls=N] [seconds=S] [seed=X]`: stop
- * after N calls in all (default 1,000,000) or S seconds (TSC time; 0: no
- * limit), whichever comes first; X seeds every thread (printed).
+ * after N calls in all (default 1,000,000) or S seconds (TSC time), whichever
+ * comes first (0: no limit); X seeds every thread (printed).
  */
 #include "fuzz.h"
 
