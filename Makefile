@@ -48,6 +48,8 @@ VTEST    := $(BUILD)/vtest.elf
 FTEST    := $(BUILD)/ftest.elf
 CTEST    := $(BUILD)/ctest.elf
 CONSOLE_SERVER := $(BUILD)/console-server.elf
+BLK_SERVER := $(BUILD)/blk-server.elf
+STEST    := $(BUILD)/stest.elf
 BENCH_UK := $(BUILD)/bench-ukernel.elf
 VMM_SERVER := $(BUILD)/vmm-server.elf
 TOYGUEST   := $(BUILD)/toyguest.elf
@@ -60,12 +62,14 @@ ISO_FUZZ  := $(BUILD)/fuzz.iso
 ISO_CTEST := $(BUILD)/ctest.iso
 ISO_BENCH := $(BUILD)/bench.iso
 ISO_VMMTEST := $(BUILD)/vmmtest.iso
+ISO_STEST := $(BUILD)/stest.iso
+ISO_SVMM  := $(BUILD)/storage-vmm.iso
 ISO_DEBUGTEST := $(BUILD)/debugtest.iso
 ISO_PANICTEST := $(BUILD)/panictest.iso
 
 .PHONY: all run test bench deps clean unit-test ktest-run fuzz FORCE
-all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_FTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) \
-     $(ISO_DEBUGTEST) $(ISO_PANICTEST)
+all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_FTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) $(ISO_DEBUGTEST) \
+     $(ISO_PANICTEST) $(ISO_STEST) $(ISO_SVMM)
 
 # --- set-up -----------------------------------------------------------------------
 deps:
@@ -134,7 +138,9 @@ LINK_BASE_ktest          := 0x02000000
 LINK_BASE_vtest          := 0x02400000
 LINK_BASE_ctest          := 0x02800000
 LINK_BASE_bench-ukernel  := 0x02c00000
-LINK_BASE_ftest          := 0x03000000
+LINK_BASE_blk-server     := 0x03000000
+LINK_BASE_stest          := 0x03400000
+LINK_BASE_ftest          := 0x03800000
 LINK_BASES := $(foreach v,$(sort $(filter LINK_BASE_%,$(.VARIABLES))),$(v)=$($(v)))
 $(BUILD)/link-bases.txt: FORCE
 	@mkdir -p $(BUILD)
@@ -156,6 +162,10 @@ $(eval $(call user_program,$(FTEST),$(FTEST_SRCS)))
 $(eval $(call user_program,$(CONSOLE_SERVER),$(wildcard servers/console/*.c)))
 CTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/console/*.c)
 $(eval $(call user_program,$(CTEST),$(CTEST_SRCS)))
+$(eval $(call user_program,$(BLK_SERVER),$(wildcard servers/blk/*.c)))
+# the storage suite's test root task starts the block server with the root task's own code
+STEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/storage/*.c) roottask/blk.c roottask/modules.c
+$(eval $(call user_program,$(STEST),$(STEST_SRCS)))
 $(eval $(call user_program,$(BENCH_UK),$(wildcard bench/ukernel/*.c)))
 $(eval $(call user_program,$(VMM_SERVER),$(wildcard vmm-server/*.c)))
 $(eval $(call user_program,$(TOYGUEST),$(wildcard guests/toy/*.c)))
@@ -163,7 +173,13 @@ $(eval $(call user_program,$(TOYGUEST),$(wildcard guests/toy/*.c)))
 # --- images -----------------------------------------------------------------------
 # make run: the console server and GUESTS (1) Linux guests g1.. (one
 # vmm-server each), each booting the shell initramfs (tests/guest-linux/init,
-# busybox sh) with GUEST_CMDLINE; QEMU gets 1 GiB per guest.  GUEST=toy runs
+# busybox sh) with GUEST_CMDLINE.  GUEST_MEM (MiB, default 256) is each
+# Linux guest's RAM; its kernel memory (GUEST_KMEM, KiB) is 64 MiB at 256 MiB
+# (1,000 processes and more, docs/guest-linux.md) plus 96 KiB for every MiB
+# above (the guest's two mappings of its RAM and a process's of what it
+# touches: a mapping node and page tables a page, each), and QEMU gets
+# GUEST_MEM * 2.5 + 384 MiB per guest (1 GiB at 256), so the microkernel's
+# pool (1/8 of the machine, at most 256 MiB) covers it.  GUEST=toy runs
 # the toy guest kernel instead (GUESTS 2; guests/toy/toy.h: halt,
 # reboot-once, reboots=N, work=N, badreq, kfault, echo).
 GUEST         ?= linux
@@ -178,13 +194,15 @@ RUN_MEM       := 512M
 else
 GUESTS        ?= 1
 GUEST_CMDLINE ?=
+GUEST_MEM     ?= 256
+GUEST_KMEM    ?= $(shell m=$(GUEST_MEM); echo $$((65536 + (m > 256 ? m - 256 : 0) * 96)))
 # words for the root task's guest lines: `stats` lets the guests read the
 # microkernel's machine-wide counters (/proc/ukvm), `kfaults`
 GUEST_OPTS    ?=
 RUN_GUESTS    := $(GL_SHELL) "initramfs" \
-    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "guest name=g$(i) mem=256 kmem=65536 initrd=initramfs $(GUEST_OPTS) -- $(GUEST_CMDLINE)")
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) initrd=initramfs $(GUEST_OPTS) -- $(GUEST_CMDLINE)")
 RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL)
-RUN_MEM       := $(GUESTS)G
+RUN_MEM       := $(shell echo $$(($(GUESTS) * ($(GUEST_MEM) * 5 / 2 + 384))))M
 endif
 RUN_MODULES := $(ROOTTASK) "roottask" $(VMM_SERVER) "vmm-server" $(CONSOLE_SERVER) "console-server" \
     $(RUN_GUESTS)
@@ -211,6 +229,19 @@ $(ISO_FTEST): $(KERNEL) $(FTEST) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(FTEST) "fuzz"
 $(ISO_CTEST): $(KERNEL) $(CTEST) $(CONSOLE_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(CTEST) "ctest" $(CONSOLE_SERVER) "console-server"
+$(ISO_STEST): $(KERNEL) $(STEST) $(BLK_SERVER) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(STEST) "stest" $(BLK_SERVER) "blk-server"
+# the storage suite's second image: the real root task, the block server and
+# toy guests with a disk each (tests/storage/run); g3 asks for a disk that
+# is not there
+SVMM_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
+    $(CONSOLE_SERVER) "console-server" $(BLK_SERVER) "blk-server" \
+    $(TOYGUEST) "guest name=g1 mem=16 disk=0 -- disk halt" \
+    $(TOYGUEST) "guest name=g2 mem=16 disk=1 -- disk halt work=1" \
+    $(TOYGUEST) "guest name=g3 mem=16 disk=3 -- disk halt"
+$(ISO_SVMM): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK_SERVER) $(TOYGUEST) \
+             tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(SVMM_MODULES)
 $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(BENCH_UK) "bench-ukernel"
 

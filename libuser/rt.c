@@ -104,14 +104,25 @@ int snprintf(char *buf, unsigned long size, const char *fmt, ...)
     return n;
 }
 
-int printf(const char *fmt, ...)
+int uk_vprintf_to(void (*out)(const char *s, unsigned long n), const char *fmt, va_list ap)
 {
     char buf[512];
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    out(buf, (unsigned long)n < sizeof buf ? (unsigned long)n : sizeof buf - 1);
+    return n;
+}
+
+static void to_kernel_log(const char *s, unsigned long n)
+{
+    uk_debug_puts(s, n);
+}
+
+int printf(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = uk_vprintf_to(to_kernel_log, fmt, ap);
     va_end(ap);
-    uk_debug_puts(buf, (unsigned long)n < sizeof buf ? (unsigned long)n : sizeof buf - 1);
     return n;
 }
 

@@ -41,19 +41,13 @@ static void say(const char *what, long err)
 static long control(uk_word_t op, const uk_word_t *w, unsigned n, uk_word_t reply[7])
 {
     struct uk_msg m = { .info = uk_msginfo(op, n, CALL_TIMEOUT) };
-    for (unsigned i = 0; i < n; i++) {
-        if (i < UK_MSG_REG_WORDS)
-            m.w[i] = w[i];
-        else
-            uk_ipc_buf->msg[i] = w[i];
-    }
+    uk_msg_set_words(&m, uk_ipc_buf, w, n);
     long err = uk_call(C.ep, &m);
     if (err)
         return uk_ipc_failed(err);
     if (reply)
         for (unsigned i = 0; i < 7; i++)
-            reply[i] = i < uk_msg_len(m.info) ? (i < UK_MSG_REG_WORDS ? m.w[i] : uk_ipc_buf->msg[i])
-                                              : 0;
+            reply[i] = i < uk_msg_len(m.info) ? uk_msg_word(&m, uk_ipc_buf, i) : 0;
     return (long)m.w[0];
 }
 

@@ -14,11 +14,14 @@
  * UK_VMM_SLOT_ROOT, a send-only cap of our endpoint badged with the guest's
  * index (the same badge is on its fault endpoint, so whatever way it ends,
  * main.c's wait loop hears of it), and, if the console server runs,
- * UK_VMM_SLOT_CONSOLE and UK_VMM_SLOT_INPUT (console.c).
+ * UK_VMM_SLOT_CONSOLE and UK_VMM_SLOT_INPUT (console.c), and, with
+ * `disk=D`, UK_VMM_SLOT_BLK and the window at UK_VMM_BLK_WINDOW: a client of
+ * the block server on disk D (blk.c).
  */
 #include "root.h"
 #include <user/loader.h>
 #include <uk/launch.h>
+#include <uk/blk.h>
 
 #define VMM_INFO_VA   0x10000000ul
 #define VMM_MEM_VA    0x1000000000ul
@@ -27,7 +30,7 @@
 #define NODE_COST     96u        /* kernel memory per mapped page: node + page tables */
 
 struct vmm_rec {
-    int live, console;
+    int live, console, disk;
     int ended;                /* its ending was heard: status is valid */
     uk_word_t status;         /* the guest's exit status (abi.h UK_VMM_STATUS_*) */
     uk_word_t index;
@@ -75,7 +78,9 @@ static void destroy_vmm(struct vmm_rec *r)
     uk_cap_delete(UK_SLOT_SELF_TASK, r->fault_ep);
     if (r->console)                      /* after the task: nothing more comes from it */
         console_remove_guest(r->index, r->name);
-    r->live = r->console = 0;
+    if (r->disk)
+        blk_remove_client(r->index);
+    r->live = r->console = r->disk = 0;
 }
 
 static long give_up(struct vmm_rec *r, const char *what, long err)
@@ -147,6 +152,17 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     if ((err = uk_map(r->task, (uk_word_t)vi, VMM_INFO_VA, 1, UK_MAP_READ)))
         return give_up(r, "mapping its info page", err);
     r->console = console_add_guest(index, g->name, r->task);
+    if (g->disk >= 0) {
+        if (index > UK_BLK_MAX_CLIENTS)
+            printf("root task: %s: the block server takes %u clients: no disk\n", g->name,
+                   UK_BLK_MAX_CLIENTS);
+        else if (blk_add_client(index, (uk_word_t)g->disk, r->task, UK_VMM_BLK_WINDOW,
+                                UK_VMM_BLK_WINDOW_PAGES, UK_VMM_SLOT_BLK))
+            r->disk = 1;
+        else
+            printf("root task: %s: disk %d not given (no block server, or no such disk)\n",
+                   g->name, g->disk);
+    }
     if ((err = uk_start_program(r->task, &loaded, VMM_PRIO, r->fault_ep, VMM_INFO_VA, &r->thread)))
         return give_up(r, "starting its thread", err);
     r->live = 1;

@@ -1,12 +1,13 @@
 /*
  * Boot modules, by their command lines (the first word names a module):
  *   vmm-server                     the vmm-server program
- *   guest name=g1 mem=64 [kmem=KiB] [initrd=<module>] [kfaults] [stats] -- <kernel cmdline>
+ *   guest name=g1 mem=64 [kmem=KiB] [initrd=<module>] [disk=N] [kfaults] [stats] -- <kernel cmdline>
  *                                  a guest kernel; one vmm-server each
  *   console-server                 the console server (find_module)
  * Anything else (initrds) is left to whoever names it.
  */
 #include "root.h"
+#include <uk/blk.h>
 
 static const char *cmdline_of(const struct uk_bootinfo *bi, int i)
 {
@@ -65,6 +66,7 @@ static const char *parse_guest(const struct uk_bootinfo *bi, int i, int index,
     g->mem_mib = 64;
     g->kernel = i;
     g->initrd = -1;
+    g->disk = -1;
     for (;;) {
         while (*p == ' ')
             p++;
@@ -101,12 +103,16 @@ static const char *parse_guest(const struct uk_bootinfo *bi, int i, int index,
         } else if (!strncmp(p, "initrd=", 7)) {
             if ((g->initrd = module_named(bi, p + 7, n - 7)) < 0)
                 return "initrd= names no module";
+        } else if (!strncmp(p, "disk=", 5)) {
+            if ((v = number(p + 5, n - 5, UK_BLK_MAX_DISKS - 1)) < 0)
+                return "disk= needs a disk number (0..3) of the block server";
+            g->disk = (int)v;
         } else if (n == 7 && !strncmp(p, "kfaults", 7)) {
             g->kfaults = 1;
         } else if (n == 5 && !strncmp(p, "stats", 5)) {
             g->stats = 1;
         } else {
-            return "unknown word (want name=, mem=, kmem=, initrd=, kfaults, stats, --)";
+            return "unknown word (want name=, mem=, kmem=, initrd=, disk=, kfaults, stats, --)";
         }
         p += n;
     }

@@ -8,6 +8,7 @@
  *   launch.c   one vmm-server: its task, memory, modules, info page, thread
  *   console.c  the console server: its task and caps, a client per guest
  *   rtc.c      the CMOS real-time clock (wall-clock time for the guests)
+ *   blk.c      PCI enumeration and the block server: its task, devices, clients
  */
 #ifndef ROOT_H
 #define ROOT_H
@@ -20,8 +21,9 @@
 #define CONSOLE_BADGE   0xc0u     /* its faults on our endpoint (guests: 1..ROOT_MAX_GUESTS) */
 
 /* A guest, from a module command line:
- *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [kfaults] [stats] [-- kernel command line]
- * MODULE is the first word of another module's command line; kfaults: the
+ *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [disk=D] [kfaults] [stats] [-- kernel command line]
+ * MODULE is the first word of another module's command line; D: the block
+ * server's disk D is the guest's (docs/storage.md); kfaults: the
  * guest kernel's own faults go to it (UK_VMM_F_KERNEL_FAULTS). */
 struct guest_desc {
     char name[32];
@@ -30,6 +32,7 @@ struct guest_desc {
     int kernel;               /* index into bi->modules */
     int initrd;               /* index into bi->modules, or -1 */
     int kfaults;              /* `kfaults` given */
+    int disk;                 /* the block server's disk for it, or -1 */
     int stats;                /* `stats` given: the guest may read the kernel's
                                  machine-wide counters (UK_SYS_DEBUG_STATS) */
     char cmdline[1024];
@@ -58,6 +61,24 @@ int console_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
 int console_add_guest(uk_word_t index, const char *name, uk_word_t task);
 void console_remove_guest(uk_word_t index, const char *name);
 int console_fault(uk_word_t badge, const struct uk_msg *m);
+
+/* blk.c: the block server from module `module`, given every virtio-blk
+ * device on the PCI bus; how many disks it has (0: not started).  Its
+ * faults come to root_ep with badge BLK_BADGE (blk_fault: 1 if it was
+ * that; its devices are reset).  A client n (1..UK_BLK_MAX_CLIENTS) on disk
+ * `disk`: `pages` fresh pages mapped at va in `task` and in the server, a
+ * send-only endpoint cap badged n into `slot` of task; the window (our
+ * view of it) or NULL.  blk_control: a control request (uk/blk.h), its
+ * status, the reply words in reply[0..3] if non-NULL. */
+#define BLK_PRIO        210u      /* above the vmm-servers, its clients */
+#define BLK_BADGE       0xb0u     /* its faults on our endpoint */
+int blk_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
+void *blk_add_client(uk_word_t n, uk_word_t disk, uk_word_t task, uk_word_t va,
+                     uk_word_t pages, uk_word_t slot);
+void blk_remove_client(uk_word_t n);
+long blk_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4]);
+void blk_stop(void);
+int blk_fault(uk_word_t badge, const struct uk_msg *m);
 
 /* rtc.c: nanoseconds since 1970 now, and the TSC when it was read. */
 uk_word_t rtc_now_ns(uk_word_t *tsc);

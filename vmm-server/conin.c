@@ -54,7 +54,7 @@ static uk_word_t pull(void)
             got = uk_msg_len(m.info) > 2 ? (uk_msg_len(m.info) - 2) * 8 : 0;   /* short: trust the words */
         for (uk_word_t k = 0; k < got; k++) {
             uk_word_t i = 2 + k / 8;
-            uk_word_t w = i < UK_MSG_REG_WORDS ? m.w[i] : uk_ipc_buf->msg[i];
+            uk_word_t w = uk_msg_word(&m, uk_ipc_buf, i);
             inbuf[in_len + k] = (unsigned char)(w >> (8 * (k % 8)));
         }
         in_len += got;

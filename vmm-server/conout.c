@@ -80,10 +80,7 @@ static int console_send(const unsigned char *s, uk_word_t n)
         for (uk_word_t i = 0; i < (k + 7) / 8; i++) {
             uk_word_t w = 0;
             memcpy(&w, s + i * 8, k - i * 8 < 8 ? k - i * 8 : 8);
-            if (1 + i < UK_MSG_REG_WORDS)
-                m.w[1 + i] = w;
-            else
-                uk_ipc_buf->msg[1 + i] = w;
+            uk_msg_set_word(&m, uk_ipc_buf, 1 + i, w);
         }
         if (console_call(&m) != 0)
             return 0;

@@ -1,7 +1,9 @@
 /*
- * The guest's device requests (uk/abi.h "Virtual devices") and its kernel's
+ * The guest's device requests (uk/abi.h "Virtual devices"; the disk's in
+ * block.c) and its kernel's
  * faults.  Every request is checked before it is acted on -- operation,
- * message length, byte count, arguments -- and answered at once: a bad one
+ * message length, byte count, arguments -- and answered at once (a disk
+ * request when the block server has answered it, within its timeout): a bad one
  * gets UK_VDEV_EINVAL (or _EFAULT when the bytes are not in the message,
  * _EAGAIN when the console's flow control says no); nothing a guest sends
  * can make us block or stop serving.
@@ -13,7 +15,7 @@
 /* Message word i of the request just received (words 4.. in our IPC buffer). */
 static uk_word_t word(const struct uk_msg *m, uk_word_t i)
 {
-    return i < UK_MSG_REG_WORDS ? m->w[i] : uk_ipc_buf->msg[i];
+    return uk_msg_word(m, uk_ipc_buf, i);
 }
 
 static enum next reply(struct uk_msg *m, long status, uk_word_t nwords, uk_word_t w1,
@@ -58,10 +60,7 @@ static enum next console_read(struct uk_msg *m, uk_word_t len)
     for (uk_word_t i = 0; i < (got + 7) / 8; i++) {
         uk_word_t w = 0;
         memcpy(&w, bytes + i * 8, got - i * 8 < 8 ? got - i * 8 : 8);
-        if (2 + i < UK_MSG_REG_WORDS)
-            m->w[2 + i] = w;
-        else
-            uk_ipc_buf->msg[2 + i] = w;
+        uk_msg_set_word(m, uk_ipc_buf, 2 + i, w);
     }
     return NEXT_REPLY;
 }
@@ -127,6 +126,15 @@ enum next device_request(struct uk_msg *m, uk_word_t *end_why)
         return clock_request(m);
     case UK_VDEV_POWER:
         return power(m, len, end_why);
+    case UK_VDEV_BLOCK_INFO:
+    case UK_VDEV_BLOCK_READ:
+    case UK_VDEV_BLOCK_WRITE:
+    case UK_VDEV_BLOCK_FLUSH: {
+        uk_word_t out[4] = { 0 };
+        long st = block_request(uk_msg_label(m->info), len, m, out);
+        return reply(m, st, uk_msg_label(m->info) == UK_VDEV_BLOCK_INFO ? 4 : 1, out[1],
+                     out[2], out[3]);
+    }
     default:
         return reply(m, UK_VDEV_EINVAL, 1, 0, 0, 0);
     }

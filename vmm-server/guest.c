@@ -91,6 +91,15 @@ static long give_caps_and_vcpu(void)
     return UK_OK;
 }
 
+/* The guest kernel's table: one slot for every UK_GUEST_KMEM_PER_SLOT
+ * bytes of its kernel memory (a process task costs at least that), so its
+ * number of address spaces is bounded by its quota, never by its table. */
+static uk_word_t guest_cap_slots(uk_word_t kmem_quota)
+{
+    uk_word_t slots = kmem_quota / UK_GUEST_KMEM_PER_SLOT;
+    return slots < 256 ? 256 : slots > UK_MAX_CAP_SLOTS ? UK_MAX_CAP_SLOTS : slots;
+}
+
 long guest_boot(void)
 {
     const struct uk_vmm_info *vi = vmm.vi;
@@ -102,7 +111,8 @@ long guest_boot(void)
     /* the last boot made its kernel text read/execute in our copy too */
     if ((err = uk_map_range(0, mem, 0, vmm.ram_pages, UK_MAP_RWX)))
         return fail(err, "making guest RAM writable");
-    if ((err = uk_task_create(SLOT_GUEST, vi->guest_kmem_quota, UK_GUEST_CAP_SLOTS)))
+    uk_word_t cap_slots = guest_cap_slots(vi->guest_kmem_quota);
+    if ((err = uk_task_create(SLOT_GUEST, vi->guest_kmem_quota, cap_slots)))
         return fail(err, "creating the guest task");
 
     struct uk_guest_info *gi = ram_take(0, 1);
@@ -143,6 +153,7 @@ long guest_boot(void)
     memcpy(gi->cmdline, vi->cmdline, sizeof gi->cmdline);
     gi->cmdline[sizeof gi->cmdline - 1] = 0;
     gi->boot_tsc = vi->boot_tsc;
+    gi->cap_slots = cap_slots;
 
     if ((err = uk_map_range(SLOT_GUEST, mem, GUEST_RAM_VA, vmm.ram_pages, UK_MAP_RWX)))
         return fail(err, "mapping guest RAM");

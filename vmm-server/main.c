@@ -78,6 +78,7 @@ int main(const struct uk_bootinfo *arg)
     memcpy(vmm.name, vi->name, sizeof vmm.name - 1);
     vmm.ram_pages = vi->mem_size / UK_PAGE_SIZE;
     con_init();
+    block_init();
     con_reset();
 
     long err;

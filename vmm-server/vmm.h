@@ -11,6 +11,7 @@
  *              at a time on the kernel log; flow control
  *   conin.c    console input: from the console server to the guest
  *   timer.c    the timer thread (IPC timeouts -> event notification)
+ *   block.c    the guest's disk: requests forwarded to the block server
  *
  * Threads: the main thread serves requests (uk_reply_recv on SLOT_EP) and,
  * through the input notification bound to it, console input; the timer
@@ -54,6 +55,7 @@ struct vmm {
     uk_word_t halt_status;    /* what the guest halted with (UK_VDEV_POWER w1) */
     int console;              /* UK_VMM_SLOT_CONSOLE works: output goes there */
     int input;                /* UK_VMM_SLOT_INPUT is bound to our main thread */
+    int disk;                 /* UK_VMM_SLOT_BLK reaches the block server */
 };
 extern struct vmm vmm;
 
@@ -65,6 +67,11 @@ void guest_destroy(void);     /* the guest's tasks and vCPU, its timer stopped *
 enum next { NEXT_REPLY, NEXT_RECEIVE, NEXT_END };
 enum next device_request(struct uk_msg *m, uk_word_t *end_why);
 enum next guest_fault(struct uk_msg *m, uk_word_t *end_why);
+
+/* block.c: finds the block server (UK_VMM_SLOT_BLK); a UK_VDEV_BLOCK_*
+ * request: its status, reply words 1-3 in out[1..3] */
+void block_init(void);
+long block_request(uk_word_t op, uk_word_t len, const struct uk_msg *m, uk_word_t out[4]);
 
 /* conout.c */
 void con_init(void);          /* finds the console server (UK_VMM_SLOT_CONSOLE) */

@@ -71,6 +71,8 @@ static void parse(const char *c)
             opts.reboots = (v = value(p, n, 1000)) < 0 ? 0 : (unsigned long)v;
         else if (word_is(p, n, "badreq"))
             opts.badreq = 1;
+        else if (word_is(p, n, "disk"))
+            opts.disk = 1;
         else if (word_is(p, n, "kfault"))
             opts.kfault = 1;
         else if (word_is(p, n, "echo"))
@@ -171,6 +173,8 @@ int main(const struct uk_bootinfo *arg)
         show_initrd();
     if (opts.badreq)
         badreq_run();
+    if (opts.disk)
+        disk_run();
     if (opts.kfault)
         kfault_run();
     long st = timer_set(TOY_TICK_NS, TOY_TICK_NS);

@@ -14,6 +14,7 @@
  *   vdev.c    device calls to the vmm-server; kprintf
  *   mem.c     pages of guest RAM
  *   badreq.c  malformed device requests, for the tests
+ *   disk.c    the guest's disk: write, read back, bad requests
  *   echo.c    console input: lines typed are printed back
  *
  * Command line (uk_guest_info.cmdline), words:
@@ -23,6 +24,8 @@
  *   reboots=N    the same, N times (0..1000)
  *   work=N       rounds each process runs (default 3; 0..1000)
  *   badreq       first send malformed requests and check the error replies
+ *   disk         write sectors 64..95 of our disk, read them back, send
+ *                requests it must refuse (disk.c; the guest line's disk=N)
  *   kfault       touch an unmapped address in the guest kernel: a fault its
  *                vmm-server reports, stopping the guest; with the guest line's
  *                `kfaults` (UK_VCPU_F_KERNEL_FAULTS) we see it ourselves, say
@@ -61,7 +64,7 @@ void toyp_worker(unsigned long spin, unsigned long rounds);
 /* main.c */
 extern const struct uk_guest_info *gi;
 extern struct uk_vcpu_state *vcpu;
-struct toy_opts { int halt, badreq, kfault, echo; unsigned long work, reboots, status; };
+struct toy_opts { int halt, badreq, kfault, echo, disk; unsigned long work, reboots, status; };
 extern struct toy_opts opts;
 __attribute__((noreturn)) void processes_done(void);
 
@@ -90,6 +93,9 @@ unsigned long *mem_echo_lines(void);   /* lines echoed since the cold boot */
 /* kfault.c: `kfault`; and the vCPU's exit UK_VCPU_EXIT_KERNEL_FAULT */
 void kfault_run(void);
 __attribute__((noreturn)) void kfault_entry(struct uk_vcpu_state *s);
+
+/* disk.c */
+void disk_run(void);
 
 /* badreq.c */
 void badreq_run(void);

@@ -9,18 +9,8 @@
 long vdev_call(uk_word_t op, uk_word_t nwords, const uk_word_t *words, uk_word_t out[4])
 {
     struct uk_msg m = { .info = uk_msginfo(op, nwords, UK_TIMEOUT_INFINITE) };
-    for (uk_word_t i = 0; i < nwords; i++) {
-        if (i < UK_MSG_REG_WORDS)
-            m.w[i] = words[i];
-        else
-            uk_ipc_buf->msg[i] = words[i];
-    }
-    long err = uk_call(UK_GUEST_SLOT_VMM, &m);
-    if (err)
-        return uk_ipc_failed(err);      /* the IPC itself failed: not a device status */
-    if (out)
-        memcpy(out, m.w, sizeof m.w);
-    return (long)m.w[0];
+    uk_msg_set_words(&m, uk_ipc_buf, words, nwords);
+    return uk_call_status(UK_GUEST_SLOT_VMM, &m, out);
 }
 
 /* One write of at most UK_VDEV_BYTES_MAX bytes; when flow control says
@@ -50,12 +40,10 @@ void con_write(const char *s, unsigned long n)
 
 void kprintf(const char *fmt, ...)
 {
-    char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    uk_vprintf_to(con_write, fmt, ap);
     va_end(ap);
-    con_write(buf, (unsigned long)n < sizeof buf ? (unsigned long)n : sizeof buf - 1);
 }
 
 long timer_set(uk_word_t first_ns, uk_word_t period_ns)

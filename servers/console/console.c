@@ -118,15 +118,12 @@ static void uart_receive(void)
 /* Message word i: 0-3 in registers, the rest in the IPC buffer. */
 static uk_word_t word(const struct uk_msg *m, unsigned i)
 {
-    return i < UK_MSG_REG_WORDS ? m->w[i] : uk_ipc_buf->msg[i];
+    return uk_msg_word(m, uk_ipc_buf, i);
 }
 
 static void set_word(struct uk_msg *m, unsigned i, uk_word_t v)
 {
-    if (i < UK_MSG_REG_WORDS)
-        m->w[i] = v;
-    else
-        uk_ipc_buf->msg[i] = v;
+    uk_msg_set_word(m, uk_ipc_buf, i, v);
 }
 
 static unsigned char byte_at(const struct uk_msg *m, unsigned first_word, unsigned k)

@@ -50,16 +50,11 @@ static struct rep R;    /* the last reply, for code that runs one thread at a ti
 static long request(uk_word_t cap, uk_word_t op, const uk_word_t *w, unsigned n, struct rep *r)
 {
     struct uk_msg m = { .info = uk_msginfo(op, n, CALL_TIMEOUT) };
-    for (unsigned i = 0; i < n; i++) {
-        if (i < UK_MSG_REG_WORDS)
-            m.w[i] = w[i];
-        else
-            uk_ipc_buf->msg[i] = w[i];
-    }
+    uk_msg_set_words(&m, uk_ipc_buf, w, n);
     long err = uk_call(cap, &m);
     r->len = (unsigned)uk_msg_len(m.info);
     for (unsigned i = 0; i < r->len; i++)
-        r->w[i] = i < UK_MSG_REG_WORDS ? m.w[i] : uk_ipc_buf->msg[i];
+        r->w[i] = uk_msg_word(&m, uk_ipc_buf, i);
     if (err != UK_OK)
         printf("    request %lx: IPC error %ld\n", op, err);
     return err;

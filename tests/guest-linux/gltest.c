@@ -4,7 +4,7 @@
  * gives its processes what ordinary programs rely on: processes, pipes,
  * signals, memory, threads, files, /proc, timers, FPU state, dynamic linking.
  *
- *   gltest                 run every case
+ *   gltest                 run every case (but those run only when named)
  *   gltest NAME...         run only these cases
  *   gltest --list          print the case names
  *   gltest --child-exit N  (used by the fork-exec case) exit with status N
@@ -13,6 +13,8 @@
  *   gltest --pattern FILE  write the 16 MiB test pattern the "coreutils" case
  *                          checksums (run on the build host too, so that the
  *                          host's sha256sum gives the expected digest)
+ *   gltest --fork-bomb FIFO [UID]  a fork bomb (as UID), reporting into FIFO
+ *                          when fork is refused (tests/guest-linux/run)
  *
  * Prints one line per case, "ok NAME (detail)" or "FAIL NAME: reason", then
  * "guest-linux: N passed, N failed"; exit status 0 iff none failed.  Each case
@@ -1763,36 +1765,336 @@ static int case_coreutils(void)
     return 0;
 }
 
+/* --- exact mprotect -------------------------------------------------------------- */
+
+/* every page of [m, m + n pages) faults on read and on write (SEGV_ACCERR) */
+static int expect_no_access(char *m, int n, const char *what)
+{
+    for (int i = 0; i < n; i++) {
+        char w[96];
+        snprintf(w, sizeof w, "read of %s page %d", what, i);
+        if (expect_fault(m + i * pg + 8, 0, SEGV_ACCERR, w)) return 1;
+        snprintf(w, sizeof w, "write to %s page %d", what, i);
+        if (expect_fault(m + i * pg + 16, 1, SEGV_ACCERR, w)) return 1;
+    }
+    return 0;
+}
+
+/* PROT_NONE faults on read and write, PROT_READ on write, for pages that
+ * were populated (written) and pages never touched, private and shared,
+ * and in a forked child; the data is all there when access comes back. */
+static int case_mprotect(void)
+{
+    catch_faults();
+    enum { N = 4 };   /* pages 0-1 populated, 2-3 never touched */
+    for (int shared = 0; shared < 2; shared++) {
+        const char *kind = shared ? "shared" : "private";
+        step(shared ? "MAP_SHARED: set up" : "MAP_PRIVATE: set up");
+        char *m = mmap(NULL, N * pg, PROT_READ | PROT_WRITE,
+                       (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
+        CHECK(m != MAP_FAILED, "mmap %s: %m", kind);
+        memset(m, 'p', 2 * pg);
+        step("PROT_NONE");
+        CHECK(mprotect(m, N * pg, PROT_NONE) == 0, "mprotect(PROT_NONE): %m");
+        if (expect_no_access(m, N, "a PROT_NONE")) return 1;
+        step("PROT_NONE, in a forked child");
+        pid_t pid = fork();
+        CHECK(pid >= 0, "fork: %m");
+        if (pid == 0) _exit(expect_no_access(m, N, "the child's PROT_NONE") ? 3 : 0);
+        int st = wait_for(pid);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: child could touch a PROT_NONE page (%s: %s)",
+              kind, describe_status(st), sh->msg);
+        step("PROT_READ");
+        CHECK(mprotect(m, N * pg, PROT_READ) == 0, "mprotect(PROT_READ): %m");
+        for (int i = 0; i < N; i++) {
+            CHECK(touch(m + i * pg + 8, 0) == 0, "%s: read of a PROT_READ page %d faulted", kind, i);
+            CHECK(m[i * pg + 8] == (i < 2 ? 'p' : 0), "%s: page %d lost its data", kind, i);
+            if (expect_fault(m + i * pg + 16, 1, SEGV_ACCERR, "write to a PROT_READ page")) return 1;
+        }
+        step("PROT_NONE again, then read-write");
+        CHECK(mprotect(m, N * pg, PROT_NONE) == 0, "mprotect(PROT_NONE): %m");
+        if (expect_no_access(m, N, "a PROT_NONE (again)")) return 1;
+        CHECK(mprotect(m, N * pg, PROT_READ | PROT_WRITE) == 0, "mprotect(RW): %m");
+        for (int i = 0; i < N; i++) {
+            CHECK(touch(m + i * pg + 24, 1) == 0, "%s: write after mprotect(RW) faulted, page %d", kind, i);
+            CHECK(m[i * pg] == (i < 2 ? 'p' : 0), "%s: page %d lost its data", kind, i);
+        }
+        CHECK(munmap(m, N * pg) == 0, "munmap: %m");
+    }
+    detail("PROT_NONE and PROT_READ exact on populated and untouched pages, private and shared");
+    return 0;
+}
+
+/* --- a thread's stack guard page ---------------------------------------------------- */
+
+static volatile char *guard_lo, *guard_hi;   /* the guard: [lo, hi) */
+static volatile long guard_depth;
+
+static volatile long guard_stop = -1;     /* never reached: ends only by the fault */
+
+static __attribute__((noinline)) long recurse_down(long n)
+{
+    volatile char frame[512];
+    frame[0] = (char)n;
+    frame[511] = (char)n;
+    guard_depth = n;
+    if (n == guard_stop)
+        return 0;
+    return recurse_down(n + 1) + frame[0] + frame[511];
+}
+
+static void *guard_thread(void *arg)
+{
+    (void)arg;
+    static char altstack[64 * 1024];
+    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack };
+    if (sigaltstack(&ss, NULL)) return (void *)1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, NULL);
+    pthread_attr_t a;
+    void *base;
+    size_t size, guard;
+    if (pthread_getattr_np(pthread_self(), &a)) return (void *)2;
+    pthread_attr_getstack(&a, &base, &size);
+    pthread_attr_getguardsize(&a, &guard);
+    pthread_attr_destroy(&a);
+    guard_hi = base;                 /* the stack grows down onto the guard */
+    guard_lo = (char *)base - guard;
+    fault_sig = 0;
+    if (sigsetjmp(fault_env, 1) == 0) {
+        recurse_down(0);
+        return (void *)3;            /* not reached: the recursion has no end */
+    }
+    return (void *)4;
+}
+
+static int case_guard_page(void)
+{
+    step("a thread with a 64 KiB stack recurses until it overflows");
+    pthread_attr_t a;
+    pthread_t t;
+    void *ret = NULL;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 64 * 1024);
+    pthread_attr_setguardsize(&a, pg);
+    CHECK(pthread_create(&t, &a, guard_thread, NULL) == 0, "pthread_create: %m");
+    CHECK(pthread_join(t, &ret) == 0, "pthread_join: %m");
+    CHECK(ret == (void *)4, "thread ended with %ld (1 sigaltstack, 2 getattr), not by the fault",
+          (long)ret);
+    CHECK(fault_sig == SIGSEGV, "signal %d, want SIGSEGV", fault_sig);
+    CHECK((char *)fault_addr >= guard_lo && (char *)fault_addr < guard_hi,
+          "fault at %p, outside the guard page [%p, %p)", fault_addr, (void *)guard_lo,
+          (void *)guard_hi);
+    CHECK(fault_code == SEGV_ACCERR, "si_code %d, want SEGV_ACCERR (the guard is PROT_NONE)",
+          fault_code);
+    detail("SIGSEGV in the guard page at depth %ld", guard_depth);
+    return 0;
+}
+
+/* --- many live processes ------------------------------------------------------------ */
+
+/* 1,000 children alive at once, each blocked reading a pipe; the
+ * microkernel memory their address spaces take (/proc/ukvm: the process
+ * account of the host layer) per process; then all of them end and are
+ * reaped, and that memory is given back. */
+static int case_procs(void)
+{
+    enum { N = 1000 };
+    static pid_t pids[N];
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe: %m");
+    /* our own address space first, so that what it grows by is not counted:
+     * the pid array, a child forked and reaped */
+    memset(pids, 0, sizeof pids);
+    pid_t w = fork();
+    CHECK(w >= 0, "fork: %m");
+    if (w == 0) _exit(0);
+    wait_for(w);
+    /* on ukvm: the microkernel memory of the process account (/proc/ukvm);
+     * on native Linux (no /proc/ukvm) the rest of the case runs alone */
+    int ukvm = access("/proc/ukvm", R_OK) == 0;
+    long used0 = ukvm_counter("process_kmem_used"), tasks0 = ukvm_counter("process_tasks");
+    CHECK(!ukvm || (used0 > 0 && tasks0 > 0), "/proc/ukvm has no process_kmem_used/process_tasks");
+    step("forking 1000 children that block on a pipe");
+    for (int i = 0; i < N; i++) {
+        pids[i] = fork();
+        if (pids[i] < 0) {
+            int e = errno;
+            close(p[1]);
+            for (int k = 0; k < i; k++) waitpid(pids[k], NULL, 0);
+            errno = e;
+            return fail("fork %d of %d: %m (process_kmem_room %ld)", i + 1, N,
+                        ukvm_counter("process_kmem_room"));
+        }
+        if (pids[i] == 0) {
+            char c;
+            close(p[1]);
+            _exit(read(p[0], &c, 1) == 0 ? 0 : 1);   /* EOF: the parent let go */
+        }
+    }
+    step("all 1000 alive");
+    long used1 = ukvm_counter("process_kmem_used"), tasks1 = ukvm_counter("process_tasks");
+    long room1 = ukvm_counter("process_kmem_room");
+    CHECK(!ukvm || tasks1 - tasks0 == N, "process tasks %ld -> %ld, want %d more", tasks0, tasks1, N);
+    /* what Linux itself spends on a child's page tables (VmPTE) */
+    char path[64], status[4096];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pids[N / 2]);
+    CHECK(read_file(path, status, sizeof status) >= 0, "read %s: %m", path);
+    char *pte = strstr(status, "VmPTE:");
+    long vmpte = pte ? strtol(pte + 6, NULL, 10) : -1;
+    for (int i = 0; i < N; i += 97) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pids[i]);
+        char buf[512];
+        CHECK(read_file(path, buf, sizeof buf) >= 0, "child %d (pid %d) gone", i, (int)pids[i]);
+        char *st = strrchr(buf, ')');
+        CHECK(st && st[2] == 'S', "child %d not sleeping: %.40s", i, st ? st : buf);
+    }
+    step("closing the pipe: all end");
+    close(p[1]);
+    close(p[0]);
+    for (int i = 0; i < N; i++) {
+        int st;
+        CHECK(waitpid(pids[i], &st, 0) == pids[i], "waitpid child %d: %m", i);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d: %s", i, describe_status(st));
+    }
+    errno = 0;
+    CHECK(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "a child is still there");
+    if (!ukvm) {
+        printf("gltest: procs: %d live processes, VmPTE %ld kB each (native)\n", N, vmpte);
+        detail("%d alive at once, VmPTE %ld kB each, all reaped", N, vmpte);
+        return 0;
+    }
+    long used2 = ukvm_counter("process_kmem_used"), tasks2 = ukvm_counter("process_tasks");
+    CHECK(tasks2 == tasks0, "process tasks %ld after, %ld before", tasks2, tasks0);
+    /* all given back: less than half a mapping node (64 bytes) per child
+     * stays (what our own address space may have grown by meanwhile) */
+    CHECK(used2 - used0 < N * 32, "process kernel memory %ld bytes after, %ld before: "
+          "%ld bytes not given back", used2, used0, used2 - used0);
+    printf("gltest: procs: %d live processes, %ld bytes of microkernel memory each "
+           "(the guest Linux's own VmPTE %ld kB), %ld KiB left to processes\n",
+           N, (used1 - used0) / N, vmpte, room1 >> 10);
+    detail("%d alive at once, %ld bytes of microkernel memory each, all reaped and given back",
+           N, (used1 - used0) / N);
+    return 0;
+}
+
+/* --- a big guest: 900 MiB in one process (run by name, in a 1 GiB guest) --------- */
+
+/* a /proc/meminfo field in KiB, or -1 */
+static long meminfo_kib(const char *field)
+{
+    static char buf[4096];
+    if (read_file("/proc/meminfo", buf, sizeof buf) < 0) return -1;
+    char *p = strstr(buf, field);
+    return p ? strtol(p + strlen(field), NULL, 10) : -1;
+}
+
+static int case_mem900(void)
+{
+    const unsigned long size = 900 * MiB;
+    long total = meminfo_kib("MemTotal:"), avail0 = meminfo_kib("MemAvailable:");
+    CHECK(total > 950 * 1024, "MemTotal %ld KiB: not a 1 GiB guest (tools/run/boot-guest --mem 1024)",
+          total);
+    step("mmap 900 MiB and touch every page");
+    unsigned long *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED, "mmap 900 MiB: %m");
+    size_t words = pg / sizeof *m;
+    for (unsigned long i = 0; i < size / pg; i++)
+        m[i * words + i % words] = i;
+    long avail1 = meminfo_kib("MemAvailable:");
+    step("busybox free");
+    char *const argv[] = {"free", "-m", NULL};
+    int st = run_prog("/bin/free", argv);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "free: %s", describe_status(st));
+    CHECK(avail0 - avail1 >= 880 * 1024, "MemAvailable %ld -> %ld KiB: not 900 MiB less",
+          avail0, avail1);
+    step("read it all back");
+    for (unsigned long i = 0; i < size / pg; i++)
+        CHECK(m[i * words + i % words] == i, "page %lu lost its data", i);
+    CHECK(munmap(m, size) == 0, "munmap: %m");
+    long avail2 = meminfo_kib("MemAvailable:");
+    CHECK(avail2 - avail1 >= 880 * 1024, "MemAvailable %ld KiB after munmap, %ld before",
+          avail2, avail1);
+    detail("MemTotal %ld MiB, MemAvailable %ld -> %ld -> %ld MiB", total >> 10, avail0 >> 10,
+           avail1 >> 10, avail2 >> 10);
+    return 0;
+}
+
+/* --- fork bombs (driven from a shell by tests/guest-linux/run) ---------------------- */
+
+/* gltest --fork-bomb FIFO [UID]: become UID (if given), then every process
+ * forks as fast as it can until fork fails; each then sleeps for good.  The
+ * first process to see fork fail (any of them: another may be killed by
+ * the guest's out-of-memory handling) says, into FIFO, how it failed and
+ * how many processes there were (/proc/loadavg), so the shell that started
+ * it (blocked in its builtin read on FIFO, no fork needed) knows the bomb
+ * is spent. */
+static int fork_bomb(const char *fifo, const char *uid)
+{
+    /* opened before we give up root (the FIFO is root's); read-write, so
+     * the open does not wait for the reader */
+    int fd = open(fifo, O_RDWR);
+    if (fd < 0) { perror("gltest: open the FIFO"); return 1; }
+    int *reported = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (reported == MAP_FAILED) { perror("gltest: mmap"); return 1; }
+    if (uid && setuid(atoi(uid))) { perror("gltest: setuid"); return 1; }
+    int err = 0;
+    for (;;) {
+        pid_t c = fork();
+        if (c < 0) { err = errno; break; }
+    }
+    if (__sync_bool_compare_and_swap(reported, 0, 1)) {
+        char buf[128] = "", msg[256];
+        read_file("/proc/loadavg", buf, sizeof buf);
+        char *tot = strchr(buf, '/');
+        snprintf(msg, sizeof msg, "fork-bomb: fork refused: %s, %d processes\n",
+                 err == EAGAIN ? "EAGAIN" : err == ENOMEM ? "ENOMEM" : strerror(err),
+                 tot ? atoi(tot + 1) : -1);
+        write_all(fd, msg, strlen(msg));
+    }
+    for (;;)
+        pause();
+}
+
 /* --- the runner ------------------------------------------------------------------- */
 
-struct tcase { const char *name; int (*fn)(void); int timeout; };
+struct tcase { const char *name; int (*fn)(void); int timeout; int named_only; };
 static const struct tcase cases[] = {
-    {"fork-exec", case_fork_exec, 30},
-    {"pipes", case_pipes, 30},
-    {"signals", case_signals, 30},
-    {"sigsegv", case_sigsegv, 30},
-    {"sigfpe", case_sigfpe, 30},
-    {"mmap", case_mmap, 30},
-    {"cow", case_cow, 30},
-    {"mem64", case_mem64, 60},
-    {"threads", case_threads, 30},
-    {"futex", case_futex, 30},
-    {"mutex", case_mutex, 60},
-    {"tmpfs", case_tmpfs, 30},
-    {"proc", case_proc, 30},
-    {"nanosleep", case_nanosleep, 30},
-    {"fpu", case_fpu, 120},
-    {"dynamic", case_dynamic, 30},
-    {"stress", case_stress, 120},
-    {"cputime", case_cputime, 120},
-    {"cpu-sysfs", case_cpu_sysfs, 30},
-    {"unix-sockets", case_unix_sockets, 60},
-    {"tcp-loopback", case_tcp_loopback, 60},
-    {"sysv-ipc", case_sysv_ipc, 60},
-    {"bash", case_bash, 60},
-    {"perl", case_perl, 60},
-    {"python3", case_python, 180},
-    {"coreutils", case_coreutils, 120},
+    {"fork-exec", case_fork_exec, 30, 0},
+    {"pipes", case_pipes, 30, 0},
+    {"signals", case_signals, 30, 0},
+    {"sigsegv", case_sigsegv, 30, 0},
+    {"sigfpe", case_sigfpe, 30, 0},
+    {"mmap", case_mmap, 30, 0},
+    {"cow", case_cow, 30, 0},
+    {"mem64", case_mem64, 60, 0},
+    {"threads", case_threads, 30, 0},
+    {"futex", case_futex, 30, 0},
+    {"mutex", case_mutex, 60, 0},
+    {"tmpfs", case_tmpfs, 30, 0},
+    {"proc", case_proc, 30, 0},
+    {"nanosleep", case_nanosleep, 30, 0},
+    {"fpu", case_fpu, 120, 0},
+    {"dynamic", case_dynamic, 30, 0},
+    {"stress", case_stress, 120, 0},
+    {"mprotect", case_mprotect, 60, 0},
+    {"guard-page", case_guard_page, 30, 0},
+    {"procs", case_procs, 600, 0},
+    {"mem900", case_mem900, 900, 1},   /* only when named: needs a 1 GiB guest */
+    {"cputime", case_cputime, 120, 0},
+    {"cpu-sysfs", case_cpu_sysfs, 30, 0},
+    {"unix-sockets", case_unix_sockets, 60, 0},
+    {"tcp-loopback", case_tcp_loopback, 60, 0},
+    {"sysv-ipc", case_sysv_ipc, 60, 0},
+    {"bash", case_bash, 60, 0},
+    {"perl", case_perl, 60, 0},
+    {"python3", case_python, 180, 0},
+    {"coreutils", case_coreutils, 120, 0},
 };
 enum { NCASES = sizeof cases / sizeof cases[0] };
 
@@ -1848,8 +2150,13 @@ int main(int argc, char **argv)
         if (write_pattern(argv[2])) { perror("gltest: --pattern"); return 1; }
         return 0;
     }
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--fork-bomb")) {
+        pg = sysconf(_SC_PAGESIZE);
+        return fork_bomb(argv[2], argc == 4 ? argv[3] : NULL);
+    }
     if (argc == 2 && !strcmp(argv[1], "--list")) {
-        for (int i = 0; i < NCASES; i++) puts(cases[i].name);
+        for (int i = 0; i < NCASES; i++)
+            printf("%s%s\n", cases[i].name, cases[i].named_only ? " (only when named)" : "");
         return 0;
     }
     int want[NCASES] = {0}, any = 0;
@@ -1875,7 +2182,7 @@ int main(int argc, char **argv)
     int passed = 0, failed = 0;
     double t0 = now();
     for (int i = 0; i < NCASES; i++) {
-        if (any && !want[i]) continue;
+        if (any ? !want[i] : cases[i].named_only) continue;
         if (run_case(&cases[i])) passed++;
         else failed++;
     }

@@ -324,6 +324,50 @@ KT_TEST(mem_protect_readonly_then_write_faults)
     KT_EQ(uk_unmap(UK_SLOT_SELF_TASK, alias(0), 1), UK_OK);
 }
 
+/* Rights 0: no access at all (PROT_NONE): reads and writes fault as not
+ * present, the kernel will not touch it either, the page cannot be given
+ * on, and its rights come back with the next PROTECT; mappings derived
+ * from it lose every right and get back only what is asked of them. */
+KT_TEST(mem_protect_none_then_restore)
+{
+    uk_word_t task = child_task();
+    volatile uk_word_t *p = page_with(7);
+    uk_word_t pa = 0, r = 0;
+    KT_EQ(uk_map(task, (uk_word_t)p, CHILD_VA, 1, RW), UK_OK);
+    KT_EQ(read_in(task, CHILD_VA), 7);
+
+    KT_EQ(uk_protect(task, CHILD_VA, 1, 0), UK_OK);
+    KT_EQ(fault_access(task, CHILD_VA, P_READ), UK_ACCESS_READ | FAULT_USER);   /* not present */
+    KT_EQ(fault_access(task, CHILD_VA, P_WRITE), UK_ACCESS_WRITE | FAULT_USER);
+    KT_EQ(p[0], 7);
+    KT_EQ(uk_protect(task, CHILD_VA, 1, UK_MAP_READ), UK_OK);       /* back, read only */
+    KT_EQ(read_in(task, CHILD_VA), 7);
+    KT_EQ(fault_access(task, CHILD_VA, P_WRITE), UK_ACCESS_WRITE | UK_ACCESS_PRESENT | FAULT_USER);
+    KT_EQ(uk_protect(task, CHILD_VA, 1, RW), UK_OK);
+    KT_EQ(probe(task, CHILD_VA, P_WRITE, 8, 0, 0), 0);
+    KT_EQ(p[0], 8);
+
+    /* our own page to nothing: still mapped (rights 0), not ours to give,
+     * not readable by the kernel (a string we print from it) */
+    KT_EQ(uk_map(UK_SLOT_SELF_TASK, (uk_word_t)p, alias(0), 1, RW), UK_OK);
+    KT_EQ(uk_map(UK_SLOT_SELF_TASK, alias(0), alias(1), 1, RW), UK_OK);
+    KT_EQ(uk_protect(UK_SLOT_SELF_TASK, alias(0), 1, 0), UK_OK);
+    KT_EQ(uk_mem_info(alias(0), &pa, &r), UK_OK);
+    KT_EQ(r, 0);
+    KT_EQ(rights_at(alias(1)), 0);                       /* derived: nothing either */
+    KT_EQ(uk_map(task, alias(0), CHILD_VA + UK_PAGE_SIZE, 1, UK_MAP_READ), UK_E_NOT_MAPPED);
+    KT_EQ(uk_debug_puts((const char *)alias(0), 1), UK_E_ADDR);
+    KT_EQ(uk_protect(UK_SLOT_SELF_TASK, alias(0), 1, RW), UK_OK);
+    KT_EQ(rights_at(alias(0)), RW);
+    KT_EQ(rights_at(alias(1)), 0);                       /* derived do not regain */
+    KT_EQ(uk_protect(UK_SLOT_SELF_TASK, alias(1), 1, UK_MAP_READ), UK_OK);
+    KT_EQ(rights_at(alias(1)), UK_MAP_READ);
+    KT_EQ(((volatile uk_word_t *)alias(1))[0], 8);
+
+    kt_destroy(task);
+    KT_EQ(uk_unmap(UK_SLOT_SELF_TASK, alias(0), 2), UK_OK);
+}
+
 KT_TEST(mem_protect_limited_by_parent_rights)
 {
     volatile uk_word_t *p = page_with(0x42);
@@ -346,7 +390,6 @@ KT_TEST(mem_protect_limited_by_parent_rights)
     KT_EQ(p[1], 0x43);
 
     /* bad arguments change nothing */
-    KT_EQ(uk_protect(UK_SLOT_SELF_TASK, alias(0), 1, 0), UK_E_INVAL);
     KT_EQ(uk_protect(UK_SLOT_SELF_TASK, alias(0), 1, 8), UK_E_INVAL);
     KT_EQ(uk_protect(UK_SLOT_SELF_TASK, alias(0) + 8, 1, UK_MAP_READ), UK_E_INVAL);
     KT_EQ(uk_protect(UK_SLOT_SELF_TASK, alias(0), 0, UK_MAP_READ), UK_E_INVAL);

@@ -265,6 +265,130 @@ KT_TEST(quota_too_small_for_a_task_or_a_mapping)
     KT_EQ(qt_used(SELF), before);
 }
 
+/* --- shared quotas (UK_TASK_SHARED): charged as used ---------------------- */
+
+#define SH_POOL_LIMIT (256ul << 10)
+
+/* A shared task sets nothing aside: its owner (and the owner's owner, up the
+ * chain) is charged exactly what it uses, when it uses it, and gets it back
+ * when it is freed. */
+KT_TEST(quota_shared_charged_as_used)
+{
+    uk_word_t before = qt_used(SELF);
+    struct uk_stats st0 = kt_stats();
+    uk_word_t pool = uk_slot_alloc(), proc = uk_slot_alloc(), used = 0, limit = 0, room = 0;
+    KT_EQ(uk_task_create_shared(pool, SH_POOL_LIMIT, 2, 0), UK_OK);
+    KT_EQ(uk_kmem_info(pool, &used, &limit), UK_OK);
+    KT_EQ(limit, SH_POOL_LIMIT);
+    KT_CHECK(used >= 4096 && used < 8192);          /* its PML4 and table, no more */
+    uk_word_t pool_own = used, task_obj = qt_charge_task(8192, 2) - 8192;
+    KT_EQ(qt_used(SELF), before + task_obj + pool_own);
+    KT_EQ(uk_kmem_room(pool, &room), UK_OK);
+    KT_EQ(room, SH_POOL_LIMIT - pool_own);
+    /* a process owned by the pool, with no limit of its own */
+    uk_word_t r0 = qt_used(SELF);
+    KT_EQ(uk_task_create_shared(proc, ~0ul, 2, pool), UK_OK);
+    uk_word_t proc_used = qt_used(proc);
+    KT_CHECK(proc_used >= 4096 && proc_used < 8192);
+    KT_EQ(qt_used(pool), pool_own + proc_used + task_obj);
+    KT_EQ(qt_used(SELF), r0 + proc_used + task_obj);
+    /* mapping into it: page tables and nodes, charged up the chain at once */
+    uk_word_t page = (uk_word_t)uk_pages_alloc(1), p0 = qt_used(proc), o0 = qt_used(SELF);
+    KT_EQ(uk_map(proc, page, 0x10000000, 1, UK_MAP_READ), UK_OK);
+    uk_word_t grew = qt_used(proc) - p0;
+    KT_CHECK(grew >= 4 * 4096);                      /* PDPT, PD, leaf (2 pages), node */
+    KT_EQ(qt_used(SELF) - o0, grew);
+    KT_EQ(uk_unmap(proc, 0x10000000, 1), UK_OK);
+    KT_EQ(qt_used(SELF) - o0, grew - 64);            /* the node; tables stay */
+    /* destroying the process gives it all back to the pool and to us */
+    kt_destroy(proc);
+    KT_EQ(qt_used(pool), pool_own);
+    kt_destroy(pool);
+    KT_EQ(qt_used(SELF), before);
+    struct uk_stats st1 = kt_stats();
+    KT_EQ(st1.kmem_bytes_used, st0.kmem_bytes_used);
+    KT_EQ(st1.free_frames, st0.free_frames);
+}
+
+/* Processes made until the pool's limit refuses one: the limit holds for
+ * all of them together, the owner keeps the rest (a guest kernel's
+ * reserve), and destroying the pool destroys them all with no leak. */
+KT_TEST(quota_shared_pool_fills_then_all_given_back)
+{
+    uk_word_t before = qt_used(SELF);
+    struct uk_stats st0 = kt_stats();
+    uk_word_t pool = uk_slot_alloc(), page = (uk_word_t)uk_pages_alloc(1);
+    KT_EQ(uk_task_create_shared(pool, SH_POOL_LIMIT, 2, 0), UK_OK);
+    uk_word_t first = 0, n = 0, last_err = UK_OK;
+    for (int i = 0; i < 200; i++) {
+        uk_word_t s = uk_slot_alloc();
+        if (!first)
+            first = s;
+        last_err = uk_task_create_shared(s, ~0ul, 2, pool);
+        if (last_err == UK_OK)
+            last_err = uk_map(s, page, 0x400000, 1, UK_MAP_READ);
+        if (last_err != UK_OK)
+            break;
+        n++;
+    }
+    uk_word_t used = 0, limit = 0;
+    KT_EQ(uk_kmem_info(pool, &used, &limit), UK_OK);
+    printf("    %lu tasks with one page each in a %lu KiB pool (%lu bytes each)\n",
+           n, SH_POOL_LIMIT >> 10, (used - 4096 - 128) / (n ? n : 1));
+    KT_EQ(last_err, UK_E_NOMEM);
+    KT_CHECK(n >= 5 && n < 200);
+    KT_CHECK(used <= limit);
+    KT_CHECK(SH_POOL_LIMIT - used < 6 * 4096);      /* less than one more */
+    /* we are not full: the pool's limit stopped them, not ours */
+    uk_word_t ep = uk_slot_alloc();
+    KT_EQ(uk_endpoint_create(ep), UK_OK);
+    kt_destroy(ep);
+    /* a classic (reserving) task owned by the pool is charged up the chain too */
+    uk_word_t c = uk_slot_alloc(), room = 0;
+    KT_EQ(uk_kmem_room(pool, &room), UK_OK);
+    KT_EQ(uk_task_create(c, 0, 2), UK_E_NOMEM);     /* (ours: too small) */
+    KT_EQ(uk_sys(UK_SYS_TASK_CREATE, c, room + 1, 2, pool, 0, 0).err, UK_E_NOMEM);
+    KT_EQ(kt_cap_type(c), UK_CAP_NULL);
+    /* the pool goes, and every task it owns with it */
+    kt_destroy(pool);
+    for (uk_word_t i = 0; i < n; i++)
+        KT_EQ(kt_cap_type(first + i), UK_CAP_NULL);
+    KT_EQ(qt_used(SELF), before);
+    struct uk_stats st1 = kt_stats();
+    KT_EQ(st1.kmem_bytes_used, st0.kmem_bytes_used);
+    KT_EQ(st1.free_frames, st0.free_frames);
+}
+
+KT_TEST(quota_shared_bad_arguments)
+{
+    uk_word_t before = qt_used(SELF);
+    uk_word_t s = uk_slot_alloc(), pool = uk_slot_alloc(), ro = uk_slot_alloc();
+    uk_word_t ep = kt_endpoint();
+    KT_EQ(uk_task_create_shared(pool, SH_POOL_LIMIT, 2, 0), UK_OK);
+    KT_EQ(uk_cap_copy(pool, SELF, ro, UK_R_READ | UK_R_WRITE, 0), UK_OK);
+    /* the owner must be a task we control */
+    KT_EQ(uk_task_create_shared(s, ~0ul, 2, ep), UK_E_CAP_TYPE);
+    KT_EQ(uk_task_create_shared(s, ~0ul, 2, ro), UK_E_RIGHTS);
+    KT_EQ(uk_task_create_shared(s, ~0ul, 2, 4000), UK_E_CAP);
+    KT_EQ(uk_task_create_shared(s, ~0ul, 2, ~0ul), UK_E_CAP);
+    /* unknown flags; slots out of range with the flag set */
+    KT_EQ(uk_sys(UK_SYS_TASK_CREATE, s, 8192, 2 | (1ul << 33), 0, 0, 0).err, UK_E_INVAL);
+    KT_EQ(uk_sys(UK_SYS_TASK_CREATE, s, 8192, 1 | UK_TASK_SHARED, 0, 0, 0).err, UK_E_INVAL);
+    KT_EQ(uk_sys(UK_SYS_TASK_CREATE, s, 8192, (UK_MAX_CAP_SLOTS + 1) | UK_TASK_SHARED, 0, 0, 0).err,
+          UK_E_INVAL);
+    /* a limit too small for its own table and PML4 */
+    KT_EQ(uk_task_create_shared(s, 4096, 2, pool), UK_E_NOMEM);
+    KT_EQ(uk_task_create_shared(s, 0, 2, 0), UK_E_NOMEM);
+    KT_EQ(kt_cap_type(s), UK_CAP_NULL);
+    /* a table bigger than the pool's limit */
+    KT_EQ(uk_task_create_shared(s, ~0ul, UK_MAX_CAP_SLOTS, pool), UK_E_NOMEM);
+    KT_EQ(kt_cap_type(s), UK_CAP_NULL);
+    uk_cap_delete(SELF, ro);
+    kt_destroy(pool);
+    kt_destroy(ep);
+    KT_EQ(qt_used(SELF), before);
+}
+
 /* --- destroying a busy task ---------------------------------------------- */
 
 #define DT_MAGIC 0x5ca1ab1e

@@ -4,6 +4,7 @@
  * that record their calls. */
 #include "host_stubs.h"
 #include "../../ukernel/kernel/kmem.c"
+#include "host_pool.h"
 #include "../../ukernel/kernel/cap.c"
 
 #include <string.h>
@@ -12,7 +13,7 @@
 
 static int reply_calls, irq_calls;
 static struct thread *reply_arg;
-static struct irq_line *irq_arg;
+static struct irq_holder *irq_arg;
 static bool reply_arg_had_reply_cap;    /* another REPLY cap left at hook time */
 
 /* The real hook scans caller->hdr.caps for another REPLY cap, so the
@@ -26,7 +27,7 @@ void reply_cap_deleted(struct thread *caller)
         reply_arg_had_reply_cap |= c->type == UK_CAP_REPLY;
 }
 
-void irq_teardown(struct irq_line *l)
+void irq_teardown(struct irq_holder *l)
 {
     irq_calls++;
     irq_arg = l;
@@ -37,27 +38,17 @@ void irq_teardown(struct irq_line *l)
 
 #define PHYS   0x100000ul
 #define NPAGES 1024                     /* room for a maximal table (640 pages) */
-static char *pool;
 
 static int setup(void **state)
 {
     (void)state;
-    pool = aligned_alloc(PAGE_SIZE, NPAGES * PAGE_SIZE);
-    assert_non_null(pool);
-    kmem_init(pool, PHYS, NPAGES);
+    pool_init(PHYS, NPAGES);
     reply_calls = irq_calls = 0;
     reply_arg = NULL;
     irq_arg = NULL;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    free(pool);
-    pool = NULL;
-    return 0;
-}
 
 /* A small table for the slot tests (cspace_init is tested further down). */
 static struct cap slots[16];
@@ -304,7 +295,7 @@ static void test_delete_irq_hook(void **state)
 {
     (void)state;
     reset_slots();
-    struct irq_line l3 = { .line = 3 }, l4 = { .line = 4 };
+    struct irq_holder l3 = { .line = 3 }, l4 = { .line = 4 };
     cap_install(&slots[1], UK_CAP_IRQ, UK_R_ALL, &l3.hdr, 0);
     slots[1].arg = 3;
     cap_copy(&slots[2], &slots[1], UK_R_WRITE, 0);
@@ -332,7 +323,7 @@ static void test_clear_all(void **state)
     reset_slots();
     static struct cap other_table[4];
     memset(other_table, 0, sizeof other_table);
-    struct irq_line l = { .line = 5 };
+    struct irq_holder l = { .line = 5 };
     struct endpoint ep = {0};
     cap_install(&slots[1], UK_CAP_IRQ, UK_R_ALL, &l.hdr, 0);
     cap_copy(&slots[2], &slots[1], UK_R_ALL, 0);
@@ -513,7 +504,7 @@ static void test_cspace_destroy_deletes(void **state)
 
     struct endpoint ep = {0};
     struct thread caller = {0};
-    struct irq_line only_here = { .line = 1 }, shared = { .line = 2 };
+    struct irq_holder only_here = { .line = 1 }, shared = { .line = 2 };
     cap_install(&c.slots[1], UK_CAP_ENDPOINT, UK_R_ALL, &ep.hdr, 0);
     cap_copy(&slots[1], &c.slots[1], UK_R_WRITE, 3);            /* outside */
     cap_copy(&c.slots[31], &c.slots[1], UK_R_READ, 0);          /* last slot */
@@ -540,19 +531,19 @@ static void test_cspace_destroy_deletes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_slot_bounds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lookup_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_install_delete_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_objectless_caps, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_copy_rights_and_badge, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_reply_hook, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_irq_hook, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clear_all, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clear_type, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_random_lists, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cspace_charge, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cspace_init_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cspace_destroy_deletes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slot_bounds, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_lookup_errors, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_install_delete_list, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_objectless_caps, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_copy_rights_and_badge, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_reply_hook, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_irq_hook, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_clear_all, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_clear_type, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_random_lists, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_cspace_charge, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_cspace_init_errors, setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_cspace_destroy_deletes, setup, pool_teardown),
     };
     return cmocka_run_group_tests_name("cap", tests, NULL, NULL);
 }

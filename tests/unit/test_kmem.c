@@ -30,28 +30,16 @@ static __attribute__((noreturn)) void test_panic(const char *fmt, ...)
     } while (0)
 
 #include "../../ukernel/kernel/kmem.c"
+#include "host_pool.h"
 
 #define PHYS 0x100000ul
-static char *test_pool;
 static word test_npages;
 
 /* A fresh pool of n pages for one test. */
 static void use_pool(word n)
 {
-    free(test_pool);
-    test_pool = aligned_alloc(PAGE_SIZE, n * PAGE_SIZE);
-    assert_non_null(test_pool);
-    memset(test_pool, 0x5a, n * PAGE_SIZE);     /* so zeroing is tested */
     test_npages = n;
-    kmem_init(test_pool, PHYS, n);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    free(test_pool);
-    test_pool = NULL;
-    return 0;
+    pool_init(PHYS, n);
 }
 
 static bool all_zero(const void *p, word n)
@@ -88,7 +76,7 @@ static void test_class_round_trip(void **state)
     use_pool(16);
     static const word sizes[] = {1, 31, 32, 33, 64, 100, 128, 256, 300, 512,
                                  1024, 1500, 2048, 3000, 4095, 4096};
-    struct quota q = {0, 1 << 20};
+    struct quota q = { .used = 0, .limit = 1 << 20 };
     for (usize i = 0; i < ARRAY_SIZE(sizes); i++) {
         word c = kmem_charge(sizes[i]);
         u8 *p = kmem_alloc(&q, sizes[i]);
@@ -138,8 +126,8 @@ static void test_alignment(void **state)
             objs[i] = kmem_alloc(NULL, size);
             assert_non_null(objs[i]);
             assert_int_equal((word)objs[i] % size, 0);
-            assert_true((char *)objs[i] >= test_pool &&
-                        (char *)objs[i] + size <= test_pool + 64 * PAGE_SIZE);
+            assert_true((char *)objs[i] >= pool &&
+                        (char *)objs[i] + size <= pool + 64 * PAGE_SIZE);
             memset(objs[i], (int)i, size);
         }
         for (word i = 0; i < n; i++)            /* no overlap: patterns intact */
@@ -174,7 +162,7 @@ static void test_multi_page_runs(void **state)
 {
     (void)state;
     use_pool(32);
-    struct quota q = {0, 1 << 20};
+    struct quota q = { .used = 0, .limit = 1 << 20 };
     u8 *a = kmem_alloc(&q, 5000);
     u8 *b = kmem_alloc(&q, 3 * 4096 + 1);
     assert_non_null(a);
@@ -200,12 +188,12 @@ static void test_fragmentation(void **state)
 {
     (void)state;
     use_pool(16);
-    struct quota q = {0, 1 << 20};
+    struct quota q = { .used = 0, .limit = 1 << 20 };
     u8 *a = kmem_alloc(&q, 4 * 4096), *b = kmem_alloc(&q, 4 * 4096);
     u8 *c = kmem_alloc(&q, 4 * 4096);
-    assert_ptr_equal(a, test_pool);
-    assert_ptr_equal(b, test_pool + 4 * 4096);
-    assert_ptr_equal(c, test_pool + 8 * 4096);
+    assert_ptr_equal(a, pool);
+    assert_ptr_equal(b, pool + 4 * 4096);
+    assert_ptr_equal(c, pool + 8 * 4096);
     kmem_free(&q, b, 4 * 4096);
     assert_int_equal(kmem_free_pages(), 8);     /* 4 in the middle, 4 at the end */
     word used = q.used;
@@ -217,7 +205,7 @@ static void test_fragmentation(void **state)
     u8 *e = kmem_alloc(&q, 4096);               /* the hole's last page */
     assert_ptr_equal(e, b + 3 * 4096);
     u8 *f = kmem_alloc(&q, 4 * 4096);           /* only the tail is left */
-    assert_ptr_equal(f, test_pool + 12 * 4096);
+    assert_ptr_equal(f, pool + 12 * 4096);
     assert_int_equal(kmem_free_pages(), 0);
     kmem_free(&q, a, 4 * 4096);
     kmem_free(&q, c, 4 * 4096);
@@ -236,7 +224,7 @@ static void test_reuse_after_full(void **state)
     static u8 *pg[N];
     for (int i = 0; i < N; i++) {
         pg[i] = kmem_alloc(NULL, 4096);
-        assert_ptr_equal(pg[i], test_pool + i * PAGE_SIZE);
+        assert_ptr_equal(pg[i], pool + i * PAGE_SIZE);
     }
     assert_null(kmem_alloc(NULL, 32));
     kmem_free(NULL, pg[100], 4096);
@@ -259,7 +247,7 @@ static void test_quota_limit(void **state)
 {
     (void)state;
     use_pool(16);
-    struct quota q = {0, 3 * 4096 + 64};
+    struct quota q = { .used = 0, .limit = 3 * 4096 + 64 };
     void *p[3];
     for (int i = 0; i < 3; i++)
         assert_non_null(p[i] = kmem_alloc(&q, 4096));
@@ -272,13 +260,13 @@ static void test_quota_limit(void **state)
     assert_int_equal(q.used, q.limit);
     assert_int_equal(kmem_free_pages(), pages);
     assert_int_equal(kmem_bytes_used(), bytes);
-    struct quota other = {0, 4096};             /* other quotas are unaffected */
+    struct quota other = { .used = 0, .limit = 4096 };             /* other quotas are unaffected */
     void *o = kmem_alloc(&other, 4096);
     assert_non_null(o);
     assert_null(kmem_alloc(&other, 32));
     kmem_free(&q, p[0], 4096);                  /* room again */
     assert_non_null(p[0] = kmem_alloc(&q, 3000));
-    struct quota over = {100, 50};              /* already over: nothing fits */
+    struct quota over = { .used = 100, .limit = 50 };              /* already over: nothing fits */
     assert_null(kmem_alloc(&over, 32));
     assert_int_equal(over.used, 100);
     kmem_free(&other, o, 4096);
@@ -291,13 +279,60 @@ static void test_quota_limit(void **state)
     assert_back_to_start();
 }
 
+/* A shared quota (a chain): a charge must fit in every link and is made to
+ * all of them; a free gives back to all; a full parent stops a child with
+ * room of its own, and a sibling shares the parent's room. */
+static void test_quota_chain(void **state)
+{
+    (void)state;
+    use_pool(16);
+    struct quota top = { .limit = 4 * 4096 };
+    struct quota pool = { .limit = 3 * 4096, .parent = &top };
+    struct quota a = { .limit = ~(word)0, .parent = &pool };
+    struct quota b = { .limit = 4096, .parent = &pool };
+    assert_int_equal(quota_room(&a), 3 * 4096);
+    void *pa = kmem_alloc(&a, 4096), *pb = kmem_alloc(&b, 100);
+    assert_non_null(pa);
+    assert_non_null(pb);
+    assert_int_equal(a.used, 4096);
+    assert_int_equal(b.used, 128);
+    assert_int_equal(pool.used, 4096 + 128);
+    assert_int_equal(top.used, 4096 + 128);
+    assert_int_equal(quota_room(&b), 4096 - 128);          /* its own limit is least */
+    assert_null(kmem_alloc(&b, 4096));                      /* over b's own limit */
+    void *pa2 = kmem_alloc(&a, 4096);
+    assert_non_null(pa2);
+    assert_int_equal(quota_room(&a), 3 * 4096 - 2 * 4096 - 128);
+    word pages = kmem_free_pages();
+    assert_null(kmem_alloc(&a, 4096));                      /* the pool is full */
+    assert_int_equal(a.used, 2 * 4096);
+    assert_int_equal(top.used, 2 * 4096 + 128);
+    assert_int_equal(kmem_free_pages(), pages);
+    /* the top is the limit when the pool is not: charge the top directly */
+    void *t = kmem_alloc(&top, 4096);
+    assert_non_null(t);
+    assert_int_equal(quota_room(&a), 4096 - 128);            /* top and pool alike */
+    assert_int_equal(quota_room(&top), 4096 - 128);
+    assert_true(quota_charge(&a, 64));                      /* charge only: fits everywhere */
+    assert_false(quota_charge(&a, 4096));                   /* the top has not that much */
+    assert_int_equal(top.used, 3 * 4096 + 128 + 64);
+    quota_uncharge(&a, 64);
+    EXPECT_PANIC(quota_uncharge(&b, 4096));                 /* more than b was charged */
+    kmem_free(&a, pa, 4096);
+    kmem_free(&a, pa2, 4096);
+    kmem_free(&b, pb, 100);
+    kmem_free(&top, t, 4096);
+    assert_int_equal(a.used + b.used + pool.used + top.used, 0);
+    assert_back_to_start();
+}
+
 /* An empty pool fails allocations without charging; a slab with room still
  * serves its class. */
-static void test_pool_exhaustion(void **state)
+static void pool_exhaustion(void **state)
 {
     (void)state;
     use_pool(4);
-    struct quota q = {0, ~(word)0};
+    struct quota q = { .used = 0, .limit = ~(word)0 };
     assert_null(kmem_alloc(&q, 5 * 4096));      /* bigger than the pool */
     assert_null(kmem_alloc(&q, ~(word)0));
     assert_int_equal(q.used, 0);
@@ -330,11 +365,11 @@ static void test_phys_virt(void **state)
 {
     (void)state;
     use_pool(8);
-    assert_int_equal(kmem_phys(test_pool), PHYS);
-    assert_ptr_equal(kmem_virt(PHYS), test_pool);
+    assert_int_equal(kmem_phys(pool), PHYS);
+    assert_ptr_equal(kmem_virt(PHYS), pool);
     for (word off = 0; off < 8 * PAGE_SIZE; off += 1237) {
-        assert_int_equal(kmem_phys(test_pool + off), PHYS + off);
-        assert_ptr_equal(kmem_virt(PHYS + off), test_pool + off);
+        assert_int_equal(kmem_phys(pool + off), PHYS + off);
+        assert_ptr_equal(kmem_virt(PHYS + off), pool + off);
     }
     void *p = kmem_alloc(NULL, 256);
     assert_ptr_equal(kmem_virt(kmem_phys(p)), p);
@@ -343,8 +378,8 @@ static void test_phys_virt(void **state)
     assert_null(kmem_virt(0));
     assert_null(kmem_virt(PHYS + 8 * PAGE_SIZE));
     assert_null(kmem_virt(~(u64)0));
-    EXPECT_PANIC(kmem_phys(test_pool + 8 * PAGE_SIZE));
-    EXPECT_PANIC(kmem_phys(test_pool - 1));
+    EXPECT_PANIC(kmem_phys(pool + 8 * PAGE_SIZE));
+    EXPECT_PANIC(kmem_phys(pool - 1));
 }
 
 /* Bytes used counts rounded charges, with or without a quota. */
@@ -352,7 +387,7 @@ static void test_bytes_used(void **state)
 {
     (void)state;
     use_pool(16);
-    struct quota q = {0, 1 << 20};
+    struct quota q = { .used = 0, .limit = 1 << 20 };
     assert_null(kmem_alloc(&q, 0));             /* size 0 is invalid */
     assert_null(kmem_alloc(NULL, 0));
     assert_int_equal(kmem_bytes_used(), 0);
@@ -375,20 +410,20 @@ static void test_bad_free_panics(void **state)
 {
     (void)state;
     use_pool(8);
-    struct quota q = {0, 1 << 20};
+    struct quota q = { .used = 0, .limit = 1 << 20 };
     u8 *s = kmem_alloc(&q, 64), *r = kmem_alloc(&q, 2 * 4096);
     static u8 outside[64];
     EXPECT_PANIC(kmem_free(&q, outside, 64));
-    EXPECT_PANIC(kmem_free(&q, test_pool + 8 * PAGE_SIZE, 64));
+    EXPECT_PANIC(kmem_free(&q, pool + 8 * PAGE_SIZE, 64));
     EXPECT_PANIC(kmem_free(&q, s + 32, 64));    /* misaligned for its class */
     EXPECT_PANIC(kmem_free(&q, s, 128));        /* wrong class */
     EXPECT_PANIC(kmem_free(&q, s, 4096));       /* not a run */
     EXPECT_PANIC(kmem_free(&q, r, 4096));       /* run of the wrong length */
     EXPECT_PANIC(kmem_free(&q, r + 4096, 4096));/* tail of a run */
     EXPECT_PANIC(kmem_free(&q, r, 64));         /* not a slab */
-    EXPECT_PANIC(kmem_free(&q, test_pool + 7 * PAGE_SIZE, 4096)); /* free page */
+    EXPECT_PANIC(kmem_free(&q, pool + 7 * PAGE_SIZE, 4096)); /* free page */
     EXPECT_PANIC(kmem_free(&q, s, 0));
-    struct quota empty = {0, 1 << 20};          /* would underflow its quota */
+    struct quota empty = { .used = 0, .limit = 1 << 20 };          /* would underflow its quota */
     EXPECT_PANIC(kmem_free(&empty, s, 64));
     assert_int_equal(q.used, 64 + 8192);
     assert_int_equal(kmem_bytes_used(), 64 + 8192);
@@ -396,9 +431,9 @@ static void test_bad_free_panics(void **state)
     kmem_free(&q, r, 2 * 4096);
     EXPECT_PANIC(kmem_free(&q, r, 2 * 4096));   /* double free of a run */
     assert_back_to_start();
-    EXPECT_PANIC(kmem_init(test_pool + 1, PHYS, 8));
-    EXPECT_PANIC(kmem_init(test_pool, PHYS + 8, 8));
-    EXPECT_PANIC(kmem_init(test_pool, PHYS, KMEM_MAX_PAGES + 1));
+    EXPECT_PANIC(kmem_init(pool + 1, PHYS, 8));
+    EXPECT_PANIC(kmem_init(pool, PHYS + 8, 8));
+    EXPECT_PANIC(kmem_init(pool, PHYS, KMEM_MAX_PAGES + 1));
 }
 
 /* Random mixed allocations checked against a shadow model: contents never
@@ -410,7 +445,7 @@ static void test_random_stress(void **state)
     enum { POOL = 2048, LIVE = 64, OPS = 20000 };
     use_pool(POOL);
     struct { u8 *p; word size; u8 fill; struct quota *q; } live[LIVE] = {{0}};
-    struct quota q = {0, 128 * 1024};
+    struct quota q = { .used = 0, .limit = 128 * 1024 };
     word bytes = 0, fails = 0, ok = 0;
     u64 seed = 12345;
     for (int op = 0; op < OPS; op++) {
@@ -469,20 +504,21 @@ static void test_random_stress(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_charge, teardown),
-        cmocka_unit_test_teardown(test_class_round_trip, teardown),
-        cmocka_unit_test_teardown(test_reuse_is_zeroed, teardown),
-        cmocka_unit_test_teardown(test_alignment, teardown),
-        cmocka_unit_test_teardown(test_slab_pages_fill_and_release, teardown),
-        cmocka_unit_test_teardown(test_multi_page_runs, teardown),
-        cmocka_unit_test_teardown(test_fragmentation, teardown),
-        cmocka_unit_test_teardown(test_reuse_after_full, teardown),
-        cmocka_unit_test_teardown(test_quota_limit, teardown),
-        cmocka_unit_test_teardown(test_pool_exhaustion, teardown),
-        cmocka_unit_test_teardown(test_phys_virt, teardown),
-        cmocka_unit_test_teardown(test_bytes_used, teardown),
-        cmocka_unit_test_teardown(test_bad_free_panics, teardown),
-        cmocka_unit_test_teardown(test_random_stress, teardown),
+        cmocka_unit_test_teardown(test_charge, pool_teardown),
+        cmocka_unit_test_teardown(test_class_round_trip, pool_teardown),
+        cmocka_unit_test_teardown(test_reuse_is_zeroed, pool_teardown),
+        cmocka_unit_test_teardown(test_alignment, pool_teardown),
+        cmocka_unit_test_teardown(test_slab_pages_fill_and_release, pool_teardown),
+        cmocka_unit_test_teardown(test_multi_page_runs, pool_teardown),
+        cmocka_unit_test_teardown(test_fragmentation, pool_teardown),
+        cmocka_unit_test_teardown(test_reuse_after_full, pool_teardown),
+        cmocka_unit_test_teardown(test_quota_limit, pool_teardown),
+        cmocka_unit_test_teardown(test_quota_chain, pool_teardown),
+        cmocka_unit_test_teardown(pool_exhaustion, pool_teardown),
+        cmocka_unit_test_teardown(test_phys_virt, pool_teardown),
+        cmocka_unit_test_teardown(test_bytes_used, pool_teardown),
+        cmocka_unit_test_teardown(test_bad_free_panics, pool_teardown),
+        cmocka_unit_test_teardown(test_random_stress, pool_teardown),
     };
     return cmocka_run_group_tests_name("kmem", tests, NULL, NULL);
 }

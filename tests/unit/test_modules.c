@@ -54,6 +54,7 @@ static void defaults(void **state)
     assert_int_equal(g[0].kernel, 0);
     assert_int_equal(g[0].initrd, -1);
     assert_int_equal(g[0].kfaults, 0);
+    assert_int_equal(g[0].disk, -1);
     assert_int_equal(g[0].stats, 0);
     assert_string_equal(g[0].cmdline, "");
 }
@@ -72,6 +73,11 @@ static void every_field(void **state)
     assert_string_equal(g[0].cmdline, "console=hvc0  quiet -- x kfaults");   /* the rest, as is */
     assert_null(parse_one("guest -- kfaults stats"));    /* the guest kernel's words, not ours */
     assert_int_equal(g[0].kfaults, 0);
+    assert_null(parse_one("guest disk=0 -- disk=2"));
+    assert_int_equal(g[0].disk, 0);
+    assert_string_equal(g[0].cmdline, "disk=2");
+    assert_null(parse_one("guest name=b disk=3"));        /* the block server's last disk */
+    assert_int_equal(g[0].disk, 3);
     assert_int_equal(g[0].stats, 0);
 }
 
@@ -85,6 +91,8 @@ static void refused(void **state)
         "guest initrd=", "guest initrd=nosuch", "guest initrd=initrd",
         "guest foo=1", "guest --x", "guest name=a mem=1 extra",
         "guest kfaults=1", "guest kfault", "guest kfaultsx", "guest mem=16kfaults",
+        "guest disk=", "guest disk=4", "guest disk=-1", "guest disk=x", "guest disk",
+        "guest disk=99999999999999999999",
         "guest stats=1", "guest stat", "guest statsx",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -8,6 +8,7 @@
  * write_cr3) are defined here; the two instructions only record calls. */
 #include "host_stubs.h"
 #include "../../ukernel/kernel/kmem.c"
+#include "host_pool.h"
 
 #include <string.h>
 
@@ -40,7 +41,6 @@ struct uk_stats kstats;
 #define NPAGES    4096             /* 16 MiB: room for a UK_MAP_MAX_PAGES map */
 #define RAM_PHYS  0x40000000ul      /* user memory being mapped */
 #define RAM_PAGES 64
-static char *pool;
 static u8 ram[RAM_PAGES * PAGE_SIZE] __attribute__((aligned(4096)));
 
 void *phys_to_virt(u64 p)
@@ -85,9 +85,7 @@ static word base_bytes, base_pages;
 static int setup(void **state)
 {
     (void)state;
-    pool = aligned_alloc(PAGE_SIZE, NPAGES * PAGE_SIZE);
-    assert_non_null(pool);
-    kmem_init(pool, PHYS, NPAGES);
+    pool_init(PHYS, NPAGES);
     for (int i = 0; i < 512; i++)        /* user half must not be copied */
         kpml4[i] = i < 256 ? 0xbad000 | PTE_P : ((u64)i << 12) | PTE_P | PTE_W;
     for (usize i = 0; i < ARRAY_SIZE(all); i++)
@@ -100,13 +98,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    free(pool);
-    pool = NULL;
-    return 0;
-}
 
 static void task_new(struct task *t, word limit)
 {
@@ -161,7 +152,7 @@ static void assert_mapped(struct task *t, word va, u64 pa, unsigned rights)
     assert_int_equal(vspace_lookup(t, va, &got, &r), UK_OK);
     assert_int_equal(got, pa);
     assert_int_equal(r, rights);
-    assert_int_equal(rights & R, R);
+    assert_true(rights == 0 || (rights & R));    /* 0: protected to no access */
     assert_int_equal(pte_of(t, va), pa | pte_bits(rights));
     struct mapping *n = node_at(t, va);
     assert_ptr_equal(n->task, t);
@@ -261,7 +252,7 @@ static int check_all(void)
                         assert_int_equal(node_va(n), va);
                         assert_int_equal(n->va, meta_va(va, node_rights(n), node_grant(n),
                                                         node_depth(n)));
-                        assert_int_equal(node_rights(n) & R, R);
+                        assert_true(node_rights(n) == 0 || (node_rights(n) & R));
                         assert_int_equal(node_grant(n) & R, R);
                         assert_int_equal(node_rights(n) & ~node_grant(n), 0);
                         assert_true(node_depth(n) <= UK_MAP_MAX_DEPTH);
@@ -1158,6 +1149,46 @@ static void test_protect_capped_by_grant(void **state)
     assert_pool_back();
 }
 
+/* Rights 0 (PROT_NONE): the PTE is not present but keeps its frame, the
+ * node stays; the kernel will not touch the page, it cannot be given on,
+ * derived mappings lose everything, and PROTECT brings its rights back. */
+static void test_protect_none(void **state)
+{
+    (void)state;
+    task_new(&A, 1 << 20);
+    task_new(&B, 1 << 20);
+    task_new(&C, 1 << 20);
+    assert_int_equal(vspace_map_boot(&A, V(0), frame(0), RW), UK_OK);
+    assert_int_equal(vspace_map(&A, V(0), &B, V(0), 1, RW), UK_OK);
+    assert_int_equal(vspace_map(&B, V(0), &C, V(0), 1, RW), UK_OK);
+    int nodes = check_all();
+    word used = B.quota.used;
+    assert_int_equal(vspace_protect(&B, V(0), 1, 0), UK_OK);
+    assert_mapped(&B, V(0), frame(0), 0);
+    assert_int_equal(pte_of(&B, V(0)) & PTE_P, 0);
+    assert_mapped(&C, V(0), frame(0), 0);
+    assert_null(user_ptr(&B, V(0), 8, R));
+    assert_int_equal(vspace_map(&B, V(0), &C, V(1), 1, R), UK_E_NOT_MAPPED);
+    assert_int_equal(B.quota.used, used);
+    assert_int_equal(check_all(), nodes);
+    assert_int_equal(vspace_protect(&B, V(0), 1, R), UK_OK);
+    assert_mapped(&B, V(0), frame(0), R);
+    assert_mapped(&C, V(0), frame(0), 0);       /* derived do not regain */
+    assert_int_equal(vspace_protect(&C, V(0), 1, RW), UK_OK);
+    assert_mapped(&C, V(0), frame(0), R);       /* not above its source */
+    assert_int_equal(vspace_protect(&B, V(0), 1, RWX), UK_OK);
+    assert_mapped(&B, V(0), frame(0), RW);      /* its grant */
+    assert_ptr_equal(user_ptr(&B, V(0), 8, W), ram);
+    /* unmapping a page with no access works as for any other */
+    assert_int_equal(vspace_protect(&A, V(0), 1, 0), UK_OK);
+    assert_mapped(&B, V(0), frame(0), 0);
+    assert_int_equal(vspace_unmap(&A, V(0), 1), UK_OK);
+    assert_unmapped(&B, V(0));
+    assert_unmapped(&C, V(0));
+    destroy_all();
+    assert_pool_back();
+}
+
 /* Lowering a mapping and raising it again gives back what was granted
  * (while the source still has it), and no more. */
 static void test_protect_back_to_grant(void **state)
@@ -1368,6 +1399,8 @@ static void test_rights_errors(void **state)
     };
     for (usize i = 0; i < ARRAY_SIZE(bad); i++) {
         assert_int_equal(vspace_map(&A, V(0), &B, V(0), 1, bad[i]), UK_E_INVAL);
+        if (bad[i] == 0)
+            continue;                               /* protect: no access (valid) */
         assert_int_equal(vspace_protect(&A, V(0), 1, bad[i]), UK_E_INVAL);
         assert_int_equal(vspace_protect(&B, V(1), 1, bad[i]), UK_E_INVAL);
     }
@@ -1602,7 +1635,7 @@ static int map_problems(struct task *s, word sva, struct task *d, word dva, word
     int set = 0;
     for (word i = 0; i < n; i++) {
         struct mapping *f = node_at(s, sva + i * PAGE_SIZE);
-        if (!f) {
+        if (!f || !node_rights(f)) {            /* protected to nothing: not given */
             set |= E_NOT_MAPPED;
             continue;
         }
@@ -1788,7 +1821,7 @@ static void test_random(void **state)
                 assert_null(node_at(s, sva + i * PAGE_SIZE));
             break;
         case 13: case 14:
-            if (bad || npages > UK_MAP_MAX_PAGES) {
+            if ((bad && ask != 0) || npages > UK_MAP_MAX_PAGES) {   /* 0: no access, valid */
                 snapshot(&before);
                 assert_int_equal(vspace_protect(s, sva, npages, ask), UK_E_INVAL);
                 snapshot(&after);
@@ -1810,19 +1843,18 @@ static void test_random(void **state)
                 struct mapping *m = node_at(s, sva + i * PAGE_SIZE);
                 if (!m)
                     continue;
-                unsigned want = (rights | R) & node_grant(m) &
+                unsigned want = (ask ? ask | R : 0) & node_grant(m) &
                                 (m->parent ? node_rights(m->parent) : RWX);
-                assert_int_equal(want & R, R);
+                assert_true(want == 0 || (want & R));
                 /* a later page of the range that m derives from may have
                  * reduced m again */
                 bool later = false;
                 for (struct mapping *p = m->parent; p; p = p->parent)
                     later |= p->task == s && node_va(p) > node_va(m) &&
                              node_va(p) < sva + npages * PAGE_SIZE;
-                if (later) {
+                if (later)
                     assert_int_equal(node_rights(m) & ~want, 0);
-                    assert_int_equal(node_rights(m) & R, R);
-                } else
+                else
                     assert_int_equal(node_rights(m), want);
             }
             break;
@@ -1845,7 +1877,7 @@ static void test_random(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, pool_teardown)
     const struct CMUnitTest tests[] = {
         T(test_init),
         T(test_map_boot_lookup),
@@ -1863,6 +1895,7 @@ int main(void)
         T(test_protect_reduces_derived),
         T(test_protect_capped_by_parent),
         T(test_protect_capped_by_grant),
+        T(test_protect_none),
         T(test_protect_back_to_grant),
         T(test_rights_imply_read),
         T(test_range_errors),

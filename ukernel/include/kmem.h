@@ -16,10 +16,24 @@
 
 #include "types.h"
 
+/* A quota may draw on another: a task created with UK_TASK_SHARED has no
+ * memory set aside for it; each charge to it is made, at that moment, to
+ * its own quota and to every quota up its parent chain, and must fit in
+ * all of them (the chain is fixed at creation; each parent outlives its
+ * children because it belongs to a task that owns theirs). */
 struct quota {
-    word used;   /* bytes charged, rounded as above */
-    word limit;  /* bytes allowed */
+    word used;             /* bytes charged, rounded as above */
+    word limit;            /* bytes allowed */
+    struct quota *parent;  /* NULL: memory set aside at creation (classic) */
 };
+
+/* Charges n bytes to q and every quota up its chain if all can take
+ * them; false (nothing charged) otherwise.  NULL q: the kernel's own. */
+bool  quota_charge(struct quota *q, word n);
+/* Gives back n bytes charged with quota_charge (panics on underflow). */
+void  quota_uncharge(struct quota *q, word n);
+/* Bytes q could still be charged: the least room left along its chain. */
+word  quota_room(const struct quota *q);
 
 /* The pool: npages pages at kernel address base, physical phys_base. */
 void  kmem_init(void *base, u64 phys_base, word npages);

@@ -25,7 +25,10 @@ struct task {
 
 extern struct task *root_task;
 
-struct task *task_create(struct task *parent, word quota, u32 nslots, int *err);
+/* parent: the owner, charged for the task object.  Classic (!shared):
+ * quota bytes set aside in the parent's quota now; shared: the new quota is
+ * a sub-account of the parent's with limit `quota`, charged as used. */
+struct task *task_create(struct task *parent, word quota, u32 nslots, bool shared, int *err);
 void task_teardown(struct task *t);   /* kobj_destroy calls this */
 
 #endif

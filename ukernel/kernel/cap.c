@@ -86,7 +86,7 @@ void cap_delete(struct cap *c)
     if (type == UK_CAP_REPLY)           /* a one-shot reply right dropped */
         reply_cap_deleted(container_of(o, struct thread, hdr));
     else if (type == UK_CAP_IRQ && o->caps == NULL)
-        irq_teardown(container_of(o, struct irq_line, hdr));
+        irq_teardown(container_of(o, struct irq_holder, hdr));
 }
 
 void cap_clear_type(struct kobj *obj, u8 type)

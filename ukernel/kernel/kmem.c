@@ -190,12 +190,51 @@ static void slab_free(int c, void *p, word off)
     }
 }
 
+/* The least charged along q's chain: what kmem_free may give back. */
+static word quota_room_used(const struct quota *q)
+{
+    word least = ~(word)0;
+    for (const struct quota *a = q; a; a = a->parent)
+        if (a->used < least)
+            least = a->used;
+    return least;
+}
+
+bool quota_charge(struct quota *q, word n)
+{
+    for (struct quota *a = q; a; a = a->parent)
+        if (a->used > a->limit || n > a->limit - a->used)
+            return false;
+    for (struct quota *a = q; a; a = a->parent)
+        a->used += n;
+    return true;
+}
+
+void quota_uncharge(struct quota *q, word n)
+{
+    if (quota_room_used(q) < n)
+        panic("quota_uncharge: %lu bytes, more than charged\n", (unsigned long)n);
+    for (struct quota *a = q; a; a = a->parent)
+        a->used -= n;
+}
+
+word quota_room(const struct quota *q)
+{
+    word room = ~(word)0;
+    for (const struct quota *a = q; a; a = a->parent) {
+        word left = a->used > a->limit ? 0 : a->limit - a->used;
+        if (left < room)
+            room = left;
+    }
+    return room;
+}
+
 void *kmem_alloc(struct quota *q, word size)
 {
     if (size == 0 || size > npages * PAGE_SIZE)
         return NULL;
     word charge = kmem_charge(size);
-    if (q && (q->used > q->limit || charge > q->limit - q->used))
+    if (q && quota_room(q) < charge)
         return NULL;
     void *p;
     if (charge < PAGE_SIZE) {
@@ -207,8 +246,7 @@ void *kmem_alloc(struct quota *q, word size)
     if (!p)
         return NULL;    /* pool exhausted: nothing charged */
     __builtin_memset(p, 0, charge);
-    if (q)
-        q->used += charge;
+    quota_charge(q, charge);    /* fits: checked above */
     bytes_used += charge;
     return p;
 }
@@ -218,7 +256,7 @@ void kmem_free(struct quota *q, void *p, word size)
     if (!p)
         return;
     word charge = kmem_charge(size), off = pool_offset(p, "kmem_free");
-    if (size == 0 || charge > npages * PAGE_SIZE || (q && q->used < charge))
+    if (size == 0 || charge > npages * PAGE_SIZE || (q && quota_room_used(q) < charge))
         panic("kmem_free: %p: bad size %lu or quota\n", p, (unsigned long)size);
     if (charge < PAGE_SIZE) {
         slab_free(__builtin_ctzl(charge) - MIN_SHIFT, p, off);
@@ -228,8 +266,7 @@ void kmem_free(struct quota *q, void *p, word size)
             panic("kmem_free: %p is not a live %lu-page run\n", p, (unsigned long)n);
         page_free(i, n);
     }
-    if (q)
-        q->used -= charge;
+    quota_uncharge(q, charge);
     bytes_used -= charge;
 }
 

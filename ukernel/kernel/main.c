@@ -149,7 +149,7 @@ noreturn void boot_root_task(struct boot_params *params)
     int err;
     word reserve = 256ul << 10;            /* slack for slab fragmentation */
     word quota = kmem_free_pages() * PAGE_SIZE - reserve;
-    struct task *root = task_create(NULL, quota, UK_ROOT_CAP_SLOTS, &err);
+    struct task *root = task_create(NULL, quota, UK_ROOT_CAP_SLOTS, false, &err);
     if (!root)
         panic("cannot create the root task (%d)", err);
     root_task = root;

@@ -57,7 +57,7 @@ static void destroy_leaf(struct kobj *o)
     case UK_CAP_THREAD:       thread_teardown(container_of(o, struct thread, hdr)); break;
     case UK_CAP_ENDPOINT:     endpoint_teardown((struct endpoint *)o); break;
     case UK_CAP_NOTIFICATION: notification_teardown((struct notification *)o); break;
-    case UK_CAP_IRQ:          irq_teardown((struct irq_line *)o); o->dying = 0; return;
+    case UK_CAP_IRQ:          irq_teardown((struct irq_holder *)o); o->dying = 0; return;
     default: panic("destroy_leaf: type %d", o->type);
     }
     unlink_owned(o);

@@ -73,15 +73,21 @@ static void sys_small_object_create(word slot, u8 type)
     RET(UK_OK);
 }
 
-static void sys_task_create(word slot, word quota, word nslots)
+static void sys_task_create(word slot, word quota, word slots_flags, word owner_idx)
 {
     int err;
     struct cap *dst = free_slot(slot, &err);
     if (!dst)
         RET(err);
-    if (nslots < 2 || nslots > UK_MAX_CAP_SLOTS)
+    word nslots = slots_flags & UK_TASK_SLOTS_MASK;
+    if (nslots < 2 || nslots > UK_MAX_CAP_SLOTS || (slots_flags & ~(UK_TASK_SLOTS_MASK | UK_TASK_SHARED)))
         RET(UK_E_INVAL);
-    struct task *t = task_create(current->task, quota, (u32)nslots, &err);
+    struct task *owner = current->task;
+    if (owner_idx && !(owner = task_cap(owner_idx, UK_R_CONTROL, &err)))
+        RET(err);
+    if (owner->hdr.dying)
+        RET(UK_E_STATE);
+    struct task *t = task_create(owner, quota, (u32)nslots, (slots_flags & UK_TASK_SHARED) != 0, &err);
     if (!t)
         RET(err);
     cap_install(dst, UK_CAP_TASK, UK_R_ALL, &t->hdr, 0);
@@ -345,6 +351,7 @@ static void sys_kmem_info(word task_idx)
         RET(err);
     current->regs.rdi = t->quota.used;
     current->regs.rsi = t->quota.limit;
+    current->regs.rdx = quota_room(&t->quota);
     RET(UK_OK);
 }
 
@@ -355,19 +362,15 @@ static void sys_irq_get(word ctl_idx, word line, word slot)
     int err;
     if (!cap_lookup(my_caps(), ctl_idx, UK_CAP_IRQ_CONTROL, 0, &err))
         RET(err);
-    struct irq_line *l = line < IRQ_LINES ? irq_line((unsigned)line) : NULL;
-    if (!l)
+    if (line >= IRQ_LINES)
         RET(UK_E_RANGE);
     struct cap *dst = free_slot(slot, &err);
     if (!dst)
         RET(err);
-    if (l->issued)
-        RET(UK_E_BUSY);
-    for (unsigned i = 0; i < IRQ_LINES; i++)  /* ISA overrides: two lines, one pin */
-        if (i != line && irq_line(i)->issued && irq_pin(i) == irq_pin((unsigned)line))
-            RET(UK_E_BUSY);
-    l->issued = true;
-    cap_install(dst, UK_CAP_IRQ, UK_R_ALL, &l->hdr, 0);
+    struct irq_holder *h = irq_holder_get(line, &err);
+    if (!h)
+        RET(err);
+    cap_install(dst, UK_CAP_IRQ, UK_R_ALL, &h->hdr, 0);
     dst->arg = (u32)line;
     RET(UK_OK);
 }
@@ -381,11 +384,8 @@ static void sys_irq_bind(word irq_idx, word notif_idx)
     struct cap *nc = cap_lookup(my_caps(), notif_idx, UK_CAP_NOTIFICATION, UK_R_WRITE, &err);
     if (!nc)
         RET(err);
-    struct irq_line *l = container_of(ic->obj, struct irq_line, hdr);
-    l->notif = (struct notification *)nc->obj;
-    l->badge = nc->badge;
-    l->pending_ack = false;
-    irq_unmask(l->line);
+    irq_holder_bind(container_of(ic->obj, struct irq_holder, hdr),
+                    (struct notification *)nc->obj, nc->badge);
     RET(UK_OK);
 }
 
@@ -395,12 +395,7 @@ static void sys_irq_ack(word irq_idx)
     struct cap *ic = cap_lookup(my_caps(), irq_idx, UK_CAP_IRQ, 0, &err);
     if (!ic)
         RET(err);
-    struct irq_line *l = container_of(ic->obj, struct irq_line, hdr);
-    if (!l->notif)
-        RET(UK_E_STATE);
-    l->pending_ack = false;
-    irq_unmask(l->line);
-    RET(UK_OK);
+    RET(irq_holder_ack(container_of(ic->obj, struct irq_holder, hdr)));
 }
 
 static struct cap *ioport_cap(word idx, word port, word count, int *err)
@@ -533,7 +528,7 @@ void syscall_slow(word rdi, word rsi, word rdx, word r10, word r8, word r9, word
         break;
     case UK_SYS_ENDPOINT_CREATE:   sys_small_object_create(rdi, UK_CAP_ENDPOINT); break;
     case UK_SYS_NOTIF_CREATE:      sys_small_object_create(rdi, UK_CAP_NOTIFICATION); break;
-    case UK_SYS_TASK_CREATE:       sys_task_create(rdi, rsi, rdx); break;
+    case UK_SYS_TASK_CREATE:       sys_task_create(rdi, rsi, rdx, r10); break;
     case UK_SYS_THREAD_CREATE:     sys_thread_create(rdi, rsi); break;
     case UK_SYS_OBJ_DESTROY:       sys_obj_destroy(rdi); break;
     case UK_SYS_CAP_COPY:          sys_cap_copy(rdi, rsi, rdx, r10, r8); break;

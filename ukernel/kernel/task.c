@@ -1,5 +1,7 @@
-/* Tasks: creation charges the creator for the task object and reserves
- * the new task's whole quota in the creator's; destruction gives both back. */
+/* Tasks: creation charges the owner for the task object and either sets
+ * the new task's whole quota aside in the owner's (classic) or, shared,
+ * makes the new quota a sub-account of the owner's that is charged as the
+ * task uses memory (kmem.h); destruction gives everything back. */
 #include "task.h"
 #include "thread.h"
 #include "vspace.h"
@@ -10,15 +12,20 @@
 struct task *root_task;
 static word next_task_id;
 
-struct task *task_create(struct task *parent, word quota, u32 nslots, int *err)
+struct task *task_create(struct task *parent, word quota, u32 nslots, bool shared, int *err)
 {
     struct quota *pq = parent ? &parent->quota : NULL;
     word charge = kmem_charge(sizeof(struct task));
+    word reserve = shared ? 0 : quota;
     if (parent && parent->depth >= TASK_MAX_DEPTH) {
         *err = UK_E_INVAL;
         return NULL;
     }
-    if (pq && (pq->used + charge > pq->limit || quota > pq->limit - pq->used - charge)) {
+    if (shared && !parent) {
+        *err = UK_E_INVAL;
+        return NULL;
+    }
+    if (pq && (quota_room(pq) < charge || reserve > quota_room(pq) - charge)) {
         *err = UK_E_NOMEM;
         return NULL;
     }
@@ -28,6 +35,7 @@ struct task *task_create(struct task *parent, word quota, u32 nslots, int *err)
         return NULL;
     }
     t->quota.limit = quota;
+    t->quota.parent = shared ? pq : NULL;
     t->id = next_task_id++;
     t->depth = parent ? parent->depth + 1 : 0;
     *err = cspace_init(&t->cspace, t, nslots);
@@ -40,9 +48,9 @@ struct task *task_create(struct task *parent, word quota, u32 nslots, int *err)
         kmem_free(pq, t, sizeof *t);
         return NULL;
     }
-    if (pq)
-        pq->used += quota;
-    t->quota_given = quota;
+    if (pq && !quota_charge(pq, reserve))   /* fits: checked above */
+        panic("task_create: quota changed under us");
+    t->quota_given = reserve;
     kobj_link(&t->hdr, parent, UK_CAP_TASK, sizeof *t);
     return t;
 }
@@ -56,7 +64,7 @@ void task_teardown(struct task *t)
     if (t->quota.used != 0)
         panic("task %lu: %lu bytes of kernel memory still charged", t->id, t->quota.used);
     if (t->hdr.owner)
-        t->hdr.owner->quota.used -= t->quota_given;
+        quota_uncharge(&t->hdr.owner->quota, t->quota_given);
     if (t == root_task)
         root_task = NULL;
 }

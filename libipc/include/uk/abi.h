@@ -46,7 +46,8 @@ enum uk_syscall {
     /* Objects and capabilities */
     UK_SYS_ENDPOINT_CREATE,   /* rdi = dst slot */
     UK_SYS_NOTIF_CREATE,      /* rdi = dst slot */
-    UK_SYS_TASK_CREATE,       /* rdi = dst slot, rsi = kmem quota bytes, rdx = cap slots */
+    UK_SYS_TASK_CREATE,       /* rdi = dst slot, rsi = kmem quota bytes, rdx = cap slots
+                                 | UK_TASK_* flags, r10 = owner task cap (0: the caller) */
     UK_SYS_THREAD_CREATE,     /* rdi = dst slot, rsi = task cap */
     UK_SYS_OBJ_DESTROY,       /* rdi = cap (needs UK_R_DESTROY) */
     UK_SYS_CAP_COPY,          /* rdi = src slot, rsi = dst task cap, rdx = dst slot,
@@ -70,7 +71,8 @@ enum uk_syscall {
     UK_SYS_UNMAP,             /* rdi = task cap, rsi = vaddr, rdx = npages */
     UK_SYS_PROTECT,           /* rdi = task cap, rsi = vaddr, rdx = npages, r10 = rights */
     UK_SYS_MEM_INFO,          /* rdi = vaddr (own) -> rdi = phys, rsi = rights */
-    UK_SYS_KMEM_INFO,         /* rdi = task cap -> rdi = used, rsi = quota */
+    UK_SYS_KMEM_INFO,         /* rdi = task cap -> rdi = used, rsi = quota, rdx = room
+                                 (what it may still be charged, its owners' limits too) */
     /* Devices */
     UK_SYS_IRQ_GET,           /* rdi = irq-control cap, rsi = irq, rdx = dst slot */
     UK_SYS_IRQ_BIND,          /* rdi = irq cap, rsi = notification cap */
@@ -157,6 +159,13 @@ enum uk_cap_type {
 #define UK_SLOT_FIRST_FREE  8u
 #define UK_ROOT_CAP_SLOTS   4096u /* size of the root task's table */
 #define UK_MAX_CAP_SLOTS    65536u
+
+/* UK_SYS_TASK_CREATE, rdx: the table size in the low 32 bits, flags above.
+ * UK_TASK_SHARED: nothing is set aside; the quota (rsi) is a limit, and
+ * each charge to the new task is made at once to the owner's quota too
+ * (and up the owner's chain if it is shared as well). */
+#define UK_TASK_SLOTS_MASK  0xfffffffful
+#define UK_TASK_SHARED      (1ul << 32)
 
 /* ------------------------------------------------------------------ */
 /* The message-info word (rsi), in and out of every IPC call:
@@ -369,6 +378,20 @@ enum uk_vdev_op {
                                        (no w1: 0): no reply, the guest stops (and
                                        starts again); the status goes to the root
                                        (UK_VMM_MSG_ENDED) */
+    /* The guest's disk (`guest ... disk=N`: the block server's disk N,
+     * docs/storage.md), through its vmm-server; a guest without one gets
+     * UK_VDEV_ENODEV.  Buffers are guest addresses inside its RAM
+     * (uk_guest_info ram_base..: the boot pages below count too). */
+    UK_VDEV_BLOCK_INFO,             /* -> w0 = status, w1 = sectors (512 bytes),
+                                       w2 = UK_BLK_F_* (uk/blk.h), w3 = sectors one
+                                       request may move at most */
+    UK_VDEV_BLOCK_READ,             /* w0 = first sector, w1 = sectors (1..w3 of INFO),
+                                       w2 = buffer (guest address) -> w0 = status:
+                                       0, UK_VDEV_EINVAL (count), _ERANGE (sectors not
+                                       on the disk), _EFAULT (buffer not in its RAM),
+                                       _EIO (the disk failed) */
+    UK_VDEV_BLOCK_WRITE,            /* the same, buffer -> disk */
+    UK_VDEV_BLOCK_FLUSH,            /* -> w0 = status: acknowledged writes are stable */
 };
 #define UK_VDEV_POWER_HALT    0u
 #define UK_VDEV_POWER_REBOOT  1u
@@ -378,6 +401,9 @@ enum uk_vdev_op {
 #define UK_VDEV_EFAULT        (-14l)   /* bytes not where the message says */
 #define UK_VDEV_EAGAIN        (-11l)   /* try again (flow control) */
 #define UK_VDEV_EPERM         (-1l)    /* not this caller's to ask (badge) */
+#define UK_VDEV_EIO           (-5l)    /* the device failed the request */
+#define UK_VDEV_ENODEV        (-19l)   /* no such device for this guest */
+#define UK_VDEV_ERANGE        (-34l)   /* outside the device (sectors past the disk's end) */
 /* A request's status when the IPC itself failed, not the server: every
  * program that folds "the call failed with UK_E_x" and "the server answered
  * status st" into one value (a virtual-device or console-server request)
@@ -399,8 +425,6 @@ static inline int uk_is_ipc_failure(long status) { return status < UK_IPC_FAILED
 #define UK_GUEST_SLOT_EVENTS  3u   /* notification bound to its vCPU */
 #define UK_GUEST_SLOT_VCPU    4u   /* its vCPU thread */
 #define UK_GUEST_SLOT_FIRST_FREE 8u
-#define UK_GUEST_CAP_SLOTS  256u   /* the size of its table (the vmm-server makes it):
-                                      slots FIRST_FREE..UK_GUEST_CAP_SLOTS - 1 are its own */
 struct uk_guest_info {
     uk_word_t magic;
     uk_word_t ram_base, ram_size;  /* guest RAM: mapped read/write/execute here */
@@ -415,7 +439,13 @@ struct uk_guest_info {
                                       subtracts it from rdtsc to count instructions since
                                       boot under tcg-icount (-icount shift=0: one TSC tick
                                       per instruction) */
+    uk_word_t cap_slots;           /* size of its capability table: one slot for every
+                                      UK_GUEST_KMEM_PER_SLOT bytes of kmem_quota (at least
+                                      256, at most UK_MAX_CAP_SLOTS), so that a guest
+                                      runs out of kernel memory before it runs out of
+                                      slots for address spaces (each costs a PML4 and more) */
 };
+#define UK_GUEST_KMEM_PER_SLOT 4096ul
 
 /* What a vmm-server finds at start (rdi = the address of this page in its
  * task), filled by the root task: its guest's description and where the
@@ -429,6 +459,11 @@ struct uk_guest_info {
                                       (the console server signals it) */
 #define UK_VMM_SLOT_ROOT     10u   /* the root's endpoint, send only, badged with
                                       guest_index; also the vmm-server's fault endpoint */
+#define UK_VMM_SLOT_BLK      11u   /* the block server's endpoint, send only, badged
+                                      with guest_index (empty: the guest has no disk) */
+#define UK_VMM_BLK_WINDOW    0x0000004000000000ul   /* the window it shares with the
+                                      block server: UK_VMM_BLK_WINDOW_PAGES pages here */
+#define UK_VMM_BLK_WINDOW_PAGES 16u /* 64 KiB: one largest request (UK_BLK_MAX_SECTORS) */
 #define UK_VMM_SLOT_FIRST_FREE 16u
 #define UK_VMM_CAP_SLOTS      64u  /* the size of a vmm-server's table (the root makes it) */
 /* vmm-server -> root, a send on UK_VMM_SLOT_ROOT: it is done (w0 = enum

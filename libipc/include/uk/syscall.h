@@ -37,6 +37,35 @@ struct uk_msg {
     uk_word_t w[UK_MSG_REG_WORDS];
 };
 
+/* Word i of a message: words 0-3 travel in m's registers, words 4.. in the
+ * IPC buffer b at the same index (docs/ABI.md §3). */
+static inline uk_word_t uk_msg_word(const struct uk_msg *m, const struct uk_ipc_buffer *b,
+                                    uk_word_t i)
+{
+    return i < UK_MSG_REG_WORDS ? m->w[i] : b->msg[i];
+}
+static inline void uk_msg_set_word(struct uk_msg *m, struct uk_ipc_buffer *b, uk_word_t i,
+                                   uk_word_t v)
+{
+    if (i < UK_MSG_REG_WORDS)
+        m->w[i] = v;
+    else
+        b->msg[i] = v;
+}
+/* A call to a server whose reply's word 0 is a status (the device and
+ * server protocols): that status, the reply's register words in out (if
+ * not NULL), or uk_ipc_failed() if the IPC itself failed.  Defined after
+ * uk_call, below. */
+static inline long uk_call_status(uk_word_t cap, struct uk_msg *m,
+                                  uk_word_t out[UK_MSG_REG_WORDS]);
+/* Words 0..n-1 of a message from w[] (n <= UK_MSG_MAX_WORDS). */
+static inline void uk_msg_set_words(struct uk_msg *m, struct uk_ipc_buffer *b,
+                                    const uk_word_t *w, uk_word_t n)
+{
+    for (uk_word_t i = 0; i < n; i++)
+        uk_msg_set_word(m, b, i, w[i]);
+}
+
 static inline long uk_ipc(uk_word_t nr, uk_word_t cap, struct uk_msg *m)
 {
     struct uk_ret r = uk_sys(nr, cap, m->info, m->w[0], m->w[1], m->w[2], m->w[3]);
@@ -69,11 +98,30 @@ static inline long uk_wait(uk_word_t n, uk_word_t timeout, uk_word_t *bits)
     return r.err;
 }
 
+static inline long uk_call_status(uk_word_t cap, struct uk_msg *m,
+                                  uk_word_t out[UK_MSG_REG_WORDS])
+{
+    long err = uk_call(cap, m);
+    if (err)
+        return uk_ipc_failed(err);
+    if (out)
+        for (unsigned i = 0; i < UK_MSG_REG_WORDS; i++)
+            out[i] = m->w[i];
+    return (long)m->w[0];
+}
+
 static inline long uk_endpoint_create(uk_word_t slot) { return uk_sys(UK_SYS_ENDPOINT_CREATE, slot, 0, 0, 0, 0, 0).err; }
 static inline long uk_notif_create(uk_word_t slot)    { return uk_sys(UK_SYS_NOTIF_CREATE, slot, 0, 0, 0, 0, 0).err; }
 static inline long uk_task_create(uk_word_t slot, uk_word_t quota, uk_word_t nslots)
 {
     return uk_sys(UK_SYS_TASK_CREATE, slot, quota, nslots, 0, 0, 0).err;
+}
+/* A task whose quota is a sub-account of `owner`'s (0: ours), charged as it
+ * uses memory, at most `limit` bytes; owned by `owner` (UK_TASK_SHARED). */
+static inline long uk_task_create_shared(uk_word_t slot, uk_word_t limit, uk_word_t nslots,
+                                         uk_word_t owner)
+{
+    return uk_sys(UK_SYS_TASK_CREATE, slot, limit, nslots | UK_TASK_SHARED, owner, 0, 0).err;
 }
 static inline long uk_thread_create(uk_word_t slot, uk_word_t task)
 {
@@ -135,6 +183,13 @@ static inline long uk_kmem_info(uk_word_t task, uk_word_t *used, uk_word_t *quot
     struct uk_ret r = uk_sys(UK_SYS_KMEM_INFO, task, 0, 0, 0, 0, 0);
     if (used) *used = r.r[0];
     if (quota) *quota = r.r[1];
+    return r.err;
+}
+/* What `task` may still be charged: its own room and its owners' (shared). */
+static inline long uk_kmem_room(uk_word_t task, uk_word_t *room)
+{
+    struct uk_ret r = uk_sys(UK_SYS_KMEM_INFO, task, 0, 0, 0, 0, 0);
+    if (room) *room = r.r[2];
     return r.err;
 }
 

@@ -7,7 +7,10 @@
 #include <uk/abi.h>
 #include <uk/syscall.h>
 
-int  printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int  printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* to the kernel log */
+/* printf's body, the text (at most 511 bytes) handed to out: for programs
+ * whose output goes elsewhere (a guest kernel's console device). */
+int  uk_vprintf_to(void (*out)(const char *s, unsigned long n), const char *fmt, va_list ap);
 int  vsnprintf(char *buf, unsigned long size, const char *fmt, va_list ap);
 int  snprintf(char *buf, unsigned long size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void *memset(void *d, int c, unsigned long n);

@@ -27,8 +27,13 @@ static inline struct mapping **leaf_nodes(u64 *leaf)
     return (struct mapping **)((u8 *)leaf + PAGE_SIZE);
 }
 
+/* No rights (PROTECT to nothing): not present, so every access faults;
+ * the PTE keeps the frame and the node stays, so the page can be given
+ * its rights back.  x86 cannot have write or execute without read. */
 static u64 pte_bits(unsigned rights)
 {
+    if (!(rights & UK_MAP_READ))
+        return 0;
     u64 b = PTE_P | PTE_U;
     if (rights & UK_MAP_WRITE)
         b |= PTE_W;
@@ -239,7 +244,7 @@ int vspace_map(struct task *src, word sva, struct task *dst, word dva,
         return UK_E_INVAL;
     for (word i = 0; i < npages; i++) {            /* all of it is ours to give */
         struct mapping *from = node_at(src, sva + i * PAGE_SIZE);
-        if (!from)
+        if (!from || !node_rights(from))           /* protected to no access: not now */
             return UK_E_NOT_MAPPED;
         if (node_depth(from) >= UK_MAP_MAX_DEPTH)
             return UK_E_INVAL;                     /* derived too often already */
@@ -292,25 +297,26 @@ static void set_rights(struct mapping *n, unsigned rights)
 int vspace_protect(struct task *t, word va, word npages, word user_rights)
 {
     int err = check_range(va, npages);
-    unsigned rights = page_rights(user_rights);
+    unsigned rights = page_rights(user_rights);   /* 0: no access at all */
     if (err)
         return err;
-    if (!rights)
+    if (!rights && user_rights)
         return UK_E_INVAL;
     word end = va + npages * PAGE_SIZE;
     for (word a = next_leaf(t, va, end); a < end; a = next_leaf(t, a + PAGE_SIZE, end)) {
         struct mapping *n = node_at(t, a);
         if (!n)
             continue;
-        /* no more than granted, nor than the source has now; never below read */
+        /* no more than granted, nor than the source has now (either has
+         * READ or is 0, so r is 0 or includes READ) */
         unsigned r = rights & node_grant(n) & (n->parent ? node_rights(n->parent) : UK_MAP_RWX);
-        set_rights(n, r | UK_MAP_READ);
+        set_rights(n, r);
         /* derived mappings keep no right their source lost */
         struct mapping *d = n->child;
         while (d) {
             unsigned allowed = node_rights(d->parent);
             if (node_rights(d) & ~allowed)
-                set_rights(d, (node_rights(d) & allowed) | UK_MAP_READ);
+                set_rights(d, node_rights(d) & allowed);
             if (d->child) {
                 d = d->child;
                 continue;

@@ -34,7 +34,7 @@ int os_stat_file(const char *file_name, struct uml_stat *buf)
 	memset(buf, 0, sizeof *buf);
 	buf->ust_mode = 0100444;
 	buf->ust_size = ukvm_gi->initrd_size;
-	buf->ust_blksize = 4096;
+	buf->ust_blksize = UK_PAGE_SIZE;
 	return 0;
 }
 

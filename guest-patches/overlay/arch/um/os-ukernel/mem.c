@@ -8,9 +8,9 @@
  *
  * The process side replaces arch/um's skas/mem.c (map/unmap/protect run by
  * a stub inside the host process): here each is a system call naming the
- * process's task.  One deviation: the microkernel's mappings always keep
- * READ, so PROT_NONE on a populated page leaves it readable (never
- * writable or executable); untouched PROT_NONE memory faults as it should.
+ * process's task.  Protection is exact: PROT_NONE is the microkernel's
+ * rights 0 (the page stays mapped in its database, not present in the
+ * page table), so every access to it faults, populated or not.
  */
 #include <errno.h>
 #include <string.h>
@@ -19,10 +19,26 @@
 #include <os.h>
 #include "ukvm.h"
 
+void *calloc(size_t n, size_t size);   /* the link wraps it (util.c) */
 
+
+/* Our own mappings: never below READ (what processes map derives from
+ * them and would lose any right we drop). */
 static unsigned long rights(int r, int w, int x)
 {
+	(void)r;
 	return UK_MAP_READ | (w ? UK_MAP_WRITE : 0) | (x ? UK_MAP_EXEC : 0);
+}
+
+/* A process's mappings: exact.  No right at all (PROT_NONE, or a page
+ * arch/um keeps inaccessible to see its next use) is the microkernel's
+ * rights 0: not present, every access faults; write or execute imply read
+ * on x86. */
+static unsigned long process_rights(unsigned int prot)
+{
+	if (!(prot & 7))
+		return 0;
+	return UK_MAP_READ | (prot & 2 ? UK_MAP_WRITE : 0) | (prot & 4 ? UK_MAP_EXEC : 0);
 }
 
 static int uk_errno(long err)
@@ -139,34 +155,46 @@ int can_drop_memory(void)
 
 /* --- a process's address space: its task (mm_id.u.pid is the slot) ----
  * arch/um clears a new or dying address space by unmapping all of it (511
- * GiB); we remember which GiBs of each task ever got a mapping and only
- * unmap or protect there. */
-#define GIB_SHIFT 30
-#define N_GIB 512
-static unsigned long used_gib[256][N_GIB / 64];
+ * GiB); we remember which 8 GiB spans of each task ever got a mapping (one
+ * word a slot) and only unmap or protect there: the microkernel skips the
+ * absent page tables inside a span in a few steps. */
+#define SPAN_SHIFT 33
+#define N_SPAN 64
+static unsigned long *used_span;            /* one word per slot of our table */
+static unsigned int span_slots;
+
+void ukvm_mm_init(unsigned int nslots)
+{
+	used_span = calloc(nslots, sizeof *used_span);
+	span_slots = used_span ? nslots : 0;
+}
 
 void ukvm_mm_forget(int slot)
 {
-	memset(used_gib[slot & 255], 0, sizeof used_gib[0]);
+	if ((unsigned int)slot < span_slots)
+		used_span[slot] = 0;
 }
 
 static void note_mapped(int slot, unsigned long va, unsigned long len)
 {
-	for (unsigned long g = va >> GIB_SHIFT; g <= (va + len - 1) >> GIB_SHIFT && g < N_GIB; g++)
-		used_gib[slot & 255][g / 64] |= 1ul << (g % 64);
+	if ((unsigned int)slot >= span_slots)
+		return;
+	for (unsigned long g = va >> SPAN_SHIFT; g <= (va + len - 1) >> SPAN_SHIFT && g < N_SPAN; g++)
+		used_span[slot] |= 1ul << g;
 }
 
-/* Calls op on the parts of [va, va + len) that lie in GiBs ever mapped. */
+/* Calls op on the parts of [va, va + len) that lie in spans ever mapped. */
 static long for_used(int slot, unsigned long va, unsigned long len,
 		     long (*op)(uk_word_t, unsigned long, unsigned long, unsigned long),
 		     unsigned long arg)
 {
 	unsigned long end = va + len;
 	while (va < end) {
-		unsigned long g = va >> GIB_SHIFT;
-		unsigned long next = (g + 1) << GIB_SHIFT;
+		unsigned long g = va >> SPAN_SHIFT;
+		unsigned long next = (g + 1) << SPAN_SHIFT;
 		unsigned long stop = next < end ? next : end;
-		if (g >= N_GIB || (used_gib[slot & 255][g / 64] & (1ul << (g % 64)))) {
+		if (g >= N_SPAN || (unsigned int)slot >= span_slots ||
+		    (used_span[slot] & (1ul << g))) {
 			long err = op(slot, va, (stop - va) / UK_PAGE_SIZE, arg);
 			if (err)
 				return err;
@@ -194,7 +222,7 @@ int map(struct mm_id *mm_idp, unsigned long virt, unsigned long len, int prot,
 		return uk_errno(for_used(mm_idp->u.pid, virt, len, unmap_op, 0));
 	note_mapped(mm_idp->u.pid, virt, len);
 	return uk_errno(map_pages(mm_idp->u.pid, uml_physmem + offset, virt, len / UK_PAGE_SIZE,
-				  rights(prot & 1, prot & 2, prot & 4)));
+				  process_rights(prot)));
 }
 
 int unmap(struct mm_id *mm_idp, unsigned long addr, unsigned long len, int done,
@@ -215,7 +243,7 @@ int protect(struct mm_id *mm_idp, unsigned long addr, unsigned long len,
 	if ((addr | len) % UK_PAGE_SIZE)
 		return -EINVAL;
 	return uk_errno(for_used(mm_idp->u.pid, addr, len, protect_pages,
-				 rights(prot & 1, prot & 2, prot & 4)));
+				 process_rights(prot)));
 }
 
 /* Host system calls run by a stub inside the process (modify_ldt, ...):

@@ -23,48 +23,141 @@
 #include <linux/threads.h>
 #include "ukvm.h"
 
+void *calloc(size_t n, size_t size);   /* the link wraps it (util.c) */
+
 int userspace_pid[NR_CPUS];
 int kill_userspace_mm[NR_CPUS];
 
-/* --- tasks: slots of our capability table (UK_GUEST_CAP_SLOTS of them) -- */
-#define FIRST_SLOT UK_GUEST_SLOT_FIRST_FREE
-/* Kernel memory each process task reserves from ours: its page tables and
- * mapping nodes (about 80 bytes a mapped page: 2 MiB covers ~22,000 pages,
- * 88 MiB).  A map beyond it fails and arch/um kills the process. */
-#define PROCESS_KMEM (2ul << 20)
+/* --- tasks: slots of our capability table --------------------------------
+ * One account task (slot ACCOUNT_SLOT, made at the first process) owns
+ * every process task.  Both are shared tasks (UK_TASK_SHARED): nothing is
+ * set aside, a process is charged what its address space uses (its task
+ * object, PML4, page tables, one mapping node a page) as it maps it, and
+ * all processes together at most the account's limit, which is our quota
+ * less a reserve for ourselves (our own vmalloc mappings and tables).  A
+ * new address space is refused (fork, exec: -ENOMEM) while the account has
+ * less than spawn_headroom left (1/16 of it, at least 2 MiB: pages the
+ * running processes fault in, the shell among them, when a fork bomb has
+ * taken the rest), counting every process as at least PROCESS_KMEM_BUDGET:
+ * a new task is charged little (its PML4) until it runs and faults its
+ * pages in, so a burst of forks must not be let through on what the
+ * account has before they run;
+ * a map beyond the account fails and arch/um kills that process.  The
+ * vmm-server sizes our table by our quota (gi->cap_slots): slots are never
+ * the limit, kernel memory is. */
+#define ACCOUNT_SLOT UK_GUEST_SLOT_FIRST_FREE
+#define FIRST_SLOT (ACCOUNT_SLOT + 1)
 #define PROCESS_SLOTS 2
-static unsigned char slot_used[UK_GUEST_CAP_SLOTS];
+#define KERNEL_RESERVE_MIN (2ul << 20)      /* or 1/32 of what we have, if more */
+#define SPAWN_HEADROOM_MIN (2ul << 20)      /* or 1/16 of the account, if more */
+#define PROCESS_KMEM_BUDGET (40ul << 10)    /* an idle static process: ~34 KiB */
+static unsigned long *slot_map;             /* bit set: slot in use */
+static unsigned int nslots, slot_hint;
+static int account_made;
+static unsigned long spawn_headroom, live_tasks;
+
+/* Before kmalloc works (start.c): the runtime's allocator. */
+void ukvm_process_init(unsigned long cap_slots)
+{
+	nslots = cap_slots >= 256 && cap_slots <= UK_MAX_CAP_SLOTS ? cap_slots : 256;
+	slot_map = calloc((nslots + 63) / 64, sizeof *slot_map);
+	ukvm_mm_init(nslots);
+	if (!slot_map)
+		ukvm_printf("ukvm: no memory for the slot map of %u slots\n", nslots);
+	slot_hint = FIRST_SLOT;
+}
 
 int ukvm_slot_alloc(void)
 {
-	for (int s = FIRST_SLOT; s < UK_GUEST_CAP_SLOTS; s++)
-		if (!slot_used[s]) {
-			slot_used[s] = 1;
+	if (!slot_map)
+		return -1;
+	for (unsigned int n = 0, s = slot_hint; n < nslots; n++, s = s + 1 < nslots ? s + 1 : FIRST_SLOT) {
+		if (s < FIRST_SLOT)
+			s = FIRST_SLOT;
+		if (!(slot_map[s / 64] & (1ul << (s % 64)))) {
+			slot_map[s / 64] |= 1ul << (s % 64);
+			slot_hint = s + 1 < nslots ? s + 1 : FIRST_SLOT;
 			return s;
 		}
+	}
 	return -1;
+}
+
+static int slot_in_use(int slot)
+{
+	return slot >= FIRST_SLOT && (unsigned int)slot < nslots &&
+	       (slot_map[slot / 64] & (1ul << (slot % 64)));
 }
 
 void ukvm_slot_free(int slot)
 {
-	if (slot >= FIRST_SLOT && slot < UK_GUEST_CAP_SLOTS)
-		slot_used[slot] = 0;
+	if (slot_in_use(slot))
+		slot_map[slot / 64] &= ~(1ul << (slot % 64));
+}
+
+/* The account, once our own memory is mapped (setup_physmem has run). */
+static long make_account(void)
+{
+	uk_word_t room = 0;
+	long err = uk_kmem_room(UK_GUEST_SLOT_SELF, &room);
+	unsigned long reserve = room / 32 > KERNEL_RESERVE_MIN ? room / 32 : KERNEL_RESERVE_MIN;
+	if (!err && room <= reserve + 2 * SPAWN_HEADROOM_MIN)
+		err = UK_E_NOMEM;
+	if (!err)
+		err = uk_task_create_shared(ACCOUNT_SLOT, room - reserve, PROCESS_SLOTS, 0);
+	if (err) {
+		ukvm_printf("ukvm: cannot make the processes' kernel-memory account "
+			    "(%lu KiB left): error %ld\n", (unsigned long)room >> 10, err);
+		return err;
+	}
+	ukvm_printf("ukvm: processes may use %lu KiB of kernel memory, %lu KiB kept for the kernel\n",
+		    (unsigned long)(room - reserve) >> 10, reserve >> 10);
+	spawn_headroom = (room - reserve) / 16 > SPAWN_HEADROOM_MIN ? (room - reserve) / 16
+								     : SPAWN_HEADROOM_MIN;
+	account_made = 1;
+	return UK_OK;
+}
+
+/* The processes' account (for /proc/ukvm): kernel memory charged to it,
+ * what it has left, and how many process tasks it owns. */
+void ukvm_process_kmem(unsigned long *used, unsigned long *room, unsigned long *tasks)
+{
+	uk_word_t u = 0, r = 0;
+	if (account_made) {
+		uk_kmem_info(ACCOUNT_SLOT, &u, 0);
+		uk_kmem_room(ACCOUNT_SLOT, &r);
+	}
+	*used = u;
+	*room = r;
+	*tasks = live_tasks;
 }
 
 int start_userspace(unsigned long stub_stack)
 {
 	(void)stub_stack;
+	uk_word_t room = 0;
+	if (!account_made && make_account())
+		return -ENOMEM;
+	uk_word_t used = 0, limit = 0;
+	if (uk_kmem_info(ACCOUNT_SLOT, &used, &limit) || uk_kmem_room(ACCOUNT_SLOT, &room))
+		return -ENOMEM;
+	/* what the processes will use once they have run, at the least */
+	unsigned long budget = (live_tasks + 1) * PROCESS_KMEM_BUDGET;
+	unsigned long ahead = budget > used ? budget - used : 0;
+	if (room < spawn_headroom || room - spawn_headroom < ahead)
+		return -ENOMEM;
 	int slot = ukvm_slot_alloc();
 	if (slot < 0) {
 		ukvm_printf("ukvm: no capability slot left for a new address space\n");
 		return -EAGAIN;
 	}
-	long err = uk_task_create(slot, PROCESS_KMEM, PROCESS_SLOTS);
+	long err = uk_task_create_shared(slot, ~0ul, PROCESS_SLOTS, ACCOUNT_SLOT);
 	ukvm_mm_forget(slot);
 	if (err) {
 		ukvm_slot_free(slot);
 		return err == UK_E_NOMEM ? -ENOMEM : -EINVAL;
 	}
+	live_tasks++;
 	return slot;
 }
 
@@ -79,10 +172,11 @@ int copy_context_skas0(unsigned long stack, int pid)
 void os_kill_ptraced_process(int pid, int reap_child)
 {
 	(void)reap_child;
-	if (pid < FIRST_SLOT || pid >= UK_GUEST_CAP_SLOTS || !slot_used[pid])
+	if (!slot_in_use(pid))
 		return;
 	uk_obj_destroy(pid);        /* its mappings go with it */
 	ukvm_slot_free(pid);
+	live_tasks--;
 }
 
 void os_kill_process(int pid, int reap_child)

@@ -173,7 +173,7 @@ long strtol(const char *s, char **end, int base)
 
 int getpagesize(void)
 {
-	return 4096;
+	return UK_PAGE_SIZE;
 }
 
 void exit(int status)

@@ -115,6 +115,7 @@ void __init ukvm_start(struct uk_guest_info *gi)
 	if (uk_map(UK_GUEST_SLOT_SELF, gi->ram_base, image_end, brk_pages, UK_MAP_RWX))
 		say_and_stop("cannot map the brk window");
 	ukvm_rt_init(image_end, reserved);
+	ukvm_process_init(gi->cap_slots);
 
 	phys_base = image_end - (unsigned long)__binary_start;
 	phys_ram = gi->ram_base;

@@ -3,7 +3,7 @@
 #ifndef UKVM_STATS_H
 #define UKVM_STATS_H
 
-#define UKVM_STATS_TEXT_MAX 512
+#define UKVM_STATS_TEXT_MAX 1000   /* lbench -e reads up to 1023 bytes */
 
 /* The file's text into buf (NUL-terminated); returns its length. */
 int ukvm_stats_text(char *buf, int size);

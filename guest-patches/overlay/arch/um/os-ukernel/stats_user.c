@@ -6,11 +6,14 @@
  * TSC counts instructions while the CPU runs and nanoseconds of virtual
  * time while it is halted, so `tsc - boot_tsc - idle_tsc` is how many
  * instructions the whole machine has run since the microkernel started
- * (tests/guest-linux/init prints it at "shell ready").  Each read costs
- * one microkernel entry.  The counters are the whole machine's, so reading
- * them takes the debug cap, which the vmm-server passes on (READ only)
- * when the root's guest line says `stats`; without it the file has the two
- * TSC lines and says why the counters are missing.
+ * (tests/guest-linux/init prints it at "shell ready").  Then kernel
+ * memory: ours (kmem_used, our processes' included; kmem_quota) and the
+ * processes' account (process.c): charged, room left, process tasks.
+ * Each read costs a few microkernel entries.  The machine's counters are
+ * the whole machine's, so reading them takes the debug cap, which the
+ * vmm-server passes on (READ only) when the root's guest line says
+ * `stats`; without it the file has the TSC and kernel-memory lines and
+ * says why the counters are missing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,19 +27,32 @@ int ukvm_stats_text(char *buf, int size)
 	struct uk_stats st;
 	unsigned long long now = uk_rdtsc();
 	long err = uk_debug_stats();         /* into our IPC buffer's data */
+	uk_word_t used = 0, quota = 0;
+	unsigned long p_used, p_room, p_tasks;
+	int n;
 
-	if (err)
-		return snprintf(buf, size, "boot_tsc %lu\ntsc %llu\n"
-				"counters_unavailable %ld\n",
-				(unsigned long)ukvm_gi->boot_tsc, now, err);
-	memcpy(&st, IPC->data, sizeof st);
-	return snprintf(buf, size,
-			"kernel_entries %lu\nas_switches %lu\ntlb_flushes %lu\n"
-			"ipc_fastpath %lu\nipc_slowpath %lu\ntimer_ticks %lu\n"
-			"fpu_switches %lu\nidle_tsc %lu\nboot_tsc %lu\ntsc %llu\n",
-			(unsigned long)st.kernel_entries, (unsigned long)st.as_switches,
-			(unsigned long)st.tlb_flushes, (unsigned long)st.ipc_fastpath,
-			(unsigned long)st.ipc_slowpath, (unsigned long)st.timer_ticks,
-			(unsigned long)st.fpu_switches, (unsigned long)st.idle_tsc,
-			(unsigned long)ukvm_gi->boot_tsc, now);
+	uk_kmem_info(UK_GUEST_SLOT_SELF, &used, &quota);   /* ours: no cap needed */
+	ukvm_process_kmem(&p_used, &p_room, &p_tasks);
+	if (err) {
+		n = snprintf(buf, size, "counters_unavailable %ld\n", err);
+	} else {
+		memcpy(&st, IPC->data, sizeof st);
+		n = snprintf(buf, size,
+			     "kernel_entries %lu\nas_switches %lu\ntlb_flushes %lu\n"
+			     "ipc_fastpath %lu\nipc_slowpath %lu\ntimer_ticks %lu\n"
+			     "fpu_switches %lu\nidle_tsc %lu\n",
+			     (unsigned long)st.kernel_entries, (unsigned long)st.as_switches,
+			     (unsigned long)st.tlb_flushes, (unsigned long)st.ipc_fastpath,
+			     (unsigned long)st.ipc_slowpath, (unsigned long)st.timer_ticks,
+			     (unsigned long)st.fpu_switches, (unsigned long)st.idle_tsc);
+	}
+	if (n < 0 || n >= size)
+		return n;
+	return n + snprintf(buf + n, size - n,
+			    "boot_tsc %lu\ntsc %llu\n"
+			    "kmem_used %lu\nkmem_quota %lu\nprocess_kmem_used %lu\n"
+			    "process_kmem_room %lu\nprocess_tasks %lu\n",
+			    (unsigned long)ukvm_gi->boot_tsc, now,
+			    (unsigned long)used, (unsigned long)quota,
+			    p_used, p_room, p_tasks);
 }

@@ -46,14 +46,17 @@ extern struct uml_pt_regs *ukvm_event_user_regs;
 #define UKVM_PHYSMEM_FD 3
 #define UKVM_NULL_FD 5        /* file.c has the pseudo-fds */
 unsigned long ukvm_phys_to_ram(unsigned long long off);
+void ukvm_mm_init(unsigned int nslots);   /* at start: bookkeeping for each slot */
 void ukvm_mm_forget(int slot);     /* a new task: nothing mapped yet */
 
 /* Process tasks (process.c) */
 struct uk_regs;
 void ukvm_frame_to_gp(const struct uk_regs *u, unsigned long *gp);
 extern unsigned long ukvm_last_fault_ip, ukvm_last_fault_addr;
+void ukvm_process_init(unsigned long cap_slots);   /* at start (start.c) */
 int ukvm_slot_alloc(void);
 void ukvm_slot_free(int slot);
+void ukvm_process_kmem(unsigned long *used, unsigned long *room, unsigned long *tasks);
 
 /* The runtime (rt.c) */
 void ukvm_rt_init(unsigned long brk_start, unsigned long brk_limit);

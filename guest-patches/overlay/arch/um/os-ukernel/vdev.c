@@ -16,19 +16,10 @@ long ukvm_vdev_call(uk_word_t op, uk_word_t nwords, const uk_word_t *words,
 		    uk_word_t out[UK_MSG_REG_WORDS])
 {
 	struct uk_msg m = { .info = uk_msginfo(op, nwords, UK_TIMEOUT_INFINITE) };
-	for (uk_word_t i = 0; i < nwords; i++) {
-		if (i < UK_MSG_REG_WORDS)
-			m.w[i] = words[i];
-		else
-			IPC->msg[i] = words[i];
-	}
-	long err = uk_call(UK_GUEST_SLOT_VMM, &m);
+	uk_msg_set_words(&m, IPC, words, nwords);
+	long status = uk_call_status(UK_GUEST_SLOT_VMM, &m, out);
 	ukvm_poll_events();
-	if (err)
-		return uk_ipc_failed(err);   /* the IPC itself failed: not a device status */
-	if (out)
-		memcpy(out, m.w, sizeof m.w);
-	return (long)m.w[0];
+	return status;
 }
 
 /* Output: at most UK_VDEV_BYTES_MAX bytes a call; when the console server

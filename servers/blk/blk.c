@@ -1,0 +1,307 @@
+/*
+ * The block server (docs/storage.md): drives the virtio-blk devices the
+ * root task handed it ("disks") from user level, through each device's
+ * legacy I/O BAR (an I/O-port cap), its virtqueue in the DMA pages the root
+ * mapped at UK_BLK_DMA_VADDR (physical addresses from UK_SYS_MEM_INFO), and
+ * its interrupt (its own holder of the PCI line, which the disks share:
+ * every holder is signalled on each interrupt, the ISR read tells and
+ * quiets the device).  Clients reach it by IPC (uk/blk.h), each bound by
+ * the root to one disk and one memory window.
+ *
+ * One thread, one request at a time: a request is checked, put on its
+ * disk's queue, and answered when the device has returned it; meanwhile
+ * other callers wait on the endpoint.  The interrupt notification is bound
+ * to the thread, so interrupts that come while it waits on the endpoint
+ * (another disk's, or a stale one) are acknowledged there and never leave
+ * the shared line masked.  A device that does not answer within
+ * WAITS_MAX * WAIT_US (5 s) is reset (which ends its DMA) and out of service.
+ */
+#include <user/rt.h>
+#include <user/virtio.h>
+#include <uk/blk.h>
+
+#define EP    UK_BLK_SLOT_EP
+#define NOTIF UK_BLK_SLOT_NOTIF
+#define DISK_SLOT(d, what) (UK_BLK_SLOT_DISK0 + 4u * (d) + (what))
+
+/* virtio-blk (legacy) */
+#define VIRTIO_BLK_F_RO     5u
+#define VIRTIO_BLK_F_FLUSH  9u          /* "WCE" in legacy: it has a write cache */
+#define VIRTIO_BLK_T_IN     0u
+#define VIRTIO_BLK_T_OUT    1u
+#define VIRTIO_BLK_T_FLUSH  4u
+#define VIRTIO_BLK_S_OK     0u
+#define VIRTIO_BLK_CAPACITY 0u          /* config: u64, 512-byte sectors */
+
+#define WAIT_US       100000ul     /* one wait for the device */
+#define WAITS_MAX     50u          /* without an answer: the device is dead (5 s) */
+#define HDR_OFF    0u                   /* in a disk's last DMA page */
+#define STATUS_OFF 64u
+
+struct disk {
+    int live;
+    struct virtio_dev v;
+    uk_word_t sectors;
+    unsigned flags;                     /* UK_BLK_F_* */
+    unsigned char *req;                 /* its last DMA page: request header, status */
+    uk_word_t req_phys;
+    uk_word_t requests, errors;
+};
+
+struct client {
+    int live;
+    unsigned disk;
+    uk_word_t window_bytes;
+};
+
+static const struct uk_blk_info *info = (const void *)UK_BLK_INFO_VADDR;
+static struct disk disks[UK_BLK_MAX_DISKS];
+static struct client clients[UK_BLK_MAX_CLIENTS + 1];   /* [n], n = badge */
+static uk_word_t ndisks;
+
+/* Quiets and acknowledges every disk whose bit is set. */
+static void service_interrupts(uk_word_t bits)
+{
+    for (unsigned d = 0; d < ndisks; d++)
+        if (bits & (1ul << d)) {
+            if (disks[d].live)
+                virtio_isr(&disks[d].v);
+            uk_irq_ack(DISK_SLOT(d, UK_BLK_DISK_IRQ));
+        }
+}
+
+static void disk_fail(unsigned d, const char *why)
+{
+    printf("blk-server: disk %u: %s: reset, out of service\n", d, why);
+    virtio_legacy_reset(disks[d].v.io, disks[d].v.base);   /* no more DMA from it */
+    disks[d].live = 0;
+}
+
+/* Runs one request (bufs) on disk d to its end: a UK_BLK_* status. */
+static long run(unsigned d, const struct virtq_buf *bufs, unsigned n)
+{
+    struct disk *k = &disks[d];
+    k->req[STATUS_OFF] = 0xff;
+    if (virtq_submit(&k->v, bufs, n) != UK_OK) {
+        disk_fail(d, "its registers cannot be written");
+        return UK_BLK_EIO;
+    }
+    k->requests++;
+    unsigned len = 0, waits = 0;
+    while (!virtq_take_used(&k->v, &len)) {
+        uk_word_t bits = 0;
+        long err = uk_wait(NOTIF, uk_timeout_us(WAIT_US), &bits);
+        if (err == UK_OK) {
+            service_interrupts(bits);
+            continue;
+        }
+        if (err != UK_E_TIMEOUT || ++waits == WAITS_MAX) {
+            disk_fail(d, "the device does not answer");
+            return UK_BLK_EIO;
+        }
+    }
+    if (k->req[STATUS_OFF] != VIRTIO_BLK_S_OK) {
+        k->errors++;
+        return UK_BLK_EIO;
+    }
+    return UK_BLK_OK;
+}
+
+static void put_header(struct disk *k, unsigned type, uk_word_t sector)
+{
+    unsigned *h = (unsigned *)(k->req + HDR_OFF);
+    h[0] = type;
+    h[1] = 0;
+    *(uk_word_t *)(k->req + HDR_OFF + 8) = sector;
+}
+
+/* READ / WRITE for client c (number n): every check before the device
+ * sees anything.  Overflow-safe: no sum is formed before its parts are
+ * known to be small. */
+static long do_io(uk_word_t n, int write, uk_word_t sector, uk_word_t count, uk_word_t off)
+{
+    struct client *c = &clients[n];
+    struct disk *k = &disks[c->disk];
+    if (count == 0 || count > UK_BLK_MAX_SECTORS)
+        return UK_BLK_EINVAL;
+    if (!k->live)
+        return UK_BLK_EIO;
+    if (sector >= k->sectors || count > k->sectors - sector)
+        return UK_BLK_ERANGE;
+    uk_word_t bytes = count * UK_BLK_SECTOR;
+    if (off > c->window_bytes || bytes > c->window_bytes - off)
+        return UK_BLK_EFAULT;
+    if (write && (k->flags & UK_BLK_F_RO))
+        return UK_BLK_EROFS;
+    struct virtq_buf bufs[VIRTQ_MAX_CHAIN];
+    unsigned nb = 0;
+    put_header(k, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector);
+    bufs[nb++] = (struct virtq_buf){ k->req_phys + HDR_OFF, 16, 0 };
+    /* the data, one descriptor per physically contiguous run of the window */
+    uk_word_t va = UK_BLK_WINDOW(n) + off;
+    while (bytes) {
+        uk_word_t chunk = UK_PAGE_SIZE - va % UK_PAGE_SIZE;
+        if (chunk > bytes)
+            chunk = bytes;
+        uk_word_t phys = virt_to_phys((const void *)va);
+        if (phys == ~0ul)
+            return UK_BLK_EFAULT;          /* the root unmapped part of the window */
+        struct virtq_buf *last = &bufs[nb - 1];
+        if (nb > 1 && last->phys + last->len == phys)
+            last->len += (unsigned)chunk;
+        else if (nb == VIRTQ_MAX_CHAIN - 1)
+            return UK_BLK_EINVAL;          /* cannot happen with 64 KiB: 17 pages */
+        else
+            bufs[nb++] = (struct virtq_buf){ phys, (unsigned)chunk, !write };
+        va += chunk;
+        bytes -= chunk;
+    }
+    bufs[nb++] = (struct virtq_buf){ k->req_phys + STATUS_OFF, 1, 1 };
+    return run(c->disk, bufs, nb);
+}
+
+static long do_flush(uk_word_t n)
+{
+    struct disk *k = &disks[clients[n].disk];
+    if (!k->live)
+        return UK_BLK_EIO;
+    if (!(k->flags & UK_BLK_F_FLUSH))
+        return UK_BLK_OK;                  /* no write cache: writes are stable */
+    put_header(k, VIRTIO_BLK_T_FLUSH, 0);
+    struct virtq_buf bufs[2] = {
+        { k->req_phys + HDR_OFF, 16, 0 }, { k->req_phys + STATUS_OFF, 1, 1 },
+    };
+    return run(clients[n].disk, bufs, 2);
+}
+
+/* The root's requests (badge 0). */
+static long control(uk_word_t op, const struct uk_msg *m, struct uk_msg *r)
+{
+    uk_word_t n = m->w[0];
+    switch (op) {
+    case UK_BLK_CTL_ADD_CLIENT: {
+        uk_word_t d = m->w[1], bytes = m->w[2];
+        if (n < 1 || n > UK_BLK_MAX_CLIENTS || clients[n].live || d >= ndisks ||
+            !disks[d].live || bytes == 0 || bytes % UK_PAGE_SIZE || bytes > UK_BLK_WINDOW_MAX)
+            return UK_BLK_EINVAL;
+        for (uk_word_t off = 0; off < bytes; off += UK_PAGE_SIZE)
+            if (virt_to_phys((const void *)(UK_BLK_WINDOW(n) + off)) == ~0ul)
+                return UK_BLK_EFAULT;      /* the root must map the window first */
+        clients[n] = (struct client){ 1, (unsigned)d, bytes };
+        return UK_BLK_OK;
+    }
+    case UK_BLK_CTL_REMOVE_CLIENT:
+        if (n < 1 || n > UK_BLK_MAX_CLIENTS || !clients[n].live)
+            return UK_BLK_EINVAL;
+        clients[n].live = 0;
+        return UK_BLK_OK;
+    case UK_BLK_CTL_DISK_INFO:
+        if (n >= ndisks)
+            return UK_BLK_EINVAL;
+        r->w[1] = disks[n].live ? disks[n].sectors : 0;
+        r->w[2] = disks[n].flags;
+        r->w[3] = disks[n].requests;
+        return disks[n].live ? UK_BLK_OK : UK_BLK_EIO;
+    default:
+        return UK_BLK_EINVAL;
+    }
+}
+
+/* One request: the reply's words in r (w0 = status). */
+static void handle(const struct uk_msg *m, struct uk_msg *r)
+{
+    uk_word_t op = uk_msg_label(m->info), len = uk_msg_len(m->info), n = m->badge;
+    unsigned words = 1;
+    long st;
+    r->w[1] = r->w[2] = r->w[3] = 0;
+    if (n == 0) {
+        st = control(op, m, r);
+        words = 4;
+    } else if (n > UK_BLK_MAX_CLIENTS || !clients[n].live || op >= UK_BLK_CTL_ADD_CLIENT) {
+        st = UK_BLK_EPERM;
+    } else if (op == UK_BLK_OP_INFO) {
+        struct disk *k = &disks[clients[n].disk];
+        r->w[1] = k->sectors;
+        r->w[2] = clients[n].window_bytes;
+        r->w[3] = k->flags;
+        words = 4;
+        st = k->live ? UK_BLK_OK : UK_BLK_EIO;
+    } else if ((op == UK_BLK_OP_READ || op == UK_BLK_OP_WRITE) && len == 3) {
+        st = do_io(n, op == UK_BLK_OP_WRITE, m->w[0], m->w[1], m->w[2]);
+    } else if (op == UK_BLK_OP_FLUSH) {
+        st = do_flush(n);
+    } else {
+        st = UK_BLK_EINVAL;
+    }
+    r->w[0] = (uk_word_t)st;
+    r->info = uk_msginfo(0, words, UK_TIMEOUT_INFINITE);
+}
+
+static int disk_init(unsigned d)
+{
+    struct disk *k = &disks[d];
+    const struct uk_pci_dev *p = &info->disk[d];
+    unsigned got = 0;
+    char *dma = (char *)(UK_BLK_DMA_VADDR + (uk_word_t)d * UK_BLK_DMA_PAGES * UK_PAGE_SIZE);
+    long err;
+    if ((err = virtio_legacy_begin(&k->v, DISK_SLOT(d, UK_BLK_DISK_IO), p->bar[0],
+                                   1u << VIRTIO_BLK_F_RO | 1u << VIRTIO_BLK_F_FLUSH, &got))) {
+        printf("blk-server: disk %u: its registers cannot be reached (error %ld)\n", d, err);
+        return 0;
+    }
+    if ((err = virtio_legacy_queue0(&k->v, dma, (UK_BLK_DMA_PAGES - 1) * UK_PAGE_SIZE))) {
+        printf("blk-server: disk %u: its queue does not fit our DMA pages\n", d);
+        return 0;
+    }
+    k->req = (unsigned char *)dma + (UK_BLK_DMA_PAGES - 1) * UK_PAGE_SIZE;
+    k->req_phys = virt_to_phys(k->req);
+    k->sectors = virtio_config_read(&k->v, VIRTIO_BLK_CAPACITY, 8);
+    k->flags = (got & 1u << VIRTIO_BLK_F_RO ? UK_BLK_F_RO : 0) |
+               (got & 1u << VIRTIO_BLK_F_FLUSH ? UK_BLK_F_FLUSH : 0);
+    if ((err = uk_irq_bind(DISK_SLOT(d, UK_BLK_DISK_IRQ), DISK_SLOT(d, UK_BLK_DISK_IRQ_NOTIF)))) {
+        printf("blk-server: disk %u: IRQ %u not bound (error %ld)\n", d, p->irq, err);
+        virtio_legacy_reset(k->v.io, k->v.base);
+        return 0;
+    }
+    k->live = 1;
+    printf("blk-server: disk %u: virtio-blk %02x:%02x.%x, %lu sectors (%lu KiB)%s%s, "
+           "I/O %lx, IRQ %u, queue %u\n", d, p->bus, p->dev, p->fn, k->sectors,
+           k->sectors / 2, k->flags & UK_BLK_F_RO ? ", read-only" : "",
+           k->flags & UK_BLK_F_FLUSH ? ", write cache" : "", p->bar[0], p->irq, k->v.qsize);
+    return 1;
+}
+
+int main(const struct uk_bootinfo *unused)
+{
+    (void)unused;
+    if (info->magic != UK_BLK_INFO_MAGIC || info->ndisks > UK_BLK_MAX_DISKS) {
+        printf("blk-server: no usable info page\n");
+        return 1;
+    }
+    ndisks = info->ndisks;
+    unsigned live = 0;
+    for (unsigned d = 0; d < ndisks; d++)
+        live += (unsigned)disk_init(d);
+    long err = uk_notif_bind(NOTIF, UK_SLOT_SELF_THREAD);
+    if (err)
+        printf("blk-server: interrupt notification not bound (error %ld)\n", err);
+    printf("blk-server: %u of %lu disks in service\n", live, ndisks);
+
+    struct uk_msg m = { .info = uk_msginfo(0, 0, UK_TIMEOUT_INFINITE) };
+    err = uk_recv(EP, &m);
+    for (;;) {
+        if (err == UK_OK && (uk_msg_flags(m.info) & UK_MSGF_NOTIFY)) {
+            service_interrupts(m.badge);   /* not a message: nobody to answer */
+            err = 1;
+        }
+        if (err != UK_OK) {
+            m.info = uk_msginfo(0, 0, UK_TIMEOUT_INFINITE);
+            err = uk_recv(EP, &m);
+            continue;
+        }
+        struct uk_msg r;
+        handle(&m, &r);
+        m = r;
+        err = uk_reply_recv(EP, &m);
+    }
+}
