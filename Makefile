@@ -3,6 +3,8 @@
 #               root task, console server, a vmm-server and a Linux guest
 #               with a busybox shell (GUESTS=2: two; GUEST=toy: toy guests)
 #   make test   host unit tests, then QEMU test images; ends "N passed, N failed"
+#   make fuzz   the microkernel system-call fuzzer, long form (FUZZ_CALLS,
+#               FUZZ_SECONDS, FUZZ_SEED; docs/testing.md)
 #   make bench  instruction counts under QEMU TCG -icount: the microkernel, then
 #               Linux native, Debian's and the guest (build/bench/*.jsonl),
 #               then docs/results.md (make results)
@@ -43,6 +45,7 @@ LIBUSER_OBJS := $(patsubst %.c,$(BUILD)/u/%.o,$(wildcard libuser/*.c) $(LIBCOMMO
 ROOTTASK := $(BUILD)/roottask.elf
 KTEST    := $(BUILD)/ktest.elf
 VTEST    := $(BUILD)/vtest.elf
+FTEST    := $(BUILD)/ftest.elf
 CTEST    := $(BUILD)/ctest.elf
 CONSOLE_SERVER := $(BUILD)/console-server.elf
 BLK_SERVER := $(BUILD)/blk-server.elf
@@ -54,6 +57,8 @@ TOYGUEST   := $(BUILD)/toyguest.elf
 ISO_RUN  := $(BUILD)/ukvm.iso
 ISO_TEST := $(BUILD)/ktest.iso
 ISO_VTEST := $(BUILD)/vtest.iso
+ISO_FTEST := $(BUILD)/ftest.iso
+ISO_FUZZ  := $(BUILD)/fuzz.iso
 ISO_CTEST := $(BUILD)/ctest.iso
 ISO_BENCH := $(BUILD)/bench.iso
 ISO_VMMTEST := $(BUILD)/vmmtest.iso
@@ -62,8 +67,8 @@ ISO_SVMM  := $(BUILD)/storage-vmm.iso
 ISO_DEBUGTEST := $(BUILD)/debugtest.iso
 ISO_PANICTEST := $(BUILD)/panictest.iso
 
-.PHONY: all run test bench deps clean unit-test ktest-run FORCE
-all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) $(ISO_DEBUGTEST) \
+.PHONY: all run test bench deps clean unit-test ktest-run fuzz FORCE
+all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_FTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) $(ISO_DEBUGTEST) \
      $(ISO_PANICTEST) $(ISO_STEST) $(ISO_SVMM)
 
 # --- set-up -----------------------------------------------------------------------
@@ -135,6 +140,7 @@ LINK_BASE_ctest          := 0x02800000
 LINK_BASE_bench-ukernel  := 0x02c00000
 LINK_BASE_blk-server     := 0x03000000
 LINK_BASE_stest          := 0x03400000
+LINK_BASE_ftest          := 0x03800000
 LINK_BASES := $(foreach v,$(sort $(filter LINK_BASE_%,$(.VARIABLES))),$(v)=$($(v)))
 $(BUILD)/link-bases.txt: FORCE
 	@mkdir -p $(BUILD)
@@ -151,6 +157,8 @@ KTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/ukernel/*.c)
 VTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/vcpu/*.c)
 $(eval $(call user_program,$(KTEST),$(KTEST_SRCS)))
 $(eval $(call user_program,$(VTEST),$(VTEST_SRCS)))
+FTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/fuzz/*.c)
+$(eval $(call user_program,$(FTEST),$(FTEST_SRCS)))
 $(eval $(call user_program,$(CONSOLE_SERVER),$(wildcard servers/console/*.c)))
 CTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/console/*.c)
 $(eval $(call user_program,$(CTEST),$(CTEST_SRCS)))
@@ -216,6 +224,9 @@ $(ISO_TEST): $(KERNEL) $(KTEST) $(ROOTTASK) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(KTEST) "ktest" $(ROOTTASK) "second-module example"
 $(ISO_VTEST): $(KERNEL) $(VTEST) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(VTEST) "vtest"
+# the fuzz suite: make test's short form (a fixed seed, 1,000,000 calls)
+$(ISO_FTEST): $(KERNEL) $(FTEST) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(FTEST) "fuzz"
 $(ISO_CTEST): $(KERNEL) $(CTEST) $(CONSOLE_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(CTEST) "ctest" $(CONSOLE_SERVER) "console-server"
 $(ISO_STEST): $(KERNEL) $(STEST) $(BLK_SERVER) tools/build/mkiso
@@ -253,6 +264,20 @@ debug: deps-debug $(ISO_RUN)
 # kernel and fetches Debian's: hence the "test" packages (tools/build/install-deps)
 test: deps-test
 	@tools/test/run-tests
+
+# make fuzz: the system-call fuzzer's long form (tests/fuzz, docs/testing.md):
+# FUZZ_CALLS=N calls in all and/or FUZZ_SECONDS=S (whichever ends first;
+# neither: 10,000,000 calls), FUZZ_SEED=x (random by default; printed).
+# Log: build/test-logs/fuzz-long-serial.log.
+FUZZ_SEED    ?= 0x$(shell od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+FUZZ_CALLS   ?= $(if $(FUZZ_SECONDS),0,10000000)
+FUZZ_SECONDS ?= 0
+fuzz: $(KERNEL) $(FTEST) tools/build/mkiso
+	tools/build/mkiso $(ISO_FUZZ) $(KERNEL) $(FTEST) "fuzz calls=$(FUZZ_CALLS) seconds=$(FUZZ_SECONDS) seed=$(FUZZ_SEED)"
+	@mkdir -p $(BUILD)/test-logs
+	LOG=$(BUILD)/test-logs/fuzz-long-serial.log QUIET=0 ACCEL=tcg \
+	    TIMEOUT=$$(( $(FUZZ_SECONDS) + $(FUZZ_CALLS) / 5000 + 300 )) \
+	    tools/run/qemu-run --iso $(ISO_FUZZ)
 
 # --- Linux benchmarks (issue 6) -------------------------------------------------------
 # make bench-linux (the Linux part of make bench): the static benchmark
