@@ -1872,6 +1872,37 @@ static void *guard_thread(void *arg)
     return (void *)4;
 }
 
+/* Address 0 is refused to an unprivileged process (mmap_min_addr, so a
+ * kernel NULL dereference cannot land on user data); root may map it. */
+static int case_mmap_min_addr(void)
+{
+    step("an unprivileged child maps address 0");
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %m");
+    if (pid == 0) {
+        if (setgid(1000) || setuid(1000))
+            _exit(2);
+        void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                       MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED)
+            _exit(3);                       /* mapped: wrong */
+        _exit(errno == EPERM || errno == EACCES ? 0 : 4);
+    }
+    int st = wait_for(pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+          "unprivileged mmap of address 0: %s (2: no setuid, 3: it was mapped, 4: wrong errno)",
+          describe_status(st));
+    step("root maps address 0 (CAP_SYS_RAWIO)");
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p == NULL, "root's mmap of address 0 returned %p: %m", p);
+    volatile int *volatile zero = p;        /* (hidden from the compiler: page 0 is ours) */
+    *zero = 42;                             /* our own page now: no fault */
+    CHECK(munmap(p, 4096) == 0, "munmap of address 0: %m");
+    detail("uid 1000 refused, root allowed");
+    return 0;
+}
+
 static int case_guard_page(void)
 {
     step("a thread with a 64 KiB stack recurses until it overflows");
@@ -2084,6 +2115,7 @@ static const struct tcase cases[] = {
     {"stress", case_stress, 120, 0},
     {"mprotect", case_mprotect, 60, 0},
     {"guard-page", case_guard_page, 30, 0},
+    {"mmap-min-addr", case_mmap_min_addr, 30, 0},
     {"procs", case_procs, 600, 0},
     {"mem900", case_mem900, 900, 1},   /* only when named: needs a 1 GiB guest */
     {"cputime", case_cputime, 120, 0},
