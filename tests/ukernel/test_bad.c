@@ -404,9 +404,9 @@ KT_TEST(bad_debug_puts_addresses)
     KT_EQ(uk_debug_puts((const char *)0xffff800000000000ul, 8), UK_E_ADDR);
     KT_EQ(uk_debug_puts(0, 8), UK_E_ADDR);                                    /* NULL */
     KT_EQ(uk_debug_puts((const char *)0x7f0000000000ul, 8), UK_E_ADDR);       /* unmapped */
-    KT_EQ(uk_debug_puts((const char *)0x0000800000000000ul, 8), UK_E_ADDR);   /* non-canonical */
+    KT_EQ(uk_debug_puts((const char *)UK_USER_HALF_END, 8), UK_E_ADDR);   /* non-canonical */
     KT_EQ(uk_debug_puts((const char *)0xdead000000000000ul, 8), UK_E_ADDR);
-    KT_EQ(uk_debug_puts((const char *)0x00007ffffffff000ul, 8), UK_E_ADDR);   /* the last page */
+    KT_EQ(uk_debug_puts((const char *)UK_USER_MAP_TOP, 8), UK_E_ADDR);   /* the last page */
     KT_EQ(uk_debug_puts((const char *)0x00007ffffffffff8ul, 16), UK_E_ADDR);  /* crosses the top */
     KT_EQ(uk_debug_puts((const char *)(~0ul - 4), 10), UK_E_ADDR);            /* wraps */
     KT_EQ(uk_debug_puts(ok, UK_DEBUG_PUTS_MAX + 1), UK_E_INVAL);
@@ -495,8 +495,8 @@ KT_TEST(bad_thread_config_and_start_addresses)
     KT_EQ(uk_thread_config(th, 10, 0, buf + 4095), UK_E_ADDR);
     KT_EQ(uk_thread_config(th, 10, 0, 0xffffffff80100000ul), UK_E_ADDR);
     KT_EQ(uk_thread_config(th, 10, 0, 0xffff800000000000ul), UK_E_ADDR);
-    KT_EQ(uk_thread_config(th, 10, 0, 0x0000800000000000ul), UK_E_ADDR);
-    KT_EQ(uk_thread_config(th, 10, 0, 0x00007ffffffff000ul), UK_E_ADDR);
+    KT_EQ(uk_thread_config(th, 10, 0, UK_USER_HALF_END), UK_E_ADDR);
+    KT_EQ(uk_thread_config(th, 10, 0, UK_USER_MAP_TOP), UK_E_ADDR);
     KT_EQ(uk_thread_config(th, 10, 0, ~0ul & ~0xffful), UK_E_ADDR);
     /* priority */
     KT_EQ(uk_thread_config(th, 256, 0, buf), UK_E_INVAL);
@@ -508,9 +508,9 @@ KT_TEST(bad_thread_config_and_start_addresses)
     KT_EQ(uk_thread_config(th, 10, uk_slot_alloc(), buf), UK_E_CAP);
     /* start: user rip and rsp only */
     KT_EQ(uk_thread_start(th, 0xffffffff80100000ul, UK_ROOT_STACK_TOP - 8, 0), UK_E_ADDR);
-    KT_EQ(uk_thread_start(th, 0x0000800000000000ul, UK_ROOT_STACK_TOP - 8, 0), UK_E_ADDR);
+    KT_EQ(uk_thread_start(th, UK_USER_HALF_END, UK_ROOT_STACK_TOP - 8, 0), UK_E_ADDR);
     KT_EQ(uk_thread_start(th, 0xdead000000401000ul, UK_ROOT_STACK_TOP - 8, 0), UK_E_ADDR);
-    KT_EQ(uk_thread_start(th, 0x00007ffffffff000ul, UK_ROOT_STACK_TOP - 8, 0), UK_E_ADDR);
+    KT_EQ(uk_thread_start(th, UK_USER_MAP_TOP, UK_ROOT_STACK_TOP - 8, 0), UK_E_ADDR);
     KT_EQ(uk_thread_start(th, (uk_word_t)__image_start, 0xffffffff80100000ul, 0), UK_E_ADDR);
     KT_EQ(uk_thread_start(th, (uk_word_t)__image_start, 0x0000800000000008ul, 0), UK_E_ADDR);
     /* the calling thread cannot restart itself */
@@ -529,7 +529,7 @@ KT_TEST(bad_thread_config_and_start_addresses)
     memcpy(uk_ipc_buf->data, &r, sizeof r);
     KT_EQ(uk_thread_write_regs(th), UK_E_ADDR);
     r.rip = (uk_word_t)__image_start;
-    r.gs_base = 0x0000800000000000ul;
+    r.gs_base = UK_USER_HALF_END;
     memcpy(uk_ipc_buf->data, &r, sizeof r);
     KT_EQ(uk_thread_write_regs(th), UK_E_ADDR);
     KT_EQ(uk_thread_read_regs(th), UK_OK);
@@ -538,7 +538,7 @@ KT_TEST(bad_thread_config_and_start_addresses)
     KT_EQ(r.gs_base, 0);
     /* and TLS bases */
     KT_EQ(uk_set_tls(0xffffffff80100000ul, 0), UK_E_ADDR);
-    KT_EQ(uk_set_tls(0, 0x0000800000000000ul), UK_E_ADDR);
+    KT_EQ(uk_set_tls(0, UK_USER_HALF_END), UK_E_ADDR);
     KT_CHECK(uk_ipc_buf == (struct uk_ipc_buffer *)UK_ROOT_IPC_BUFFER);   /* gs unchanged */
     /* the good values are accepted */
     KT_EQ(uk_thread_config(th, 10, ep, buf), UK_OK);

@@ -18,7 +18,7 @@
 #define CHILD_VA    0x0000000020000000ul
 #define KERNEL_VA   0xffffffff80100000ul
 #define NONCANON    UK_USER_HALF_END
-#define LAST_PAGE   0x00007ffffffff000ul
+#define LAST_PAGE   UK_USER_MAP_TOP
 #define UNMAPPED_VA 0x0000100000000000ul   /* nothing of the root's is here */
 #define FAULT_BADGE 0x5151ul
 #define PRIO        255

@@ -21,7 +21,7 @@
 #define KERNEL_VA   0xffffffff80100000ul
 #define NONCANON_HI UK_USER_HALF_END
 #define NONCANON_LO 0xffff800000000000ul
-#define LAST_PAGE   0x00007ffffffff000ul
+#define LAST_PAGE   UK_USER_MAP_TOP
 #define FAULT_USER  UK_ACCESS_USER
 
 static uk_word_t alias(unsigned i)         { return ALIAS_BASE + i * UK_PAGE_SIZE; }
