@@ -37,6 +37,12 @@ int  vspace_map(struct task *src, word sva, struct task *dst, word dva,
                 word npages, word rights);
 int  vspace_unmap(struct task *t, word va, word npages);
 int  vspace_protect(struct task *t, word va, word npages, word rights);
+/* The same, stopping after `budget` mapped pages (0: no limit) with *next =
+ * the address to go on from (the range's end when done): the system calls'
+ * preemption points (syscall.c). */
+int  vspace_unmap_some(struct task *t, word va, word npages, word budget, word *next);
+int  vspace_protect_some(struct task *t, word va, word npages, word rights, word budget,
+                         word *next);
 /* Physical address and rights of t's page at va; UK_E_NOT_MAPPED if none. */
 int  vspace_lookup(struct task *t, word va, u64 *pa, unsigned *rights);
 

@@ -313,22 +313,58 @@ static void sys_map(word task_idx, word sva, word dva, word npages, word rights)
     RET(vspace_map(current->task, sva, dst, dva, npages, rights));
 }
 
+/*
+ * UNMAP and PROTECT are preemption points: after PREEMPT_PAGES mapped pages
+ * the call is made to start again from where it stopped (its registers
+ * rewritten to the rest of the range, its rip back on its `syscall`), so
+ * the kernel returns to user level in between, where a pending interrupt
+ * is taken and the scheduler may run someone else.  The caller sees one
+ * call with one result; its argument registers are clobbered, as by any
+ * call (docs/ABI.md §1.1).  This bounds the time the kernel runs with
+ * interrupts off for one request (docs/ABI.md §9.10).
+ */
+#define PREEMPT_PAGES 1024
+
+static void restart_rest(word nr, word task_idx, word next, word end, word rights)
+{
+    current->regs.rdi = task_idx;
+    current->regs.rsi = next;
+    current->regs.rdx = (end - next) / PAGE_SIZE;
+    current->regs.r10 = rights;
+    kstats.preemptions++;
+    arch_syscall_restart(current, nr);
+}
+
 static void sys_unmap(word task_idx, word va, word npages)
 {
     int err;
+    word next;
     struct task *t = task_cap(task_idx, UK_R_CONTROL, &err);
     if (!t)
         RET(err);
-    RET(vspace_unmap(t, va, npages));
+    if ((err = vspace_unmap_some(t, va, npages, PREEMPT_PAGES, &next)))
+        RET(err);
+    if (next < va + npages * PAGE_SIZE) {
+        restart_rest(UK_SYS_UNMAP, task_idx, next, va + npages * PAGE_SIZE, 0);
+        return;
+    }
+    RET(UK_OK);
 }
 
 static void sys_protect(word task_idx, word va, word npages, word rights)
 {
     int err;
+    word next;
     struct task *t = task_cap(task_idx, UK_R_CONTROL, &err);
     if (!t)
         RET(err);
-    RET(vspace_protect(t, va, npages, rights));
+    if ((err = vspace_protect_some(t, va, npages, rights, PREEMPT_PAGES, &next)))
+        RET(err);
+    if (next < va + npages * PAGE_SIZE) {
+        restart_rest(UK_SYS_PROTECT, task_idx, next, va + npages * PAGE_SIZE, rights);
+        return;
+    }
+    RET(UK_OK);
 }
 
 static void sys_mem_info(word va)

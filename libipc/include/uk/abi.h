@@ -304,6 +304,8 @@ struct uk_stats {
     uk_word_t timer_ticks;
     uk_word_t fpu_switches;      /* FPU register sets saved and reloaded */
     uk_word_t idle_tsc;          /* TSC ticks spent halted with nothing to run */
+    uk_word_t preemptions;       /* long requests (UNMAP, PROTECT) that stopped at a
+                                    preemption point, to go on after a return to user */
 };
 
 #define UK_DEBUG_PUTS_MAX 1024u

@@ -82,3 +82,11 @@ void kernel_trap_dispatch(struct kframe *f)
     backtrace_print(&(struct unwind_start){ f->rip, f->rsp, f->rbp });   /* the faulting code */
     panic("kernel fault");
 }
+
+/* `syscall` is two bytes (0f 05): the saved rip goes back onto it, and
+ * rax, which the exit path loads from the thread, carries the number. */
+void arch_syscall_restart(struct thread *t, word nr)
+{
+    t->regs.rip -= 2;
+    t->regs.rax = nr;
+}

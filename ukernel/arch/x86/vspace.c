@@ -270,18 +270,29 @@ int vspace_map(struct task *src, word sva, struct task *dst, word dva,
     return UK_OK;
 }
 
-int vspace_unmap(struct task *t, word va, word npages)
+int vspace_unmap_some(struct task *t, word va, word npages, word budget, word *next)
 {
     int err = check_range(va, npages);
     if (err)
         return err;
     word end = va + npages * PAGE_SIZE;
-    for (word a = next_leaf(t, va, end); a < end; a = next_leaf(t, a + PAGE_SIZE, end)) {
+    word a, done = 0;
+    for (a = next_leaf(t, va, end); a < end; a = next_leaf(t, a + PAGE_SIZE, end)) {
         struct mapping *n = node_at(t, a);
-        if (n)
-            unmap_tree(n);
+        if (!n)
+            continue;
+        if (budget && done++ == budget)
+            break;                       /* a preemption point: the caller goes on at a */
+        unmap_tree(n);
     }
+    *next = a < end ? a : end;
     return UK_OK;
+}
+
+int vspace_unmap(struct task *t, word va, word npages)
+{
+    word next;
+    return vspace_unmap_some(t, va, npages, 0, &next);
 }
 
 static void set_rights(struct mapping *n, unsigned rights)
@@ -294,7 +305,8 @@ static void set_rights(struct mapping *n, unsigned rights)
     flush_page(n->task, va);
 }
 
-int vspace_protect(struct task *t, word va, word npages, word user_rights)
+int vspace_protect_some(struct task *t, word va, word npages, word user_rights, word budget,
+                        word *next)
 {
     int err = check_range(va, npages);
     unsigned rights = page_rights(user_rights);   /* 0: no access at all */
@@ -303,10 +315,13 @@ int vspace_protect(struct task *t, word va, word npages, word user_rights)
     if (!rights && user_rights)
         return UK_E_INVAL;
     word end = va + npages * PAGE_SIZE;
-    for (word a = next_leaf(t, va, end); a < end; a = next_leaf(t, a + PAGE_SIZE, end)) {
+    word a, done = 0;
+    for (a = next_leaf(t, va, end); a < end; a = next_leaf(t, a + PAGE_SIZE, end)) {
         struct mapping *n = node_at(t, a);
         if (!n)
             continue;
+        if (budget && done++ == budget)
+            break;                       /* a preemption point: the caller goes on at a */
         /* no more than granted, nor than the source has now (either has
          * READ or is 0, so r is 0 or includes READ) */
         unsigned r = rights & node_grant(n) & (n->parent ? node_rights(n->parent) : UK_MAP_RWX);
@@ -326,7 +341,14 @@ int vspace_protect(struct task *t, word va, word npages, word user_rights)
             d = d == n ? NULL : d->sibling;
         }
     }
+    *next = a < end ? a : end;
     return UK_OK;
+}
+
+int vspace_protect(struct task *t, word va, word npages, word user_rights)
+{
+    word next;
+    return vspace_protect_some(t, va, npages, user_rights, 0, &next);
 }
 
 int vspace_lookup(struct task *t, word va, u64 *pa, unsigned *rights)

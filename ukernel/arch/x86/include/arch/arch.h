@@ -7,6 +7,9 @@
 struct thread;
 
 void cpu_init(void);
+/* Thread t's system call runs again (number nr, its argument registers as
+ * the caller left them in t->regs) when t next returns to user mode. */
+void arch_syscall_restart(struct thread *t, word nr);
 void arch_set_tls(word fs_base, word gs_base);   /* for the running thread */
 extern word xsave_size;
 extern u64 xsave_features;
