@@ -123,12 +123,18 @@ static void print_events(char *out, unsigned long size, struct uk_stats a, struc
     events_format(out, size, e, n);
 }
 
-void report(const char *name, uk_word_t *v, const char *events)
+/* Sorts v[n] and prints the BENCH line (median, min). */
+static void report_runs(const char *name, uk_word_t *v, int n, const char *events)
 {
-    sort(v, RUNS);
+    sort(v, n);
     printf("BENCH {\"name\":\"%s\",\"unit\":\"@UNIT@\",\"median\":%lu,\"min\":%lu,\"runs\":%d,"
            "\"accel\":\"@ACCEL@\",\"cpu\":\"%s\",\"events\":%s}\n",
-           name, v[RUNS / 2], v[0], RUNS, cpu_name, events);
+           name, v[n / 2], v[0], n, cpu_name, events);
+}
+
+void report(const char *name, uk_word_t *v, const char *events)
+{
+    report_runs(name, v, RUNS, events);
 }
 
 uk_word_t overhead;
@@ -273,10 +279,7 @@ static void report_long(const char *name, uk_word_t *v, struct bench_events e)
 {
     char ev[256];
     events_format(ev, sizeof ev, e, LONG_RUNS);
-    sort(v, LONG_RUNS);
-    printf("BENCH {\"name\":\"%s\",\"unit\":\"@UNIT@\",\"median\":%lu,\"min\":%lu,\"runs\":%d,"
-           "\"accel\":\"@ACCEL@\",\"cpu\":\"%s\",\"pages\":%u,\"events\":%s}\n",
-           name, v[LONG_RUNS / 2], v[0], LONG_RUNS, cpu_name, UK_MAP_MAX_PAGES, ev);
+    report_runs(name, v, LONG_RUNS, ev);
 }
 
 static void bench_longest(void)

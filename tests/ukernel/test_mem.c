@@ -324,10 +324,10 @@ KT_TEST(mem_protect_readonly_then_write_faults)
     KT_EQ(uk_unmap(UK_SLOT_SELF_TASK, alias(0), 1), UK_OK);
 }
 
-/* UNMAP and PROTECT of many mapped pages are preemption points: the kernel
- * stops every 1024 pages, returns to user and runs the call again for the
- * rest, so one call keeps it busy for a bounded time; the caller sees one
- * call, done in full (docs/ABI.md §9.10). */
+/* UNMAP and PROTECT of many mapped pages are preemption points: the
+ * kernel stops every UK_PREEMPT_PAGES pages, returns to user and runs the
+ * call again for the rest, so one call keeps it busy for a bounded time;
+ * the caller sees one call, done in full (docs/ABI.md §9.10). */
 KT_TEST(mem_long_unmap_and_protect_go_on_after_preemption_points)
 {
     enum { N = 4096 };
@@ -341,7 +341,7 @@ KT_TEST(mem_long_unmap_and_protect_go_on_after_preemption_points)
     struct uk_stats a = kt_stats();
     KT_EQ(uk_protect(t, CHILD_VA, N, UK_MAP_READ), UK_OK);
     struct uk_stats b = kt_stats();
-    KT_EQ(b.preemptions - a.preemptions, N / 1024 - 1);
+    KT_EQ(b.preemptions - a.preemptions, N / UK_PREEMPT_PAGES - 1);
     KT_EQ(fault_access(t, CHILD_VA + (N - 1) * UK_PAGE_SIZE, P_WRITE),     /* all of it */
           UK_ACCESS_WRITE | UK_ACCESS_PRESENT | FAULT_USER);
     KT_EQ(read_in(t, CHILD_VA + (N - 1) * UK_PAGE_SIZE), 7);
@@ -349,7 +349,7 @@ KT_TEST(mem_long_unmap_and_protect_go_on_after_preemption_points)
     a = kt_stats();
     KT_EQ(uk_unmap(t, CHILD_VA, N), UK_OK);
     b = kt_stats();
-    KT_EQ(b.preemptions - a.preemptions, N / 1024 - 1);
+    KT_EQ(b.preemptions - a.preemptions, N / UK_PREEMPT_PAGES - 1);
     KT_EQ(fault_access(t, CHILD_VA + (N - 1) * UK_PAGE_SIZE, P_READ), UK_ACCESS_READ | FAULT_USER);  /* not mapped */
     KT_EQ(fault_access(t, CHILD_VA, P_READ), UK_ACCESS_READ | FAULT_USER);
     /* a range with nothing mapped costs no preemption point */

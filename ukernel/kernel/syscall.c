@@ -2,7 +2,8 @@
  * The system calls' handlers, and syscall_slow, which picks one for
  * every call the first stage of dispatch (syscall_dispatch in fastpath.c,
  * from entry.asm) does not answer on a fast path.  Each handler checks
- * its arguments completely before changing anything, and reports through
+ * its arguments completely before changing anything (UNMAP and PROTECT:
+ * each part, below), and reports through
  * the caller's saved rax; the exit path loads results from the thread
  * that runs next.  Arguments keep their register names in comments
  * (abi.h).
@@ -314,7 +315,7 @@ static void sys_map(word task_idx, word sva, word dva, word npages, word rights)
 }
 
 /*
- * UNMAP and PROTECT are preemption points: after PREEMPT_PAGES mapped pages
+ * UNMAP and PROTECT are preemption points: after UK_PREEMPT_PAGES mapped pages
  * the call is made to start again from where it stopped (its registers
  * rewritten to the rest of the range, its rip back on its `syscall`), so
  * the kernel returns to user level in between, where a pending interrupt
@@ -323,10 +324,13 @@ static void sys_map(word task_idx, word sva, word dva, word npages, word rights)
  * call (docs/ABI.md §1.1).  This bounds the time the kernel runs with
  * interrupts off for one request (docs/ABI.md §9.10).
  */
-#define PREEMPT_PAGES 1024
-
-static void restart_rest(word nr, word task_idx, word next, word end, word rights)
+/* The end of one part of call nr over [va, va + npages pages): done if the
+ * part reached the range's end, else the call goes on from `next`. */
+static void done_or_go_on(word nr, word task_idx, word va, word npages, word next, word rights)
 {
+    word end = va + npages * PAGE_SIZE;
+    if (next == end)
+        RET(UK_OK);
     current->regs.rdi = task_idx;
     current->regs.rsi = next;
     current->regs.rdx = (end - next) / PAGE_SIZE;
@@ -342,13 +346,9 @@ static void sys_unmap(word task_idx, word va, word npages)
     struct task *t = task_cap(task_idx, UK_R_CONTROL, &err);
     if (!t)
         RET(err);
-    if ((err = vspace_unmap_some(t, va, npages, PREEMPT_PAGES, &next)))
+    if ((err = vspace_unmap_some(t, va, npages, UK_PREEMPT_PAGES, &next)))
         RET(err);
-    if (next < va + npages * PAGE_SIZE) {
-        restart_rest(UK_SYS_UNMAP, task_idx, next, va + npages * PAGE_SIZE, 0);
-        return;
-    }
-    RET(UK_OK);
+    done_or_go_on(UK_SYS_UNMAP, task_idx, va, npages, next, 0);
 }
 
 static void sys_protect(word task_idx, word va, word npages, word rights)
@@ -358,13 +358,9 @@ static void sys_protect(word task_idx, word va, word npages, word rights)
     struct task *t = task_cap(task_idx, UK_R_CONTROL, &err);
     if (!t)
         RET(err);
-    if ((err = vspace_protect_some(t, va, npages, rights, PREEMPT_PAGES, &next)))
+    if ((err = vspace_protect_some(t, va, npages, rights, UK_PREEMPT_PAGES, &next)))
         RET(err);
-    if (next < va + npages * PAGE_SIZE) {
-        restart_rest(UK_SYS_PROTECT, task_idx, next, va + npages * PAGE_SIZE, rights);
-        return;
-    }
-    RET(UK_OK);
+    done_or_go_on(UK_SYS_PROTECT, task_idx, va, npages, next, rights);
 }
 
 static void sys_mem_info(word va)

@@ -276,6 +276,8 @@ struct uk_regs {
 #define UK_MAP_EXEC   0x4u
 #define UK_MAP_RWX    0x7u
 #define UK_MAP_MAX_PAGES 0x10000u   /* one call covers at most 256 MiB (bounds its time) */
+#define UK_PREEMPT_PAGES 1024u      /* UNMAP, PROTECT: a preemption point after this many
+                                       mapped pages (docs/ABI.md §9.10) */
 #define UK_MAP_MAX_DEPTH 40u        /* a mapping derives through at most this many others
                                        (more than task nesting, 32: each level may re-map) */
 

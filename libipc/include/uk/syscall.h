@@ -52,12 +52,6 @@ static inline void uk_msg_set_word(struct uk_msg *m, struct uk_ipc_buffer *b, uk
     else
         b->msg[i] = v;
 }
-/* A call to a server whose reply's word 0 is a status (the device and
- * server protocols): that status, the reply's register words in out (if
- * not NULL), or uk_ipc_failed() if the IPC itself failed.  Defined after
- * uk_call, below. */
-static inline long uk_call_status(uk_word_t cap, struct uk_msg *m,
-                                  uk_word_t out[UK_MSG_REG_WORDS]);
 /* Words 0..n-1 of a message from w[] (n <= UK_MSG_MAX_WORDS). */
 static inline void uk_msg_set_words(struct uk_msg *m, struct uk_ipc_buffer *b,
                                     const uk_word_t *w, uk_word_t n)
@@ -98,6 +92,9 @@ static inline long uk_wait(uk_word_t n, uk_word_t timeout, uk_word_t *bits)
     return r.err;
 }
 
+/* A call to a server whose reply's word 0 is a status (the device and
+ * server protocols): that status, the reply's register words in out (if
+ * not NULL), or uk_ipc_failed() if the IPC itself failed. */
 static inline long uk_call_status(uk_word_t cap, struct uk_msg *m,
                                   uk_word_t out[UK_MSG_REG_WORDS])
 {

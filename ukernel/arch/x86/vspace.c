@@ -285,7 +285,7 @@ int vspace_unmap_some(struct task *t, word va, word npages, word budget, word *n
             break;                       /* a preemption point: the caller goes on at a */
         unmap_tree(n);
     }
-    *next = a < end ? a : end;
+    *next = a;                           /* next_leaf stops at end */
     return UK_OK;
 }
 
@@ -341,7 +341,7 @@ int vspace_protect_some(struct task *t, word va, word npages, word user_rights, 
             d = d == n ? NULL : d->sibling;
         }
     }
-    *next = a < end ? a : end;
+    *next = a;                           /* next_leaf stops at end */
     return UK_OK;
 }
 
