@@ -3,7 +3,7 @@
  * from the initramfs (/init) on each kernel under comparison ("guest",
  * "native", "debian"; see tools/bench/run-linux).
  *
- * Method (../shared/DESIGN.md "Measuring"): under QEMU TCG -icount shift=0
+ * Method (docs/benchmarks.md): under QEMU TCG -icount shift=0
  * the TSC advances one tick per guest instruction, so a difference of two
  * rdtscp readings is an instruction count.  Each sample is one window
  *     t0 = rdtscp; <operation>; t1 = rdtscp
