@@ -50,6 +50,8 @@ CTEST    := $(BUILD)/ctest.elf
 CONSOLE_SERVER := $(BUILD)/console-server.elf
 BLK_SERVER := $(BUILD)/blk-server.elf
 STEST    := $(BUILD)/stest.elf
+NET_SERVER := $(BUILD)/net-server.elf
+NTEST    := $(BUILD)/ntest.elf
 BENCH_UK := $(BUILD)/bench-ukernel.elf
 VMM_SERVER := $(BUILD)/vmm-server.elf
 TOYGUEST   := $(BUILD)/toyguest.elf
@@ -64,12 +66,13 @@ ISO_BENCH := $(BUILD)/bench.iso
 ISO_VMMTEST := $(BUILD)/vmmtest.iso
 ISO_STEST := $(BUILD)/stest.iso
 ISO_SVMM  := $(BUILD)/storage-vmm.iso
+ISO_NTEST := $(BUILD)/ntest.iso
 ISO_DEBUGTEST := $(BUILD)/debugtest.iso
 ISO_PANICTEST := $(BUILD)/panictest.iso
 
 .PHONY: all run test bench deps clean unit-test ktest-run fuzz FORCE
 all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_FTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) $(ISO_DEBUGTEST) \
-     $(ISO_PANICTEST) $(ISO_STEST) $(ISO_SVMM)
+     $(ISO_PANICTEST) $(ISO_STEST) $(ISO_SVMM) $(ISO_NTEST)
 
 # --- set-up -----------------------------------------------------------------------
 deps:
@@ -141,6 +144,8 @@ LINK_BASE_bench-ukernel  := 0x02c00000
 LINK_BASE_blk-server     := 0x03000000
 LINK_BASE_stest          := 0x03400000
 LINK_BASE_ftest          := 0x03800000
+LINK_BASE_net-server     := 0x03c00000
+LINK_BASE_ntest          := 0x04000000
 LINK_BASES := $(foreach v,$(sort $(filter LINK_BASE_%,$(.VARIABLES))),$(v)=$($(v)))
 $(BUILD)/link-bases.txt: FORCE
 	@mkdir -p $(BUILD)
@@ -164,8 +169,14 @@ CTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/console/*.c)
 $(eval $(call user_program,$(CTEST),$(CTEST_SRCS)))
 $(eval $(call user_program,$(BLK_SERVER),$(wildcard servers/blk/*.c)))
 # the storage suite's test root task starts the block server with the root task's own code
-STEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/storage/*.c) roottask/blk.c roottask/modules.c
+STEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/storage/*.c) roottask/blk.c roottask/pcidev.c \
+              roottask/modules.c
 $(eval $(call user_program,$(STEST),$(STEST_SRCS)))
+$(eval $(call user_program,$(NET_SERVER),$(wildcard servers/net/*.c)))
+# the network suite's test root task starts the network server with the root task's own code
+NTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/network/*.c) roottask/net.c roottask/pcidev.c \
+              roottask/modules.c
+$(eval $(call user_program,$(NTEST),$(NTEST_SRCS)))
 $(eval $(call user_program,$(BENCH_UK),$(wildcard bench/ukernel/*.c)))
 $(eval $(call user_program,$(VMM_SERVER),$(wildcard vmm-server/*.c)))
 $(eval $(call user_program,$(TOYGUEST),$(wildcard guests/toy/*.c)))
@@ -231,6 +242,8 @@ $(ISO_CTEST): $(KERNEL) $(CTEST) $(CONSOLE_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(CTEST) "ctest" $(CONSOLE_SERVER) "console-server"
 $(ISO_STEST): $(KERNEL) $(STEST) $(BLK_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(STEST) "stest" $(BLK_SERVER) "blk-server"
+$(ISO_NTEST): $(KERNEL) $(NTEST) $(NET_SERVER) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(NTEST) "ntest" $(NET_SERVER) "net-server"
 # the storage suite's second image: the real root task, the block server and
 # toy guests with a disk each (tests/storage/run); g3 asks for a disk that
 # is not there

@@ -99,6 +99,9 @@ static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *k
     int blk = find_module(bi, "blk-server");
     if (blk >= 0)
         blk_start(bi, blk, ep);
+    int net = find_module(bi, "net-server");
+    if (net >= 0)
+        net_start(bi, net, ep);
     uk_kmem_info(UK_SLOT_SELF_TASK, kmem, 0);
     for (int i = 0; i < nguests; i++)
         running += launch_vmm(bi, vmm, (uk_word_t)i + 1, &guests[i], ep) == UK_OK;
@@ -148,7 +151,8 @@ int main(const struct uk_bootinfo *bi)
         printf("root task: %d vmm-server(s) running; waiting for them\n", running);
     while (running > 0) {
         struct uk_msg m = { .info = uk_msginfo(0, 0, UK_TIMEOUT_INFINITE) };
-        if (uk_recv(ep, &m) == UK_OK && !console_fault(m.badge, &m) && !blk_fault(m.badge, &m))
+        if (uk_recv(ep, &m) == UK_OK && !console_fault(m.badge, &m) && !blk_fault(m.badge, &m) &&
+            !net_fault(m.badge, &m))
             running -= vmm_ended(m.badge, &m);
     }
     uk_kmem_info(UK_SLOT_SELF_TASK, &kmem_after, 0);

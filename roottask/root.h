@@ -9,12 +9,15 @@
  *   console.c  the console server: its task and caps, a client per guest
  *   rtc.c      the CMOS real-time clock (wall-clock time for the guests)
  *   blk.c      PCI enumeration and the block server: its task, devices, clients
+ *   net.c      the network server: its task, NIC, clients (ports)
+ *   pcidev.c   a PCI device handed to a driver, and taken back quiet
  */
 #ifndef ROOT_H
 #define ROOT_H
 
 #include <user/rt.h>
 #include <user/spawn.h>
+#include <uk/pci.h>
 
 #define ROOT_MAX_GUESTS UK_BOOT_MAX_MODULES
 #define CONSOLE_PRIO    220u      /* above the vmm-servers (VMM_PRIO, 200) */
@@ -79,6 +82,37 @@ void blk_remove_client(uk_word_t n);
 long blk_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4]);
 void blk_stop(void);
 int blk_fault(uk_word_t badge, const struct uk_msg *m);
+
+/* pcidev.c: a cap of our own for PCI configuration space (in *cfg); a
+ * virtio device's legacy BAR0 as an I/O-port cap (*io) and our own holder
+ * of its IRQ line (*irq), the device reset, I/O and bus mastering on
+ * (UK_E_INVAL: no legacy I/O BAR0 or no IRQ line; on any error nothing is
+ * held); release: the device reset, bus mastering off, both caps gone. */
+long pcidev_config_ports(uk_word_t *cfg);
+long pcidev_claim_virtio(uk_word_t cfg, const struct uk_pci_dev *p, uk_word_t *io,
+                         uk_word_t *irq);
+void pcidev_release_virtio(uk_word_t cfg, const struct uk_pci_dev *p, uk_word_t *io,
+                           uk_word_t *irq);
+
+/* net.c: the network server from module `module`, given the first
+ * virtio-net device on the PCI bus; 1 if it runs.  Its faults come to
+ * root_ep with badge NET_BADGE (net_fault: 1 if it was that; its NIC is
+ * reset).  A client n (port n, 1..UK_NET_MAX_CLIENTS) with MAC
+ * UK_NET_CLIENT_MAC(n): `pages` fresh pages mapped at va in `task` and in
+ * the server, a send-only endpoint cap badged n into `ep_slot` of task,
+ * and a copy of our notification cap `notif` badged `notif_badge` for the
+ * server ("frames in your ring"); the window (our view of it) or NULL.
+ * net_control: a control request (uk/net.h), its status, the reply words
+ * in reply[0..3] if non-NULL. */
+#define NET_PRIO        210u      /* above the vmm-servers, its clients */
+#define NET_BADGE       0xb1u     /* its faults on our endpoint */
+int net_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
+void *net_add_client(uk_word_t n, uk_word_t task, uk_word_t va, uk_word_t pages,
+                     uk_word_t ep_slot, uk_word_t notif, uk_word_t notif_badge);
+void net_remove_client(uk_word_t n);
+long net_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4]);
+void net_stop(void);
+int net_fault(uk_word_t badge, const struct uk_msg *m);
 
 /* rtc.c: nanoseconds since 1970 now, and the TSC when it was read. */
 uk_word_t rtc_now_ns(uk_word_t *tsc);
