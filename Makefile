@@ -67,12 +67,13 @@ ISO_VMMTEST := $(BUILD)/vmmtest.iso
 ISO_STEST := $(BUILD)/stest.iso
 ISO_SVMM  := $(BUILD)/storage-vmm.iso
 ISO_NTEST := $(BUILD)/ntest.iso
+ISO_NVMM  := $(BUILD)/network-vmm.iso
 ISO_DEBUGTEST := $(BUILD)/debugtest.iso
 ISO_PANICTEST := $(BUILD)/panictest.iso
 
 .PHONY: all run test bench deps clean unit-test ktest-run fuzz FORCE
 all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_FTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) $(ISO_DEBUGTEST) \
-     $(ISO_PANICTEST) $(ISO_STEST) $(ISO_SVMM) $(ISO_NTEST)
+     $(ISO_PANICTEST) $(ISO_STEST) $(ISO_SVMM) $(ISO_NTEST) $(ISO_NVMM)
 
 # --- set-up -----------------------------------------------------------------------
 deps:
@@ -244,6 +245,14 @@ $(ISO_STEST): $(KERNEL) $(STEST) $(BLK_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(STEST) "stest" $(BLK_SERVER) "blk-server"
 $(ISO_NTEST): $(KERNEL) $(NTEST) $(NET_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(NTEST) "ntest" $(NET_SERVER) "net-server"
+# the network suite's second image: the real root task starts the network
+# server from its module line (tests/network/run)
+NVMM_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
+    $(CONSOLE_SERVER) "console-server" $(NET_SERVER) "net-server" \
+    $(TOYGUEST) "guest name=g1 mem=16 -- halt"
+$(ISO_NVMM): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(NET_SERVER) $(TOYGUEST) \
+             tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(NVMM_MODULES)
 # the storage suite's second image: the real root task, the block server and
 # toy guests with a disk each (tests/storage/run); g3 asks for a disk that
 # is not there
