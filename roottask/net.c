@@ -31,9 +31,12 @@ static struct {
     uk_word_t task, thread, ep, notif, fault_ep, cfg;
     struct uk_pci_dev pci;
     uk_word_t io, irq;
-    struct {                               /* what a client is, kept here */
+    struct net_client {                    /* what a client is, kept here: what a
+                                              restarted server needs again */
         uk_word_t window_pages;            /* 0: no client n */
-        uk_word_t notif;                   /* our copy of its notification cap */
+        char *window;                      /* its pages (our view) */
+        uk_word_t task, ep_slot;           /* its task, the slot of its endpoint cap */
+        uk_word_t notif, notif_badge;      /* the notification the server signals */
     } client[UK_NET_MAX_CLIENTS + 1];
 } N;
 static struct uk_loaded loaded;
@@ -151,6 +154,36 @@ fail:
     return 0;
 }
 
+/* Client n (kept in N.client[n], its window mapped in it) joins the
+ * running server: its window mapped there, the server's cap to its
+ * notification, CTL_ADD_CLIENT, a fresh endpoint cap in its ep_slot. */
+static int connect_client(uk_word_t n)
+{
+    struct net_client *c = &N.client[n];
+    long err, st;
+    if ((err = uk_map_range(N.task, (uk_word_t)c->window, UK_NET_WINDOW(n), c->window_pages,
+                            UK_MAP_READ | UK_MAP_WRITE))) {
+        say("a client's window not mapped", err);
+        return 0;
+    }
+    if ((err = uk_cap_copy(c->notif, N.task, UK_NET_SLOT_CLIENT0 + n, UK_R_WRITE,
+                           c->notif_badge))) {
+        say("a client's notification", err);
+        return 0;
+    }
+    if ((st = net_control(UK_NET_CTL_ADD_CLIENT, n, UK_NET_CLIENT_MAC(n),
+                          c->window_pages * UK_PAGE_SIZE, 0)) != UK_NET_OK) {
+        printf("root task: net-server: client %lu refused (status %ld)\n", n, st);
+        return 0;
+    }
+    uk_cap_delete(c->task, c->ep_slot);  /* the old server's, if any */
+    if ((err = uk_cap_copy(N.ep, c->task, c->ep_slot, UK_R_WRITE, n))) {
+        say("a client's endpoint cap", err);
+        return 0;
+    }
+    return 1;
+}
+
 void *net_add_client(uk_word_t n, uk_word_t task, uk_word_t va, uk_word_t pages,
                      uk_word_t ep_slot, uk_word_t notif, uk_word_t notif_badge)
 {
@@ -158,33 +191,40 @@ void *net_add_client(uk_word_t n, uk_word_t task, uk_word_t va, uk_word_t pages,
         pages * UK_PAGE_SIZE > UK_NET_WINDOW_MAX || pages * UK_PAGE_SIZE < UK_NET_WINDOW_MIN)
         return 0;
     char *win = uk_pages_alloc(pages);
-    long err, st;
+    long err;
     if (!win)
         return 0;
-    uk_word_t rw = UK_MAP_READ | UK_MAP_WRITE;
-    if ((err = uk_map_range(task, (uk_word_t)win, va, pages, rw)) ||
-        (err = uk_map_range(N.task, (uk_word_t)win, UK_NET_WINDOW(n), pages, rw))) {
+    if ((err = uk_map_range(task, (uk_word_t)win, va, pages, UK_MAP_READ | UK_MAP_WRITE))) {
         say("a client's window not mapped", err);
         return 0;
     }
-    N.client[n].window_pages = pages;
-    if ((err = uk_cap_copy(notif, N.task, UK_NET_SLOT_CLIENT0 + n, UK_R_WRITE, notif_badge))) {
-        say("a client's notification", err);
-        net_remove_client(n);
-        return 0;
-    }
-    if ((st = net_control(UK_NET_CTL_ADD_CLIENT, n, UK_NET_CLIENT_MAC(n),
-                          pages * UK_PAGE_SIZE, 0)) != UK_NET_OK) {
-        printf("root task: net-server: client %lu refused (status %ld)\n", n, st);
-        net_remove_client(n);
-        return 0;
-    }
-    if ((err = uk_cap_copy(N.ep, task, ep_slot, UK_R_WRITE, n))) {
-        say("a client's endpoint cap", err);
+    N.client[n] = (struct net_client){ pages, win, task, ep_slot, notif, notif_badge };
+    if (!connect_client(n)) {
         net_remove_client(n);
         return 0;
     }
     return win;
+}
+
+int net_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep)
+{
+    struct net_client kept[UK_NET_MAX_CLIENTS + 1];
+    memcpy(kept, N.client, sizeof kept);
+    net_stop();
+    if (!net_start(bi, module, root_ep))
+        return 0;
+    int n = 0;
+    for (uk_word_t i = 1; i <= UK_NET_MAX_CLIENTS; i++) {
+        if (!kept[i].window_pages)
+            continue;
+        N.client[i] = kept[i];
+        if (connect_client(i))
+            n++;
+        else
+            net_remove_client(i);
+    }
+    printf("root task: net-server: restarted, %d client(s) reconnected\n", n);
+    return 1;
 }
 
 void net_remove_client(uk_word_t n)
@@ -192,6 +232,7 @@ void net_remove_client(uk_word_t n)
     if (!N.live || n < 1 || n > UK_NET_MAX_CLIENTS || !N.client[n].window_pages)
         return;
     net_control(UK_NET_CTL_REMOVE_CLIENT, n, 0, 0, 0);
+    uk_cap_delete(N.client[n].task, N.client[n].ep_slot);   /* its calls fail from now */
     uk_cap_delete(N.task, UK_NET_SLOT_CLIENT0 + n);
     uk_unmap(N.task, UK_NET_WINDOW(n), N.client[n].window_pages);
     N.client[n].window_pages = 0;

@@ -103,7 +103,10 @@ void pcidev_release_virtio(uk_word_t cfg, const struct uk_pci_dev *p, uk_word_t 
  * and a copy of our notification cap `notif` badged `notif_badge` for the
  * server ("frames in your ring"); the window (our view of it) or NULL.
  * net_control: a control request (uk/net.h), its status, the reply words
- * in reply[0..3] if non-NULL. */
+ * in reply[0..3] if non-NULL.  net_restart: the server stopped (its NIC
+ * reset) and started again from module `module`, every client reconnected
+ * on its kept window and ring with a fresh endpoint cap in the same slot
+ * (docs/network.md "Restarting"); 1 if the new server runs. */
 #define NET_PRIO        210u      /* above the vmm-servers, its clients */
 #define NET_BADGE       0xb1u     /* its faults on our endpoint */
 int net_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
@@ -112,6 +115,7 @@ void *net_add_client(uk_word_t n, uk_word_t task, uk_word_t va, uk_word_t pages,
 void net_remove_client(uk_word_t n);
 long net_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4]);
 void net_stop(void);
+int net_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
 int net_fault(uk_word_t badge, const struct uk_msg *m);
 
 /* rtc.c: nanoseconds since 1970 now, and the TSC when it was read. */
