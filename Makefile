@@ -174,9 +174,10 @@ STEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/storage/*.c) roottask/blk.
               roottask/modules.c
 $(eval $(call user_program,$(STEST),$(STEST_SRCS)))
 $(eval $(call user_program,$(NET_SERVER),$(wildcard servers/net/*.c)))
-# the network suite's test root task starts the network server with the root task's own code
-NTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/network/*.c) roottask/net.c roottask/pcidev.c \
-              roottask/modules.c
+# the network suite's test root task starts the network server (and the block server, whose
+# disk shares the NIC's interrupt line) with the root task's own code
+NTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/network/*.c) roottask/net.c roottask/blk.c \
+              roottask/pcidev.c roottask/modules.c
 $(eval $(call user_program,$(NTEST),$(NTEST_SRCS)))
 $(eval $(call user_program,$(BENCH_UK),$(wildcard bench/ukernel/*.c)))
 $(eval $(call user_program,$(VMM_SERVER),$(wildcard vmm-server/*.c)))
@@ -243,8 +244,8 @@ $(ISO_CTEST): $(KERNEL) $(CTEST) $(CONSOLE_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(CTEST) "ctest" $(CONSOLE_SERVER) "console-server"
 $(ISO_STEST): $(KERNEL) $(STEST) $(BLK_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(STEST) "stest" $(BLK_SERVER) "blk-server"
-$(ISO_NTEST): $(KERNEL) $(NTEST) $(NET_SERVER) tools/build/mkiso
-	tools/build/mkiso $@ $(KERNEL) $(NTEST) "ntest" $(NET_SERVER) "net-server"
+$(ISO_NTEST): $(KERNEL) $(NTEST) $(NET_SERVER) $(BLK_SERVER) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(NTEST) "ntest" $(NET_SERVER) "net-server" $(BLK_SERVER) "blk-server"
 # the network suite's second image: the real root task starts the network
 # server from its module line (tests/network/run)
 NVMM_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \

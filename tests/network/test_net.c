@@ -13,12 +13,16 @@
 #include "ktest.h"
 #include "../../roottask/root.h"
 #include <uk/net.h>
+#include <uk/blk.h>
 #include <user/pci.h>
 #include <user/virtio.h>
 
 #define SELF UK_SLOT_SELF_TASK
 #define CLIENT_EP     8ul                 /* in each client's table */
 #define CLIENT_NOTIF  9ul                 /* its notification: READ */
+#define CLIENT_BLK    10ul                /* a block client's endpoint cap */
+#define BLK_WIN       0x38000000ul        /* its block window */
+#define BLK_PAGES     16ul
 #define WIN           0x30000000ul        /* its window, in its address space */
 #define WINDOW_PAGES  24ul                /* >= UK_NET_WINDOW_MIN (18 pages) */
 #define ETH_TEST      0x88b5u             /* "local experimental" EtherType */
@@ -125,9 +129,39 @@ static unsigned ip_sum(const unsigned char *p, unsigned n)
     return (unsigned)~s & 0xffff;
 }
 
-/* Client: ARP for slirp's gateway, then an ICMP echo to it. */
-static void client_gateway(uk_word_t c)
+/* An ICMP echo request from us to the gateway: id 0x554b, sequence seq,
+ * 56 bytes of pattern; its length. */
+static unsigned make_echo(unsigned char *f, uk_word_t gw, uk_word_t mac, unsigned seq)
 {
+    unsigned len = 14 + 20 + 8 + 56;
+    memset(f, 0, len);
+    put_mac(f, gw);
+    put_mac(f + 6, mac);
+    put16(f + 12, 0x0800);
+    unsigned char *ip = f + 14, *icmp = ip + 20;
+    ip[0] = 0x45;
+    put16(ip + 2, 20 + 8 + 56);
+    put16(ip + 4, seq);
+    ip[8] = 64;
+    ip[9] = 1;
+    memcpy(ip + 12, &(unsigned){ GUEST_IP }, 4);
+    memcpy(ip + 16, &(unsigned){ GATEWAY_IP }, 4);
+    put16(ip + 10, ip_sum(ip, 20));
+    icmp[0] = 8;
+    put16(icmp + 4, 0x554b);
+    put16(icmp + 6, seq);
+    for (unsigned i = 0; i < 56; i++)
+        icmp[8 + i] = (unsigned char)(i * 7 + seq);
+    put16(icmp + 2, ip_sum(icmp, 8 + 56));
+    return len;
+}
+
+/* Client: ARP for slirp's gateway, then `count` ICMP echoes to it (arg:
+ * our number, count << 8; 0: one), each answered with its own sequence
+ * number and payload (value: echoes answered). */
+static void client_gateway(uk_word_t arg)
+{
+    uk_word_t c = arg & 0xff, count = arg >> 8 ? arg >> 8 : 1;
     struct result *r = &res[c];
     uk_word_t mac = my_mac(r);
     unsigned char f[UK_NET_FRAME_MAX], in[UK_NET_SLOT_BYTES];
@@ -156,41 +190,25 @@ static void client_gateway(uk_word_t c)
     }
     r->gw_mac = gw;
     expect(r, 11, gw != 0, 1);
-    /* ICMP echo request: id 0x554b, seq 1, 56 bytes of pattern */
-    unsigned len = 14 + 20 + 8 + 56;
-    memset(f, 0, len);
-    put_mac(f, gw);
-    put_mac(f + 6, mac);
-    put16(f + 12, 0x0800);
-    unsigned char *ip = f + 14, *icmp = ip + 20;
-    ip[0] = 0x45;
-    put16(ip + 2, 20 + 8 + 56);
-    put16(ip + 4, 0x1234);
-    ip[8] = 64;
-    ip[9] = 1;
-    memcpy(ip + 12, &(unsigned){ GUEST_IP }, 4);
-    memcpy(ip + 16, &(unsigned){ GATEWAY_IP }, 4);
-    put16(ip + 10, ip_sum(ip, 20));
-    icmp[0] = 8;
-    put16(icmp + 4, 0x554b);
-    put16(icmp + 6, 1);
-    for (unsigned i = 0; i < 56; i++)
-        icmp[8 + i] = (unsigned char)(i * 7 + 3);
-    put16(icmp + 2, ip_sum(icmp, 8 + 56));
-    int replied = 0;
-    for (int tries = 0; tries < 3 && !replied; tries++) {
-        expect(r, 20, send_frame(f, len), UK_NET_OK);
-        long n;
-        while (!replied && (n = recv_frame(in, 3000000)) >= 0) {
-            const unsigned char *rip = in + 14, *ricmp = rip + 20;
-            if (n >= (long)len && get16(in + 12) == 0x0800 && rip[9] == 1 && ricmp[0] == 0 &&
-                get16(ricmp + 4) == 0x554b && get16(ricmp + 6) == 1 &&
-                !memcmp(rip + 12, &(unsigned){ GATEWAY_IP }, 4) &&
-                !memcmp(ricmp + 8, icmp + 8, 56) && get_mac(in) == mac && get_mac(in + 6) == gw)
-                replied = 1;
+    for (unsigned seq = 1; gw && seq <= count; seq++) {
+        unsigned len = make_echo(f, gw, mac, seq);
+        int replied = 0;
+        for (int tries = 0; tries < 3 && !replied; tries++) {
+            expect(r, 20, send_frame(f, len), UK_NET_OK);
+            long n;
+            while (!replied && (n = recv_frame(in, 3000000)) >= 0) {
+                const unsigned char *rip = in + 14, *ricmp = rip + 20;
+                if (n >= (long)len && get16(in + 12) == 0x0800 && rip[9] == 1 &&
+                    ricmp[0] == 0 && get16(ricmp + 4) == 0x554b && get16(ricmp + 6) == seq &&
+                    !memcmp(rip + 12, &(unsigned){ GATEWAY_IP }, 4) &&
+                    !memcmp(ricmp + 8, f + 14 + 20 + 8, 56) && get_mac(in) == mac &&
+                    get_mac(in + 6) == gw)
+                    replied = 1;
+            }
         }
+        expect(r, 21, replied, 1);
+        r->value += (uk_word_t)replied;
     }
-    expect(r, 21, replied, 1);
     r->done = 1;
 }
 
@@ -580,13 +598,14 @@ KT_TEST(net_gateway_answers_arp_and_ping)
     }
     struct client c1;
     client_make(&c1, 1);
-    client_run(&c1, client_gateway, 1);
+    client_run(&c1, client_gateway, 1 | 3 << 8);
     client_wait(&c1);
+    KT_EQ(res[1].value, 3);
     printf("    gateway 10.0.2.2 is %012lx (bytes reversed)\n", res[1].gw_mac);
     KT_EQ(res[1].gw_mac, 0x0202000a5552ul);   /* slirp's: 52:55:0a:00:02:02 */
-    KT_CHECK(stat(0, UK_NET_C_OUT_FRAMES) >= 2);   /* ARP and echo out, answers in */
-    KT_CHECK(stat(0, UK_NET_C_IN_FRAMES) >= 2);
-    KT_CHECK(stat(1, UK_NET_C_OUT_FRAMES) >= 2);
+    KT_CHECK(stat(0, UK_NET_C_OUT_FRAMES) >= 4);   /* ARP and echoes out, answers in */
+    KT_CHECK(stat(0, UK_NET_C_IN_FRAMES) >= 4);
+    KT_CHECK(stat(1, UK_NET_C_OUT_FRAMES) >= 4);
     client_end(&c1);
     server_down();
 }
@@ -725,6 +744,75 @@ KT_TEST(net_restart_under_two_clients)
     KT_EQ(stat(0, UK_NET_C_OUT_FRAMES), 0);            /* nothing to the uplink */
     client_end(&c2);
     client_end(&c3);
+    kt_destroy(ep);
+    server_down();
+}
+
+/* Client: a block-server client on the disk that shares the NIC's line:
+ * 40 rounds of 32 sectors written, read back elsewhere in the window and
+ * compared (value: rounds done). */
+static void client_disk(uk_word_t c)
+{
+    struct result *r = &res[c];
+    unsigned char *w = (unsigned char *)BLK_WIN;
+    for (unsigned round = 0; round < 40; round++) {
+        for (unsigned i = 0; i < 32 * UK_BLK_SECTOR; i++)
+            w[i] = (unsigned char)(round * 13 + i / 7);
+        struct uk_msg m = { .info = uk_msginfo(UK_BLK_OP_WRITE, 3, uk_timeout_us(20000000)),
+                            .w = { round % 64 * 32, 32, 0 } };
+        expect(r, 10, uk_call_status(CLIENT_BLK, &m, 0), UK_BLK_OK);
+        memset(w + 32 * UK_BLK_SECTOR, 0, 32 * UK_BLK_SECTOR);
+        m = (struct uk_msg){ .info = uk_msginfo(UK_BLK_OP_READ, 3, uk_timeout_us(20000000)),
+                             .w = { round % 64 * 32, 32, 32 * UK_BLK_SECTOR } };
+        expect(r, 11, uk_call_status(CLIENT_BLK, &m, 0), UK_BLK_OK);
+        expect(r, 12, !memcmp(w, w + 32 * UK_BLK_SECTOR, 32 * UK_BLK_SECTOR), 1);
+        r->value = round + 1;
+    }
+    r->done = 1;
+}
+
+/* The NIC and the disk on one interrupt line (IRQ 11: tools/run/qemu-run
+ * puts the NIC in slot 4, the disk in slot 7), each server holding it
+ * once: echoes to the gateway (the NIC interrupts for each frame in and
+ * out) and disk requests at the same time, both finish. */
+KT_TEST(net_and_blk_servers_share_a_line)
+{
+    if (!server_up()) {
+        net_stop();
+        return;
+    }
+    int module = find_module(kt_bi, "blk-server");
+    uk_word_t ep = kt_endpoint();
+    KT_CHECK(module >= 0);
+    KT_EQ(module >= 0 ? blk_start(kt_bi, module, ep) : 0, 1);
+    uk_word_t cfg = uk_slot_alloc();
+    struct uk_pci_dev nic, disk;
+    KT_EQ(uk_ioport_issue(UK_SLOT_IOPORT_ALL, UK_PCI_CONFIG_ADDR, UK_PCI_CONFIG_PORTS, cfg), UK_OK);
+    KT_EQ(pci_find(cfg, UK_PCI_VENDOR_VIRTIO, UK_PCI_DEVICE_VIRTIO_NET, &nic, 1), 1);
+    KT_EQ(pci_find(cfg, UK_PCI_VENDOR_VIRTIO, UK_PCI_DEVICE_VIRTIO_BLK, &disk, 1), 1);
+    uk_cap_delete(SELF, cfg);
+    printf("    NIC on IRQ %u, disk on IRQ %u\n", nic.irq, disk.irq);
+    KT_EQ(nic.irq, disk.irq);
+    struct client c1, c2;
+    client_make(&c2, 2);
+    memset(&c1, 0, sizeof c1);
+    c1.n = 1;
+    c1.fault = kt_endpoint();
+    KT_EQ(uk_task_new(256ul << 10, 16, 1, &c1.task), UK_OK);
+    KT_CHECK(blk_add_client(1, 0, c1.task, BLK_WIN, BLK_PAGES, CLIENT_BLK) != 0);
+    res[1] = (struct result){ 0 };
+    client_run(&c2, client_gateway, 2 | 30 << 8);
+    client_run(&c1, client_disk, 1);
+    client_wait(&c1);
+    client_wait(&c2);
+    KT_EQ(res[1].value, 40);
+    KT_EQ(res[2].value, 30);
+    kt_destroy(c1.t.thread);
+    blk_remove_client(1);
+    kt_destroy(c1.task);
+    kt_destroy(c1.fault);
+    client_end(&c2);
+    blk_stop();
     kt_destroy(ep);
     server_down();
 }
