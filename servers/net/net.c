@@ -22,6 +22,9 @@
  * ever waits for a client.  A frame for the uplink goes into a free
  * transmit buffer, or is dropped and counted if all TX_BUFS are in flight.
  *
+ * The files: nic.c (the virtio-net driver), switch.c (ports, forwarding,
+ * receive rings), this one (requests, control, the main loop).
+ *
  * One thread: requests are served in order; the NIC's interrupt
  * notification is bound to the thread, so interrupts that come while it
  * waits on the endpoint are served there (received frames switched,
@@ -29,248 +32,20 @@
  */
 #include <user/rt.h>
 #include <user/virtio.h>
-#include <uk/net.h>
+#include "net.h"
 
 #define EP    UK_NET_SLOT_EP
 #define NOTIF UK_NET_SLOT_NOTIF
 
-#define RXQ 0u
-#define TXQ 1u
-#define NET_HDR     10u            /* struct virtio_net_hdr (legacy, no mergeable buffers) */
-#define BUF_BYTES   2048u          /* a frame buffer: header and frame */
-#define QUEUE_PAGES 4u             /* a legacy queue of 256 entries takes 3 */
-#define RX_BUFS     32u            /* posted receive buffers, descriptor i = buffer i */
-#define TX_BUFS     16u            /* transmit buffers, descriptor i = buffer i */
-/* the DMA pages: rx queue, tx queue, rx buffers, tx buffers */
-#define RXQ_OFF     0ul
-#define TXQ_OFF     (QUEUE_PAGES * UK_PAGE_SIZE)
-#define RXBUF_OFF   (2ul * QUEUE_PAGES * UK_PAGE_SIZE)
-#define TXBUF_OFF   (RXBUF_OFF + RX_BUFS * BUF_BYTES)
-_Static_assert(TXBUF_OFF + TX_BUFS * BUF_BYTES <= UK_NET_DMA_PAGES * UK_PAGE_SIZE,
-               "the NIC's buffers do not fit its DMA pages");
-_Static_assert(NET_HDR + UK_NET_FRAME_MAX <= BUF_BYTES && UK_NET_FRAME_MAX <= UK_NET_SLOT_BYTES,
-               "a frame does not fit a buffer");
-
-#define VIRTIO_NET_F_MAC 5u        /* config bytes 0-5: the device's MAC */
-#define LEARN_MAX        64u
-
-struct port {
-    int live;                      /* a client (port 0: the NIC is in service) */
-    int up;                        /* its link: the root's choice */
-    uk_word_t mac;                 /* a client's assigned MAC */
-    uk_word_t window;              /* a client's window, bytes */
-    uk_word_t head;                /* frames put into its ring (the ring's head is a copy) */
-    int wake;                      /* frames put in since we last signalled it */
-    uk_word_t c[UK_NET_C_COUNT];
-};
-
 static const struct uk_net_info *info = (const void *)UK_NET_INFO_VADDR;
-static struct port ports[UK_NET_PORTS];
-static struct { uk_word_t mac, seen; } learnt[LEARN_MAX];   /* behind the uplink */
-static uk_word_t clock;
-static struct virtio_dev nic;
-static unsigned char *const dma = (unsigned char *)UK_NET_DMA_VADDR;
-static uk_word_t dma_phys, nic_mac;
-static unsigned tx_busy;           /* bit i: tx buffer i is the device's */
-static unsigned char frame[BUF_BYTES];   /* a client's frame, copied before it is checked */
-
-static uk_word_t mac_at(const unsigned char *p)
-{
-    uk_word_t m = 0;
-    for (int i = 5; i >= 0; i--)
-        m = m << 8 | p[i];
-    return m;
-}
-
-static int is_group(uk_word_t mac) { return mac & 1; }   /* broadcast or multicast */
-
-static int client_with(uk_word_t mac)
-{
-    for (unsigned p = 1; p < UK_NET_PORTS; p++)
-        if (ports[p].live && ports[p].mac == mac)
-            return (int)p;
-    return -1;
-}
-
-static void learn(uk_word_t mac)
-{
-    unsigned oldest = 0;
-    clock++;
-    for (unsigned i = 0; i < LEARN_MAX; i++) {
-        if (learnt[i].seen && learnt[i].mac == mac) {
-            learnt[i].seen = clock;
-            return;
-        }
-        if (learnt[i].seen < learnt[oldest].seen)
-            oldest = i;
-    }
-    learnt[oldest].mac = mac;
-    learnt[oldest].seen = clock;
-}
-
-/* The port behind a unicast address, -1 if unknown. */
-static int lookup(uk_word_t mac)
-{
-    int p = client_with(mac);
-    if (p >= 0)
-        return p;
-    for (unsigned i = 0; i < LEARN_MAX; i++)
-        if (learnt[i].seen && learnt[i].mac == mac)
-            return UK_NET_UPLINK;
-    return -1;
-}
-
-/* Takes back the transmit buffers the device has finished with. */
-static void reap_tx(void)
-{
-    unsigned head, len;
-    while (virtq_get_used(&nic, TXQ, &head, &len))
-        if (head < TX_BUFS)
-            tx_busy &= ~(1u << head);
-}
-
-static void out_uplink(const unsigned char *f, unsigned len)
-{
-    struct port *o = &ports[UK_NET_UPLINK];
-    reap_tx();
-    unsigned i = 0;
-    while (i < TX_BUFS && (tx_busy & (1u << i)))
-        i++;
-    if (i == TX_BUFS) {
-        o->c[UK_NET_C_DROP_FULL]++;
-        return;
-    }
-    unsigned char *buf = dma + TXBUF_OFF + i * BUF_BYTES;
-    memset(buf, 0, NET_HDR);
-    memcpy(buf + NET_HDR, f, len);
-    struct virtq_buf b = { dma_phys + TXBUF_OFF + i * BUF_BYTES, NET_HDR + len, 0 };
-    if (virtq_add(&nic, TXQ, i, &b, 1) != UK_OK || virtq_notify(&nic, TXQ) != UK_OK) {
-        o->c[UK_NET_C_DROP_FULL]++;
-        return;
-    }
-    tx_busy |= 1u << i;
-    o->c[UK_NET_C_OUT_FRAMES]++;
-    o->c[UK_NET_C_OUT_BYTES] += len;
-}
-
-/* Into client p's receive ring, in its window. */
-static void out_client(unsigned p, const unsigned char *f, unsigned len)
-{
-    struct port *o = &ports[p];
-    struct uk_net_ring *r = (struct uk_net_ring *)UK_NET_WINDOW(p);
-    uk_word_t tail = r->tail;      /* the client's word: any value must be harmless */
-    if (o->head - tail >= UK_NET_RX_SLOTS) {
-        o->c[UK_NET_C_DROP_FULL]++;
-        return;
-    }
-    unsigned slot = (unsigned)(o->head % UK_NET_RX_SLOTS);
-    memcpy((unsigned char *)r + UK_NET_RX_DATA + slot * UK_NET_SLOT_BYTES, f, len);
-    r->len[slot] = len;
-    __atomic_thread_fence(__ATOMIC_RELEASE);   /* the frame before the head */
-    r->head = ++o->head;
-    o->c[UK_NET_C_OUT_FRAMES]++;
-    o->c[UK_NET_C_OUT_BYTES] += len;
-    o->wake = 1;
-}
-
-static void out(unsigned p, const unsigned char *f, unsigned len)
-{
-    if (!ports[p].up) {
-        ports[p].c[UK_NET_C_DROP_DOWN]++;
-        return;
-    }
-    if (p == UK_NET_UPLINK)
-        out_uplink(f, len);
-    else
-        out_client(p, f, len);
-}
-
-/* The checks every frame gets on entering from port src (a status). */
-static long check_in(unsigned src, uk_word_t len)
-{
-    struct port *s = &ports[src];
-    if (!s->up) {
-        s->c[UK_NET_C_DROP_DOWN]++;
-        return UK_NET_ENETDOWN;
-    }
-    if (len < UK_NET_ETH_HDR) {
-        s->c[UK_NET_C_DROP_SHORT]++;
-        return UK_NET_EINVAL;
-    }
-    if (len > UK_NET_FRAME_MAX) {
-        s->c[UK_NET_C_DROP_LONG]++;
-        return UK_NET_EMSGSIZE;
-    }
-    return UK_NET_OK;
-}
-
-/* A checked-length frame from port src through the switch (a status). */
-static long switch_frame(unsigned src, const unsigned char *f, unsigned len)
-{
-    struct port *s = &ports[src];
-    uk_word_t dst = mac_at(f), from = mac_at(f + 6);
-    if (src != UK_NET_UPLINK ? from != s->mac : (is_group(from) || client_with(from) >= 0)) {
-        s->c[UK_NET_C_DROP_SPOOF]++;
-        return UK_NET_EACCES;
-    }
-    s->c[UK_NET_C_IN_FRAMES]++;
-    s->c[UK_NET_C_IN_BYTES] += len;
-    if (src == UK_NET_UPLINK)
-        learn(from);
-    int to = is_group(dst) ? -1 : lookup(dst);
-    if (to >= 0) {
-        if ((unsigned)to != src)
-            out((unsigned)to, f, len);
-        return UK_NET_OK;
-    }
-    for (unsigned p = 0; p < UK_NET_PORTS; p++)
-        if (p != src && ports[p].live)
-            out(p, f, len);
-    return UK_NET_OK;
-}
-
-static void wake_clients(void)
-{
-    for (unsigned p = 1; p < UK_NET_PORTS; p++)
-        if (ports[p].wake) {
-            ports[p].wake = 0;
-            uk_signal(UK_NET_SLOT_CLIENT0 + p);
-        }
-}
-
-static void post_rx(unsigned i)
-{
-    struct virtq_buf b = { dma_phys + RXBUF_OFF + i * BUF_BYTES, BUF_BYTES, 1 };
-    virtq_add(&nic, RXQ, i, &b, 1);
-}
-
-/* Frames the NIC received: through the switch, their buffers posted again. */
-static void poll_rx(void)
-{
-    unsigned head, len, n = 0;
-    while (virtq_get_used(&nic, RXQ, &head, &len)) {
-        if (head >= RX_BUFS)
-            continue;                      /* not ours: a device bug */
-        unsigned flen = len > NET_HDR ? len - NET_HDR : 0;
-        const unsigned char *f = dma + RXBUF_OFF + head * BUF_BYTES + NET_HDR;
-        if (check_in(UK_NET_UPLINK, flen) == UK_NET_OK)
-            switch_frame(UK_NET_UPLINK, f, flen);
-        post_rx(head);
-        n++;
-    }
-    if (n)
-        virtq_notify(&nic, RXQ);
-}
+static unsigned char frame[UK_NET_FRAME_MAX];   /* a client's frame, copied before it is checked */
 
 static void service_interrupt(uk_word_t bits)
 {
     if (!(bits & 1))
         return;
-    if (ports[UK_NET_UPLINK].live) {
-        virtio_isr(&nic);                  /* quiets the NIC (the line is shared) */
-        poll_rx();
-        reap_tx();
-    }
+    if (ports[UK_NET_UPLINK].live)
+        nic_interrupt();
     uk_irq_ack(UK_NET_SLOT_NIC_IRQ);
 }
 
@@ -338,8 +113,8 @@ static long control(uk_word_t op, const struct uk_msg *m, struct uk_msg *r)
         return UK_NET_OK;
     case UK_NET_CTL_NIC_INFO:
         r->w[1] = nic_mac;
-        r->w[2] = RX_BUFS;
-        r->w[3] = TX_BUFS;
+        r->w[2] = NIC_RX_BUFS;
+        r->w[3] = NIC_TX_BUFS;
         return ports[UK_NET_UPLINK].live ? UK_NET_OK : UK_NET_EIO;
     default:
         return UK_NET_EINVAL;
@@ -378,42 +153,6 @@ static void handle(const struct uk_msg *m, struct uk_msg *r)
     r->info = uk_msginfo(0, words, UK_TIMEOUT_INFINITE);
 }
 
-static int nic_init(void)
-{
-    const struct uk_pci_dev *p = &info->nic;
-    unsigned got = 0;
-    long err;
-    if ((err = virtio_legacy_begin(&nic, UK_NET_SLOT_NIC_IO, p->bar[0], 1u << VIRTIO_NET_F_MAC,
-                                   &got))) {
-        printf("net-server: the NIC's registers cannot be reached (error %ld)\n", err);
-        return 0;
-    }
-    if (virtio_legacy_queue(&nic, RXQ, dma + RXQ_OFF, QUEUE_PAGES * UK_PAGE_SIZE, RX_BUFS) ||
-        virtio_legacy_queue(&nic, TXQ, dma + TXQ_OFF, QUEUE_PAGES * UK_PAGE_SIZE, TX_BUFS)) {
-        printf("net-server: the NIC's queues do not fit our DMA pages\n");
-        virtio_legacy_reset(nic.io, nic.base);
-        return 0;
-    }
-    dma_phys = virt_to_phys(dma);
-    for (unsigned i = 0; got & (1u << VIRTIO_NET_F_MAC) && i < 6; i++)
-        nic_mac |= virtio_config_read(&nic, i, 1) << (8 * i);
-    if ((err = uk_irq_bind(UK_NET_SLOT_NIC_IRQ, UK_NET_SLOT_NIC_IRQ_NOTIF))) {
-        printf("net-server: IRQ %u not bound (error %ld)\n", p->irq, err);
-        virtio_legacy_reset(nic.io, nic.base);
-        return 0;
-    }
-    for (unsigned i = 0; i < RX_BUFS; i++)
-        post_rx(i);
-    virtio_legacy_driver_ok(&nic);
-    virtq_notify(&nic, RXQ);
-    printf("net-server: uplink virtio-net %02x:%02x.%x, MAC %02lx:%02lx:%02lx:%02lx:%02lx:%02lx, "
-           "I/O %lx, IRQ %u, queues %u/%u, %u rx and %u tx buffers\n", p->bus, p->dev, p->fn,
-           nic_mac & 0xff, nic_mac >> 8 & 0xff, nic_mac >> 16 & 0xff, nic_mac >> 24 & 0xff,
-           nic_mac >> 32 & 0xff, nic_mac >> 40 & 0xff, p->bar[0], p->irq, nic.q[RXQ].size,
-           nic.q[TXQ].size, RX_BUFS, TX_BUFS);
-    return 1;
-}
-
 int main(const struct uk_bootinfo *unused)
 {
     (void)unused;
@@ -421,7 +160,7 @@ int main(const struct uk_bootinfo *unused)
         printf("net-server: no usable info page\n");
         return 1;
     }
-    ports[UK_NET_UPLINK].live = nic_init();
+    ports[UK_NET_UPLINK].live = nic_init(&info->nic);
     ports[UK_NET_UPLINK].up = 1;
     long err = uk_notif_bind(NOTIF, UK_SLOT_SELF_THREAD);
     if (err)
