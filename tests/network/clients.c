@@ -436,3 +436,45 @@ void client_disk(uk_word_t c)
     }
     r->done = 1;
 }
+
+/* Client: FUZZ_SENDS SENDs with random offsets (edges of the window and
+ * beyond, wrapping sums), lengths (0, runts, around the MTU, huge) and
+ * contents whose source is ours or not, all to the peer (arg as
+ * client_pinger); every status must be one the protocol names; value: the
+ * SENDs the switch took. */
+void client_fuzz(uk_word_t arg)
+{
+    uk_word_t c = arg & 0xff, peer = arg >> 8;
+    struct result *r = &res[c];
+    uk_word_t mac = my_mac(r), win = WINDOW_PAGES * UK_PAGE_SIZE, x = 0x9e3779b97f4a7c15ul * c;
+    static const uk_word_t offs[] = { 0, UK_NET_TX_AREA, 1, 4095, 4096, 70000 };
+    static const uk_word_t lens[] = { 0, 1, 13, 14, 15, 60, 1500, 1513, 1514, 1515, 4096,
+                                      1ul << 32 };
+    unsigned char *w = (unsigned char *)WIN;
+    for (unsigned i = 0; i < FUZZ_SENDS; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        uk_word_t off, len;
+        switch (x % 4) {
+        case 0:  off = offs[(x >> 8) % 6]; break;
+        case 1:  off = win - (x >> 8) % 2000; break;
+        case 2:  off = (x >> 8) % win; break;
+        default: off = ~0ul - (x >> 8) % 3000; break;
+        }
+        len = (x >> 20) % 2 ? lens[(x >> 24) % 12] : (x >> 24) % 1600;
+        if (off < win) {                   /* a frame there: to the peer, from us or not */
+            uk_word_t room = win - off < 14 ? win - off : 14;
+            unsigned char hdr[14];
+            put_mac(hdr, peer_mac[peer]);
+            put_mac(hdr + 6, (x >> 40) % 4 ? mac : (x >> 8) & UK_NET_MAC_MASK);
+            put16(hdr + 12, ETH_TEST);
+            memcpy(w + off, hdr, room);
+        }
+        long st = send_at(off, len);
+        int known = st == UK_NET_OK || st == UK_NET_EINVAL || st == UK_NET_EMSGSIZE ||
+                    st == UK_NET_EFAULT || st == UK_NET_EACCES;
+        expect(r, 10 + i, known, 1);
+        r->value += st == UK_NET_OK;
+    }
+    expect(r, 1, call(UK_NET_OP_INFO, 0, 0, 0, 0), UK_NET_OK);   /* still served */
+    r->done = 1;
+}

@@ -19,6 +19,7 @@
 #define EXCHANGES     120u                /* frames a pinger sends its peer */
 #define BAD_ROUNDS    10u                 /* client_bad's rounds of malformed frames */
 #define BURST         (UK_NET_RX_SLOTS + 8u)   /* client_burst's frames */
+#define FUZZ_SENDS    3000u               /* client_fuzz's SENDs */
 
 /* What a client thread found: filled by it (the image's data is shared). */
 struct result {
@@ -49,5 +50,6 @@ void client_burst(uk_word_t arg);
 void client_drain(uk_word_t arg);
 void client_one(uk_word_t arg);
 void client_disk(uk_word_t c);
+void client_fuzz(uk_word_t arg);
 
 #endif

@@ -367,3 +367,36 @@ KT_TEST(net_and_blk_servers_share_a_line)
     kt_destroy(ep);
     server_down();
 }
+
+/* Random SENDs from one client: each answered with a status the protocol
+ * names, and the counters add up: every SEND is counted once at its port
+ * (taken, or refused for one reason), every taken frame once at the peer's
+ * (delivered or dropped for a full ring); nothing reached the uplink. */
+KT_TEST(net_random_sends_are_answered_and_counted)
+{
+    if (!server_up()) {
+        net_stop();
+        return;
+    }
+    struct client c1, c2;
+    client_make(&c1, 1);
+    client_make(&c2, 2);
+    client_run(&c1, client_fuzz, 1 | 2 << 8);
+    client_wait(&c1);
+    uk_word_t in = stat(1, UK_NET_C_IN_FRAMES), refused = 0;
+    for (unsigned k = UK_NET_C_DROP_SPOOF; k <= UK_NET_C_DROP_FAULT; k++)
+        refused += stat(1, k);
+    printf("    %u SENDs: %lu taken, %lu spoofed, %lu short, %lu long, %lu outside\n",
+           FUZZ_SENDS, in, stat(1, UK_NET_C_DROP_SPOOF), stat(1, UK_NET_C_DROP_SHORT),
+           stat(1, UK_NET_C_DROP_LONG), stat(1, UK_NET_C_DROP_FAULT));
+    KT_EQ(in, res[1].value);
+    KT_EQ(in + refused, FUZZ_SENDS);
+    KT_CHECK(in > 0 && stat(1, UK_NET_C_DROP_SPOOF) > 0 && stat(1, UK_NET_C_DROP_SHORT) > 0 &&
+             stat(1, UK_NET_C_DROP_LONG) > 0 && stat(1, UK_NET_C_DROP_FAULT) > 0);
+    KT_EQ(stat(2, UK_NET_C_OUT_FRAMES), in < UK_NET_RX_SLOTS ? in : UK_NET_RX_SLOTS);
+    KT_EQ(stat(2, UK_NET_C_OUT_FRAMES) + stat(2, UK_NET_C_DROP_FULL), in);
+    KT_EQ(stat(0, UK_NET_C_OUT_FRAMES), 0);
+    client_end(&c1);
+    client_end(&c2);
+    server_down();
+}
