@@ -32,10 +32,12 @@ $(ISO_VMMTEST): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST
 # the root task stops it after power-wait=3 s (status 119, QEMU's too), or
 # at a second press; vmm-power-s5: no exit-after-guests, so the root task
 # powers the machine off through ACPI S5 (make run's way; the interactive
-# runs of tools/run/qemu-run).
+# runs of tools/run/qemu-run); vmm-power-idle: the same, but the guest halts
+# by itself first and the button finds the root task idle.
 ISO_VMMPOWER    := $(BUILD)/vmm-power.iso
 ISO_VMMPOWER_STOP := $(BUILD)/vmm-power-stop.iso
 ISO_VMMPOWER_S5 := $(BUILD)/vmm-power-s5.iso
+ISO_VMMPOWER_IDLE := $(BUILD)/vmm-power-idle.iso
 VMMPOWER_BASE := $(VMM_SERVER) "vmm-server" $(CONSOLE_SERVER) "console-server"
 $(ISO_VMMPOWER): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) tests/vmm/image.mk \
                  tools/build/mkiso
@@ -52,3 +54,7 @@ $(ISO_VMMPOWER_S5): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYG
 	tools/build/mkiso $@ $(KERNEL) $(ROOTTASK) "roottask" $(VMMPOWER_BASE) \
 	    $(TOYGUEST) "guest name=g1 mem=16 -- work=1 echo" \
 	    $(TOYGUEST) "guest name=g2 mem=16 -- work=2"
+$(ISO_VMMPOWER_IDLE): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) \
+                      tests/vmm/image.mk tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(ROOTTASK) "roottask" $(VMMPOWER_BASE) \
+	    $(TOYGUEST) "guest name=g1 mem=16 -- halt work=1"
