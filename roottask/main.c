@@ -178,7 +178,7 @@ int main(const struct uk_bootinfo *bi)
     uk_word_t ep = uk_slot_alloc(), kmem_before = 0, kmem_after = 0;
     int running = start_guests(bi, ep, &kmem_before);
     int exit_after = has_word(cmd, "exit-after-guests");
-    int powering_off = 0;
+    int powering_off = 0, stopped = 0;
     uk_word_t wait_s = word_value(cmd, "power-wait", POWER_OFF_WAIT_MAX, POWER_OFF_WAIT_S);
     uk_word_t deadline = 0;              /* TSC: the guests' time to power off is up */
     if (running)
@@ -193,13 +193,15 @@ int main(const struct uk_bootinfo *bi)
         if (err == UK_E_TIMEOUT && powering_off) {
             printf("root task: power button: %d guest(s) did not power off within %lu s\n",
                    running, wait_s);
-            running -= vmm_stop_all();
+            stopped = vmm_stop_all();
+            running -= stopped;
         } else if (err == UK_OK && (uk_msg_flags(m.info) & UK_MSGF_NOTIFY)) {
             if (!acpi_event(m.badge))
                 continue;
             if (powering_off) {
                 printf("root task: power button pressed again: not waiting any longer\n");
-                running -= vmm_stop_all();
+                stopped = vmm_stop_all();
+                running -= stopped;
                 continue;
             }
             printf("root task: power button: asking %d guest(s) to power off (%lu s)\n",
@@ -228,10 +230,13 @@ int main(const struct uk_bootinfo *bi)
         uk_exit_qemu(UK_SLOT_IOPORT_ALL, (int)st);
     }
     if (powering_off) {
-        printf("root task: every guest has powered off\n");
+        if (stopped)
+            printf("root task: the guests have ended, %d of them stopped\n", stopped);
+        else
+            printf("root task: every guest has powered off\n");
         acpi_power_off();
     }
-    printf("root task: idle (the power button or Ctrl-A X ends it)\n");
+    printf("root task: idle (the power button powers the machine off)\n");
     if (acpi_wait_button())
         acpi_power_off();
     for (;;)
