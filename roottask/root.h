@@ -11,6 +11,7 @@
  *   blk.c      PCI enumeration and the block server: its task, devices, clients
  *   net.c      the network server: its task, NIC, clients (ports)
  *   pcidev.c   a PCI device handed to a driver, and taken back quiet
+ *   acpi.c     the power button (ACPI SCI) and the machine's power-off
  */
 #ifndef ROOT_H
 #define ROOT_H
@@ -52,16 +53,24 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
                 const struct guest_desc *g, uk_word_t root_ep);
 /* The vmm-server with this badge has ended (or faulted): report, destroy. */
 int vmm_ended(uk_word_t badge, const struct uk_msg *m);
+/* The power button (docs/shutdown.md): ring every running vmm-server's bell
+ * (UK_VMM_BELL_POWER_OFF); how many were rung.  vmm_stop_all: those still
+ * running are named, destroyed and get UK_VMM_STATUS_NO_POWER_OFF; how many. */
+int vmm_power_off_all(void);
+int vmm_stop_all(void);
 /* Guest `index`'s exit status (abi.h UK_VMM_STATUS_*): what it ended with,
  * UK_VMM_STATUS_NOT_STARTED if its vmm-server never ran. */
 uk_word_t vmm_status(uk_word_t index);
 
 /* console.c: the console server from module `module`; 1 if it runs.  Its
  * faults come to root_ep with badge CONSOLE_BADGE (console_fault: 1 if it
- * was that).  A guest's caps (UK_VMM_SLOT_CONSOLE, _INPUT) into vmm-server
- * task `task`: 1 if given; and its removal when the vmm-server has ended. */
+ * was that).  A guest's console cap (UK_VMM_SLOT_CONSOLE) into vmm-server
+ * task `task`, and to the server a copy of the vmm-server's bell (the
+ * notification in its UK_VMM_SLOT_INPUT, launch.c's) badged
+ * UK_VDEV_EVENT_CONSOLE: 1 if given; and its removal when the vmm-server
+ * has ended. */
 int console_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
-int console_add_guest(uk_word_t index, const char *name, uk_word_t task);
+int console_add_guest(uk_word_t index, const char *name, uk_word_t task, uk_word_t bell);
 void console_remove_guest(uk_word_t index, const char *name);
 int console_fault(uk_word_t badge, const struct uk_msg *m);
 
@@ -117,6 +126,18 @@ long net_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word
 void net_stop(void);
 int net_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
 int net_fault(uk_word_t badge, const struct uk_msg *m);
+/* acpi.c (docs/shutdown.md): acpi_start finds the PIIX4's ACPI power
+ * management, turns ACPI mode and the power button on, binds the SCI
+ * (through a notification badged ROOT_BELL_SCI) to the calling thread, our
+ * main one; 1 if the button works.  acpi_event: the bits of a
+ * bound-notification wake-up; 1 if the button was pressed (the SCI is
+ * quieted and acked).  acpi_wait_button: waits for a press (0 at once if
+ * there is no button).  acpi_power_off: S5; returns only if that failed. */
+#define ROOT_BELL_SCI   0x1u
+int acpi_start(void);
+int acpi_event(uk_word_t bits);
+int acpi_wait_button(void);
+void acpi_power_off(void);
 
 /* rtc.c: nanoseconds since 1970 now, and the TSC when it was read. */
 uk_word_t rtc_now_ns(uk_word_t *tsc);
