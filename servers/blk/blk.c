@@ -19,6 +19,7 @@
 #include <user/rt.h>
 #include <user/virtio.h>
 #include <uk/blk.h>
+#include "check.h"
 
 #define EP    UK_BLK_SLOT_EP
 #define NOTIF UK_BLK_SLOT_NOTIF
@@ -116,23 +117,16 @@ static void put_header(struct disk *k, unsigned type, uk_word_t sector)
 }
 
 /* READ / WRITE for client c (number n): every check before the device
- * sees anything.  Overflow-safe: no sum is formed before its parts are
- * known to be small. */
+ * sees anything (check.c). */
 static long do_io(uk_word_t n, int write, uk_word_t sector, uk_word_t count, uk_word_t off)
 {
     struct client *c = &clients[n];
     struct disk *k = &disks[c->disk];
-    if (count == 0 || count > UK_BLK_MAX_SECTORS)
-        return UK_BLK_EINVAL;
-    if (!k->live)
-        return UK_BLK_EIO;
-    if (sector >= k->sectors || count > k->sectors - sector)
-        return UK_BLK_ERANGE;
+    struct blk_target t = { k->live, k->sectors, k->flags, c->window_bytes };
+    long st = blk_check_io(&t, write, sector, count, off);
+    if (st != UK_BLK_OK)
+        return st;
     uk_word_t bytes = count * UK_BLK_SECTOR;
-    if (off > c->window_bytes || bytes > c->window_bytes - off)
-        return UK_BLK_EFAULT;
-    if (write && (k->flags & UK_BLK_F_RO))
-        return UK_BLK_EROFS;
     struct virtq_buf bufs[VIRTQ_MAX_CHAIN];
     unsigned nb = 0;
     put_header(k, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector);

@@ -100,6 +100,10 @@ static void refused(void **state)
         if (!why)
             fail_msg("accepted: \"%s\"", bad[i]);
     }
+    /* an empty initrd= names no module, not one with an empty command line */
+    boot((const char *const[]){ "guest initrd=", "", NULL });
+    assert_non_null(parse_guest(&bi, 0, 1, &g[0]));
+    assert_int_equal(find_module(&bi, ""), -1);
     assert_null(parse_one("guest name=abcdefghijabcdefghijabcdefghija"));   /* 31: fits */
     assert_null(parse_one("guest mem=65536 kmem=64"));
 }
