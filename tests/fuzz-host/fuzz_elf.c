@@ -75,7 +75,7 @@ static void check_plan(const struct uk_elf_segment *s, const uint8_t *data, size
         int from_file = va >= s->vaddr && va - s->vaddr < s->filesz;
         CHECK(fill_buf[k] == (from_file ? data[s->offset + (va - s->vaddr)] : 0));
     }
-    CHECK(fill_buf[pages * UK_PAGE_SIZE] == 0xa5 || pages * UK_PAGE_SIZE == sizeof fill_buf);
+    CHECK(pages * UK_PAGE_SIZE == sizeof fill_buf || fill_buf[pages * UK_PAGE_SIZE] == 0xa5);
 }
 
 static void check(const uint8_t *data, size_t size, uk_word_t lo, uk_word_t hi)

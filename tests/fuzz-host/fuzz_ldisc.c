@@ -12,6 +12,9 @@
  *    another's;
  *  - '\r' and '\n' come only as "\r\n"; no other control byte but tab,
  *    backspace and ESC; no DEL;
+ *  - the text under a client's label (and its continuations) is its own:
+ *    a subsequence of the bytes it wrote (with '?' for the control bytes
+ *    shown so), in order; nothing of another client's, nothing invented;
  * and on the state after every operation:
  *  - each input byte went to the focused client, or was counted lost:
  *    what a client reads is exactly what a model ring of CON_INQ_BYTES
@@ -36,20 +39,50 @@ static unsigned label_len;
 static int after_label;          /* the ']' came: a ' ' next */
 static int after_cr;
 
+static unsigned owner;           /* the client whose line is on the UART (0: the server's) */
+
+/* what each client wrote since it was added, as it may be shown: '\r' and
+ * '\n' left out, control bytes as '?' */
+struct shown {
+    unsigned char *b;
+    size_t n, at;                /* at: how far the UART's text has matched */
+};
+static struct shown W[MAXC + 1];
+
 static int label_known(void)
 {
     label[label_len] = 0;
-    if (!strcmp(label, "console"))
+    if (!strcmp(label, "console")) {
+        owner = 0;
         return 1;
+    }
     for (unsigned n = 1; n <= MAXC; n++)
-        if (C.cl[n].used && !strcmp(C.cl[n].name, label))
+        if (C.cl[n].used && !strcmp(C.cl[n].name, label)) {
+            owner = n;
             return 1;
+        }
     return 0;
 }
+
+/* A text byte of the owner's on the UART: the next of its bytes that matches. */
+static void text_byte(unsigned char b)
+{
+    if (owner == 0)
+        return;
+    struct shown *w = &W[owner];
+    while (w->at < w->n && w->b[w->at] != b)
+        w->at++;
+    CHECK(w->at < w->n);         /* not a byte it wrote (or not in its order) */
+    w->at++;
+}
+
+static int trace = -1;            /* FUZZ_TRACE set: print the operations and the UART */
 
 static void uart(void *ctx, const unsigned char *s, unsigned n)
 {
     (void)ctx;
+    if (trace)
+        fprintf(stderr, "  uart \"%.*s\"\n", (int)n, s);
     CHECK(n <= CON_OUT_MAX);
     for (unsigned i = 0; i < n; i++) {
         unsigned char b = s[i];
@@ -84,6 +117,8 @@ static void uart(void *ctx, const unsigned char *s, unsigned n)
         } else if (after_label) {
             CHECK(b == ' ');
             after_label = 0;
+        } else {
+            text_byte(b);
         }
     }
 }
@@ -122,8 +157,10 @@ static void model_write(struct model *m, const unsigned char *s, unsigned len)
     }
 }
 
+/* unique, as the root task makes them (roottask/modules.c), and some the
+ * server refuses */
 static const char *const names[] = { "g1", "g2", "web-1", "[x", "console", "a",
-                                     "abcdefghijabcdefghijabcdefghija", "g1" };
+                                     "abcdefghijabcdefghijabcdefghija", "" };
 
 static void check_state(void)
 {
@@ -147,14 +184,24 @@ static void check_state(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct input in = { data, size };
+    if (trace < 0)
+        trace = getenv("FUZZ_TRACE") != 0;
     con_init(&C, uart, 0);
     memset(M, 0, sizeof M);
+    for (unsigned n = 0; n <= MAXC; n++) {
+        free(W[n].b);
+        W[n].b = malloc(size + 1);   /* a client writes fewer bytes than the input has */
+        W[n].n = W[n].at = 0;
+    }
+    owner = 0;
     nobody_lost = 0;
     at_line_start = 1;
     in_label = after_label = after_cr = 0;
     while (in.n) {
         unsigned op = (unsigned)take(&in, 1) % 9;
         unsigned n = 1 + (unsigned)take(&in, 1) % MAXC;
+        if (trace)
+            fprintf(stderr, "op %u client %u\n", op, n);
         struct con_client *k = &C.cl[n];
         switch (op) {
         case 0: {                                       /* ADD_CLIENT */
@@ -162,9 +209,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!con_name_ok(name))
                 break;
             int was = k->used;
+            int taken = 0;
+            for (unsigned j = 1; j <= MAXC; j++)
+                taken |= j != n && C.cl[j].used && !strcmp(C.cl[j].name, name);
+            if (taken)
+                break;
             con_add(&C, n, name);
-            if (!was)
+            if (!was) {
                 memset(&M[n], 0, sizeof M[n]);
+                W[n].n = W[n].at = 0;
+            }
             CHECK(k->used && !strcmp(k->name, name));
             break;
         }
@@ -183,6 +237,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uk_word_t before = k->written;
             con_write(&C, n, in.p, len);
             model_write(&M[n], in.p, len);
+            for (unsigned i = 0; i < len; i++) {
+                unsigned char b = in.p[i];
+                if (b == '\r' || b == '\n')
+                    continue;
+                W[n].b[W[n].n++] = (b < 0x20 && b != '\t' && b != '\b' && b != 0x1b) ||
+                                   b == 0x7f ? '?' : b;
+            }
             CHECK(k->written == before + len);
             in.p += len;
             in.n -= len;

@@ -263,6 +263,28 @@ static void remove_and_rename(void)
     EQ(C.cl[1].used, 1);
 }
 
+/* A full line of a client with the longest name, printed right after
+ * another's partial line: the closing "\r\n", the label, the line and its
+ * "\r\n" all reach the UART (found by tests/fuzz-host: the last two were cut) */
+static void full_line_after_a_partial_one(void)
+{
+    static const char name[] = "abcdefghijabcdefghijabcdefghija";   /* 31 */
+    char line[CON_LINE_MAX + 2], want[2 * CON_LINE_MAX];
+    con_add(&C, 3, name);
+    wr(1, "prompt");
+    con_show_partial(&C);
+    OUT("[a] prompt");
+    memset(line, 'x', CON_LINE_MAX);
+    line[CON_LINE_MAX] = '\n';
+    line[CON_LINE_MAX + 1] = 0;
+    wr(3, line);
+    wr(3, "next\n");
+    pump_all();
+    snprintf(want, sizeof want, "\r\n[%s] %.*s\r\n[%s] next\r\n", name, (int)CON_LINE_MAX, line,
+             name);
+    OUT(want);
+}
+
 static void names(void)
 {
     CHECK(con_name_ok("alpha"));
@@ -289,6 +311,7 @@ int main(void)
         { "input_follows_the_focus", input_follows_the_focus },
         { "focused_partial_line_stays_open", focused_partial_line_stays_open },
         { "remove_and_rename", remove_and_rename },
+        { "full_line_after_a_partial_one", full_line_after_a_partial_one },
         { "names", names },
     };
     int passed = 0, failed = 0;
