@@ -9,7 +9,8 @@
  *  - one write is at most CON_OUT_MAX bytes;
  *  - every line starts with a label "[name] " of a client that exists
  *    (or "[console] "): no guest can start a line of its own or forge
- *    another's;
+ *    another's; a line the line discipline thinks closed is closed on the
+ *    UART, and an open one is its client's;
  *  - '\r' and '\n' come only as "\r\n"; no other control byte but tab,
  *    backspace and ESC; no DEL;
  *  - the text under a client's label (and its continuations) is its own:
@@ -165,6 +166,10 @@ static const char *const names[] = { "g1", "g2", "web-1", "[x", "console", "a",
 static void check_state(void)
 {
     CHECK(C.focus >= 1 && C.focus <= MAXC && C.rr < MAXC && C.open <= MAXC);
+    /* the line discipline's idea of an open line is the UART's */
+    CHECK(!after_cr && !in_label && !after_label);
+    CHECK((C.open == 0) == at_line_start);
+    CHECK(C.open == 0 || C.open == owner);
     CHECK(C.in_lost == nobody_lost);
     for (unsigned n = 1; n <= MAXC; n++) {
         const struct con_client *k = &C.cl[n];
