@@ -97,6 +97,8 @@ static const char *parse_guest(const struct uk_bootinfo *bi, int i, int index,
             }
             memcpy(g->name, p + 5, n - 5);
             g->name[n - 5] = 0;
+            if (!strcmp(g->name, UK_CONSOLE_OWN_LABEL))
+                return "name= cannot be the console server's own label \"" UK_CONSOLE_OWN_LABEL "\"";
         } else if (!strncmp(p, "mem=", 4)) {
             if ((v = number(p + 4, n - 4, 65536)) < 1)
                 return "mem= needs a size in MiB (1..65536)";

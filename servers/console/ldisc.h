@@ -86,7 +86,8 @@ int con_partial_pending(const struct con *c);
 void con_show_partial(struct con *c);
 /* A line of the server's own, "[console] text". */
 void con_notice(struct con *c, const char *text);
-/* Printable ASCII, 1..UK_CONSOLE_NAME_MAX bytes. */
+/* Printable ASCII, 1..UK_CONSOLE_NAME_MAX bytes, not '[' or ']', not
+ * UK_CONSOLE_OWN_LABEL. */
 int con_name_ok(const char *name);
 
 #endif

@@ -53,7 +53,7 @@ static struct shown W[MAXC + 1];
 static int label_known(void)
 {
     label[label_len] = 0;
-    if (!strcmp(label, "console")) {
+    if (!strcmp(label, UK_CONSOLE_OWN_LABEL)) {
         owner = 0;
         return 1;
     }

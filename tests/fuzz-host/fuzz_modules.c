@@ -5,7 +5,8 @@
  * line that does not fit is the empty string at the end).  Checked:
  *  - the vmm-server module is the first whose first word is `vmm-server`;
  *  - every accepted guest comes from a `guest` line, in boot order, with
- *    a unique name of 1..31 letters, digits, - and _, mem 1..65536 MiB,
+ *    a unique name of 1..31 letters, digits, - and _ (not `console`,
+ *    the console server's own label), mem 1..65536 MiB,
  *    kmem 0 or 64..4194304 KiB, disk -1 or 0..3, an initrd that names
  *    the first module with that first word, and a command line taken
  *    from after `--` as it is;
@@ -57,7 +58,7 @@ static void add_line(const char *s, size_t n)
 static int name_ok(const char *s)
 {
     size_t n = strlen(s);
-    if (n < 1 || n > 31)
+    if (n < 1 || n > 31 || !strcmp(s, UK_CONSOLE_OWN_LABEL))
         return 0;
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||

@@ -94,6 +94,7 @@ static void refused(void **state)
         "guest disk=", "guest disk=4", "guest disk=-1", "guest disk=x", "guest disk",
         "guest disk=99999999999999999999",
         "guest stats=1", "guest stat", "guest statsx",
+        "guest name=console",                           /* the console server's label */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *why = parse_one(bad[i]);
