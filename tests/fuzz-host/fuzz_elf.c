@@ -17,7 +17,9 @@
  *  - the loader's plan copies exactly the segment's file bytes to their
  *    addresses and zero elsewhere (checked by filling the pages of small
  *    segments, and the plan of the pages holding file bytes of any).
- * A refused file gets one of the documented reasons.
+ * A refused file gets one of the documented reasons, and a file whose
+ * header is wrong the reason elf.h gives for it (the header's checks
+ * written out again here, in their order).
  */
 #include "fuzz.h"
 #define UK_HOST_TEST 1
@@ -78,6 +80,34 @@ static void check_plan(const struct uk_elf_segment *s, const uint8_t *data, size
     CHECK(pages * UK_PAGE_SIZE == sizeof fill_buf || fill_buf[pages * UK_PAGE_SIZE] == 0xa5);
 }
 
+/* What elf.h says of the header alone: its error, or UK_ELF_OK if the
+ * header and the program header table are usable. */
+static int header_error(const uint8_t *data, size_t size)
+{
+    if (size < 64)
+        return UK_ELF_TRUNCATED;
+    if (memcmp(data, "\x7f" "ELF", 4))
+        return UK_ELF_BAD_MAGIC;
+    uint16_t type, machine, phentsize, phnum;
+    uint32_t version;
+    uint64_t phoff;
+    memcpy(&type, data + 16, 2);
+    memcpy(&machine, data + 18, 2);
+    memcpy(&version, data + 20, 4);
+    memcpy(&phoff, data + 32, 8);
+    memcpy(&phentsize, data + 54, 2);
+    memcpy(&phnum, data + 56, 2);
+    if (data[4] != 2 || data[5] != 1 || data[6] != 1 || version != 1 || machine != 62)
+        return UK_ELF_BAD_CLASS;
+    if (type != 2)
+        return UK_ELF_BAD_TYPE;
+    if (phentsize != 56 || phnum == 0)
+        return UK_ELF_BAD_PHDR;
+    if ((unsigned __int128)phoff + (unsigned __int128)phnum * 56 > size)
+        return UK_ELF_TRUNCATED;
+    return UK_ELF_OK;
+}
+
 static void check(const uint8_t *data, size_t size, uk_word_t lo, uk_word_t hi)
 {
     struct uk_elf_image img;
@@ -85,6 +115,11 @@ static void check(const uint8_t *data, size_t size, uk_word_t lo, uk_word_t hi)
     int err = uk_elf_check(data, size, lo, hi, &img);
     CHECK(err >= UK_ELF_OK && err <= UK_ELF_BAD_ENTRY);
     CHECK(strcmp(uk_elf_strerror(err), "unknown error") != 0);
+    int header = header_error(data, size);
+    CHECK(header == UK_ELF_OK ? err != UK_ELF_TRUNCATED && err != UK_ELF_BAD_MAGIC &&
+                                err != UK_ELF_BAD_CLASS && err != UK_ELF_BAD_TYPE &&
+                                err != UK_ELF_BAD_PHDR
+                              : err == header);
     if (err != UK_ELF_OK)
         return;
 
