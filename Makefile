@@ -267,7 +267,8 @@ test: deps-test
 	@tools/test/run-tests
 
 # make fuzz: the system-call fuzzer's long form (make fuzz-syscalls), then
-# the parser fuzzers (make fuzz-parsers).
+# the parser fuzzers (make fuzz-parsers), the second also when the first
+# failed; fails if either did.
 # fuzz-syscalls (tests/fuzz, docs/testing.md):
 # FUZZ_CALLS=N calls in all and/or FUZZ_SECONDS=S (whichever ends first;
 # neither: 10,000,000 calls), FUZZ_SEED=x (random by default; printed).
@@ -280,7 +281,9 @@ FUZZ_SEED    ?= 0x$(shell od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 FUZZ_CALLS   ?= $(if $(FUZZ_SECONDS),0,10000000)
 FUZZ_SECONDS ?= 0
 .PHONY: fuzz fuzz-syscalls fuzz-parsers deps-fuzz
-fuzz: fuzz-syscalls fuzz-parsers
+fuzz:
+	@rc=0; $(MAKE) --no-print-directory fuzz-syscalls || rc=$$?; \
+	$(MAKE) --no-print-directory fuzz-parsers || rc=$$?; exit $$rc
 deps-fuzz:
 	@tools/build/install-deps fuzz
 fuzz-parsers: deps-fuzz
