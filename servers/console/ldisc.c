@@ -113,10 +113,10 @@ static void complete_line(struct con *c, unsigned n)
     unsigned len = k->line_len;
     k->line_len = 0;
     if (len + 1 > CON_OUTQ_BYTES - k->oq_len) {
-        /* lost.  Not the line partly shown, if there is one: that was shown
-         * with the queue empty, so it is the queue's head now, and `shown`
-         * stays its (resetting it printed its shown part twice: found by
-         * tests/fuzz-host) */
+        /* lost.  Never the line partly shown, if there is one: that was
+         * shown while the queue was empty, so it is the queue's head by
+         * now, and `shown` still counts its bytes on the UART (resetting
+         * it here printed them twice: found by tests/fuzz-host) */
         k->lines_lost++;
         return;
     }

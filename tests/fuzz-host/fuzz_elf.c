@@ -25,9 +25,9 @@
 #define UK_HOST_TEST 1
 #include "../../libcommon/elf.c"
 #include "../../libuser/loader.c"
-
-#define GUEST_KERNEL_LO 0x1000ul          /* vmm-server/vmm.h */
-#define GUEST_KERNEL_HI 0x100000000ul
+#define main uk_program_main          /* rt.h declares the program's main(bootinfo) */
+#include "../../vmm-server/vmm.h"     /* GUEST_KERNEL_LO, GUEST_KERNEL_HI */
+#undef main
 
 static unsigned char fill_buf[16 * UK_PAGE_SIZE];
 
