@@ -4,7 +4,8 @@
 #               with a busybox shell (GUESTS=2: two; GUEST=toy: toy guests)
 #   make test   host unit tests, then QEMU test images; ends "N passed, N failed"
 #   make fuzz   the microkernel system-call fuzzer, long form (FUZZ_CALLS,
-#               FUZZ_SECONDS, FUZZ_SEED; docs/testing.md)
+#               FUZZ_SECONDS, FUZZ_SEED), then the host-side parser fuzzers
+#               (libFuzzer, FUZZ_SECONDS each, default 60); docs/testing.md
 #   make bench  instruction counts under QEMU TCG -icount: the microkernel, then
 #               Linux native, Debian's and the guest (build/bench/*.jsonl),
 #               then docs/results.md (make results)
@@ -288,14 +289,29 @@ debug: deps-debug $(ISO_RUN)
 test: deps-test
 	@tools/test/run-tests
 
-# make fuzz: the system-call fuzzer's long form (tests/fuzz, docs/testing.md):
+# make fuzz: the system-call fuzzer's long form (make fuzz-syscalls), then
+# the parser fuzzers (make fuzz-parsers), the second also when the first
+# failed; fails if either did.
+# fuzz-syscalls (tests/fuzz, docs/testing.md):
 # FUZZ_CALLS=N calls in all and/or FUZZ_SECONDS=S (whichever ends first;
 # neither: 10,000,000 calls), FUZZ_SEED=x (random by default; printed).
 # Log: build/test-logs/fuzz-long-serial.log.
+# fuzz-parsers (tests/fuzz-host, tools/test/fuzz-parsers): each libFuzzer
+# harness for FUZZ_SECONDS (not given: 60); new coverage is merged into
+# tests/fuzz-host/corpus/ (FUZZ_MERGE=0: not), crashes kept in
+# tests/fuzz-host/crashes/.  Needs clang and libclang-rt-14-dev (install-deps fuzz).
 FUZZ_SEED    ?= 0x$(shell od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 FUZZ_CALLS   ?= $(if $(FUZZ_SECONDS),0,10000000)
 FUZZ_SECONDS ?= 0
-fuzz: $(KERNEL) $(FTEST) tools/build/mkiso
+.PHONY: fuzz fuzz-syscalls fuzz-parsers deps-fuzz
+fuzz:
+	@rc=0; $(MAKE) --no-print-directory fuzz-syscalls || rc=$$?; \
+	$(MAKE) --no-print-directory fuzz-parsers || rc=$$?; exit $$rc
+deps-fuzz:
+	@tools/build/install-deps fuzz
+fuzz-parsers: deps-fuzz
+	@$(MAKE) -s -C tests/fuzz-host run FUZZ_SECONDS=$(FUZZ_SECONDS)
+fuzz-syscalls: $(KERNEL) $(FTEST) tools/build/mkiso
 	tools/build/mkiso $(ISO_FUZZ) $(KERNEL) $(FTEST) "fuzz calls=$(FUZZ_CALLS) seconds=$(FUZZ_SECONDS) seed=$(FUZZ_SEED)"
 	@mkdir -p $(BUILD)/test-logs
 	LOG=$(BUILD)/test-logs/fuzz-long-serial.log QUIET=0 ACCEL=tcg \

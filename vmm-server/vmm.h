@@ -7,6 +7,7 @@
  *   main.c     start, the request loop, ending
  *   guest.c    building and tearing down the guest (task, RAM, kernel, vCPU)
  *   devices.c  the device requests: console, timer, clock, power
+ *   vdev.c     decoding and checking them (no system calls: host-fuzzed)
  *   conout.c   console output: to the console server, else one labelled line
  *              at a time on the kernel log; flow control
  *   conin.c    console input: from the console server to the guest
@@ -24,6 +25,7 @@
 
 #include <user/rt.h>
 #include <uk/launch.h>
+#include "vdev.h"            /* GUEST_RAM_VA, the requests' decoding */
 
 
 /* Slots in the vmm-server's own table (0-15 are the root's: abi.h UK_VMM_SLOT_*). */
@@ -42,7 +44,7 @@
 #define FAULT_BADGE      0xfa17ul   /* faults of the guest kernel */
 
 /* The guest kernel task's address space. */
-#define GUEST_RAM_VA     0x100000000ul      /* guest RAM, read/write/execute */
+/* GUEST_RAM_VA (vdev.h): guest RAM, read/write/execute */
 #define GUEST_STATE_VA   0x500000000000ul   /* the vCPU state page */
 #define GUEST_KERNEL_LO  0x1000ul           /* the kernel ELF must lie in [LO, HI) */
 #define GUEST_KERNEL_HI  GUEST_RAM_VA
@@ -72,9 +74,9 @@ enum next device_request(struct uk_msg *m, uk_word_t *end_why);
 enum next guest_fault(struct uk_msg *m, uk_word_t *end_why);
 
 /* block.c: finds the block server (UK_VMM_SLOT_BLK); a UK_VDEV_BLOCK_*
- * request: its status, reply words 1-3 in out[1..3] */
+ * request (decoded: vdev.c): its status, reply words 1-3 in out[1..3] */
 void block_init(void);
-long block_request(uk_word_t op, uk_word_t len, const struct uk_msg *m, uk_word_t out[4]);
+long block_request(const struct vdev_req *r, uk_word_t out[4]);
 
 /* conout.c */
 void con_init(void);          /* finds the console server (UK_VMM_SLOT_CONSOLE) */

@@ -19,6 +19,7 @@
 #include <user/rt.h>
 #include <user/virtio.h>
 #include <uk/blk.h>
+#include "check.h"
 
 #define EP    UK_BLK_SLOT_EP
 #define NOTIF UK_BLK_SLOT_NOTIF
@@ -115,47 +116,29 @@ static void put_header(struct disk *k, unsigned type, uk_word_t sector)
     *(uk_word_t *)(k->req + HDR_OFF + 8) = sector;
 }
 
+static uk_word_t window_phys(uk_word_t va)
+{
+    return virt_to_phys((const void *)va);
+}
+
 /* READ / WRITE for client c (number n): every check before the device
- * sees anything.  Overflow-safe: no sum is formed before its parts are
- * known to be small. */
+ * sees anything (check.c). */
 static long do_io(uk_word_t n, int write, uk_word_t sector, uk_word_t count, uk_word_t off)
 {
     struct client *c = &clients[n];
     struct disk *k = &disks[c->disk];
-    if (count == 0 || count > UK_BLK_MAX_SECTORS)
-        return UK_BLK_EINVAL;
-    if (!k->live)
-        return UK_BLK_EIO;
-    if (sector >= k->sectors || count > k->sectors - sector)
-        return UK_BLK_ERANGE;
-    uk_word_t bytes = count * UK_BLK_SECTOR;
-    if (off > c->window_bytes || bytes > c->window_bytes - off)
-        return UK_BLK_EFAULT;
-    if (write && (k->flags & UK_BLK_F_RO))
-        return UK_BLK_EROFS;
+    struct blk_target t = { k->live, k->sectors, k->flags, c->window_bytes };
+    long st = blk_check_io(&t, write, sector, count, off);
+    if (st != UK_BLK_OK)
+        return st;
     struct virtq_buf bufs[VIRTQ_MAX_CHAIN];
     unsigned nb = 0;
     put_header(k, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector);
     bufs[nb++] = (struct virtq_buf){ k->req_phys + HDR_OFF, 16, 0 };
     /* the data, one descriptor per physically contiguous run of the window */
-    uk_word_t va = UK_BLK_WINDOW(n) + off;
-    while (bytes) {
-        uk_word_t chunk = UK_PAGE_SIZE - va % UK_PAGE_SIZE;
-        if (chunk > bytes)
-            chunk = bytes;
-        uk_word_t phys = virt_to_phys((const void *)va);
-        if (phys == ~0ul)
-            return UK_BLK_EFAULT;          /* the root unmapped part of the window */
-        struct virtq_buf *last = &bufs[nb - 1];
-        if (nb > 1 && last->phys + last->len == phys)
-            last->len += (unsigned)chunk;
-        else if (nb == VIRTQ_MAX_CHAIN - 1)
-            return UK_BLK_EINVAL;          /* cannot happen with 64 KiB: 17 pages */
-        else
-            bufs[nb++] = (struct virtq_buf){ phys, (unsigned)chunk, !write };
-        va += chunk;
-        bytes -= chunk;
-    }
+    if ((st = blk_data_chain(UK_BLK_WINDOW(n) + off, count * UK_BLK_SECTOR, write, window_phys,
+                             bufs, &nb)) != UK_BLK_OK)
+        return st;
     bufs[nb++] = (struct virtq_buf){ k->req_phys + STATUS_OFF, 1, 1 };
     return run(c->disk, bufs, nb);
 }

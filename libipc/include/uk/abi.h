@@ -557,6 +557,10 @@ enum uk_console_op {
 };
 #define UK_CONSOLE_MAX_CLIENTS   9u   /* Ctrl-T 1..9 */
 #define UK_CONSOLE_NAME_MAX      31u
+/* The console server's own label ("[console] ..."): no client may have it
+ * as its name (the server refuses it, the root task refuses it as a guest
+ * name), or its lines would pass for the server's. */
+#define UK_CONSOLE_OWN_LABEL     "console"
 /* Slots in the console server's table (the root fills them before starting
  * it; UK_SLOT_SELF_TASK and UK_SLOT_SELF_THREAD as for any program). */
 #define UK_CONSOLE_SLOT_EP        8u  /* its endpoint: READ (receive) */
