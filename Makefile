@@ -318,7 +318,9 @@ fuzz: $(KERNEL) $(FTEST) tools/build/mkiso
 	    tools/run/qemu-run --iso $(ISO_FUZZ)
 
 # --- Linux benchmarks (issue 6) -------------------------------------------------------
-# make bench-linux (the Linux part of make bench): the static benchmark
+# make bench-linux (the Linux part of make bench; the storage rows too:
+# tools/bench/run-storage, Debian's fio on the root disk image,
+# build/bench/storage.jsonl, the guest's once its kernel has virtio_blk): the static benchmark
 # binaries (bench/linux), the initramfs (tools/build/mkinitramfs), the native Linux
 # 6.1 kernel (tools/build/native-linux), one boot each under tcg-icount ->
 # build/bench/linux.jsonl (tools/bench/run-linux): native, Debian's stock
@@ -330,6 +332,7 @@ define run_linux_bench
 	tools/build/native-linux
 	tools/bench/run-linux native
 	tools/bench/run-linux debian
+	tools/bench/run-storage native
 endef
 LBENCH_DIR := $(BUILD)/linux-bench
 $(LBENCH_DIR)/lbench: bench/linux/lbench.c
@@ -355,10 +358,11 @@ deps-linux:
 deps-test:
 	@tools/build/install-deps test
 deps-bench:
-	@tools/build/install-deps linux bench
-bench-linux: deps-linux $(LBENCH_DIR)/initramfs.cpio
+	@tools/build/install-deps linux rootfs bench
+bench-linux: deps-linux deps-rootfs $(LBENCH_DIR)/initramfs.cpio
 	$(run_linux_bench)
 	tools/bench/run-linux guest
+	tools/bench/run-storage guest
 
 # make bench: everything measured, in instructions under tcg-icount: the
 # microkernel (tools/bench/run-ukernel -> build/bench/ukernel.jsonl), the Linux
@@ -371,6 +375,7 @@ bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	@tools/bench/run-ukernel
 	$(run_linux_bench)
 	@rc=0; tools/bench/run-linux guest || rc=$$?; \
+	tools/bench/run-storage guest || rc=$$?; \
 	boot=0; tools/bench/run-boot || boot=$$?; \
 	tools/bench/syscall-breakdown || boot=$$?; tools/bench/make-results; \
 	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
