@@ -375,11 +375,13 @@ bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	@tools/bench/run-ukernel
 	$(run_linux_bench)
 	@rc=0; tools/bench/run-linux guest || rc=$$?; \
-	tools/bench/run-storage guest || rc=$$?; \
+	st=0; tools/bench/run-storage guest || st=$$?; \
 	boot=0; tools/bench/run-boot || boot=$$?; \
 	tools/bench/syscall-breakdown || boot=$$?; tools/bench/make-results; \
 	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
 	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi; \
+	if [ $$st != 0 ]; then echo "make bench: the guest's storage run failed (exit $$st; \
+	build/bench/storage-guest-serial.log): no new guest rows in build/bench/storage.jsonl"; exit $$st; fi; \
 	if [ $$boot != 0 ]; then echo "make bench: the boot measurement or the syscall breakdown failed"; exit $$boot; fi
 
 # --- results (not in `make test`) ---------------------------------------------------
