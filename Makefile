@@ -50,6 +50,8 @@ CTEST    := $(BUILD)/ctest.elf
 CONSOLE_SERVER := $(BUILD)/console-server.elf
 BLK_SERVER := $(BUILD)/blk-server.elf
 STEST    := $(BUILD)/stest.elf
+NET_SERVER := $(BUILD)/net-server.elf
+NTEST    := $(BUILD)/ntest.elf
 BENCH_UK := $(BUILD)/bench-ukernel.elf
 VMM_SERVER := $(BUILD)/vmm-server.elf
 TOYGUEST   := $(BUILD)/toyguest.elf
@@ -64,12 +66,14 @@ ISO_BENCH := $(BUILD)/bench.iso
 ISO_VMMTEST := $(BUILD)/vmmtest.iso
 ISO_STEST := $(BUILD)/stest.iso
 ISO_SVMM  := $(BUILD)/storage-vmm.iso
+ISO_NTEST := $(BUILD)/ntest.iso
+ISO_NVMM  := $(BUILD)/network-vmm.iso
 ISO_DEBUGTEST := $(BUILD)/debugtest.iso
 ISO_PANICTEST := $(BUILD)/panictest.iso
 
 .PHONY: all run test bench deps clean unit-test ktest-run fuzz FORCE
 all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_FTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) $(ISO_DEBUGTEST) \
-     $(ISO_PANICTEST) $(ISO_STEST) $(ISO_SVMM)
+     $(ISO_PANICTEST) $(ISO_STEST) $(ISO_SVMM) $(ISO_NTEST) $(ISO_NVMM)
 
 # --- set-up -----------------------------------------------------------------------
 deps:
@@ -141,6 +145,8 @@ LINK_BASE_bench-ukernel  := 0x02c00000
 LINK_BASE_blk-server     := 0x03000000
 LINK_BASE_stest          := 0x03400000
 LINK_BASE_ftest          := 0x03800000
+LINK_BASE_net-server     := 0x03c00000
+LINK_BASE_ntest          := 0x04000000
 LINK_BASES := $(foreach v,$(sort $(filter LINK_BASE_%,$(.VARIABLES))),$(v)=$($(v)))
 $(BUILD)/link-bases.txt: FORCE
 	@mkdir -p $(BUILD)
@@ -164,8 +170,15 @@ CTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/console/*.c)
 $(eval $(call user_program,$(CTEST),$(CTEST_SRCS)))
 $(eval $(call user_program,$(BLK_SERVER),$(wildcard servers/blk/*.c)))
 # the storage suite's test root task starts the block server with the root task's own code
-STEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/storage/*.c) roottask/blk.c roottask/modules.c
+STEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/storage/*.c) roottask/blk.c roottask/pcidev.c \
+              roottask/modules.c
 $(eval $(call user_program,$(STEST),$(STEST_SRCS)))
+$(eval $(call user_program,$(NET_SERVER),$(wildcard servers/net/*.c)))
+# the network suite's test root task starts the network server (and the block server, whose
+# disk shares the NIC's interrupt line) with the root task's own code
+NTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/network/*.c) roottask/net.c roottask/blk.c \
+              roottask/pcidev.c roottask/modules.c
+$(eval $(call user_program,$(NTEST),$(NTEST_SRCS)))
 $(eval $(call user_program,$(BENCH_UK),$(wildcard bench/ukernel/*.c)))
 $(eval $(call user_program,$(VMM_SERVER),$(wildcard vmm-server/*.c)))
 $(eval $(call user_program,$(TOYGUEST),$(wildcard guests/toy/*.c)))
@@ -256,6 +269,16 @@ $(ISO_CTEST): $(KERNEL) $(CTEST) $(CONSOLE_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(CTEST) "ctest" $(CONSOLE_SERVER) "console-server"
 $(ISO_STEST): $(KERNEL) $(STEST) $(BLK_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(STEST) "stest" $(BLK_SERVER) "blk-server"
+$(ISO_NTEST): $(KERNEL) $(NTEST) $(NET_SERVER) $(BLK_SERVER) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(NTEST) "ntest" $(NET_SERVER) "net-server" $(BLK_SERVER) "blk-server"
+# the network suite's second image: the real root task starts the network
+# server from its module line (tests/network/run)
+NVMM_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
+    $(CONSOLE_SERVER) "console-server" $(NET_SERVER) "net-server" \
+    $(TOYGUEST) "guest name=g1 mem=16 -- halt"
+$(ISO_NVMM): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(NET_SERVER) $(TOYGUEST) \
+             tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(NVMM_MODULES)
 # the storage suite's second image: the real root task, the block server and
 # toy guests with a disk each (tests/storage/run); g3 asks for a disk that
 # is not there

@@ -92,6 +92,11 @@ static enum next power(struct uk_msg *m, uk_word_t len, uk_word_t *end_why)
         return reply(m, UK_VDEV_EINVAL, 1, 0, 0, 0);
     con_flush();
     guest_destroy();
+    if (how == UK_VDEV_POWER_REBOOT && vmm.power_off_asked) {
+        vmm_say("reboot after the power button: halted instead");
+        how = UK_VDEV_POWER_HALT;        /* power.c */
+        status = 0;
+    }
     if (how == UK_VDEV_POWER_HALT) {
         vmm_say("halted (status %lu)", status);
         vmm.halt_status = status;

@@ -12,6 +12,7 @@
  *   conin.c    console input: from the console server to the guest
  *   timer.c    the timer thread (IPC timeouts -> event notification)
  *   block.c    the guest's disk: requests forwarded to the block server
+ *   power.c    the power button: from the root task (our bell) to the guest
  *
  * Threads: the main thread serves requests (uk_reply_recv on SLOT_EP) and,
  * through the input notification bound to it, console input; the timer
@@ -35,6 +36,7 @@
 #define SLOT_TIMER_WAKE  22u  /* the timer thread waits on this */
 #define SLOT_TIMER_TH    23u  /* the timer thread */
 #define SLOT_CONSOLE_EV  24u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_CONSOLE */
+#define SLOT_POWER_EV    25u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_POWER */
 
 #define GUEST_BADGE      0x6775ul   /* requests: badge of the guest's endpoint cap */
 #define FAULT_BADGE      0xfa17ul   /* faults of the guest kernel */
@@ -54,7 +56,8 @@ struct vmm {
     unsigned boots;
     uk_word_t halt_status;    /* what the guest halted with (UK_VDEV_POWER w1) */
     int console;              /* UK_VMM_SLOT_CONSOLE works: output goes there */
-    int input;                /* UK_VMM_SLOT_INPUT is bound to our main thread */
+    int input;                /* UK_VMM_SLOT_INPUT (our bell) is bound to our main thread */
+    int power_off_asked;      /* the root rang UK_VMM_BELL_POWER_OFF (power.c) */
     int disk;                 /* UK_VMM_SLOT_BLK reaches the block server */
 };
 extern struct vmm vmm;
@@ -84,10 +87,13 @@ void con_flush(void);
 void vmm_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* "[name] ..." */
 
 /* conin.c */
-void con_input_init(void);    /* binds UK_VMM_SLOT_INPUT to our main thread */
+void con_input_init(void);    /* binds UK_VMM_SLOT_INPUT (our bell) to our main thread */
 void con_input_ready(void);   /* the input notification fired: take the bytes, tell the guest */
 void con_input_booted(void);  /* a fresh guest: tell it of bytes already here */
 uk_word_t con_read(unsigned char *buf, uk_word_t max);   /* bytes for the guest */
+
+/* power.c: the root rang UK_VMM_BELL_POWER_OFF: tell the guest (once) */
+void power_button(void);
 
 /* timer.c */
 long timer_init(void);

@@ -267,7 +267,7 @@ static int disk_init(unsigned d)
     printf("blk-server: disk %u: virtio-blk %02x:%02x.%x, %lu sectors (%lu KiB)%s%s, "
            "I/O %lx, IRQ %u, queue %u\n", d, p->bus, p->dev, p->fn, k->sectors,
            k->sectors / 2, k->flags & UK_BLK_F_RO ? ", read-only" : "",
-           k->flags & UK_BLK_F_FLUSH ? ", write cache" : "", p->bar[0], p->irq, k->v.qsize);
+           k->flags & UK_BLK_F_FLUSH ? ", write cache" : "", p->bar[0], p->irq, k->v.q[0].size);
     return 1;
 }
 
