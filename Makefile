@@ -232,13 +232,14 @@ $(ISO_CTEST): $(KERNEL) $(CTEST) $(CONSOLE_SERVER) tools/build/mkiso
 $(ISO_STEST): $(KERNEL) $(STEST) $(BLK_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(STEST) "stest" $(BLK_SERVER) "blk-server"
 # the storage suite's second image: the real root task, the block server and
-# toy guests with a disk each (tests/storage/run); g3 asks for a disk that
-# is not there
+# toy guests with a disk each (tests/storage/run), through UK_VDEV_BLOCK_*
+# (`disk`) and as virtio-blk devices (`vdisk`); g3 asks for a disk that is
+# not there
 SVMM_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
     $(CONSOLE_SERVER) "console-server" $(BLK_SERVER) "blk-server" \
-    $(TOYGUEST) "guest name=g1 mem=16 disk=0 -- disk halt" \
-    $(TOYGUEST) "guest name=g2 mem=16 disk=1 -- disk halt work=1" \
-    $(TOYGUEST) "guest name=g3 mem=16 disk=3 -- disk halt"
+    $(TOYGUEST) "guest name=g1 mem=16 disk=0 -- disk vdisk halt" \
+    $(TOYGUEST) "guest name=g2 mem=16 disk=1 -- disk vdisk halt work=1" \
+    $(TOYGUEST) "guest name=g3 mem=16 disk=3 -- disk vdisk halt"
 $(ISO_SVMM): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK_SERVER) $(TOYGUEST) \
              tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(SVMM_MODULES)
