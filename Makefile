@@ -366,7 +366,8 @@ $(GL_DIR)/dynhello: tests/guest-linux/dynhello.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 # the test initramfs also holds Debian's bash, perl, python3 and coreutils (--debian)
 $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramfs-%.cpio: \
-		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tests/guest-linux/pycheck.py \
+		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tests/guest-linux/vdatest \
+		tests/guest-linux/pycheck.py \
 		tools/build/mkguest-initramfs tools/build/cpio.py
 	tools/build/mkguest-initramfs $@ --mode $* --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello \
 		$(if $(filter test,$*),--debian)
