@@ -9,6 +9,8 @@
  * chain is bounded by the queue's size and a descriptor seen twice ends it
  * (a loop); the back-end answers a bad chain with an error status, and the
  * chain still goes to the used ring, so the driver is never left waiting.
+ * A NOTIFY only marks its queue: main.c replies, then virtio_serve() runs
+ * the back-ends, so the guest's vCPU runs while they wait for their servers.
  */
 #include "virtio.h"
 
@@ -30,6 +32,7 @@ struct vio_dev {
     const struct vio_backend *be;      /* set once by vio_add */
     void *priv;
     uk_word_t driver_features;         /* 0 after a reset */
+    unsigned kicked;                   /* bit q: queue q notified, not yet served */
     struct vio_queue q[UK_VIRTIO_MAX_QUEUES];
 };
 
@@ -68,6 +71,7 @@ static void dev_reset(struct vio_dev *d)
     for (unsigned qi = 0; qi < UK_VIRTIO_MAX_QUEUES; qi++)
         queue_off(d, qi);
     d->driver_features = 0;
+    d->kicked = 0;
     if (d->be->reset)
         d->be->reset(d);
 }
@@ -217,11 +221,11 @@ long virtio_request(uk_word_t op, uk_word_t len, const struct uk_msg *m, uk_word
     }
     case UK_VDEV_VIRTIO_QUEUE:
         return queue_set(d, len, m);
-    case UK_VDEV_VIRTIO_NOTIFY:
+    case UK_VDEV_VIRTIO_NOTIFY:           /* served after the reply: virtio_serve */
         if (len < 2 || m->w[1] >= d->be->queues)
             return UK_VDEV_EINVAL;
         if (d->q[m->w[1]].num)
-            d->be->notify(d, (unsigned)m->w[1]);
+            d->kicked |= 1u << m->w[1];
         return 0;
     case UK_VDEV_VIRTIO_RESET:
         dev_reset(d);
@@ -229,4 +233,25 @@ long virtio_request(uk_word_t op, uk_word_t len, const struct uk_msg *m, uk_word
     default:
         return UK_VDEV_EINVAL;
     }
+}
+
+/* Notified queues are served after the reply to the NOTIFY (main.c), so
+ * the guest's vCPU runs while we wait for the block server; a NOTIFY that
+ * comes meanwhile waits on our endpoint, and its queue is served then. */
+int virtio_kicked(void)
+{
+    for (unsigned i = 0; i < ndevs; i++)
+        if (devs[i].kicked)
+            return 1;
+    return 0;
+}
+
+void virtio_serve(void)
+{
+    for (unsigned i = 0; i < ndevs; i++)
+        while (devs[i].kicked) {
+            unsigned q = (unsigned)__builtin_ctz(devs[i].kicked);
+            devs[i].kicked &= ~(1u << q);
+            devs[i].be->notify(&devs[i], q);
+        }
 }

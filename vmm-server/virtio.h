@@ -67,5 +67,7 @@ void vio_interrupt(struct vio_dev *d, unsigned q);
  * words 1-3 in out[1..3]), and a new boot (queues off, info page filled). */
 long virtio_request(uk_word_t op, uk_word_t len, const struct uk_msg *m, uk_word_t out[4]);
 void virtio_boot(struct uk_guest_info *gi);
+int virtio_kicked(void);      /* queues were notified: serve them after the reply */
+void virtio_serve(void);
 
 #endif

@@ -77,6 +77,7 @@ extern struct toy_stats stats;
 void entry_init(void);  /* where the vCPU enters us (exits, kernel faults) */
 __attribute__((noreturn)) void run_processes(unsigned long spin, unsigned long rounds);
 int take_ticks(void);   /* events taken? */
+extern uk_word_t virtio_events;   /* UK_VDEV_EVENT_VIRTIO_* bits take_ticks took */
 void idle_wait(unsigned long us);
 
 /* vdev.c: status (0 or UK_VDEV_E*), or an IPC error as a positive UK_E_* */

@@ -50,20 +50,25 @@ static void set_desc(unsigned i, uk_word_t addr, unsigned len, unsigned flags, u
     desc[i].next = (unsigned short)next;
 }
 
-/* Makes chain `head` available, notifies, and returns its used entry's
- * length (-1: not returned, or another chain came back).  *event: the
- * queue's event bit was raised. */
+/* Makes chain `head` available, notifies, waits for the used ring, and
+ * returns its used entry's length (-1: not returned, or another chain came
+ * back).  *event: the queue's event bit was raised. */
 static long run_chain(unsigned head, int *event)
 {
     avail->ring[avail_idx % QSIZE] = (unsigned short)head;
     __atomic_thread_fence(__ATOMIC_RELEASE);
     avail->idx = ++avail_idx;
     uk_word_t w[2] = { dev, 0 };
-    long st = vdev_call(UK_VDEV_VIRTIO_NOTIFY, 2, w, 0);
     uk_word_t bit = UK_VDEV_EVENT_VIRTIO(dev, 0);
-    uk_word_t was = __atomic_fetch_and(&vcpu->pending, ~bit, __ATOMIC_SEQ_CST);
+    virtio_events &= ~bit;
+    long st = vdev_call(UK_VDEV_VIRTIO_NOTIFY, 2, w, 0);
+    /* the vmm-server serves the chain after its reply: wait for the used
+     * ring (at most about 5 s; the event wakes us) */
+    for (int i = 0; !st && used->idx == used_seen && i < 500; i++)
+        idle_wait(10000);
+    take_ticks();
     if (event)
-        *event = !!(was & bit);
+        *event = !!(virtio_events & bit);
     if (st || used->idx != (unsigned short)(used_seen + 1))
         return -1;
     volatile struct uk_vring_used_elem *e = &used->ring[used_seen % QSIZE];
@@ -247,5 +252,6 @@ void vdisk_run(void)
     avail->ring[avail_idx % QSIZE] = 0;
     avail->idx = ++avail_idx;
     vcall(UK_VDEV_VIRTIO_NOTIFY, 2, 0, 0, 0);
+    idle_wait(50000);
     expect("after the reset the old queue is not served", used->idx == used_seen);
 }

@@ -422,8 +422,8 @@ enum uk_vdev_op {
                                        address of bus address 0 -> w0 = status
                                        (UK_VDEV_EFAULT: a ring not in guest RAM) */
     UK_VDEV_VIRTIO_NOTIFY,          /* w1 = queue: new chains in its avail ring ->
-                                       w0 = status; the vmm-server has taken every
-                                       chain there was (done, or in progress) */
+                                       w0 = status; the chains are served after the
+                                       reply: done when in the used ring (the event) */
     UK_VDEV_VIRTIO_RESET,           /* -> w0 = status: every queue off, features 0;
                                        no chain of before is touched after the reply */
 };
