@@ -149,6 +149,7 @@ struct cursor {
 
 static uk_word_t seg_data_len(const struct vio_chain *c, unsigned int i)
 {
+    /* the last one has len >= 1: vblk_serve checked it before any use */
     return i + 1 == c->nseg ? c->seg[i].len - 1u : c->seg[i].len;
 }
 
@@ -196,9 +197,13 @@ static unsigned char vblk_serve(const struct vio_chain *c, uk_word_t *written)
         bad_chain(bad_why[c->bad]);
         return UK_VIRTIO_BLK_S_IOERR;
     }
-    const struct vio_seg *h = &c->seg[0];
+    const struct vio_seg *h = &c->seg[0], *last = &c->seg[c->nseg - 1];
     if (c->nseg < 2 || h->writable || h->len < sizeof(struct uk_virtio_blk_hdr)) {
         bad_chain("no device-readable header");
+        return UK_VIRTIO_BLK_S_IOERR;
+    }
+    if (!last->writable || last->len < 1) {   /* seg_data_len needs the status byte */
+        bad_chain("no device-writable status byte");
         return UK_VIRTIO_BLK_S_IOERR;
     }
     struct uk_virtio_blk_hdr hdr;
@@ -271,8 +276,6 @@ static void vblk_notify(struct vio_dev *d, unsigned q)
         if (last && last->p && last->writable && last->len >= 1) {
             last->p[last->len - 1] = st;
             written += 1;
-        } else if (!chain.bad) {
-            bad_chain("no device-writable status byte");
         }
         vio_done(d, q, chain.head, (unsigned int)written);
     }

@@ -158,6 +158,23 @@ static void bad_chains(struct req *r, unsigned char *buf)
     n = run_chain(0, 0);
     expect("an indirect descriptor: I/O error", n == 1 && r->status == UK_VIRTIO_BLK_S_IOERR);
 
+    /* a read whose status descriptor is empty: nothing may be written,
+     * neither a status nor data (an empty last descriptor once made the
+     * data length wrap to 4 GiB) */
+    unsigned char *scratch = page_alloc();
+    int untouched = scratch != 0;
+    if (scratch) {
+        memset(scratch, 0x5a, UK_PAGE_SIZE);
+        r->hdr = (struct uk_virtio_blk_hdr){ .type = UK_VIRTIO_BLK_T_IN, .sector = VSECTOR };
+        set_desc(0, (uk_word_t)&r->hdr, sizeof r->hdr, UK_VRING_DESC_F_NEXT, 1);
+        set_desc(1, (uk_word_t)scratch, 1, UK_VRING_DESC_F_WRITE | UK_VRING_DESC_F_NEXT, 2);
+        set_desc(2, (uk_word_t)scratch + 1, 0, UK_VRING_DESC_F_WRITE, 0);
+        n = run_chain(0, 0);
+        for (unsigned i = 0; i < UK_PAGE_SIZE; i++)
+            untouched &= scratch[i] == 0x5a;
+    }
+    expect("an empty status descriptor: returned, nothing written", n == 0 && untouched);
+
     /* next index past the queue: no status byte; still returned, length 0 */
     r->status = NOTSET;
     set_desc(0, (uk_word_t)&r->hdr, sizeof r->hdr, UK_VRING_DESC_F_NEXT, 99);
