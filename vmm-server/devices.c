@@ -9,6 +9,7 @@
  * can make us block or stop serving.
  */
 #include "vmm.h"
+#include "virtio.h"
 
 #define MIN_PERIOD_NS 1000000ul   /* the microkernel's tick: nothing finer is real */
 
@@ -134,6 +135,16 @@ enum next device_request(struct uk_msg *m, uk_word_t *end_why)
         long st = block_request(uk_msg_label(m->info), len, m, out);
         return reply(m, st, uk_msg_label(m->info) == UK_VDEV_BLOCK_INFO ? 4 : 1, out[1],
                      out[2], out[3]);
+    }
+    case UK_VDEV_VIRTIO_FEATURES:
+    case UK_VDEV_VIRTIO_SET_FEATURES:
+    case UK_VDEV_VIRTIO_CONFIG:
+    case UK_VDEV_VIRTIO_QUEUE:
+    case UK_VDEV_VIRTIO_NOTIFY:
+    case UK_VDEV_VIRTIO_RESET: {
+        uk_word_t out[4] = { 0 };
+        long st = virtio_request(uk_msg_label(m->info), len, m, out);
+        return reply(m, st, 2, out[1], 0, 0);
     }
     default:
         return reply(m, UK_VDEV_EINVAL, 1, 0, 0, 0);

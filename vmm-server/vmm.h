@@ -11,7 +11,9 @@
  *              at a time on the kernel log; flow control
  *   conin.c    console input: from the console server to the guest
  *   timer.c    the timer thread (IPC timeouts -> event notification)
- *   block.c    the guest's disk: requests forwarded to the block server
+ *   block.c    the guest's disk: requests forwarded to the block server; its
+ *              virtio-blk back-end
+ *   virtio.c   the virtio back-end core: devices, virtqueues, checked chains
  *
  * Threads: the main thread serves requests (uk_reply_recv on SLOT_EP) and,
  * through the input notification bound to it, console input; the timer
@@ -72,6 +74,7 @@ enum next guest_fault(struct uk_msg *m, uk_word_t *end_why);
  * request: its status, reply words 1-3 in out[1..3] */
 void block_init(void);
 long block_request(uk_word_t op, uk_word_t len, const struct uk_msg *m, uk_word_t out[4]);
+unsigned char *guest_bytes(uk_word_t g, uk_word_t bytes);   /* ours of guest [g, g+bytes), or 0 */
 
 /* conout.c */
 void con_init(void);          /* finds the console server (UK_VMM_SLOT_CONSOLE) */
