@@ -68,6 +68,8 @@ ISO_STEST := $(BUILD)/stest.iso
 ISO_SVMM  := $(BUILD)/storage-vmm.iso
 ISO_NTEST := $(BUILD)/ntest.iso
 ISO_NVMM  := $(BUILD)/network-vmm.iso
+ISO_NLINUX := $(BUILD)/network-linux.iso
+comma := ,
 ISO_DEBUGTEST := $(BUILD)/debugtest.iso
 ISO_PANICTEST := $(BUILD)/panictest.iso
 
@@ -212,13 +214,25 @@ GUEST_KMEM    ?= $(shell m=$(GUEST_MEM); echo $$((65536 + (m > 256 ? m - 256 : 0
 # words for the root task's guest lines: `stats` lets the guests read the
 # microkernel's machine-wide counters (/proc/ukvm), `kfaults`
 GUEST_OPTS    ?=
+# NET=1: the network server on QEMU's user network (restrict=on), each guest
+# gN on its port with virtio_net, its address 10.0.2.(14+N) from the kernel's
+# ip= (docs/network.md), and a forward 127.0.0.1:(NET_PORT+N-1) -> gN:80,
+# where the shell initramfs' busybox httpd serves a page
+NET           ?= 0
+NET_PORT      ?= 8080
+ifeq ($(NET),1)
+RUN_NET_SERVER := $(NET_SERVER) "net-server"
+run_net_word   = net
+run_net_ip     = ip=10.0.2.$(shell echo $$((14 + $(1))))::10.0.2.2:255.255.255.0:g$(1):eth0:off
+RUN_HOSTFWD    := $(foreach i,$(shell seq 1 $(GUESTS)),$(shell echo $$(($(NET_PORT) + $(i) - 1)))-10.0.2.$(shell echo $$((14 + $(i)))):80)
+endif
 RUN_GUESTS    := $(GL_SHELL) "initramfs" \
-    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) initrd=initramfs $(GUEST_OPTS) -- $(GUEST_CMDLINE)")
-RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL)
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) initrd=initramfs $(run_net_word) $(GUEST_OPTS) -- $(call run_net_ip,$(i)) $(GUEST_CMDLINE)")
+RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL) $(if $(RUN_NET_SERVER),$(NET_SERVER))
 RUN_MEM       := $(shell echo $$(($(GUESTS) * ($(GUEST_MEM) * 5 / 2 + 384))))M
 endif
 RUN_MODULES := $(ROOTTASK) "roottask" $(VMM_SERVER) "vmm-server" $(CONSOLE_SERVER) "console-server" \
-    $(RUN_GUESTS)
+    $(RUN_NET_SERVER) $(RUN_GUESTS)
 $(BUILD)/run-modules.txt: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(RUN_MODULES)' | cmp -s - $@ || echo '$(RUN_MODULES)' >$@
@@ -247,13 +261,25 @@ $(ISO_STEST): $(KERNEL) $(STEST) $(BLK_SERVER) tools/build/mkiso
 $(ISO_NTEST): $(KERNEL) $(NTEST) $(NET_SERVER) $(BLK_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(NTEST) "ntest" $(NET_SERVER) "net-server" $(BLK_SERVER) "blk-server"
 # the network suite's second image: the real root task starts the network
-# server from its module line (tests/network/run)
+# server from its module line; the toy guest's NIC as a virtio-net device,
+# hostile chains included (guests/toy/vnet.c; tests/network/run)
 NVMM_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
     $(CONSOLE_SERVER) "console-server" $(NET_SERVER) "net-server" \
-    $(TOYGUEST) "guest name=g1 mem=16 -- halt"
+    $(TOYGUEST) "guest name=g1 mem=16 net -- vnet halt"
 $(ISO_NVMM): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(NET_SERVER) $(TOYGUEST) \
              tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(NVMM_MODULES)
+# the network suite's third image: two Linux guests on the switch, each with
+# virtio_net and its address from ip=; g1 serves a page and a 16 MiB file
+# with busybox httpd, g2 fetches it; pings both ways (tests/guest-linux/nettest)
+NLINUX_GUEST = $(LINUX_GUEST) "guest name=g$(1) mem=128 kmem=65536 initrd=initramfs net -- \
+    ip=10.0.2.$(shell echo $$((14 + $(1))))::10.0.2.2:255.255.255.0:g$(1):eth0:off ukvm.mode=net ukvm.net=$(2)"
+NLINUX_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
+    $(CONSOLE_SERVER) "console-server" $(NET_SERVER) "net-server" $(GL_SHELL) "initramfs" \
+    $(call NLINUX_GUEST,1,serve$(comma)10.0.2.16) $(call NLINUX_GUEST,2,fetch$(comma)10.0.2.15)
+$(ISO_NLINUX): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(NET_SERVER) $(LINUX_GUEST) \
+               $(GL_SHELL) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(NLINUX_MODULES)
 # the storage suite's second image: the real root task, the block server and
 # toy guests with a disk each (tests/storage/run), through UK_VDEV_BLOCK_*
 # (`disk`) and as virtio-blk devices (`vdisk`); g3 asks for a disk that is
@@ -271,7 +297,11 @@ $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/build/mkiso
 
 # --- run, test, bench --------------------------------------------------------------
 run: deps-linux $(ISO_RUN)
-	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) tools/run/qemu-run --iso $(ISO_RUN)
+ifeq ($(NET),1)
+	@for f in $(RUN_HOSTFWD); do echo "make run: guest $${f#*-} is reachable from this host: curl http://127.0.0.1:$${f%%-*}/"; done
+endif
+	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) NET=$(NET) HOSTFWD="$(RUN_HOSTFWD)" \
+	    tools/run/qemu-run --iso $(ISO_RUN)
 
 # make debug: make run's image under QEMU's gdbstub (TCG) and gdb with the
 # symbols of the microkernel and of each program in it (tools/run/debug;
@@ -390,6 +420,7 @@ $(GL_DIR)/dynhello: tests/guest-linux/dynhello.c
 # the test initramfs also holds Debian's bash, perl, python3 and coreutils (--debian)
 $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramfs-%.cpio: \
 		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tests/guest-linux/vdatest \
+		tests/guest-linux/nettest \
 		tests/guest-linux/pycheck.py \
 		tools/build/mkguest-initramfs tools/build/cpio.py
 	tools/build/mkguest-initramfs $@ --mode $* --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello \

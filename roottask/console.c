@@ -142,6 +142,11 @@ int console_add_guest(uk_word_t index, const char *name, uk_word_t task)
     return 1;
 }
 
+uk_word_t console_input_notif(uk_word_t index)
+{
+    return index >= 1 && index <= UK_CONSOLE_MAX_CLIENTS ? C.input[index] : 0;
+}
+
 /* Guest `index`'s vmm-server is gone: report, print its rest, forget it. */
 void console_remove_guest(uk_word_t index, const char *name)
 {

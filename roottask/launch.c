@@ -16,12 +16,17 @@
  * main.c's wait loop hears of it), and, if the console server runs,
  * UK_VMM_SLOT_CONSOLE and UK_VMM_SLOT_INPUT (console.c), and, with
  * `disk=D`, UK_VMM_SLOT_BLK and the window at UK_VMM_BLK_WINDOW: a client of
- * the block server on disk D (blk.c).
+ * the block server on disk D (blk.c), and, with `net`, UK_VMM_SLOT_NET and
+ * the window at UK_VMM_NET_WINDOW: port `index` of the network server
+ * (net.c), which signals UK_VMM_INPUT_NET on the vmm-server's input
+ * notification (UK_VMM_SLOT_INPUT: the one notification bound to its main
+ * thread; made here if the console server gave none).
  */
 #include "root.h"
 #include <user/loader.h>
 #include <uk/launch.h>
 #include <uk/blk.h>
+#include <uk/net.h>
 
 #define VMM_INFO_VA   0x10000000ul
 #define VMM_MEM_VA    0x1000000000ul
@@ -30,7 +35,8 @@
 #define NODE_COST     96u        /* kernel memory per mapped page: node + page tables */
 
 struct vmm_rec {
-    int live, console, disk;
+    int live, console, disk, net;
+    uk_word_t net_notif;      /* the input notification we made for `net` (no console) */
     int ended;                /* its ending was heard: status is valid */
     uk_word_t status;         /* the guest's exit status (abi.h UK_VMM_STATUS_*) */
     uk_word_t index;
@@ -80,7 +86,14 @@ static void destroy_vmm(struct vmm_rec *r)
         console_remove_guest(r->index, r->name);
     if (r->disk)
         blk_remove_client(r->index);
-    r->live = r->console = r->disk = 0;
+    if (r->net) {
+        net_report(r->index, r->name);
+        net_remove_client(r->index);
+    }
+    if (r->net_notif)
+        uk_obj_destroy(r->net_notif);
+    r->live = r->console = r->disk = r->net = 0;
+    r->net_notif = 0;
 }
 
 static long give_up(struct vmm_rec *r, const char *what, long err)
@@ -88,6 +101,35 @@ static long give_up(struct vmm_rec *r, const char *what, long err)
     printf("root task: %s: cannot start its vmm-server: %s (error %ld)\n", r->name, what, err);
     destroy_vmm(r);
     return err;
+}
+
+/* `net`: port r->index of the network server, signalling the vmm-server's
+ * input notification (the console's, or one of ours). */
+static void add_net(struct vmm_rec *r, const struct guest_desc *g)
+{
+    uk_word_t notif = r->console ? console_input_notif(r->index) : 0;
+    long err = 0;
+    if (r->index > UK_NET_MAX_CLIENTS) {
+        printf("root task: %s: the network server takes %u clients: no network\n", g->name,
+               UK_NET_MAX_CLIENTS);
+        return;
+    }
+    if (!notif) {
+        if (!r->net_notif)
+            r->net_notif = uk_slot_alloc();
+        if ((err = uk_notif_create(r->net_notif)) ||
+            (err = uk_cap_copy(r->net_notif, r->task, UK_VMM_SLOT_INPUT, UK_R_READ, 0))) {
+            printf("root task: %s: no notification for its network (error %ld)\n", g->name, err);
+            return;
+        }
+        notif = r->net_notif;
+    }
+    if (net_add_client(r->index, r->task, UK_VMM_NET_WINDOW, UK_VMM_NET_WINDOW_PAGES,
+                       UK_VMM_SLOT_NET, notif, UK_VMM_INPUT_NET))
+        r->net = 1;
+    else
+        printf("root task: %s: no network (no network server, or it refused the client)\n",
+               g->name);
 }
 
 long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
@@ -163,6 +205,8 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
             printf("root task: %s: disk %d not given (no block server, or no such disk)\n",
                    g->name, g->disk);
     }
+    if (g->net)
+        add_net(r, g);
     if ((err = uk_start_program(r->task, &loaded, VMM_PRIO, r->fault_ep, VMM_INFO_VA, &r->thread)))
         return give_up(r, "starting its thread", err);
     r->live = 1;

@@ -29,8 +29,10 @@ void con_input_init(void)
     uk_word_t type = UK_CAP_NULL, rights = 0;
     uk_cap_info(UK_VMM_SLOT_INPUT, &type, &rights, 0);
     vmm.input = 0;
-    if (!vmm.console || type != UK_CAP_NOTIFICATION || !(rights & UK_R_READ))
+    if (type != UK_CAP_NOTIFICATION || !(rights & UK_R_READ))
         return;                          /* no input, as before the console server */
+    /* bound even without the console server: the network server signals it
+     * too (UK_VMM_INPUT_NET, net.c); pull() asks the console only if it runs */
     long err = uk_notif_bind(UK_VMM_SLOT_INPUT, UK_SLOT_SELF_THREAD);
     if (err)
         vmm_say("vmm-server: console input notification not bound (error %ld): no input", err);

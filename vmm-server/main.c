@@ -49,8 +49,11 @@ static uk_word_t serve(void)
             err = uk_recv(SLOT_EP, &m);
             continue;
         }
-        if (uk_msg_flags(m.info) & UK_MSGF_NOTIFY) {       /* console input (conin.c) */
-            con_input_ready();
+        if (uk_msg_flags(m.info) & UK_MSGF_NOTIFY) {       /* the input notification: */
+            if (m.badge & UK_VMM_INPUT_NET)                /* frames in our ring (net.c) */
+                net_rx_ready();
+            if (m.badge & ~(uk_word_t)UK_VMM_INPUT_NET || !m.badge)
+                con_input_ready();                         /* console input (conin.c) */
             next = NEXT_RECEIVE;
         } else if (uk_msg_flags(m.info) & UK_MSGF_FAULT)   /* FAULT_BADGE, or the guest made
                                                               its device endpoint its fault one */
@@ -86,6 +89,7 @@ int main(const struct uk_bootinfo *arg)
     vmm.ram_pages = vi->mem_size / UK_PAGE_SIZE;
     con_init();
     block_init();
+    net_init();
     con_reset();
 
     long err;

@@ -49,6 +49,7 @@ int vio_add(const struct vio_backend *be, void *priv)
 }
 
 void *vio_priv(struct vio_dev *d) { return d->priv; }
+struct vio_dev *vio_dev(int n) { return n >= 0 && (unsigned)n < ndevs ? &devs[n] : 0; }
 uk_word_t vio_driver_features(struct vio_dev *d) { return d->driver_features; }
 
 /* Our address of guest bytes [bus, bus + bytes) named by bus address, or NULL. */

@@ -52,6 +52,7 @@ struct vio_backend {
 /* A device the next boot's guest gets; its number, or -1 (table full). */
 int vio_add(const struct vio_backend *be, void *priv);
 void *vio_priv(struct vio_dev *d);
+struct vio_dev *vio_dev(int n);                     /* device n of vio_add, or NULL */
 uk_word_t vio_driver_features(struct vio_dev *d);   /* what the driver took */
 
 /* The next chain the driver made available on queue q: 1 and *c filled

@@ -14,6 +14,8 @@
  *   block.c    the guest's disk: requests forwarded to the block server; its
  *              virtio-blk back-end
  *   virtio.c   the virtio back-end core: devices, virtqueues, checked chains
+ *   net.c      the guest's NIC: a virtio-net back-end, a client of the network
+ *              server (its frames in and out through a shared window)
  *
  * Threads: the main thread serves requests (uk_reply_recv on SLOT_EP) and,
  * through the input notification bound to it, console input; the timer
@@ -58,6 +60,7 @@ struct vmm {
     int console;              /* UK_VMM_SLOT_CONSOLE works: output goes there */
     int input;                /* UK_VMM_SLOT_INPUT is bound to our main thread */
     int disk;                 /* UK_VMM_SLOT_BLK reaches the block server */
+    int net;                  /* UK_VMM_SLOT_NET reaches the network server */
 };
 extern struct vmm vmm;
 
@@ -75,6 +78,11 @@ enum next guest_fault(struct uk_msg *m, uk_word_t *end_why);
 void block_init(void);
 long block_request(uk_word_t op, uk_word_t len, const struct uk_msg *m, uk_word_t out[4]);
 unsigned char *guest_bytes(uk_word_t g, uk_word_t bytes);   /* ours of guest [g, g+bytes), or 0 */
+
+/* net.c: finds the network server (UK_VMM_SLOT_NET), adds the virtio-net
+ * device; net_rx_ready: its notification came (frames in our ring) */
+void net_init(void);
+void net_rx_ready(void);
 
 /* conout.c */
 void con_init(void);          /* finds the console server (UK_VMM_SLOT_CONSOLE) */

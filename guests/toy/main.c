@@ -75,6 +75,8 @@ static void parse(const char *c)
             opts.disk = 1;
         else if (word_is(p, n, "vdisk"))
             opts.vdisk = 1;
+        else if (word_is(p, n, "vnet"))
+            opts.vnet = 1;
         else if (word_is(p, n, "kfault"))
             opts.kfault = 1;
         else if (word_is(p, n, "echo"))
@@ -179,6 +181,8 @@ int main(const struct uk_bootinfo *arg)
         disk_run();
     if (opts.vdisk)
         vdisk_run();
+    if (opts.vnet)
+        vnet_run();
     if (opts.kfault)
         kfault_run();
     long st = timer_set(TOY_TICK_NS, TOY_TICK_NS);

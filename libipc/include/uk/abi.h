@@ -493,6 +493,21 @@ struct uk_virtio_blk_hdr { unsigned int type, reserved; unsigned long long secto
 #define UK_VIRTIO_BLK_S_OK     0u
 #define UK_VIRTIO_BLK_S_IOERR  1u
 #define UK_VIRTIO_BLK_S_UNSUPP 2u
+/* virtio-net (virtio 1.x, 5.1): what the vmm-server's NIC offers (no
+ * offloads: the guest computes its checksums, frames are at most
+ * UK_NET_FRAME_MAX bytes) */
+#define UK_VIRTIO_NET_F_MAC      (1ul << 5)
+#define UK_VIRTIO_NET_CFG_MAC    0u     /* config space: 6 bytes */
+#define UK_VIRTIO_NET_CFG_SIZE   8u     /* mac, and status (not offered: reads 0) */
+#define UK_VIRTIO_NET_Q_RX       0u
+#define UK_VIRTIO_NET_Q_TX       1u
+/* Every frame in either queue comes after this header (12 bytes with
+ * VERSION_1; a legacy driver without MRG_RXBUF omits num_buffers: 10). */
+struct uk_virtio_net_hdr {
+    unsigned char flags, gso_type;
+    unsigned short hdr_len, gso_size, csum_start, csum_offset;
+    unsigned short num_buffers;
+};
 
 /* What a guest kernel finds at start: rdi = the address of this page (in
  * its own task), filled by its vmm-server. */
@@ -546,6 +561,15 @@ struct uk_guest_info {
 #define UK_VMM_BLK_WINDOW    0x0000004000000000ul   /* the window it shares with the
                                       block server: UK_VMM_BLK_WINDOW_PAGES pages here */
 #define UK_VMM_BLK_WINDOW_PAGES 16u /* 64 KiB: one largest request (UK_BLK_MAX_SECTORS) */
+#define UK_VMM_SLOT_NET      12u   /* the network server's endpoint, send only, badged
+                                      with guest_index (empty: the guest has no NIC) */
+#define UK_VMM_NET_WINDOW    0x0000005000000000ul   /* the window it shares with the
+                                      network server (uk/net.h: its receive ring, then
+                                      frames to send): UK_VMM_NET_WINDOW_PAGES pages here */
+#define UK_VMM_NET_WINDOW_PAGES 18u /* 72 KiB: UK_NET_WINDOW_MIN */
+#define UK_VMM_INPUT_NET     0x100u /* the bit the network server signals on
+                                      UK_VMM_SLOT_INPUT ("frames in your ring"); the
+                                      console server signals UK_VDEV_EVENT_CONSOLE */
 #define UK_VMM_SLOT_FIRST_FREE 16u
 #define UK_VMM_CAP_SLOTS      64u  /* the size of a vmm-server's table (the root makes it) */
 /* vmm-server -> root, a send on UK_VMM_SLOT_ROOT: it is done (w0 = enum
