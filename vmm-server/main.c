@@ -31,6 +31,8 @@ static __attribute__((noreturn)) void end(uk_word_t why)
 {
     struct uk_msg m = { .info = uk_msginfo(UK_VMM_MSG_ENDED, 2, UK_TIMEOUT_INFINITE),
                         .w = { why, end_status(why) } };
+    if (vmm.net)
+        net_summary();
     uk_send(UK_VMM_SLOT_ROOT, &m);
     for (;;)
         uk_thread_suspend(UK_SLOT_SELF_THREAD);

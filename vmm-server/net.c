@@ -212,6 +212,13 @@ static const struct vio_backend vnet_backend = {
     .notify = vnet_notify,
 };
 
+void net_summary(void)
+{
+    vmm_say("net: %lu frames sent, %lu refused by the switch, %lu malformed not sent; %lu "
+            "received, %lu receive buffers refused, %lu bad ring entries", st.tx_sent,
+            st.tx_refused, st.tx_bad, st.rx_frames, st.rx_bad_buf, st.rx_bad_len);
+}
+
 void net_init(void)
 {
     uk_word_t type = 0, rights = 0, badge = 0, r[4] = { 0 };

@@ -83,6 +83,7 @@ unsigned char *guest_bytes(uk_word_t g, uk_word_t bytes);   /* ours of guest [g,
  * device; net_rx_ready: its notification came (frames in our ring) */
 void net_init(void);
 void net_rx_ready(void);
+void net_summary(void);       /* one line: what the NIC moved and refused */
 
 /* conout.c */
 void con_init(void);          /* finds the console server (UK_VMM_SLOT_CONSOLE) */
