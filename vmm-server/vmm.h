@@ -37,6 +37,8 @@
 #define SLOT_TIMER_WAKE  22u  /* the timer thread waits on this */
 #define SLOT_TIMER_TH    23u  /* the timer thread */
 #define SLOT_CONSOLE_EV  24u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_CONSOLE */
+#define SLOT_VIRTIO_EV0  32u  /* 32 + dev * UK_VIRTIO_MAX_QUEUES + q (..47): send-only copies
+                                 of SLOT_EVENTS, badge UK_VDEV_EVENT_VIRTIO(dev, q) (virtio.c) */
 
 #define GUEST_BADGE      0x6775ul   /* requests: badge of the guest's endpoint cap */
 #define FAULT_BADGE      0xfa17ul   /* faults of the guest kernel */
