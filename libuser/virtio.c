@@ -89,17 +89,24 @@ uk_word_t virtio_config_read(struct virtio_dev *v, unsigned off, unsigned width)
 
 long virtq_submit(struct virtio_dev *v, const struct virtq_buf *bufs, unsigned n)
 {
-    if (n == 0 || n > VIRTQ_MAX_CHAIN || !v->qsize)
+    return virtq_submit_at(v, 0, bufs, n);
+}
+
+long virtq_submit_at(struct virtio_dev *v, unsigned first, const struct virtq_buf *bufs,
+                     unsigned n)
+{
+    if (n == 0 || n > VIRTQ_MAX_CHAIN || !v->qsize || first > v->qsize - n)
         return UK_E_INVAL;
     for (unsigned i = 0; i < n; i++) {
-        v->desc[i].addr = bufs[i].phys;
-        v->desc[i].len = bufs[i].len;
-        v->desc[i].flags = (unsigned short)((i + 1 < n ? VIRTQ_DESC_F_NEXT : 0) |
-                                            (bufs[i].device_writes ? VIRTQ_DESC_F_WRITE : 0));
-        v->desc[i].next = (unsigned short)(i + 1 < n ? i + 1 : 0);
+        struct virtq_desc *d = &v->desc[first + i];
+        d->addr = bufs[i].phys;
+        d->len = bufs[i].len;
+        d->flags = (unsigned short)((i + 1 < n ? VIRTQ_DESC_F_NEXT : 0) |
+                                    (bufs[i].device_writes ? VIRTQ_DESC_F_WRITE : 0));
+        d->next = (unsigned short)(i + 1 < n ? first + i + 1 : 0);
     }
     unsigned short idx = v->avail->idx;
-    v->avail->ring[idx % v->qsize] = 0;
+    v->avail->ring[idx % v->qsize] = (unsigned short)first;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);   /* ring entry before the index */
     v->avail->idx = (unsigned short)(idx + 1);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);   /* index before the notify */
@@ -108,9 +115,16 @@ long virtq_submit(struct virtio_dev *v, const struct virtq_buf *bufs, unsigned n
 
 int virtq_take_used(struct virtio_dev *v, unsigned *len)
 {
+    unsigned id;
+    return virtq_take_used_id(v, &id, len);
+}
+
+int virtq_take_used_id(struct virtio_dev *v, unsigned *id, unsigned *len)
+{
     if (v->used->idx == v->last_used)
         return 0;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    *id = v->used->ring[v->last_used % v->qsize].id;
     *len = v->used->ring[v->last_used % v->qsize].len;
     v->last_used++;
     return 1;

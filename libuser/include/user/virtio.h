@@ -3,9 +3,9 @@
  * chapter of virtio 1.x): the registers in I/O BAR0, reached through an
  * I/O-port cap, and one split virtqueue in memory the caller provides
  * (physically contiguous; its physical address learnt with
- * UK_SYS_MEM_INFO).  One request in flight at a time: a chain always
- * starts at descriptor 0, which keeps the driver small and is all a
- * synchronous server needs (docs/storage.md).
+ * UK_SYS_MEM_INFO).  The caller places each chain (virtq_submit: from
+ * descriptor 0; virtq_submit_at: from any), so several can be in flight
+ * when it gives them disjoint descriptors (docs/storage.md).
  */
 #ifndef UK_USER_VIRTIO_H
 #define UK_USER_VIRTIO_H
@@ -70,9 +70,14 @@ void virtio_legacy_reset(uk_word_t io, uk_word_t base);
 uk_word_t virtio_config_read(struct virtio_dev *v, unsigned off, unsigned width);
 /* The chain bufs[0..n-1] from descriptor 0, made available and notified. */
 long virtq_submit(struct virtio_dev *v, const struct virtq_buf *bufs, unsigned n);
-/* 1 and the used entry's written length if the device has returned the
- * chain; 0 if not yet. */
+/* The same from descriptor `first` (the chain's head and id); first + n
+ * must not pass the queue. */
+long virtq_submit_at(struct virtio_dev *v, unsigned first, const struct virtq_buf *bufs,
+                     unsigned n);
+/* 1 and the used entry's written length if the device has returned a
+ * chain; 0 if not yet.  _id also gives the chain's head. */
 int virtq_take_used(struct virtio_dev *v, unsigned *len);
+int virtq_take_used_id(struct virtio_dev *v, unsigned *id, unsigned *len);
 /* Reads (and so clears) the ISR: the device's INTx goes low. */
 unsigned virtio_isr(struct virtio_dev *v);
 /* Physical address of one of our bytes (UK_SYS_MEM_INFO); ~0 if unmapped. */
