@@ -28,6 +28,7 @@ static uk_word_t disk_sectors, disk_flags;    /* from the block server's INFO */
 static struct vio_chain chains[UK_BLK_BATCH_MAX + 1];   /* a batch and the next
                                                            (4 KiB each: not on the stack) */
 static unsigned long bad_chains;
+static unsigned largest_batch;  /* said once each time it grows (at most 7 lines) */
 
 /* A chain found good: what it asks. */
 struct vreq {
@@ -228,12 +229,20 @@ static void run_batch(struct vio_dev *d, unsigned q, unsigned k)
         uk_msg_set_word(&m, uk_ipc_buf, 3 + j * UK_BLK_BATCH_WORDS, r->off);
     }
     long err = uk_call(UK_VMM_SLOT_BLK, &m);
+    long sts[UK_BLK_BATCH_MAX];
+    for (unsigned j = 0; j < k; j++)   /* now: printing reuses the IPC buffer */
+        sts[j] = err ? UK_VDEV_EIO : m.w[0] ? (long)m.w[0]
+                                           : (long)uk_msg_word(&m, uk_ipc_buf, 1 + j);
     if (err)
         vmm_say("disk: the block server does not answer (error %ld)", err);
-    long batch_st = err ? UK_VDEV_EIO : (long)m.w[0];
+    if (k > largest_batch) {
+        largest_batch = k;
+        if (k >= 2)
+            vmm_say("disk: %u virtio requests on the device at once", k);
+    }
     for (unsigned j = 0; j < k; j++) {
         const struct vreq *r = &vreqs[j];
-        long st = batch_st ? batch_st : (long)uk_msg_word(&m, uk_ipc_buf, 1 + j);
+        long st = sts[j];
         uk_word_t written = 0;
         if (st == 0 && r->hdr.type == UK_VIRTIO_BLK_T_IN) {
             struct cursor c = { &chains[j], 1, 0 };
