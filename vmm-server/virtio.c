@@ -14,9 +14,6 @@
  */
 #include "virtio.h"
 
-#define SLOT_VIRTIO_EV0 32u   /* 32 + dev * UK_VIRTIO_MAX_QUEUES + q: send-only copies
-                                 of SLOT_EVENTS badged UK_VDEV_EVENT_VIRTIO(dev, q) */
-
 struct vio_queue {                     /* main thread only */
     unsigned int num;                  /* entries; 0: off */
     uk_word_t bus_to_guest;            /* guest address of bus address 0 */

@@ -11,8 +11,8 @@
  *              at a time on the kernel log; flow control
  *   conin.c    console input: from the console server to the guest
  *   timer.c    the timer thread (IPC timeouts -> event notification)
- *   block.c    the guest's disk: requests forwarded to the block server; its
- *              virtio-blk back-end
+ *   block.c    the guest's disk: requests forwarded to the block server
+ *   vblk.c     the same disk as a virtio-blk device (a back-end of virtio.c)
  *   virtio.c   the virtio back-end core: devices, virtqueues, checked chains
  *   net.c      the guest's NIC: a virtio-net back-end, a client of the network
  *              server (its frames in and out through a shared window)
@@ -39,6 +39,8 @@
 #define SLOT_TIMER_WAKE  22u  /* the timer thread waits on this */
 #define SLOT_TIMER_TH    23u  /* the timer thread */
 #define SLOT_CONSOLE_EV  24u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_CONSOLE */
+#define SLOT_VIRTIO_EV0  32u  /* 32 + dev * UK_VIRTIO_MAX_QUEUES + q (..47): send-only copies
+                                 of SLOT_EVENTS, badge UK_VDEV_EVENT_VIRTIO(dev, q) (virtio.c) */
 
 #define GUEST_BADGE      0x6775ul   /* requests: badge of the guest's endpoint cap */
 #define FAULT_BADGE      0xfa17ul   /* faults of the guest kernel */
@@ -78,6 +80,12 @@ enum next guest_fault(struct uk_msg *m, uk_word_t *end_why);
 void block_init(void);
 long block_request(uk_word_t op, uk_word_t len, const struct uk_msg *m, uk_word_t out[4]);
 unsigned char *guest_bytes(uk_word_t g, uk_word_t bytes);   /* ours of guest [g, g+bytes), or 0 */
+/* one call to the block server (uk/blk.h): its status, reply words in out (if not 0) */
+long blk_call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word_t w2,
+              uk_word_t out[4]);
+
+/* vblk.c: the disk as a virtio-blk device (sectors, UK_BLK_F_* from the block server) */
+void vblk_add(uk_word_t sectors, uk_word_t flags);
 
 /* net.c: finds the network server (UK_VMM_SLOT_NET), adds the virtio-net
  * device; net_rx_ready: its notification came (frames in our ring) */
