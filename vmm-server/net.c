@@ -135,6 +135,25 @@ static void tx_one(struct vio_dev *d, const struct vio_chain *c)
         st.tx_refused++;    /* counted by the switch (or the server is gone: frame lost) */
 }
 
+/* n bytes into the chain's writable segments from byte `off` of them on
+ * (the caller checked they fit). */
+static void chain_write(const struct vio_chain *c, uk_word_t off, const unsigned char *src,
+                        uk_word_t n)
+{
+    for (unsigned i = 0; n && i < c->nseg; i++) {
+        uk_word_t len = c->seg[i].len;
+        if (off >= len) {
+            off -= len;
+            continue;
+        }
+        uk_word_t t = len - off < n ? len - off : n;
+        memcpy(c->seg[i].p + off, src, t);
+        src += t;
+        n -= t;
+        off = 0;
+    }
+}
+
 /* Frames from our ring into the guest's receive buffers, while both last. */
 static void rx_pump(struct vio_dev *d)
 {
@@ -168,14 +187,9 @@ static void rx_pump(struct vio_dev *d)
             continue;
         }
         struct uk_virtio_net_hdr hdr = { .num_buffers = 1 };
-        uk_word_t done = 0, total = h + len;
-        for (unsigned i = 0; done < total; i++) {
-            uk_word_t t = chain.seg[i].len < total - done ? chain.seg[i].len : total - done;
-            for (uk_word_t k = 0; k < t; k++, done++)
-                chain.seg[i].p[k] = done < h ? ((unsigned char *)&hdr)[done]
-                                             : frame[done - h];
-        }
-        vio_done(d, UK_VIRTIO_NET_Q_RX, chain.head, (unsigned int)total);
+        chain_write(&chain, 0, (const unsigned char *)&hdr, h);
+        chain_write(&chain, h, frame, len);
+        vio_done(d, UK_VIRTIO_NET_Q_RX, chain.head, (unsigned int)(h + len));
         r->tail = ++rx_tail;                         /* after we copied it out */
         st.rx_frames++;
         moved = 1;
