@@ -69,6 +69,8 @@ ISO_STEST := $(BUILD)/stest.iso
 ISO_SVMM  := $(BUILD)/storage-vmm.iso
 ISO_NTEST := $(BUILD)/ntest.iso
 ISO_NVMM  := $(BUILD)/network-vmm.iso
+ISO_NLINUX := $(BUILD)/network-linux.iso
+comma := ,
 ISO_DEBUGTEST := $(BUILD)/debugtest.iso
 ISO_PANICTEST := $(BUILD)/panictest.iso
 
@@ -218,10 +220,10 @@ GUEST_OPTS    ?=
 # made when it is missing (FRESH=1: made again, what the guests wrote is
 # lost), as its own virtio-blk device and the guest line's disk=i-1, with
 # the block server.  ROOT=disk boots each guest with its root on its disk
-# (root=/dev/vda, Debian's userland, busybox init); ROOT=initramfs (the
-# default until the guest's virtio transport lands) boots the shell
-# initramfs; DISK=1 gives the guests their disks with either root (the
-# default: with ROOT=disk only).
+# (root=/dev/vda through the guest's virtio_blk, Debian's userland, busybox
+# init); ROOT=initramfs (the default) boots the shell initramfs; DISK=1
+# gives the guests their disks with either root (the default: with
+# ROOT=disk only).
 ROOT          ?= initramfs
 DISK          ?= $(if $(filter disk,$(ROOT)),1,0)
 FRESH         ?= 0
@@ -232,19 +234,31 @@ ifeq ($(DISK),1)
 RUN_DISKS     := $(foreach i,$(shell seq 1 $(GUESTS)),$(BUILD)/disks/g$(i).img)
 RUN_DISK_WORD  = disk=$(shell echo $$(($(1) - 1)))
 endif
+# NET=1: the network server on QEMU's user network (restrict=on), each guest
+# gN on its port with virtio_net, its address 10.0.2.(14+N) from the kernel's
+# ip= (docs/network.md), and a forward 127.0.0.1:(NET_PORT+N-1) -> gN:80,
+# where the shell initramfs' busybox httpd serves a page
+NET           ?= 0
+NET_PORT      ?= 8080
+ifeq ($(NET),1)
+RUN_NET_SERVER := $(NET_SERVER) "net-server"
+run_net_word   = net
+run_net_ip     = ip=10.0.2.$(shell echo $$((14 + $(1))))::10.0.2.2:255.255.255.0:g$(1):eth0:off
+RUN_HOSTFWD    := $(foreach i,$(shell seq 1 $(GUESTS)),$(shell echo $$(($(NET_PORT) + $(i) - 1)))-10.0.2.$(shell echo $$((14 + $(i)))):80)
+endif
 ifeq ($(ROOT),disk)
-RUN_GUESTS    := $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
-    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) $(call RUN_DISK_WORD,$(i)) $(GUEST_OPTS)) -- $(strip root=/dev/vda rw $(GUEST_CMDLINE))")
-RUN_PIECES    := $(LINUX_GUEST) $(BLK_SERVER)
+RUN_GUESTS    := $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") $(RUN_NET_SERVER) \
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) $(call RUN_DISK_WORD,$(i)) $(run_net_word) $(GUEST_OPTS)) -- $(strip root=/dev/vda rw $(call run_net_ip,$(i)) $(GUEST_CMDLINE))")
+RUN_PIECES    := $(LINUX_GUEST) $(BLK_SERVER) $(if $(RUN_NET_SERVER),$(NET_SERVER))
 else
-RUN_GUESTS    := $(GL_SHELL) "initramfs" $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
-    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) initrd=initramfs $(if $(RUN_DISKS),$(call RUN_DISK_WORD,$(i))) $(GUEST_OPTS)) -- $(GUEST_CMDLINE)")
-RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL) $(if $(RUN_DISKS),$(BLK_SERVER))
+RUN_GUESTS    := $(GL_SHELL) "initramfs" $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") $(RUN_NET_SERVER) \
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) initrd=initramfs $(if $(RUN_DISKS),$(call RUN_DISK_WORD,$(i))) $(run_net_word) $(GUEST_OPTS)) -- $(strip $(call run_net_ip,$(i)) $(GUEST_CMDLINE))")
+RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL) $(if $(RUN_DISKS),$(BLK_SERVER)) $(if $(RUN_NET_SERVER),$(NET_SERVER))
 endif
 RUN_MEM       := $(shell echo $$(($(GUESTS) * ($(GUEST_MEM) * 5 / 2 + 384))))M
 endif
 RUN_MODULES := $(ROOTTASK) "roottask" $(VMM_SERVER) "vmm-server" $(CONSOLE_SERVER) "console-server" \
-    $(RUN_GUESTS)
+    $(RUN_NET_SERVER) $(RUN_GUESTS)
 $(BUILD)/run-modules.txt: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(RUN_MODULES)' | cmp -s - $@ || echo '$(RUN_MODULES)' >$@
@@ -273,21 +287,34 @@ $(ISO_STEST): $(KERNEL) $(STEST) $(BLK_SERVER) tools/build/mkiso
 $(ISO_NTEST): $(KERNEL) $(NTEST) $(NET_SERVER) $(BLK_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(NTEST) "ntest" $(NET_SERVER) "net-server" $(BLK_SERVER) "blk-server"
 # the network suite's second image: the real root task starts the network
-# server from its module line (tests/network/run)
+# server from its module line; the toy guest's NIC as a virtio-net device,
+# hostile chains included (guests/toy/vnet.c; tests/network/run)
 NVMM_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
     $(CONSOLE_SERVER) "console-server" $(NET_SERVER) "net-server" \
-    $(TOYGUEST) "guest name=g1 mem=16 -- halt"
+    $(TOYGUEST) "guest name=g1 mem=16 net -- vnet halt"
 $(ISO_NVMM): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(NET_SERVER) $(TOYGUEST) \
              tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(NVMM_MODULES)
+# the network suite's third image: two Linux guests on the switch, each with
+# virtio_net and its address from ip=; g1 serves a page and a 16 MiB file
+# with busybox httpd, g2 fetches it; pings both ways (tests/guest-linux/nettest)
+NLINUX_GUEST = $(LINUX_GUEST) "guest name=g$(1) mem=128 kmem=65536 initrd=initramfs net -- \
+    ip=10.0.2.$(shell echo $$((14 + $(1))))::10.0.2.2:255.255.255.0:g$(1):eth0:off ukvm.mode=net ukvm.net=$(2)"
+NLINUX_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
+    $(CONSOLE_SERVER) "console-server" $(NET_SERVER) "net-server" $(GL_SHELL) "initramfs" \
+    $(call NLINUX_GUEST,1,serve$(comma)10.0.2.16) $(call NLINUX_GUEST,2,fetch$(comma)10.0.2.15)
+$(ISO_NLINUX): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(NET_SERVER) $(LINUX_GUEST) \
+               $(GL_SHELL) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(NLINUX_MODULES)
 # the storage suite's second image: the real root task, the block server and
-# toy guests with a disk each (tests/storage/run); g3 asks for a disk that
-# is not there
+# toy guests with a disk each (tests/storage/run), through UK_VDEV_BLOCK_*
+# (`disk`) and as virtio-blk devices (`vdisk`); g3 asks for a disk that is
+# not there
 SVMM_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
     $(CONSOLE_SERVER) "console-server" $(BLK_SERVER) "blk-server" \
-    $(TOYGUEST) "guest name=g1 mem=16 disk=0 -- disk halt" \
-    $(TOYGUEST) "guest name=g2 mem=16 disk=1 -- disk halt work=1" \
-    $(TOYGUEST) "guest name=g3 mem=16 disk=3 -- disk halt"
+    $(TOYGUEST) "guest name=g1 mem=16 disk=0 -- disk vdisk halt" \
+    $(TOYGUEST) "guest name=g2 mem=16 disk=1 -- disk vdisk halt work=1" \
+    $(TOYGUEST) "guest name=g3 mem=16 disk=3 -- disk vdisk halt"
 $(ISO_SVMM): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK_SERVER) $(TOYGUEST) \
              tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(SVMM_MODULES)
@@ -296,7 +323,11 @@ $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/build/mkiso
 
 # --- run, test, bench --------------------------------------------------------------
 run: deps-linux $(ISO_RUN) $(if $(RUN_DISKS),run-disks)
-	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) DISKS="$(RUN_DISKS)" tools/run/qemu-run --iso $(ISO_RUN)
+ifeq ($(NET),1)
+	@for f in $(RUN_HOSTFWD); do echo "make run: guest $${f#*-} is reachable from this host: curl http://127.0.0.1:$${f%%-*}/"; done
+endif
+	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) DISKS="$(RUN_DISKS)" NET=$(NET) HOSTFWD="$(RUN_HOSTFWD)" \
+	    tools/run/qemu-run --iso $(ISO_RUN)
 
 # make run's per-guest disks: copies of the root image, kept between runs
 # (what a guest wrote is there next time) unless FRESH=1
@@ -449,7 +480,9 @@ $(GL_DIR)/dynhello: tests/guest-linux/dynhello.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 # the test initramfs also holds Debian's bash, perl, python3 and coreutils (--debian)
 $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramfs-%.cpio: \
-		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tests/guest-linux/pycheck.py \
+		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tests/guest-linux/vdatest \
+		tests/guest-linux/nettest \
+		tests/guest-linux/pycheck.py \
 		tools/build/mkguest-initramfs tools/build/cpio.py
 	tools/build/mkguest-initramfs $@ --mode $* --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello \
 		$(if $(filter test,$*),--debian)

@@ -15,15 +15,19 @@
  * index (the same badge is on its fault endpoint, so whatever way it ends,
  * main.c's wait loop hears of it), UK_VMM_SLOT_INPUT, its bell: a
  * notification of ours it binds to its main thread, rung by the console
- * server (input) and by us (the power button: UK_VMM_BELL_POWER_OFF), and,
+ * server (input), by the network server (frames) and by us (the power
+ * button: UK_VMM_BELL_POWER_OFF), and,
  * if the console server runs, UK_VMM_SLOT_CONSOLE (console.c), and, with
  * `disk=D`, UK_VMM_SLOT_BLK and the window at UK_VMM_BLK_WINDOW: a client of
- * the block server on disk D (blk.c).
+ * the block server on disk D (blk.c), and, with `net`, UK_VMM_SLOT_NET and
+ * the window at UK_VMM_NET_WINDOW: port `index` of the network server
+ * (net.c), which rings the same bell (UK_VMM_INPUT_NET).
  */
 #include "root.h"
 #include <user/loader.h>
 #include <uk/launch.h>
 #include <uk/blk.h>
+#include <uk/net.h>
 
 #define VMM_INFO_VA   0x10000000ul
 #define VMM_MEM_VA    0x1000000000ul
@@ -32,7 +36,7 @@
 #define NODE_COST     96u        /* kernel memory per mapped page: node + page tables */
 
 struct vmm_rec {
-    int live, console, disk;
+    int live, console, disk, net;
     int ended;                /* its ending was heard: status is valid */
     uk_word_t status;         /* the guest's exit status (abi.h UK_VMM_STATUS_*) */
     uk_word_t index;
@@ -84,10 +88,14 @@ static void destroy_vmm(struct vmm_rec *r)
         console_remove_guest(r->index, r->name);
     if (r->disk)
         blk_remove_client(r->index);
+    if (r->net) {
+        net_report(r->index, r->name);
+        net_remove_client(r->index);
+    }
     if (r->bell)                         /* every copy goes with it */
         uk_obj_destroy(r->bell);
     uk_cap_delete(UK_SLOT_SELF_TASK, r->bell_power);
-    r->live = r->console = r->disk = 0;
+    r->live = r->console = r->disk = r->net = 0;
     r->bell = r->bell_power = 0;
 }
 
@@ -96,6 +104,23 @@ static long give_up(struct vmm_rec *r, const char *what, long err)
     printf("root task: %s: cannot start its vmm-server: %s (error %ld)\n", r->name, what, err);
     destroy_vmm(r);
     return err;
+}
+
+/* `net`: port r->index of the network server, ringing the vmm-server's
+ * bell (badge UK_VMM_INPUT_NET). */
+static void add_net(struct vmm_rec *r, const struct guest_desc *g)
+{
+    if (r->index > UK_NET_MAX_CLIENTS) {
+        printf("root task: %s: the network server takes %u clients: no network\n", g->name,
+               UK_NET_MAX_CLIENTS);
+        return;
+    }
+    if (net_add_client(r->index, r->task, UK_VMM_NET_WINDOW, UK_VMM_NET_WINDOW_PAGES,
+                       UK_VMM_SLOT_NET, r->bell, UK_VMM_INPUT_NET))
+        r->net = 1;
+    else
+        printf("root task: %s: no network (no network server, or it refused the client)\n",
+               g->name);
 }
 
 long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
@@ -179,6 +204,8 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
             printf("root task: %s: disk %d not given (no block server, or no such disk)\n",
                    g->name, g->disk);
     }
+    if (g->net)
+        add_net(r, g);
     if ((err = uk_start_program(r->task, &loaded, VMM_PRIO, r->fault_ep, VMM_INFO_VA, &r->thread)))
         return give_up(r, "starting its thread", err);
     r->live = 1;

@@ -1,7 +1,7 @@
 /*
  * Boot modules, by their command lines (the first word names a module):
  *   vmm-server                     the vmm-server program
- *   guest name=g1 mem=64 [kmem=KiB] [initrd=<module>] [disk=N] [kfaults] [stats] -- <kernel cmdline>
+ *   guest name=g1 mem=64 [kmem=KiB] [initrd=<module>] [disk=N] [net] [kfaults] [stats] -- <kernel cmdline>
  *                                  a guest kernel; one vmm-server each
  *   console-server                 the console server (find_module)
  * Anything else (initrds) is left to whoever names it.
@@ -114,12 +114,14 @@ static const char *parse_guest(const struct uk_bootinfo *bi, int i, int index,
             if ((v = number(p + 5, n - 5, UK_BLK_MAX_DISKS - 1)) < 0)
                 return "disk= needs a disk number (0..3) of the block server";
             g->disk = (int)v;
+        } else if (n == 3 && !strncmp(p, "net", 3)) {
+            g->net = 1;
         } else if (n == 7 && !strncmp(p, "kfaults", 7)) {
             g->kfaults = 1;
         } else if (n == 5 && !strncmp(p, "stats", 5)) {
             g->stats = 1;
         } else {
-            return "unknown word (want name=, mem=, kmem=, initrd=, disk=, kfaults, stats, --)";
+            return "unknown word (want name=, mem=, kmem=, initrd=, disk=, net, kfaults, stats, --)";
         }
         p += n;
     }

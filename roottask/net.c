@@ -227,6 +227,35 @@ int net_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep)
     return 1;
 }
 
+/* Port `port`'s counters (all UK_NET_C_COUNT), 0 if the server answered. */
+static long port_counters(uk_word_t port, uk_word_t c[UK_NET_C_COUNT])
+{
+    for (uk_word_t first = 0; first < UK_NET_C_COUNT; first += 3) {
+        uk_word_t r[4];
+        long st = net_control(UK_NET_CTL_STATS, port, first, 0, r);
+        if (st != UK_NET_OK)
+            return st;
+        for (uk_word_t k = 0; k < 3 && first + k < UK_NET_C_COUNT; k++)
+            c[first + k] = r[1 + k];
+    }
+    return 0;
+}
+
+void net_report(uk_word_t n, const char *name)
+{
+    uk_word_t c[UK_NET_C_COUNT], u[UK_NET_C_COUNT];
+    if (!N.live || n < 1 || n > UK_NET_MAX_CLIENTS || !N.client[n].window_pages ||
+        port_counters(n, c) || port_counters(UK_NET_UPLINK, u))
+        return;
+    printf("root task: %s: network port %lu: in %lu frames %lu bytes, out %lu frames %lu "
+           "bytes, dropped spoof %lu short %lu long %lu fault %lu full %lu down %lu; uplink: "
+           "in %lu frames, out %lu frames\n", name, n, c[UK_NET_C_IN_FRAMES],
+           c[UK_NET_C_IN_BYTES], c[UK_NET_C_OUT_FRAMES], c[UK_NET_C_OUT_BYTES],
+           c[UK_NET_C_DROP_SPOOF], c[UK_NET_C_DROP_SHORT], c[UK_NET_C_DROP_LONG],
+           c[UK_NET_C_DROP_FAULT], c[UK_NET_C_DROP_FULL], c[UK_NET_C_DROP_DOWN],
+           u[UK_NET_C_IN_FRAMES], u[UK_NET_C_OUT_FRAMES]);
+}
+
 void net_remove_client(uk_word_t n)
 {
     if (!N.live || n < 1 || n > UK_NET_MAX_CLIENTS || !N.client[n].window_pages)

@@ -25,9 +25,10 @@
 #define CONSOLE_BADGE   0xc0u     /* its faults on our endpoint (guests: 1..ROOT_MAX_GUESTS) */
 
 /* A guest, from a module command line:
- *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [disk=D] [kfaults] [stats] [-- kernel command line]
+ *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [disk=D] [net] [kfaults] [stats] [-- kernel command line]
  * MODULE is the first word of another module's command line; D: the block
- * server's disk D is the guest's (docs/storage.md); kfaults: the
+ * server's disk D is the guest's (docs/storage.md); net: a port of the
+ * network server, client number = the guest's index (docs/network.md); kfaults: the
  * guest kernel's own faults go to it (UK_VMM_F_KERNEL_FAULTS). */
 struct guest_desc {
     char name[32];
@@ -37,6 +38,7 @@ struct guest_desc {
     int initrd;               /* index into bi->modules, or -1 */
     int kfaults;              /* `kfaults` given */
     int disk;                 /* the block server's disk for it, or -1 */
+    int net;                  /* `net` given: a client of the network server */
     int stats;                /* `stats` given: the guest may read the kernel's
                                  machine-wide counters (UK_SYS_DEBUG_STATS) */
     char cmdline[1024];
@@ -122,6 +124,9 @@ int net_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
 void *net_add_client(uk_word_t n, uk_word_t task, uk_word_t va, uk_word_t pages,
                      uk_word_t ep_slot, uk_word_t notif, uk_word_t notif_badge);
 void net_remove_client(uk_word_t n);
+/* One line on the kernel log: client n's port counters and the uplink's
+ * (what a guest sent and got; that its traffic stayed in the switch). */
+void net_report(uk_word_t n, const char *name);
 long net_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4]);
 void net_stop(void);
 int net_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);

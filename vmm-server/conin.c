@@ -31,7 +31,10 @@ void con_input_init(void)
     uk_cap_info(UK_VMM_SLOT_INPUT, &type, &rights, 0);
     vmm.input = 0;
     if (type != UK_CAP_NOTIFICATION || !(rights & UK_R_READ))
-        return;                          /* no input, no power button */
+        return;                          /* no input, no power button, no frames */
+    /* bound even without the console server: the root (the power button) and
+     * the network server (UK_VMM_INPUT_NET, net.c) ring it too; pull() asks
+     * the console only if it runs */
     long err = uk_notif_bind(UK_VMM_SLOT_INPUT, UK_SLOT_SELF_THREAD);
     if (err)
         vmm_say("vmm-server: our bell (notification) not bound (error %ld): no input, no "

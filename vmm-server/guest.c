@@ -18,6 +18,7 @@
  * destroy it, and everything the guest makes is charged to its own quota.
  */
 #include "vmm.h"
+#include "virtio.h"
 #include <user/spawn.h>    /* uk_map_range */
 #include <user/loader.h>
 
@@ -157,6 +158,7 @@ long guest_boot(void)
     gi->cmdline[sizeof gi->cmdline - 1] = 0;
     gi->boot_tsc = vi->boot_tsc;
     gi->cap_slots = cap_slots;
+    virtio_boot(gi);              /* its virtio devices, every queue off */
 
     if ((err = uk_map_range(SLOT_GUEST, mem, GUEST_RAM_VA, vmm.ram_pages, UK_MAP_RWX)))
         return fail(err, "mapping guest RAM");
@@ -167,4 +169,12 @@ long guest_boot(void)
         return fail(err, "starting the vCPU");
     con_input_booted();
     return UK_OK;
+}
+
+/* The guest's bytes [g, g + bytes) in our view of its RAM, or NULL (the
+ * check is vdev.c's, the one the block requests get). */
+unsigned char *guest_bytes(uk_word_t g, uk_word_t bytes)
+{
+    uk_word_t off = vdev_ram_offset(g, bytes, vmm.ram_pages * UK_PAGE_SIZE);
+    return off == ~0ul ? 0 : (unsigned char *)(vmm.vi->mem_base + off);
 }

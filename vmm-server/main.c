@@ -3,6 +3,7 @@
  * struct uk_vmm_info page the root task mapped for us (uk/launch.h: how we end).
  */
 #include "vmm.h"
+#include "virtio.h"
 
 struct vmm vmm;
 
@@ -30,6 +31,8 @@ static __attribute__((noreturn)) void end(uk_word_t why)
 {
     struct uk_msg m = { .info = uk_msginfo(UK_VMM_MSG_ENDED, 2, UK_TIMEOUT_INFINITE),
                         .w = { why, end_status(why) } };
+    if (vmm.net)
+        net_summary();
     uk_send(UK_VMM_SLOT_ROOT, &m);
     for (;;)
         uk_thread_suspend(UK_SLOT_SELF_THREAD);
@@ -53,12 +56,20 @@ static uk_word_t serve(void)
                 con_input_ready();                        /* console input (conin.c) */
             if (m.badge & UK_VMM_BELL_POWER_OFF)
                 power_button();                           /* the root (power.c) */
+            if (m.badge & UK_VMM_INPUT_NET)
+                net_rx_ready();                           /* frames in our ring (net.c) */
             next = NEXT_RECEIVE;
         } else if (uk_msg_flags(m.info) & UK_MSGF_FAULT)   /* FAULT_BADGE, or the guest made
                                                               its device endpoint its fault one */
             next = guest_fault(&m, &why);
         else
             next = device_request(&m, &why);
+        if (next == NEXT_REPLY && virtio_kicked()) {   /* virtio.c: reply first, so the
+                                                          guest runs while we serve */
+            uk_reply(&m);
+            virtio_serve();
+            next = NEXT_RECEIVE;
+        }
         if (next == NEXT_END)
             return why;
         if (next == NEXT_RECEIVE) {
@@ -82,6 +93,7 @@ int main(const struct uk_bootinfo *arg)
     vmm.ram_pages = vi->mem_size / UK_PAGE_SIZE;
     con_init();
     block_init();
+    net_init();
     con_reset();
 
     long err;

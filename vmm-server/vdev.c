@@ -16,9 +16,7 @@ uk_word_t vdev_reply_words(uk_word_t op)
     }
 }
 
-/* The guest's buffer [g, g + bytes): its offset in RAM (guest addresses
- * from GUEST_RAM_VA), or ~0 if not all inside.  No sum can wrap. */
-static uk_word_t ram_offset(uk_word_t g, uk_word_t bytes, uk_word_t ram)
+uk_word_t vdev_ram_offset(uk_word_t g, uk_word_t bytes, uk_word_t ram)
 {
     if (g < GUEST_RAM_VA || g - GUEST_RAM_VA > ram || bytes > ram - (g - GUEST_RAM_VA))
         return ~0ul;
@@ -75,7 +73,7 @@ long vdev_decode(const struct uk_msg *m, const struct uk_ipc_buffer *b,
         r->count = m->w[1];
         if (len < 3 || r->count == 0 || r->count > UK_BLK_MAX_SECTORS)
             return UK_VDEV_EINVAL;
-        r->ram_off = ram_offset(m->w[2], r->count * UK_BLK_SECTOR, lim->ram_bytes);
+        r->ram_off = vdev_ram_offset(m->w[2], r->count * UK_BLK_SECTOR, lim->ram_bytes);
         return r->ram_off == ~0ul ? UK_VDEV_EFAULT : 0;
     default:
         return UK_VDEV_EINVAL;

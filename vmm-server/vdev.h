@@ -3,7 +3,11 @@
  * check that needs nothing but the message, done before anything is acted
  * on.  No system calls and no globals, so the host fuzzer
  * (tests/fuzz-host/fuzz_vdev.c) runs it as it is; devices.c and block.c
- * act on what it decoded.
+ * act on what it decoded.  Not here: the UK_VDEV_VIRTIO_* requests
+ * (devices.c hands them to virtio.c before decoding; vdev_decode refuses
+ * them): their checks need the devices' state, and the work they start is
+ * in rings in guest RAM, which virtio.c checks descriptor by descriptor as
+ * it reads them.  The host fuzzer does not reach those paths yet.
  */
 #ifndef VMM_VDEV_H
 #define VMM_VDEV_H
@@ -37,6 +41,10 @@ struct vdev_req {
  * r->op is set either way. */
 long vdev_decode(const struct uk_msg *m, const struct uk_ipc_buffer *b,
                  const struct vdev_limits *lim, struct vdev_req *r);
+/* The guest's buffer [g, g + bytes) (guest addresses from GUEST_RAM_VA; RAM
+ * of ram bytes): its offset in RAM, or ~0 if not all inside.  No sum can
+ * wrap.  Block buffers here; virtio descriptors (guest.c guest_bytes). */
+uk_word_t vdev_ram_offset(uk_word_t g, uk_word_t bytes, uk_word_t ram);
 /* How many words the reply to a request with this label has, refused or not
  * (a guest driver reads that many). */
 uk_word_t vdev_reply_words(uk_word_t op);

@@ -14,6 +14,10 @@
  *   timer.c    the timer thread (IPC timeouts -> event notification)
  *   block.c    the guest's disk: requests forwarded to the block server
  *   power.c    the power button: from the root task (our bell) to the guest
+ *   vblk.c     the same disk as a virtio-blk device (a back-end of virtio.c)
+ *   virtio.c   the virtio back-end core: devices, virtqueues, checked chains
+ *   net.c      the guest's NIC: a virtio-net back-end, a client of the network
+ *              server (its frames in and out through a shared window)
  *
  * Threads: the main thread serves requests (uk_reply_recv on SLOT_EP) and,
  * through the input notification bound to it, console input; the timer
@@ -39,6 +43,8 @@
 #define SLOT_TIMER_TH    23u  /* the timer thread */
 #define SLOT_CONSOLE_EV  24u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_CONSOLE */
 #define SLOT_POWER_EV    25u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_POWER */
+#define SLOT_VIRTIO_EV0  32u  /* 32 + dev * UK_VIRTIO_MAX_QUEUES + q (..47): send-only copies
+                                 of SLOT_EVENTS, badge UK_VDEV_EVENT_VIRTIO(dev, q) (virtio.c) */
 
 #define GUEST_BADGE      0x6775ul   /* requests: badge of the guest's endpoint cap */
 #define FAULT_BADGE      0xfa17ul   /* faults of the guest kernel */
@@ -61,12 +67,14 @@ struct vmm {
     int input;                /* UK_VMM_SLOT_INPUT (our bell) is bound to our main thread */
     int power_off_asked;      /* the root rang UK_VMM_BELL_POWER_OFF (power.c) */
     int disk;                 /* UK_VMM_SLOT_BLK reaches the block server */
+    int net;                  /* UK_VMM_SLOT_NET reaches the network server */
 };
 extern struct vmm vmm;
 
 /* guest.c */
 long guest_boot(void);        /* UK_OK, or the guest is torn down and the reason printed */
 void guest_destroy(void);     /* the guest's tasks and vCPU, its timer stopped */
+unsigned char *guest_bytes(uk_word_t g, uk_word_t bytes);   /* ours of guest [g, g+bytes), or 0 */
 
 /* devices.c: a request from the guest; returns what the loop does next */
 enum next { NEXT_REPLY, NEXT_RECEIVE, NEXT_END };
@@ -77,6 +85,18 @@ enum next guest_fault(struct uk_msg *m, uk_word_t *end_why);
  * request (decoded: vdev.c): its status, reply words 1-3 in out[1..3] */
 void block_init(void);
 long block_request(const struct vdev_req *r, uk_word_t out[4]);
+/* one call to the block server (uk/blk.h): its status, reply words in out (if not 0) */
+long blk_call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word_t w2,
+              uk_word_t out[4]);
+
+/* vblk.c: the disk as a virtio-blk device (sectors, UK_BLK_F_* from the block server) */
+void vblk_add(uk_word_t sectors, uk_word_t flags);
+
+/* net.c: finds the network server (UK_VMM_SLOT_NET), adds the virtio-net
+ * device; net_rx_ready: its notification came (frames in our ring) */
+void net_init(void);
+void net_rx_ready(void);
+void net_summary(void);       /* one line: what the NIC moved and refused */
 
 /* conout.c */
 void con_init(void);          /* finds the console server (UK_VMM_SLOT_CONSOLE) */

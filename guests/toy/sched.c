@@ -70,7 +70,10 @@ static long toy_resume(unsigned char *area, uk_word_t task, uk_word_t src, uk_wo
 /* --- time -------------------------------------------------------------- */
 
 /* Takes the pending event bits: a timer event is a tick; sleepers due wake;
- * console input is echoed (`echo`).  Returns whether there were any. */
+ * console input is echoed (`echo`); virtio queues' events are kept for
+ * vdisk.c.  Returns whether there were any. */
+uk_word_t virtio_events;
+
 int take_ticks(void)
 {
     uk_word_t bits = __atomic_exchange_n(&vcpu->pending, 0, __ATOMIC_SEQ_CST);
@@ -81,6 +84,7 @@ int take_ticks(void)
         kprintf("power button: powering off (status 0)\n");
         power(UK_VDEV_POWER_HALT, 0);
     }
+    virtio_events |= bits & UK_VDEV_EVENT_VIRTIO_ALL;
     echo_poll((bits & UK_VDEV_EVENT_CONSOLE) != 0);
     if (!(bits & UK_VDEV_EVENT_TIMER))
         return bits != 0;

@@ -40,3 +40,20 @@ long blk_data_chain(uk_word_t va, uk_word_t bytes, int write, uk_word_t (*phys_o
     }
     return UK_BLK_OK;
 }
+
+long blk_check_batch(uk_word_t k, uk_word_t len)
+{
+    if (k < 1 || k > UK_BLK_BATCH_MAX || len != 1 + k * UK_BLK_BATCH_WORDS)
+        return UK_BLK_EINVAL;
+    return UK_BLK_OK;
+}
+
+void blk_batch_decode(uk_word_t w0, uk_word_t w1, uk_word_t w2, struct blk_batch_req *q)
+{
+    uk_word_t op = w0 & 0xff;
+    q->op_ok = op == UK_BLK_OP_READ || op == UK_BLK_OP_WRITE;
+    q->write = op == UK_BLK_OP_WRITE;
+    q->count = w0 >> 8;
+    q->sector = w1;
+    q->off = w2;
+}

@@ -1,7 +1,7 @@
 /*
- * The block server's checks of a client's READ or WRITE (uk/blk.h): all
- * of them, before the device sees anything; and the descriptors of its
- * data.  No system calls, so the host fuzzer (tests/fuzz-host/fuzz_blkreq.c)
+ * The block server's checks of a client's READ or WRITE (uk/blk.h), alone
+ * or in a batch: all of them, before the device sees anything; and the
+ * descriptors of its data.  No system calls, so the host fuzzer (tests/fuzz-host/fuzz_blkreq.c)
  * runs them as they are.
  */
 #ifndef BLK_CHECK_H
@@ -24,6 +24,20 @@ struct blk_target {
  * its parts are known to be small. */
 long blk_check_io(const struct blk_target *t, int write, uk_word_t sector, uk_word_t count,
                   uk_word_t off);
+
+/* UK_BLK_OP_BATCH: k requests in a message of len words: UK_BLK_OK, or
+ * UK_BLK_EINVAL (k not 1..UK_BLK_BATCH_MAX, or len not 1 + k words each). */
+long blk_check_batch(uk_word_t k, uk_word_t len);
+
+/* One request of a batch, from its UK_BLK_BATCH_WORDS words (op | sectors
+ * << 8, first sector, window offset).  op_ok: it is a READ or a WRITE
+ * (else its status is UK_BLK_EINVAL); then blk_check_io checks the rest,
+ * as for a READ or WRITE of its own. */
+struct blk_batch_req {
+    int op_ok, write;
+    uk_word_t sector, count, off;
+};
+void blk_batch_decode(uk_word_t w0, uk_word_t w1, uk_word_t w2, struct blk_batch_req *q);
 
 /* The data of a checked request, bytes at va (in the client's window), as
  * descriptors after bufs[0] (the header): one per physically contiguous

@@ -16,6 +16,9 @@
  * physical addresses, none empty, two neighbours never contiguous (they
  * would be one), the device writing them exactly for a READ, and one
  * descriptor is left for the status (the chain fits VIRTQ_MAX_CHAIN).
+ * Then a batch's words (blk_check_batch, blk_batch_decode): its size
+ * refused exactly when it is wrong, each request's words read back as
+ * uk/blk.h lays them out (its checks are blk_check_io's, above).
  */
 #include "fuzz.h"
 #include "../../servers/blk/check.c"
@@ -86,6 +89,31 @@ static void check_chain(struct input *in, int write, uk_word_t count, uk_word_t 
     CHECK(at == off + bytes);
 }
 
+/* A batch (UK_BLK_OP_BATCH) from the rest of the input: its count and
+ * length refused exactly when uk/blk.h says, and each request decoded
+ * from its words as a READ or WRITE of its own (anything else: EINVAL). */
+static void check_batch(struct input *in)
+{
+    uk_word_t k = value(in, UK_BLK_BATCH_MAX);
+    uk_word_t len = take(in, 1) & 1 ? 1 + (k % 16) * UK_BLK_BATCH_WORDS : take(in, 1);
+    long st = blk_check_batch(k, len);
+    CHECK(st == (k >= 1 && k <= UK_BLK_BATCH_MAX && len == 1 + k * UK_BLK_BATCH_WORDS
+                 ? UK_BLK_OK : UK_BLK_EINVAL));
+    if (st != UK_BLK_OK)
+        return;
+    for (uk_word_t j = 0; j < k; j++) {
+        uk_word_t w0 = take(in, 1) % 8 ? (take(in, 1) % 6) | value(in, UK_BLK_MAX_SECTORS) << 8
+                                       : take(in, 8);
+        uk_word_t w1 = take(in, 8), w2 = take(in, 8);
+        struct blk_batch_req q;
+        blk_batch_decode(w0, w1, w2, &q);
+        uk_word_t op = w0 & 0xff;
+        CHECK(q.op_ok == (op == UK_BLK_OP_READ || op == UK_BLK_OP_WRITE));
+        CHECK(!q.op_ok || q.write == (op == UK_BLK_OP_WRITE));
+        CHECK(q.count == w0 >> 8 && q.sector == w1 && q.off == w2);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct input in = { data, size };
@@ -116,5 +144,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(!write || !(t.flags & UK_BLK_F_RO));
         check_chain(&in, write, count, off);
     }
+    check_batch(&in);
     return 0;
 }

@@ -92,8 +92,8 @@ static void round_trip(const struct guest_desc *d)
     }
     if (d->disk >= 0)
         n += snprintf(line + n, sizeof line - n, " disk=%d", d->disk);
-    n += snprintf(line + n, sizeof line - n, "%s%s -- %s", d->kfaults ? " kfaults" : "",
-                  d->stats ? " stats" : "", d->cmdline);
+    n += snprintf(line + n, sizeof line - n, "%s%s%s -- %s", d->kfaults ? " kfaults" : "",
+                  d->stats ? " stats" : "", d->net ? " net" : "", d->cmdline);
     /* the strings of the other modules stay where they are; the new line
      * goes after them (or in place, if there is no room: then not checked) */
     copy = bi;
@@ -106,7 +106,7 @@ static void round_trip(const struct guest_desc *d)
     CHECK(!strcmp(again.name, d->name) && again.mem_mib == d->mem_mib &&
           again.kmem_kib == d->kmem_kib && again.kernel == d->kernel &&
           again.initrd == d->initrd && again.kfaults == d->kfaults &&
-          again.disk == d->disk && again.stats == d->stats &&
+          again.disk == d->disk && again.stats == d->stats && again.net == d->net &&
           !strcmp(again.cmdline, d->cmdline));
 }
 
@@ -150,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(d->disk >= -1 && d->disk < (int)UK_BLK_MAX_DISKS);
         CHECK(d->kfaults == 0 || d->kfaults == 1);
         CHECK(d->stats == 0 || d->stats == 1);
+        CHECK(d->net == 0 || d->net == 1);
         if (d->initrd >= 0) {        /* the first module of that (non-empty) first word */
             const char *w = cmdline_of(&bi, d->initrd);
             CHECK(first_word(w) > 0 && strstr(line, " initrd="));
