@@ -247,11 +247,11 @@ run_net_ip     = ip=10.0.2.$(shell echo $$((14 + $(1))))::10.0.2.2:255.255.255.0
 RUN_HOSTFWD    := $(foreach i,$(shell seq 1 $(GUESTS)),$(shell echo $$(($(NET_PORT) + $(i) - 1)))-10.0.2.$(shell echo $$((14 + $(i)))):80)
 endif
 ifeq ($(ROOT),disk)
-RUN_GUESTS    := $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") $(RUN_NET_SERVER) \
+RUN_GUESTS    := $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
     $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) $(call RUN_DISK_WORD,$(i)) $(run_net_word) $(GUEST_OPTS)) -- $(strip root=/dev/vda rw $(call run_net_ip,$(i)) $(GUEST_CMDLINE))")
 RUN_PIECES    := $(LINUX_GUEST) $(BLK_SERVER) $(if $(RUN_NET_SERVER),$(NET_SERVER))
 else
-RUN_GUESTS    := $(GL_SHELL) "initramfs" $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") $(RUN_NET_SERVER) \
+RUN_GUESTS    := $(GL_SHELL) "initramfs" $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
     $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) initrd=initramfs $(if $(RUN_DISKS),$(call RUN_DISK_WORD,$(i))) $(run_net_word) $(GUEST_OPTS)) -- $(strip $(call run_net_ip,$(i)) $(GUEST_CMDLINE))")
 RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL) $(if $(RUN_DISKS),$(BLK_SERVER)) $(if $(RUN_NET_SERVER),$(NET_SERVER))
 endif
