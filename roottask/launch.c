@@ -253,3 +253,24 @@ uk_word_t vmm_status(uk_word_t index)
         return UK_VMM_STATUS_NOT_STARTED;
     return vmms[index].status;
 }
+
+uk_word_t vmm_thread(uk_word_t index)
+{
+    if (index == 0 || index > ROOT_MAX_GUESTS || !vmms[index].live)
+        return 0;
+    return vmms[index].thread;
+}
+
+int vmm_console_reconnect(void)
+{
+    int n = 0;
+    for (uk_word_t i = 1; i <= ROOT_MAX_GUESTS; i++) {
+        struct vmm_rec *r = &vmms[i];
+        if (!r->live)
+            continue;
+        uk_cap_delete(r->task, UK_VMM_SLOT_CONSOLE);   /* the old server's, if still there */
+        r->console = console_add_guest(i, r->name, r->task, r->bell);
+        n += r->console;
+    }
+    return n;
+}

@@ -77,6 +77,10 @@ static void parse(const char *c)
             opts.kfault = 1;
         else if (word_is(p, n, "echo"))
             opts.echo = 1;
+        else if (word_is(p, n, "progress"))
+            opts.progress = 1;
+        else if (word_is(p, n, "diskio"))
+            opts.diskio = 1;
         else if (word_is(p, n, "nopower"))
             opts.nopower = 1;
         else if (word_is(p, n, "work="))

@@ -141,7 +141,17 @@ static long sys_write(int i, uk_word_t va, uk_word_t len)
         buf[k] = *kp;
     }
     buf[len] = 0;
-    kprintf("[pid %d] %s\n", i + 1, buf);
+    if (!opts.progress) {
+        kprintf("[pid %d] %s\n", i + 1, buf);
+        return (long)len;
+    }
+    /* `progress`: the TSC since the microkernel's first instruction (the
+     * harness's virtual time), and with `diskio` one disk round trip */
+    uk_word_t t = uk_rdtsc() - gi->boot_tsc;
+    if (opts.diskio)
+        kprintf("[pid %d] %s t=%lu disk=%ld\n", i + 1, buf, t, disk_tick());
+    else
+        kprintf("[pid %d] %s t=%lu\n", i + 1, buf, t);
     return (long)len;
 }
 

@@ -32,6 +32,12 @@
  *                so and go on (kfault.c)
  *   echo         echo console input; each line comes back as "echo: <line>";
  *                with halt/reboots it powers off only after one such line
+ *   progress     each process line ends in " t=T": T the TSC since the
+ *                microkernel's first instruction (instructions under
+ *                tcg-icount), for tools/experiments/run
+ *   diskio       with progress: each process line also does one disk round
+ *                trip (a sector written and read back) and ends in
+ *                " disk=S", S its status (0: ok; disk.c disk_tick)
  *   nopower      ignore the power button (UK_VDEV_EVENT_POWER; without this
  *                word it powers off at once with status 0): a guest the root
  *                task must stop (docs/shutdown.md)
@@ -67,7 +73,7 @@ void toyp_worker(unsigned long spin, unsigned long rounds);
 /* main.c */
 extern const struct uk_guest_info *gi;
 extern struct uk_vcpu_state *vcpu;
-struct toy_opts { int halt, badreq, kfault, echo, disk, nopower;
+struct toy_opts { int halt, badreq, kfault, echo, disk, nopower, progress, diskio;
                   unsigned long work, reboots, status; };
 extern struct toy_opts opts;
 __attribute__((noreturn)) void processes_done(void);
@@ -98,8 +104,10 @@ unsigned long *mem_echo_lines(void);   /* lines echoed since the cold boot */
 void kfault_run(void);
 __attribute__((noreturn)) void kfault_entry(struct uk_vcpu_state *s);
 
-/* disk.c */
+/* disk.c; disk_tick: `diskio`: a sector written and read back, 0 or the
+ * first failing status (a positive UK_E_* if the IPC failed, -1: wrong data) */
 void disk_run(void);
+long disk_tick(void);
 
 /* badreq.c */
 void badreq_run(void);
