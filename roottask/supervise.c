@@ -21,6 +21,11 @@
  *      hang      its main thread is suspended for good (it stops answering)
  *      stall     suspended for ARG ms (default 100), then resumed: it answers
  *                late (a slow server)
+ *      panic     (a guest only) its guest kernel faults at that time: the
+ *                toy guest's own `panic-at=MS` does it (we have no cap of
+ *                the guest kernel's thread), we log the time; its vmm-server
+ *                then ends with UK_VMM_END_GUEST_FAULT, a crash we detect
+ *                and (restart=vmm) repair
  *                TARGET: `console`, `net`, `blk`, or a guest's name (its
  *                vmm-server)
  *
@@ -35,8 +40,8 @@
 #define BEAT_MS       50
 #define STALL_MS      100
 
-enum fault { F_CRASH, F_HANG, F_STALL, F_RESUME };
-static const char *const fault_name[] = { "crash", "hang", "stall", "resume" };
+enum fault { F_CRASH, F_HANG, F_STALL, F_PANIC, F_RESUME };
+static const char *const fault_name[] = { "crash", "hang", "stall", "panic", "resume" };
 
 /* A target: a server or a vmm-server (guest index). */
 enum kind { T_CONSOLE, T_NET, T_BLK, T_VMM };
@@ -196,8 +201,10 @@ static int parse_word(const char *p, unsigned long n)
             a.fault = F_HANG;
         else if (is(q, m, "stall"))
             a.fault = F_STALL;
+        else if (is(q, m, "panic"))
+            a.fault = F_PANIC;
         else {
-            printf("experiment: \"%s\": unknown fault (crash, hang, stall)\n", w);
+            printf("experiment: \"%s\": unknown fault (crash, hang, stall, panic)\n", w);
             return 0;
         }
         q += m;
@@ -207,6 +214,10 @@ static int parse_word(const char *p, unsigned long n)
             return 0;
         }
         q += m;
+        if (a.fault == F_PANIC && a.t.kind != T_VMM) {
+            printf("experiment: \"%s\": only a guest can panic\n", w);
+            return 0;
+        }
         if (q < end && *q == ':') {
             long v = num(q + 1, wlen(q + 1));
             if (v < 1 || a.fault != F_STALL) {
@@ -305,6 +316,9 @@ static long inject(const struct action *a)
     case F_HANG:
     case F_STALL:
         err = uk_thread_suspend(th);
+        break;
+    case F_PANIC:                        /* the guest does it (`panic-at=`) */
+        err = UK_OK;
         break;
     default:                             /* F_RESUME */
         err = uk_thread_resume(th);
@@ -436,11 +450,14 @@ int supervise_fault(uk_word_t badge, const struct uk_msg *m)
     else if (badge == BLK_BADGE)
         t = (struct target){ T_BLK, 0 };
     else if (badge >= 1 && badge <= (uk_word_t)S.nguests && vmm_thread(badge) &&
-             (uk_msg_flags(m->info) & UK_MSGF_FAULT)) {
-        /* a vmm-server's fault: noted here, before vmm_ended's report and
-         * teardown, so that the detection time is the fault's arrival */
+             ((uk_msg_flags(m->info) & UK_MSGF_FAULT) ||
+              (uk_msg_label(m->info) == UK_VMM_MSG_ENDED && uk_msg_len(m->info) >= 1 &&
+               m->w[0] == UK_VMM_END_GUEST_FAULT))) {
+        /* a vmm-server's fault, or its guest kernel's: noted here, before
+         * vmm_ended's report and teardown, so that the detection time is
+         * the message's arrival */
         t = (struct target){ T_VMM, badge };
-        detected(t, "fault");
+        detected(t, uk_msg_flags(m->info) & UK_MSGF_FAULT ? "fault" : "guest-fault");
         S.vmm_faulted[badge] = 1;
         return 0;
     } else

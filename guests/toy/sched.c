@@ -85,6 +85,8 @@ int take_ticks(void)
     if (!(bits & UK_VDEV_EVENT_TIMER))
         return bits != 0;
     stats.ticks++;
+    if (opts.panic_at)
+        kfault_panic_check();
     for (int i = 0; i < TOY_NPROCS; i++)
         if (procs[i].state == P_SLEEPING && procs[i].wake <= stats.ticks)
             procs[i].state = P_RUNNABLE;
