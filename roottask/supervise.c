@@ -21,6 +21,9 @@
  *      hang      its main thread is suspended for good (it stops answering)
  *      stall     suspended for ARG ms (default 100), then resumed: it answers
  *                late (a slow server)
+ *      slow      for SLOW_SPAN_MS (300) ms, suspended ARG ms (default 10) of
+ *                every SLOW_PERIOD_MS (20): each answer late by up to ARG ms
+ *                (one slow fault at a time)
  *      panic     (a guest only) its guest kernel faults at that time: the
  *                toy guest's own `panic-at=MS` does it (we have no cap of
  *                the guest kernel's thread), we log the time; its vmm-server
@@ -39,9 +42,12 @@
 #define MAX_ACTIONS   64
 #define BEAT_MS       50
 #define STALL_MS      100
+#define SLOW_MS       10
+#define SLOW_PERIOD_MS 20
+#define SLOW_SPAN_MS  300
 
-enum fault { F_CRASH, F_HANG, F_STALL, F_PANIC, F_RESUME };
-static const char *const fault_name[] = { "crash", "hang", "stall", "panic", "resume" };
+enum fault { F_CRASH, F_HANG, F_STALL, F_SLOW, F_PANIC, F_RESUME };
+static const char *const fault_name[] = { "crash", "hang", "stall", "slow", "panic", "resume" };
 
 /* A target: a server or a vmm-server (guest index). */
 enum kind { T_CONSOLE, T_NET, T_BLK, T_VMM };
@@ -69,6 +75,11 @@ static struct {
     uk_word_t pending[T_VMM + 1 + ROOT_MAX_GUESTS];
     int gave_up[T_VMM + 1 + ROOT_MAX_GUESTS];
     int vmm_faulted[ROOT_MAX_GUESTS + 1];  /* its fault seen, its end still to come */
+    struct {                               /* the `slow` fault under way */
+        int on, suspended;
+        struct target t;
+        uk_word_t d, until, next;          /* ms suspended a period; TSC: end, next toggle */
+    } slow;
 } S;
 
 static uk_word_t now(void) { return uk_rdtsc() - S.boot_tsc; }
@@ -201,10 +212,12 @@ static int parse_word(const char *p, unsigned long n)
             a.fault = F_HANG;
         else if (is(q, m, "stall"))
             a.fault = F_STALL;
+        else if (is(q, m, "slow"))
+            a.fault = F_SLOW, a.arg_ms = SLOW_MS;
         else if (is(q, m, "panic"))
             a.fault = F_PANIC;
         else {
-            printf("experiment: \"%s\": unknown fault (crash, hang, stall, panic)\n", w);
+            printf("experiment: \"%s\": unknown fault (crash, hang, stall, slow, panic)\n", w);
             return 0;
         }
         q += m;
@@ -220,8 +233,10 @@ static int parse_word(const char *p, unsigned long n)
         }
         if (q < end && *q == ':') {
             long v = num(q + 1, wlen(q + 1));
-            if (v < 1 || a.fault != F_STALL) {
-                printf("experiment: \"%s\": only stall takes an argument (ms, 1..)\n", w);
+            if (v < 1 || (a.fault != F_STALL && a.fault != F_SLOW) ||
+                (a.fault == F_SLOW && v >= SLOW_PERIOD_MS)) {
+                printf("experiment: \"%s\": only stall (ms, 1..) and slow (ms, 1..%d) take "
+                       "an argument\n", w, SLOW_PERIOD_MS - 1);
                 return 0;
             }
             a.arg_ms = (uk_word_t)v;
@@ -317,6 +332,12 @@ static long inject(const struct action *a)
     case F_STALL:
         err = uk_thread_suspend(th);
         break;
+    case F_SLOW:                         /* supervise_run toggles it from now on */
+        err = S.slow.on ? UK_E_STATE : UK_OK;
+        if (!err)
+            S.slow = (typeof(S.slow)){ 1, 0, a->t, a->arg_ms, now() + SLOW_SPAN_MS * S.ms,
+                                       now() };
+        break;
     case F_PANIC:                        /* the guest does it (`panic-at=`) */
         err = UK_OK;
         break;
@@ -326,6 +347,9 @@ static long inject(const struct action *a)
     }
     if (a->fault == F_STALL)
         snprintf(more, sizeof more, "fault=stall ms=%lu error=%ld", a->arg_ms, err);
+    else if (a->fault == F_SLOW)
+        snprintf(more, sizeof more, "fault=slow ms=%lu period=%d span=%d error=%ld", a->arg_ms,
+                 SLOW_PERIOD_MS, SLOW_SPAN_MS, err);
     else
         snprintf(more, sizeof more, "fault=%s error=%ld", fault_name[a->fault], err);
     event("inject", a->t, more);
@@ -413,6 +437,8 @@ uk_word_t supervise_due(void)
         due = S.a[S.next].at;
     if (S.end && (!due || S.end < due))
         due = S.end;
+    if (S.slow.on && (!due || S.slow.next < due))
+        due = S.slow.next;
     return due ? due + S.boot_tsc : 0;
 }
 
@@ -430,6 +456,24 @@ void supervise_run(void)
         ping((struct target){ T_CONSOLE, 0 });
         ping((struct target){ T_NET, 0 });
         S.next_beat = now() + S.beat_ms * S.ms;
+    }
+    if (S.slow.on && S.slow.next <= now()) {  /* the slow fault's next toggle */
+        uk_word_t th = thread_of(S.slow.t);   /* a restarted server is slowed too */
+        if (S.slow.suspended) {
+            if (th)
+                uk_thread_resume(th);
+            S.slow.suspended = 0;
+            S.slow.next = now() + (SLOW_PERIOD_MS - S.slow.d) * S.ms;
+        } else if (now() >= S.slow.until) {
+            S.slow.on = 0;
+            S.pending[slot_of(S.slow.t)] = 0;   /* slow is not a death */
+            event("resume", S.slow.t, "fault=slow");
+        } else {
+            if (th)
+                uk_thread_suspend(th);
+            S.slow.suspended = 1;
+            S.slow.next = now() + S.slow.d * S.ms;
+        }
     }
     while (S.next < S.na && S.a[S.next].at <= now()) {
         struct action a = S.a[S.next++];
