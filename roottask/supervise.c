@@ -479,6 +479,11 @@ void supervise_run(void)
         struct action a = S.a[S.next++];
         if (inject(&a) == UK_OK && a.fault == F_STALL)
             schedule_resume(&a);
+        /* and no ping for a millisecond: we must block in our receive
+         * first, so that a crashed server gets to fault and its fault
+         * message to us, rather than a ping into it waiting out its timeout */
+        if (S.next_beat && S.next_beat < now() + S.ms)
+            S.next_beat = now() + S.ms;
     }
 }
 
