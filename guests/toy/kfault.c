@@ -56,12 +56,17 @@ void kfault_entry(struct uk_vcpu_state *s)
     power(UK_VDEV_POWER_HALT, UK_VMM_STATUS_GUEST_FAULT);
 }
 
-#define PANIC_WINDOW_MS 50ul
-
 void kfault_panic_check(void)
 {
+    static uk_word_t started;            /* our first tick's time */
     uk_word_t ms = gi->tsc_hz / 1000, t = uk_rdtsc() - gi->boot_tsc;
-    if (t < opts.panic_at * ms || t >= (opts.panic_at + PANIC_WINDOW_MS) * ms)
+    if (!started)
+        started = t;
+    if (started >= opts.panic_at * ms) { /* started after it: a restarted guest */
+        opts.panic_at = 0;
+        return;
+    }
+    if (t < opts.panic_at * ms)
         return;
     kprintf("panic-at: the guest kernel faults now (t=%lu)\n", t);
     *(volatile unsigned long *)KFAULT_ADDR = 1;

@@ -39,10 +39,10 @@
  *                trip (a sector written and read back) and ends in
  *                " disk=S", S its status (0: ok; disk.c disk_tick)
  *   panic-at=MS  at the first timer tick from MS ms after the microkernel's
- *                first instruction (TSC) until 50 ms later, the guest kernel
- *                faults (kfault's store, without the fixup): a guest-kernel
- *                crash on a schedule, for tools/experiments/run; a guest
- *                started after that window (a restarted one) does not
+ *                first instruction (TSC), the guest kernel faults (kfault's
+ *                store, without the fixup): a guest-kernel crash on a
+ *                schedule, for tools/experiments/run; a guest whose first
+ *                tick came after MS (a restarted one) does not
  *   nopower      ignore the power button (UK_VDEV_EVENT_POWER; without this
  *                word it powers off at once with status 0): a guest the root
  *                task must stop (docs/shutdown.md)
