@@ -342,6 +342,11 @@ static long inject(const struct action *a)
         err = UK_OK;
         break;
     default:                             /* F_RESUME */
+        if (!S.pending[slot_of(a->t)]) { /* the heartbeat took it for hung: a new
+                                            server runs, nothing to resume */
+            event("inject", a->t, "fault=resume error=restarted");
+            return UK_OK;
+        }
         err = uk_thread_resume(th);
         break;
     }
