@@ -391,14 +391,16 @@ results:
 
 # --- experiments (not in `make test`; its short form is the suite `experiments`) -----
 # make experiments: every scenario of tools/experiments/run (EXPERIMENTS="crash:console
-# ..." for others), build/experiments/shared.jsonl, then docs/experiments.md
+# ..." for others; EXPERIMENTS_REPEAT=N: each N times, in shuffled orders),
+# build/experiments/shared.jsonl, then docs/experiments.md
 # (tools/experiments/make-doc).  docs/liability.md says what is measured.
 EXPERIMENT_PIECES := $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK_SERVER) \
                      $(NET_SERVER) $(TOYGUEST)
 .PHONY: experiments experiment-pieces
 experiment-pieces: $(EXPERIMENT_PIECES)
 experiments: $(EXPERIMENT_PIECES)
-	tools/experiments/run $(if $(EXPERIMENTS),--scenarios "$(EXPERIMENTS)")
+	tools/experiments/run $(if $(EXPERIMENTS),--scenarios "$(EXPERIMENTS)") \
+	    --repeat $(or $(EXPERIMENTS_REPEAT),3)
 	tools/experiments/make-doc
 
 clean:
