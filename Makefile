@@ -215,9 +215,34 @@ GUEST_KMEM    ?= $(shell m=$(GUEST_MEM); echo $$((65536 + (m > 256 ? m - 256 : 0
 # words for the root task's guest lines: `stats` lets the guests read the
 # microkernel's machine-wide counters (/proc/ukvm), `kfaults`
 GUEST_OPTS    ?=
-RUN_GUESTS    := $(GL_SHELL) "initramfs" \
-    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) initrd=initramfs $(GUEST_OPTS) -- $(GUEST_CMDLINE)")
-RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL)
+# Disks (docs/storage.md "make run's disks"): each guest gi gets its own
+# build/disks/gi.img, a copy of the Debian root image (tools/build/mkrootfs)
+# made when it is missing (FRESH=1: made again, what the guests wrote is
+# lost), as its own virtio-blk device and the guest line's disk=i-1, with
+# the block server.  ROOT=disk boots each guest with its root on its disk
+# (root=/dev/vda, Debian's userland, busybox init); ROOT=initramfs (the
+# default until the guest's virtio transport lands) boots the shell
+# initramfs; DISK=1 gives the guests their disks with either root (the
+# default: with ROOT=disk only).
+ROOT          ?= initramfs
+DISK          ?= $(if $(filter disk,$(ROOT)),1,0)
+FRESH         ?= 0
+ifeq ($(filter disk initramfs,$(ROOT)),)
+$(error ROOT must be disk or initramfs, not '$(ROOT)')
+endif
+ifeq ($(DISK),1)
+RUN_DISKS     := $(foreach i,$(shell seq 1 $(GUESTS)),$(BUILD)/disks/g$(i).img)
+RUN_DISK_WORD  = disk=$(shell echo $$(($(1) - 1)))
+endif
+ifeq ($(ROOT),disk)
+RUN_GUESTS    := $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) $(call RUN_DISK_WORD,$(i)) $(GUEST_OPTS)) -- $(strip root=/dev/vda rw $(GUEST_CMDLINE))")
+RUN_PIECES    := $(LINUX_GUEST) $(BLK_SERVER)
+else
+RUN_GUESTS    := $(GL_SHELL) "initramfs" $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) initrd=initramfs $(if $(RUN_DISKS),$(call RUN_DISK_WORD,$(i))) $(GUEST_OPTS)) -- $(GUEST_CMDLINE)")
+RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL) $(if $(RUN_DISKS),$(BLK_SERVER))
+endif
 RUN_MEM       := $(shell echo $$(($(GUESTS) * ($(GUEST_MEM) * 5 / 2 + 384))))M
 endif
 RUN_MODULES := $(ROOTTASK) "roottask" $(VMM_SERVER) "vmm-server" $(CONSOLE_SERVER) "console-server" \
@@ -272,8 +297,21 @@ $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(BENCH_UK) "bench-ukernel"
 
 # --- run, test, bench --------------------------------------------------------------
-run: deps-linux $(ISO_RUN)
-	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) tools/run/qemu-run --iso $(ISO_RUN)
+run: deps-linux $(ISO_RUN) $(if $(RUN_DISKS),run-disks)
+	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) DISKS="$(RUN_DISKS)" tools/run/qemu-run --iso $(ISO_RUN)
+
+# make run's per-guest disks: copies of the root image, kept between runs
+# (what a guest wrote is there next time) unless FRESH=1
+.PHONY: run-disks deps-rootfs
+deps-rootfs:
+	@tools/build/install-deps rootfs
+run-disks: deps-rootfs
+	@img=$$(tools/build/mkrootfs | tail -1) && mkdir -p $(BUILD)/disks && \
+	for d in $(RUN_DISKS); do \
+	    if [ "$(FRESH)" = 1 ] || [ ! -f $$d ]; then \
+	        cp --sparse=always $$img $$d.tmp && mv $$d.tmp $$d && echo "make run: $$d: a fresh copy of $$img"; \
+	    else echo "make run: $$d: kept (FRESH=1 starts from a clean copy)"; fi; \
+	done
 
 # make debug: make run's image under QEMU's gdbstub (TCG) and gdb with the
 # symbols of the microkernel and of each program in it (tools/run/debug;
@@ -321,7 +359,9 @@ fuzz-syscalls: $(KERNEL) $(FTEST) tools/build/mkiso
 	    tools/run/qemu-run --iso $(ISO_FUZZ)
 
 # --- Linux benchmarks (issue 6) -------------------------------------------------------
-# make bench-linux (the Linux part of make bench): the static benchmark
+# make bench-linux (the Linux part of make bench; the storage rows too:
+# tools/bench/run-storage, Debian's fio on the root disk image,
+# build/bench/storage.jsonl, the guest's once its kernel has virtio_blk): the static benchmark
 # binaries (bench/linux), the initramfs (tools/build/mkinitramfs), the native Linux
 # 6.1 kernel (tools/build/native-linux), one boot each under tcg-icount ->
 # build/bench/linux.jsonl (tools/bench/run-linux): native, Debian's stock
@@ -333,6 +373,7 @@ define run_linux_bench
 	tools/build/native-linux
 	tools/bench/run-linux native
 	tools/bench/run-linux debian
+	tools/bench/run-storage native
 endef
 LBENCH_DIR := $(BUILD)/linux-bench
 $(LBENCH_DIR)/lbench: bench/linux/lbench.c
@@ -358,10 +399,11 @@ deps-linux:
 deps-test:
 	@tools/build/install-deps test
 deps-bench:
-	@tools/build/install-deps linux bench
-bench-linux: deps-linux $(LBENCH_DIR)/initramfs.cpio
+	@tools/build/install-deps linux rootfs bench
+bench-linux: deps-linux deps-rootfs $(LBENCH_DIR)/initramfs.cpio
 	$(run_linux_bench)
 	tools/bench/run-linux guest
+	tools/bench/run-storage guest
 
 # make bench: everything measured, in instructions under tcg-icount: the
 # microkernel (tools/bench/run-ukernel -> build/bench/ukernel.jsonl), the Linux
@@ -374,10 +416,13 @@ bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	@tools/bench/run-ukernel
 	$(run_linux_bench)
 	@rc=0; tools/bench/run-linux guest || rc=$$?; \
+	st=0; tools/bench/run-storage guest || st=$$?; \
 	boot=0; tools/bench/run-boot || boot=$$?; \
 	tools/bench/syscall-breakdown || boot=$$?; tools/bench/make-results; \
 	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
 	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi; \
+	if [ $$st != 0 ]; then echo "make bench: the guest's storage run failed (exit $$st; \
+	build/bench/storage-guest-serial.log): no new guest rows in build/bench/storage.jsonl"; exit $$st; fi; \
 	if [ $$boot != 0 ]; then echo "make bench: the boot measurement or the syscall breakdown failed"; exit $$boot; fi
 
 # --- results (not in `make test`) ---------------------------------------------------
