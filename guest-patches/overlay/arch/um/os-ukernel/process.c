@@ -267,26 +267,27 @@ static int vector_signal(unsigned long vector)
 	}
 }
 
-static void handle_exception(struct uml_pt_regs *regs, const struct uk_regs *u)
+static void handle_exception(struct uml_pt_regs *regs, unsigned long vector,
+			     unsigned long error, unsigned long rip)
 {
 	siginfo_t si;
-	int sig = vector_signal(u->vector);
+	int sig = vector_signal(vector);
 
 	memset(&si, 0, sizeof si);
 	si.si_signo = sig;
-	si.si_addr = (void *)u->rip;
-	regs->faultinfo.trap_no = u->vector;
-	regs->faultinfo.error_code = u->error;
+	si.si_addr = (void *)rip;
+	regs->faultinfo.trap_no = vector;
+	regs->faultinfo.error_code = error;
 	regs->faultinfo.cr2 = 0;
 	switch (sig) {
 	case SIGFPE:
-		si.si_code = u->vector == 0 ? FPE_INTDIV : 0;
+		si.si_code = vector == 0 ? FPE_INTDIV : 0;
 		break;
 	case SIGILL:
 		si.si_code = ILL_ILLOPN;
 		break;
 	case SIGTRAP:
-		si.si_code = u->vector == 3 ? SI_KERNEL : TRAP_BRKPT;
+		si.si_code = vector == 3 ? SI_KERNEL : TRAP_BRKPT;
 		break;
 	case SIGBUS:
 		si.si_code = BUS_ADRALN;
@@ -304,6 +305,12 @@ static void handle_exception(struct uml_pt_regs *regs, const struct uk_regs *u)
 void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 {
 	struct uk_vcpu_state *s = ukvm_vcpu;
+	/* Is regs->fp to be checked before the next XRSTOR?  XSAVE at each
+	 * exit (entry.c) keeps a valid area valid; only what Linux wrote into
+	 * it can be malformed: a new process's area (fork, exec: valid, but
+	 * checked once) and a sigreturn's, copied from the process's stack
+	 * (sys_rt_sigreturn leaves the system call number -1). */
+	int fp_unchecked = 1;
 	(void)aux_fp_regs;
 
 	interrupt_end();
@@ -315,7 +322,10 @@ void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 		 * now stays pending, and RESUME then exits at once (EVENT). */
 		block_signals();
 		gp_to_uk(regs->gp, &s->user);
-		ukvm_fp_sanitize(regs->fp);
+		if (fp_unchecked) {
+			ukvm_fp_sanitize(regs->fp);
+			fp_unchecked = 0;
+		}
 		ukvm_fp_area = regs->fp;
 		if (kernel_setjmp(ukvm_resume_jmp) == 0) {
 			long err = uk_vcpu_resume_fpu(regs->fp, s->xsave_features,
@@ -330,9 +340,11 @@ void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 		regs->is_user = 1;
 		ukvm_regs = regs;
 		UPT_SYSCALL_NR(regs) = -1;   /* not a system call, unless it is */
+		/* what the handlers below need, before unblock_signals() runs
+		 * event handlers (the registers are in regs->gp already) */
 		unsigned long reason = s->exit_reason;
 		unsigned long addr = s->exit_addr, access = s->exit_access;
-		struct uk_regs u = s->user;
+		unsigned long vector = s->user.vector, error = s->user.error;
 
 		/* pending events first, as a host would; those that ended the
 		 * process's run (EVENT) interrupted user mode */
@@ -344,11 +356,13 @@ void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 		case UK_VCPU_EXIT_SYSCALL:
 			/* what `syscall` did to rcx and r11 (the microkernel
 			 * does not keep them), and what SYSEMU shows */
-			regs->gp[HOST_CX] = u.rip;
-			regs->gp[HOST_R11] = u.rflags;
-			regs->gp[HOST_ORIG_AX] = u.rax;
+			regs->gp[HOST_CX] = regs->gp[HOST_IP];
+			regs->gp[HOST_R11] = regs->gp[HOST_EFLAGS];
+			regs->gp[HOST_ORIG_AX] = regs->gp[HOST_AX];
 			regs->gp[HOST_AX] = -ENOSYS;
 			handle_syscall(regs);
+			if (UPT_SYSCALL_NR(regs) == -1)
+				fp_unchecked = 1;   /* sigreturn (or a call skipped) */
 			break;
 		case UK_VCPU_EXIT_PAGE_FAULT:
 			regs->faultinfo.cr2 = addr;
@@ -357,7 +371,7 @@ void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 			segv_handler(SIGSEGV, NULL, regs);
 			break;
 		case UK_VCPU_EXIT_EXCEPTION:
-			handle_exception(regs, &u);
+			handle_exception(regs, vector, error, regs->gp[HOST_IP]);
 			break;
 		case UK_VCPU_EXIT_EVENT:
 			break;                 /* unblock_signals() ran the handlers */
