@@ -1122,8 +1122,9 @@ static int case_fpu(void)
  * reserved bits, XSTATE_BV bits of features nobody enabled, the compacted
  * format in XCOMP_BV.  Linux on hardware refuses such a frame (SIGSEGV);
  * the guest's host layer makes the area valid instead (ukvm_fp_sanitize,
- * after every sigreturn), where skipping that check would leave the
- * microkernel's XRSTOR to refuse the resume and the process killed. */
+ * after every sigreturn).  Without that check the guest kernel's XRSTOR
+ * before the resume faults and the whole guest stops (tried: "guest
+ * kernel fault: general protection ... at rip" in userspace()). */
 static void fpu_corrupt_handler(int sig, siginfo_t *si, void *ctx)
 {
     (void)sig;
