@@ -241,6 +241,34 @@ void ukvm_frame_to_gp(const struct uk_regs *u, unsigned long *gp)
 	gp[HOST_GS_BASE] = u->gs_base;
 }
 
+/* A process's exit: its registers back into regs->gp, but for what cannot
+ * have changed since gp_to_uk() -- its TLS bases (no FSGSBASE: only
+ * arch_prctl changes them, in regs->gp) -- and, after `syscall`, rcx and
+ * r11, which the microkernel does not keep (userspace() sets them). */
+static inline void exit_frame_to_gp(const struct uk_regs *u, unsigned long *gp, int syscall)
+{
+	gp[HOST_AX] = u->rax;
+	gp[HOST_BX] = u->rbx;
+	gp[HOST_DX] = u->rdx;
+	gp[HOST_SI] = u->rsi;
+	gp[HOST_DI] = u->rdi;
+	gp[HOST_BP] = u->rbp;
+	gp[HOST_SP] = u->rsp;
+	gp[HOST_R8] = u->r8;
+	gp[HOST_R9] = u->r9;
+	gp[HOST_R10] = u->r10;
+	gp[HOST_R12] = u->r12;
+	gp[HOST_R13] = u->r13;
+	gp[HOST_R14] = u->r14;
+	gp[HOST_R15] = u->r15;
+	gp[HOST_IP] = u->rip;
+	gp[HOST_EFLAGS] = u->rflags;
+	if (!syscall) {
+		gp[HOST_CX] = u->rcx;
+		gp[HOST_R11] = u->r11;
+	}
+}
+
 /* entry.c (ukvm_entry): where an exit goes back to, and where it saves the FPU state */
 jmp_buf ukvm_resume_jmp;
 void *ukvm_fp_area;
@@ -336,13 +364,13 @@ void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 			fatal_sigsegv();
 		}
 		/* An exit: ukvm_entry (entry.c) saved the FPU state into regs->fp. */
-		ukvm_frame_to_gp(&s->user, regs->gp);
+		unsigned long reason = s->exit_reason;
+		exit_frame_to_gp(&s->user, regs->gp, reason == UK_VCPU_EXIT_SYSCALL);
 		regs->is_user = 1;
 		ukvm_regs = regs;
 		UPT_SYSCALL_NR(regs) = -1;   /* not a system call, unless it is */
 		/* what the handlers below need, before unblock_signals() runs
 		 * event handlers (the registers are in regs->gp already) */
-		unsigned long reason = s->exit_reason;
 		unsigned long addr = s->exit_addr, access = s->exit_access;
 		unsigned long vector = s->user.vector, error = s->user.error;
 
