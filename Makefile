@@ -4,7 +4,8 @@
 #               with a busybox shell (GUESTS=2: two; GUEST=toy: toy guests)
 #   make test   host unit tests, then QEMU test images; ends "N passed, N failed"
 #   make fuzz   the microkernel system-call fuzzer, long form (FUZZ_CALLS,
-#               FUZZ_SECONDS, FUZZ_SEED; docs/testing.md)
+#               FUZZ_SECONDS, FUZZ_SEED), then the host-side parser fuzzers
+#               (libFuzzer, FUZZ_SECONDS each, default 60); docs/testing.md
 #   make bench  instruction counts under QEMU TCG -icount: the microkernel, then
 #               Linux native, Debian's and the guest (build/bench/*.jsonl),
 #               then docs/results.md (make results)
@@ -50,6 +51,8 @@ CTEST    := $(BUILD)/ctest.elf
 CONSOLE_SERVER := $(BUILD)/console-server.elf
 BLK_SERVER := $(BUILD)/blk-server.elf
 STEST    := $(BUILD)/stest.elf
+NET_SERVER := $(BUILD)/net-server.elf
+NTEST    := $(BUILD)/ntest.elf
 BENCH_UK := $(BUILD)/bench-ukernel.elf
 VMM_SERVER := $(BUILD)/vmm-server.elf
 TOYGUEST   := $(BUILD)/toyguest.elf
@@ -64,12 +67,14 @@ ISO_BENCH := $(BUILD)/bench.iso
 ISO_VMMTEST := $(BUILD)/vmmtest.iso
 ISO_STEST := $(BUILD)/stest.iso
 ISO_SVMM  := $(BUILD)/storage-vmm.iso
+ISO_NTEST := $(BUILD)/ntest.iso
+ISO_NVMM  := $(BUILD)/network-vmm.iso
 ISO_DEBUGTEST := $(BUILD)/debugtest.iso
 ISO_PANICTEST := $(BUILD)/panictest.iso
 
 .PHONY: all run test bench deps clean unit-test ktest-run fuzz FORCE
 all: $(ISO_RUN) $(ISO_TEST) $(ISO_VTEST) $(ISO_FTEST) $(ISO_CTEST) $(ISO_BENCH) $(ISO_VMMTEST) $(ISO_DEBUGTEST) \
-     $(ISO_PANICTEST) $(ISO_STEST) $(ISO_SVMM)
+     $(ISO_PANICTEST) $(ISO_STEST) $(ISO_SVMM) $(ISO_NTEST) $(ISO_NVMM)
 
 # --- set-up -----------------------------------------------------------------------
 deps:
@@ -141,6 +146,8 @@ LINK_BASE_bench-ukernel  := 0x02c00000
 LINK_BASE_blk-server     := 0x03000000
 LINK_BASE_stest          := 0x03400000
 LINK_BASE_ftest          := 0x03800000
+LINK_BASE_net-server     := 0x03c00000
+LINK_BASE_ntest          := 0x04000000
 LINK_BASES := $(foreach v,$(sort $(filter LINK_BASE_%,$(.VARIABLES))),$(v)=$($(v)))
 $(BUILD)/link-bases.txt: FORCE
 	@mkdir -p $(BUILD)
@@ -164,8 +171,15 @@ CTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/console/*.c)
 $(eval $(call user_program,$(CTEST),$(CTEST_SRCS)))
 $(eval $(call user_program,$(BLK_SERVER),$(wildcard servers/blk/*.c)))
 # the storage suite's test root task starts the block server with the root task's own code
-STEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/storage/*.c) roottask/blk.c roottask/modules.c
+STEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/storage/*.c) roottask/blk.c roottask/pcidev.c \
+              roottask/modules.c
 $(eval $(call user_program,$(STEST),$(STEST_SRCS)))
+$(eval $(call user_program,$(NET_SERVER),$(wildcard servers/net/*.c)))
+# the network suite's test root task starts the network server (and the block server, whose
+# disk shares the NIC's interrupt line) with the root task's own code
+NTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/network/*.c) roottask/net.c roottask/blk.c \
+              roottask/pcidev.c roottask/modules.c
+$(eval $(call user_program,$(NTEST),$(NTEST_SRCS)))
 $(eval $(call user_program,$(BENCH_UK),$(wildcard bench/ukernel/*.c)))
 $(eval $(call user_program,$(VMM_SERVER),$(wildcard vmm-server/*.c)))
 $(eval $(call user_program,$(TOYGUEST),$(wildcard guests/toy/*.c)))
@@ -199,9 +213,34 @@ GUEST_KMEM    ?= $(shell m=$(GUEST_MEM); echo $$((65536 + (m > 256 ? m - 256 : 0
 # words for the root task's guest lines: `stats` lets the guests read the
 # microkernel's machine-wide counters (/proc/ukvm), `kfaults`
 GUEST_OPTS    ?=
-RUN_GUESTS    := $(GL_SHELL) "initramfs" \
-    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) initrd=initramfs $(GUEST_OPTS) -- $(GUEST_CMDLINE)")
-RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL)
+# Disks (docs/storage.md "make run's disks"): each guest gi gets its own
+# build/disks/gi.img, a copy of the Debian root image (tools/build/mkrootfs)
+# made when it is missing (FRESH=1: made again, what the guests wrote is
+# lost), as its own virtio-blk device and the guest line's disk=i-1, with
+# the block server.  ROOT=disk boots each guest with its root on its disk
+# (root=/dev/vda, Debian's userland, busybox init); ROOT=initramfs (the
+# default until the guest's virtio transport lands) boots the shell
+# initramfs; DISK=1 gives the guests their disks with either root (the
+# default: with ROOT=disk only).
+ROOT          ?= initramfs
+DISK          ?= $(if $(filter disk,$(ROOT)),1,0)
+FRESH         ?= 0
+ifeq ($(filter disk initramfs,$(ROOT)),)
+$(error ROOT must be disk or initramfs, not '$(ROOT)')
+endif
+ifeq ($(DISK),1)
+RUN_DISKS     := $(foreach i,$(shell seq 1 $(GUESTS)),$(BUILD)/disks/g$(i).img)
+RUN_DISK_WORD  = disk=$(shell echo $$(($(1) - 1)))
+endif
+ifeq ($(ROOT),disk)
+RUN_GUESTS    := $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) $(call RUN_DISK_WORD,$(i)) $(GUEST_OPTS)) -- $(strip root=/dev/vda rw $(GUEST_CMDLINE))")
+RUN_PIECES    := $(LINUX_GUEST) $(BLK_SERVER)
+else
+RUN_GUESTS    := $(GL_SHELL) "initramfs" $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) initrd=initramfs $(if $(RUN_DISKS),$(call RUN_DISK_WORD,$(i))) $(GUEST_OPTS)) -- $(GUEST_CMDLINE)")
+RUN_PIECES    := $(LINUX_GUEST) $(GL_SHELL) $(if $(RUN_DISKS),$(BLK_SERVER))
+endif
 RUN_MEM       := $(shell echo $$(($(GUESTS) * ($(GUEST_MEM) * 5 / 2 + 384))))M
 endif
 RUN_MODULES := $(ROOTTASK) "roottask" $(VMM_SERVER) "vmm-server" $(CONSOLE_SERVER) "console-server" \
@@ -231,6 +270,16 @@ $(ISO_CTEST): $(KERNEL) $(CTEST) $(CONSOLE_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(CTEST) "ctest" $(CONSOLE_SERVER) "console-server"
 $(ISO_STEST): $(KERNEL) $(STEST) $(BLK_SERVER) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(STEST) "stest" $(BLK_SERVER) "blk-server"
+$(ISO_NTEST): $(KERNEL) $(NTEST) $(NET_SERVER) $(BLK_SERVER) tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(NTEST) "ntest" $(NET_SERVER) "net-server" $(BLK_SERVER) "blk-server"
+# the network suite's second image: the real root task starts the network
+# server from its module line (tests/network/run)
+NVMM_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
+    $(CONSOLE_SERVER) "console-server" $(NET_SERVER) "net-server" \
+    $(TOYGUEST) "guest name=g1 mem=16 -- halt"
+$(ISO_NVMM): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(NET_SERVER) $(TOYGUEST) \
+             tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(NVMM_MODULES)
 # the storage suite's second image: the real root task, the block server and
 # toy guests with a disk each (tests/storage/run), through UK_VDEV_BLOCK_*
 # (`disk`) and as virtio-blk devices (`vdisk`); g3 asks for a disk that is
@@ -247,8 +296,21 @@ $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(BENCH_UK) "bench-ukernel"
 
 # --- run, test, bench --------------------------------------------------------------
-run: deps-linux $(ISO_RUN)
-	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) tools/run/qemu-run --iso $(ISO_RUN)
+run: deps-linux $(ISO_RUN) $(if $(RUN_DISKS),run-disks)
+	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) DISKS="$(RUN_DISKS)" tools/run/qemu-run --iso $(ISO_RUN)
+
+# make run's per-guest disks: copies of the root image, kept between runs
+# (what a guest wrote is there next time) unless FRESH=1
+.PHONY: run-disks deps-rootfs
+deps-rootfs:
+	@tools/build/install-deps rootfs
+run-disks: deps-rootfs
+	@img=$$(tools/build/mkrootfs | tail -1) && mkdir -p $(BUILD)/disks && \
+	for d in $(RUN_DISKS); do \
+	    if [ "$(FRESH)" = 1 ] || [ ! -f $$d ]; then \
+	        cp --sparse=always $$img $$d.tmp && mv $$d.tmp $$d && echo "make run: $$d: a fresh copy of $$img"; \
+	    else echo "make run: $$d: kept (FRESH=1 starts from a clean copy)"; fi; \
+	done
 
 # make debug: make run's image under QEMU's gdbstub (TCG) and gdb with the
 # symbols of the microkernel and of each program in it (tools/run/debug;
@@ -266,14 +328,29 @@ debug: deps-debug $(ISO_RUN)
 test: deps-test
 	@tools/test/run-tests
 
-# make fuzz: the system-call fuzzer's long form (tests/fuzz, docs/testing.md):
+# make fuzz: the system-call fuzzer's long form (make fuzz-syscalls), then
+# the parser fuzzers (make fuzz-parsers), the second also when the first
+# failed; fails if either did.
+# fuzz-syscalls (tests/fuzz, docs/testing.md):
 # FUZZ_CALLS=N calls in all and/or FUZZ_SECONDS=S (whichever ends first;
 # neither: 10,000,000 calls), FUZZ_SEED=x (random by default; printed).
 # Log: build/test-logs/fuzz-long-serial.log.
+# fuzz-parsers (tests/fuzz-host, tools/test/fuzz-parsers): each libFuzzer
+# harness for FUZZ_SECONDS (not given: 60); new coverage is merged into
+# tests/fuzz-host/corpus/ (FUZZ_MERGE=0: not), crashes kept in
+# tests/fuzz-host/crashes/.  Needs clang and libclang-rt-14-dev (install-deps fuzz).
 FUZZ_SEED    ?= 0x$(shell od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 FUZZ_CALLS   ?= $(if $(FUZZ_SECONDS),0,10000000)
 FUZZ_SECONDS ?= 0
-fuzz: $(KERNEL) $(FTEST) tools/build/mkiso
+.PHONY: fuzz fuzz-syscalls fuzz-parsers deps-fuzz
+fuzz:
+	@rc=0; $(MAKE) --no-print-directory fuzz-syscalls || rc=$$?; \
+	$(MAKE) --no-print-directory fuzz-parsers || rc=$$?; exit $$rc
+deps-fuzz:
+	@tools/build/install-deps fuzz
+fuzz-parsers: deps-fuzz
+	@$(MAKE) -s -C tests/fuzz-host run FUZZ_SECONDS=$(FUZZ_SECONDS)
+fuzz-syscalls: $(KERNEL) $(FTEST) tools/build/mkiso
 	tools/build/mkiso $(ISO_FUZZ) $(KERNEL) $(FTEST) "fuzz calls=$(FUZZ_CALLS) seconds=$(FUZZ_SECONDS) seed=$(FUZZ_SEED)"
 	@mkdir -p $(BUILD)/test-logs
 	LOG=$(BUILD)/test-logs/fuzz-long-serial.log QUIET=0 ACCEL=tcg \
@@ -281,7 +358,9 @@ fuzz: $(KERNEL) $(FTEST) tools/build/mkiso
 	    tools/run/qemu-run --iso $(ISO_FUZZ)
 
 # --- Linux benchmarks (issue 6) -------------------------------------------------------
-# make bench-linux (the Linux part of make bench): the static benchmark
+# make bench-linux (the Linux part of make bench; the storage rows too:
+# tools/bench/run-storage, Debian's fio on the root disk image,
+# build/bench/storage.jsonl, the guest's once its kernel has virtio_blk): the static benchmark
 # binaries (bench/linux), the initramfs (tools/build/mkinitramfs), the native Linux
 # 6.1 kernel (tools/build/native-linux), one boot each under tcg-icount ->
 # build/bench/linux.jsonl (tools/bench/run-linux): native, Debian's stock
@@ -293,6 +372,7 @@ define run_linux_bench
 	tools/build/native-linux
 	tools/bench/run-linux native
 	tools/bench/run-linux debian
+	tools/bench/run-storage native
 endef
 LBENCH_DIR := $(BUILD)/linux-bench
 $(LBENCH_DIR)/lbench: bench/linux/lbench.c
@@ -318,10 +398,11 @@ deps-linux:
 deps-test:
 	@tools/build/install-deps test
 deps-bench:
-	@tools/build/install-deps linux bench
-bench-linux: deps-linux $(LBENCH_DIR)/initramfs.cpio
+	@tools/build/install-deps linux rootfs bench
+bench-linux: deps-linux deps-rootfs $(LBENCH_DIR)/initramfs.cpio
 	$(run_linux_bench)
 	tools/bench/run-linux guest
+	tools/bench/run-storage guest
 
 # make bench: everything measured, in instructions under tcg-icount: the
 # microkernel (tools/bench/run-ukernel -> build/bench/ukernel.jsonl), the Linux
@@ -334,10 +415,13 @@ bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	@tools/bench/run-ukernel
 	$(run_linux_bench)
 	@rc=0; tools/bench/run-linux guest || rc=$$?; \
+	st=0; tools/bench/run-storage guest || st=$$?; \
 	boot=0; tools/bench/run-boot || boot=$$?; \
 	tools/bench/syscall-breakdown || boot=$$?; tools/bench/make-results; \
 	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
 	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi; \
+	if [ $$st != 0 ]; then echo "make bench: the guest's storage run failed (exit $$st; \
+	build/bench/storage-guest-serial.log): no new guest rows in build/bench/storage.jsonl"; exit $$st; fi; \
 	if [ $$boot != 0 ]; then echo "make bench: the boot measurement or the syscall breakdown failed"; exit $$boot; fi
 
 # --- results (not in `make test`) ---------------------------------------------------

@@ -89,6 +89,8 @@ unsigned pci_find(uk_word_t ports, unsigned vendor, unsigned device, struct uk_p
                 if (!pci_read(ports, bus, dev, fn, UK_PCI_INTR_PIN, 1))
                     d->irq = 0xff;
                 probe_bars(ports, d);
+                if (n == max)
+                    return n;            /* the rest of the bus would change nothing */
             }
         }
     return n;

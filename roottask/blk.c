@@ -7,8 +7,8 @@
  * hand the server only what that device needs: an I/O-port cap for BAR0,
  * its own holder of the device's IRQ line (the disks share INTx lines; so
  * may other drivers), DMA pages for its virtqueue, and its configuration
- * (struct uk_pci_dev) in the server's info page.  Bus mastering is turned
- * on by us; the server cannot touch configuration space.
+ * (struct uk_pci_dev) in the server's info page (pcidev.c).  Bus mastering
+ * is turned on by us; the server cannot touch configuration space.
  *
  * DMA: there is no IOMMU, so the server (through its devices) can write any
  * physical memory; it is trusted with that.  What we can do is not hand
@@ -57,47 +57,25 @@ static long give(uk_word_t src, uk_word_t slot, uk_word_t rights, uk_word_t badg
     return uk_cap_copy(src, B.task, slot, rights, badge);
 }
 
-static long give_disk_caps(unsigned d);
-
 /* Disk d's caps into the server, or none of them (an error). */
 static long give_disk(unsigned d)
 {
-    long err = give_disk_caps(d);
-    if (err) {
-        uk_word_t base = UK_BLK_SLOT_DISK0 + 4u * d;
-        for (uk_word_t i = 0; i < 3; i++)
-            uk_cap_delete(B.task, base + i);
-        if (B.io[d])
-            uk_cap_delete(UK_SLOT_SELF_TASK, B.io[d]);
-        if (B.irq[d])
-            uk_obj_destroy(B.irq[d]);      /* the holder, if IRQ_GET made one */
-        B.io[d] = B.irq[d] = 0;
-    }
-    return err;
-}
-
-static long give_disk_caps(unsigned d)
-{
     const struct uk_pci_dev *p = &B.pci[d];
     uk_word_t base = UK_BLK_SLOT_DISK0 + 4u * d;
-    long err;
-    if (!(p->bar_is_io & 1) || p->bar_size[0] < VIRTIO_PCI_LEGACY_BAR_MIN || p->irq >= 16) {
+    long err = pcidev_claim_virtio(B.cfg, p, &B.io[d], &B.irq[d]);
+    if (err == UK_E_INVAL) {
         printf("root task: blk-server: virtio-blk %02x:%02x.%x has no legacy I/O BAR0 or no "
                "IRQ line: not given\n", p->bus, p->dev, p->fn);
-        return UK_E_INVAL;
+        return err;
     }
-    B.io[d] = uk_slot_alloc();
-    B.irq[d] = uk_slot_alloc();
-    if ((err = uk_ioport_issue(UK_SLOT_IOPORT_ALL, p->bar[0], p->bar_size[0], B.io[d])) ||
-        (err = give(B.io[d], base + UK_BLK_DISK_IO, UK_R_ALL, 0)))
-        return err;
-    if ((err = uk_irq_get(UK_SLOT_IRQ_CONTROL, p->irq, B.irq[d])) ||
+    if (err || (err = give(B.io[d], base + UK_BLK_DISK_IO, UK_R_ALL, 0)) ||
         (err = give(B.irq[d], base + UK_BLK_DISK_IRQ, UK_R_ALL, 0)) ||
-        (err = give(B.notif, base + UK_BLK_DISK_IRQ_NOTIF, UK_R_WRITE, 1ul << d)))
-        return err;
-    virtio_legacy_reset(B.io[d], p->bar[0]);     /* whatever the firmware left running */
-    pci_enable(B.cfg, p);
-    return UK_OK;
+        (err = give(B.notif, base + UK_BLK_DISK_IRQ_NOTIF, UK_R_WRITE, 1ul << d))) {
+        for (uk_word_t i = 0; i < 3; i++)
+            uk_cap_delete(B.task, base + i);
+        pcidev_release_virtio(B.cfg, p, &B.io[d], &B.irq[d]);
+    }
+    return err;
 }
 
 int blk_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep)
@@ -107,9 +85,7 @@ int blk_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep)
     long err;
 
     memset(&B, 0, sizeof B);
-    B.cfg = uk_slot_alloc();
-    if ((err = uk_ioport_issue(UK_SLOT_IOPORT_ALL, UK_PCI_CONFIG_ADDR, UK_PCI_CONFIG_PORTS,
-                               B.cfg))) {
+    if ((err = pcidev_config_ports(&B.cfg))) {
         say("no PCI configuration ports", err);
         return 0;
     }
@@ -230,17 +206,8 @@ void blk_stop(void)
     B.live = 0;
     if (B.task)
         uk_obj_destroy(B.task);
-    for (unsigned d = 0; d < B.ndisks; d++) {
-        uk_word_t cmd = pci_read(B.cfg, B.pci[d].bus, B.pci[d].dev, B.pci[d].fn,
-                                 UK_PCI_COMMAND, 2);
-        if (B.io[d])
-            virtio_legacy_reset(B.io[d], B.pci[d].bar[0]);
-        pci_write(B.cfg, B.pci[d].bus, B.pci[d].dev, B.pci[d].fn, UK_PCI_COMMAND, 2,
-                  cmd & ~(uk_word_t)UK_PCI_CMD_MASTER);
-        if (B.irq[d])
-            uk_obj_destroy(B.irq[d]);
-        uk_cap_delete(UK_SLOT_SELF_TASK, B.io[d]);
-    }
+    for (unsigned d = 0; d < B.ndisks; d++)
+        pcidev_release_virtio(B.cfg, &B.pci[d], &B.io[d], &B.irq[d]);
     if (B.notif)
         uk_obj_destroy(B.notif);
     if (B.ep)

@@ -4,14 +4,14 @@
  * with its caps in the UK_CONSOLE_SLOT_* slots, at CONSOLE_PRIO (above the
  * vmm-servers: each line is out before its writer runs again).
  *
- * Per guest n (1..UK_CONSOLE_MAX_CLIENTS, its index) we make an input
- * notification: the server may signal it (slot UK_CONSOLE_SLOT_CLIENT0 +
- * n - 1, badge UK_VDEV_EVENT_CONSOLE), the vmm-server waits on it
- * (UK_VMM_SLOT_INPUT, READ); the server learns the guest's name
- * (UK_CONSOLE_ADD_CLIENT) and the vmm-server gets a send-only copy of the
- * server's endpoint badged n (UK_VMM_SLOT_CONSOLE).  When the vmm-server
- * has ended: its counters are reported, UK_CONSOLE_REMOVE_CLIENT prints
- * what is left of its output, the notification is destroyed.
+ * Per guest n (1..UK_CONSOLE_MAX_CLIENTS, its index) the server may signal
+ * the vmm-server's bell (launch.c makes it; the vmm-server waits on it in
+ * UK_VMM_SLOT_INPUT) through a copy in slot UK_CONSOLE_SLOT_CLIENT0 + n - 1
+ * badged UK_VDEV_EVENT_CONSOLE: input came; the server learns the guest's
+ * name (UK_CONSOLE_ADD_CLIENT) and the vmm-server gets a send-only copy of
+ * the server's endpoint badged n (UK_VMM_SLOT_CONSOLE).  When the
+ * vmm-server has ended: its counters are reported, UK_CONSOLE_REMOVE_CLIENT
+ * prints what is left of its output, the server's copy of the bell goes.
  *
  * Our own cap of the endpoint (badge 0) is the control cap.  The server's
  * fault endpoint is the root's endpoint with badge CONSOLE_BADGE: should
@@ -28,7 +28,7 @@
 static struct {
     int live;
     uk_word_t task, thread, ep, ports, irq, irqn, fault_ep;
-    uk_word_t input[UK_CONSOLE_MAX_CLIENTS + 1];   /* [n]: guest n's input notification */
+    int added[UK_CONSOLE_MAX_CLIENTS + 1];         /* [n]: guest n is a client */
 } C;
 static struct uk_loaded loaded;
 
@@ -106,7 +106,7 @@ fail:
 }
 
 /* Gives vmm-server `task` (guest `index`) its console caps; 0 if it has none. */
-int console_add_guest(uk_word_t index, const char *name, uk_word_t task)
+int console_add_guest(uk_word_t index, const char *name, uk_word_t task, uk_word_t bell)
 {
     long err, st;
     if (!C.live)
@@ -116,12 +116,9 @@ int console_add_guest(uk_word_t index, const char *name, uk_word_t task)
                "kernel log, no input\n", name, UK_CONSOLE_MAX_CLIENTS);
         return 0;
     }
-    uk_word_t *in = &C.input[index];
-    if (!*in)
-        *in = uk_slot_alloc();
-    if ((err = uk_notif_create(*in)) ||
-        (err = uk_cap_copy(*in, C.task, UK_CONSOLE_SLOT_CLIENT0 + index - 1, UK_R_WRITE,
-                           UK_VDEV_EVENT_CONSOLE))) {
+    uk_word_t in_slot = UK_CONSOLE_SLOT_CLIENT0 + index - 1;
+    uk_cap_delete(C.task, in_slot);      /* an earlier guest n's, if any */
+    if ((err = uk_cap_copy(bell, C.task, in_slot, UK_R_WRITE, UK_VDEV_EVENT_CONSOLE))) {
         printf("root task: %s: no console input notification (error %ld)\n", name, err);
         return 0;
     }
@@ -130,11 +127,11 @@ int console_add_guest(uk_word_t index, const char *name, uk_word_t task)
     if ((st = control(UK_CONSOLE_ADD_CLIENT, w, 5, 0)) != 0) {
         printf("root task: %s: the console server refused it as a client (status %ld)\n",
                name, st);
-        uk_obj_destroy(*in);
+        uk_cap_delete(C.task, in_slot);
         return 0;
     }
-    if ((err = uk_cap_copy(*in, task, UK_VMM_SLOT_INPUT, UK_R_READ, 0)) ||
-        (err = uk_cap_copy(C.ep, task, UK_VMM_SLOT_CONSOLE, UK_R_WRITE, index))) {
+    C.added[index] = 1;
+    if ((err = uk_cap_copy(C.ep, task, UK_VMM_SLOT_CONSOLE, UK_R_WRITE, index))) {
         printf("root task: %s: console caps not given (error %ld)\n", name, err);
         console_remove_guest(index, name);
         return 0;
@@ -146,13 +143,14 @@ int console_add_guest(uk_word_t index, const char *name, uk_word_t task)
 void console_remove_guest(uk_word_t index, const char *name)
 {
     uk_word_t r[7];
-    if (!C.live || index < 1 || index > UK_CONSOLE_MAX_CLIENTS || !C.input[index])
+    if (!C.live || index < 1 || index > UK_CONSOLE_MAX_CLIENTS || !C.added[index])
         return;
     if (control(UK_CONSOLE_INFO, &index, 1, r) == 0)
         printf("root task: %s: %lu lines of output through the console server, %lu lost; "
                "%lu bytes of input lost\n", name, r[2], r[3], r[5]);
     control(UK_CONSOLE_REMOVE_CLIENT, &index, 1, 0);
-    uk_obj_destroy(C.input[index]);      /* the server's and the vmm-server's copies too */
+    uk_cap_delete(C.task, UK_CONSOLE_SLOT_CLIENT0 + index - 1);   /* the bell is launch.c's */
+    C.added[index] = 0;
 }
 
 int console_fault(uk_word_t badge, const struct uk_msg *m)

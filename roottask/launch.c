@@ -13,8 +13,10 @@
  * plus in its table: its task and thread (uk_start_program),
  * UK_VMM_SLOT_ROOT, a send-only cap of our endpoint badged with the guest's
  * index (the same badge is on its fault endpoint, so whatever way it ends,
- * main.c's wait loop hears of it), and, if the console server runs,
- * UK_VMM_SLOT_CONSOLE and UK_VMM_SLOT_INPUT (console.c), and, with
+ * main.c's wait loop hears of it), UK_VMM_SLOT_INPUT, its bell: a
+ * notification of ours it binds to its main thread, rung by the console
+ * server (input) and by us (the power button: UK_VMM_BELL_POWER_OFF), and,
+ * if the console server runs, UK_VMM_SLOT_CONSOLE (console.c), and, with
  * `disk=D`, UK_VMM_SLOT_BLK and the window at UK_VMM_BLK_WINDOW: a client of
  * the block server on disk D (blk.c).
  */
@@ -36,6 +38,8 @@ struct vmm_rec {
     uk_word_t index;
     char name[32];
     uk_word_t task, thread, fault_ep;
+    uk_word_t bell;           /* its bell (unbadged; destroyed with it) */
+    uk_word_t bell_power;     /* our copy badged UK_VMM_BELL_POWER_OFF */
 };
 static struct vmm_rec vmms[ROOT_MAX_GUESTS + 1];   /* by badge (the guest's index) */
 static struct uk_loaded loaded;
@@ -80,7 +84,11 @@ static void destroy_vmm(struct vmm_rec *r)
         console_remove_guest(r->index, r->name);
     if (r->disk)
         blk_remove_client(r->index);
+    if (r->bell)                         /* every copy goes with it */
+        uk_obj_destroy(r->bell);
+    uk_cap_delete(UK_SLOT_SELF_TASK, r->bell_power);
     r->live = r->console = r->disk = 0;
+    r->bell = r->bell_power = 0;
 }
 
 static long give_up(struct vmm_rec *r, const char *what, long err)
@@ -151,7 +159,15 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
         return give_up(r, "mapping its modules", err);
     if ((err = uk_map(r->task, (uk_word_t)vi, VMM_INFO_VA, 1, UK_MAP_READ)))
         return give_up(r, "mapping its info page", err);
-    r->console = console_add_guest(index, g->name, r->task);
+    r->bell = uk_slot_alloc();
+    r->bell_power = uk_slot_alloc();
+    if ((err = uk_notif_create(r->bell)) ||
+        (err = uk_cap_copy(r->bell, r->task, UK_VMM_SLOT_INPUT, UK_R_READ, 0)) ||
+        (err = uk_cap_copy(r->bell, UK_SLOT_SELF_TASK, r->bell_power, UK_R_WRITE,
+                           UK_VMM_BELL_POWER_OFF))) {
+        return give_up(r, "its bell (notification)", err);
+    }
+    r->console = console_add_guest(index, g->name, r->task, r->bell);
     if (g->disk >= 0) {
         if (index > UK_BLK_MAX_CLIENTS)
             printf("root task: %s: the block server takes %u clients: no disk\n", g->name,
@@ -196,6 +212,39 @@ int vmm_ended(uk_word_t badge, const struct uk_msg *m)
     r->ended = 1;
     destroy_vmm(r);
     return 1;
+}
+
+int vmm_power_off_all(void)
+{
+    int rung = 0;
+    for (uk_word_t i = 1; i <= ROOT_MAX_GUESTS; i++) {
+        struct vmm_rec *r = &vmms[i];
+        if (!r->live)
+            continue;
+        long err = uk_signal(r->bell_power);
+        if (err)
+            printf("root task: %s: its bell did not ring (error %ld)\n", r->name, err);
+        else
+            printf("root task: %s: asked to power off\n", r->name);
+        rung += err == UK_OK;
+    }
+    return rung;
+}
+
+int vmm_stop_all(void)
+{
+    int stopped = 0;
+    for (uk_word_t i = 1; i <= ROOT_MAX_GUESTS; i++) {
+        struct vmm_rec *r = &vmms[i];
+        if (!r->live)
+            continue;
+        r->status = UK_VMM_STATUS_NO_POWER_OFF;
+        r->ended = 1;
+        printf("root task: %s: did not power off; stopped, status %lu\n", r->name, r->status);
+        destroy_vmm(r);
+        stopped++;
+    }
+    return stopped;
 }
 
 uk_word_t vmm_status(uk_word_t index)

@@ -10,10 +10,19 @@
  *   exit-after-guests  end QEMU once every vmm-server has ended, with the
  *                      exit status of guest 1, the first `guest` module
  *                      (tests, tools/run/boot-guest; abi.h UK_VMM_STATUS_*)
+ *   power-wait=S       after the power button, wait S seconds (1..3600) for
+ *                      the guests to power off (default POWER_OFF_WAIT_S)
+ *
+ * The power button (acpi.c, docs/shutdown.md): every vmm-server is asked to
+ * power its guest off; when all have ended, or POWER_OFF_WAIT_S later (the
+ * ones left are named and stopped), or at a second press, the machine
+ * powers off (ACPI S5; with exit-after-guests, QEMU's exit as above).
  */
 #include "root.h"
 
 #define SERVER_STACK_PAGES 4
+#define POWER_OFF_WAIT_S   30      /* for every guest to power off after the button */
+#define POWER_OFF_WAIT_MAX 3600
 
 static unsigned char server_stack[SERVER_STACK_PAGES * UK_PAGE_SIZE]
     __attribute__((aligned(UK_PAGE_SIZE)));
@@ -72,6 +81,30 @@ static int has_word(const char *cmd, const char *w)
     return 0;
 }
 
+/* The number N of a word `name=N` of the command line (1..max); `dflt`
+ * if it is not there, reported and `dflt` if it is not such a number. */
+static uk_word_t word_value(const char *cmd, const char *name, uk_word_t max, uk_word_t dflt)
+{
+    unsigned long n = strlen(name);
+    for (const char *p = cmd; *p; ) {
+        if (!strncmp(p, name, n) && p[n] == '=') {
+            uk_word_t v = 0;
+            const char *q = p + n + 1;
+            while (*q >= '0' && *q <= '9' && v <= max)
+                v = v * 10 + (uk_word_t)(*q++ - '0');
+            if ((*q == ' ' || *q == 0) && q > p + n + 1 && v >= 1 && v <= max)
+                return v;
+            printf("root task: %s= wants a number 1..%lu: %lu used\n", name, max, dflt);
+            return dflt;
+        }
+        while (*p && *p != ' ')
+            p++;
+        while (*p == ' ')
+            p++;
+    }
+    return dflt;
+}
+
 /* Starts the console server and the guests' vmm-servers; how many
  * vmm-servers run.  *kmem: our kernel memory in use just before the vmm-servers (all of
  * it comes back when they have ended). */
@@ -99,6 +132,9 @@ static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *k
     int blk = find_module(bi, "blk-server");
     if (blk >= 0)
         blk_start(bi, blk, ep);
+    int net = find_module(bi, "net-server");
+    if (net >= 0)
+        net_start(bi, net, ep);
     uk_kmem_info(UK_SLOT_SELF_TASK, kmem, 0);
     for (int i = 0; i < nguests; i++)
         running += launch_vmm(bi, vmm, (uk_word_t)i + 1, &guests[i], ep) == UK_OK;
@@ -141,15 +177,45 @@ int main(const struct uk_bootinfo *bi)
         uk_exit_qemu(UK_SLOT_IOPORT_ALL, failed ? 1 : 0);
     }
 
+    acpi_start();                        /* before the guests: a press then waits */
     uk_word_t ep = uk_slot_alloc(), kmem_before = 0, kmem_after = 0;
     int running = start_guests(bi, ep, &kmem_before);
     int exit_after = has_word(cmd, "exit-after-guests");
+    int powering_off = 0, stopped = 0;
+    uk_word_t wait_s = word_value(cmd, "power-wait", POWER_OFF_WAIT_MAX, POWER_OFF_WAIT_S);
+    uk_word_t deadline = 0;              /* TSC: the guests' time to power off is up */
     if (running)
         printf("root task: %d vmm-server(s) running; waiting for them\n", running);
     while (running > 0) {
-        struct uk_msg m = { .info = uk_msginfo(0, 0, UK_TIMEOUT_INFINITE) };
-        if (uk_recv(ep, &m) == UK_OK && !console_fault(m.badge, &m) && !blk_fault(m.badge, &m))
+        uk_word_t timeout = UK_TIMEOUT_INFINITE, now = uk_rdtsc();
+        if (powering_off)
+            timeout = now < deadline ? uk_timeout_us((deadline - now) * 1000000 / bi->tsc_hz)
+                                     : UK_TIMEOUT_ZERO;
+        struct uk_msg m = { .info = uk_msginfo(0, 0, timeout) };
+        long err = uk_recv(ep, &m);
+        if (err == UK_E_TIMEOUT && powering_off) {
+            printf("root task: power button: %d guest(s) did not power off within %lu s\n",
+                   running, wait_s);
+            stopped = vmm_stop_all();
+            running -= stopped;
+        } else if (err == UK_OK && (uk_msg_flags(m.info) & UK_MSGF_NOTIFY)) {
+            if (!acpi_event(m.badge))
+                continue;
+            if (powering_off) {
+                printf("root task: power button pressed again: not waiting any longer\n");
+                stopped = vmm_stop_all();
+                running -= stopped;
+                continue;
+            }
+            printf("root task: power button: asking %d guest(s) to power off (%lu s)\n",
+                   running, wait_s);
+            powering_off = 1;
+            deadline = uk_rdtsc() + wait_s * bi->tsc_hz;
+            vmm_power_off_all();
+        } else if (err == UK_OK && !console_fault(m.badge, &m) && !blk_fault(m.badge, &m) &&
+                   !net_fault(m.badge, &m)) {
             running -= vmm_ended(m.badge, &m);
+        }
     }
     uk_kmem_info(UK_SLOT_SELF_TASK, &kmem_after, 0);
     if (kmem_before)                     /* a leak check, for the tests */
@@ -167,7 +233,16 @@ int main(const struct uk_bootinfo *bi)
         }
         uk_exit_qemu(UK_SLOT_IOPORT_ALL, (int)st);
     }
-    printf("root task: idle (Ctrl-A X quits QEMU)\n");
+    if (powering_off) {
+        if (stopped)
+            printf("root task: the guests have ended, %d of them stopped\n", stopped);
+        else
+            printf("root task: every guest has powered off\n");
+        acpi_power_off();
+    }
+    printf("root task: idle (the power button powers the machine off)\n");
+    if (acpi_wait_button())
+        acpi_power_off();
     for (;;)
         uk_thread_suspend(UK_SLOT_SELF_THREAD);
 }

@@ -43,8 +43,13 @@ static long number(const char *p, uk_word_t n, long max)
     return v <= max ? v : -1;
 }
 
+/* The first module whose first word is the n bytes at name; -1: none.  An
+ * empty name names nothing (not a module whose command line is empty, or
+ * did not fit in the boot info's strings: found by tests/fuzz-host). */
 static int module_named(const struct uk_bootinfo *bi, const char *name, uk_word_t n)
 {
+    if (n == 0)
+        return -1;
     for (uk_word_t i = 0; i < bi->nmodules && i < UK_BOOT_MAX_MODULES; i++)
         if (first_word_is(cmdline_of(bi, (int)i), name, n))
             return (int)i;
@@ -92,6 +97,8 @@ static const char *parse_guest(const struct uk_bootinfo *bi, int i, int index,
             }
             memcpy(g->name, p + 5, n - 5);
             g->name[n - 5] = 0;
+            if (!strcmp(g->name, UK_CONSOLE_OWN_LABEL))
+                return "name= cannot be the console server's own label \"" UK_CONSOLE_OWN_LABEL "\"";
         } else if (!strncmp(p, "mem=", 4)) {
             if ((v = number(p + 4, n - 4, 65536)) < 1)
                 return "mem= needs a size in MiB (1..65536)";

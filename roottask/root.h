@@ -9,12 +9,16 @@
  *   console.c  the console server: its task and caps, a client per guest
  *   rtc.c      the CMOS real-time clock (wall-clock time for the guests)
  *   blk.c      PCI enumeration and the block server: its task, devices, clients
+ *   net.c      the network server: its task, NIC, clients (ports)
+ *   pcidev.c   a PCI device handed to a driver, and taken back quiet
+ *   acpi.c     the power button (ACPI SCI) and the machine's power-off
  */
 #ifndef ROOT_H
 #define ROOT_H
 
 #include <user/rt.h>
 #include <user/spawn.h>
+#include <uk/pci.h>
 
 #define ROOT_MAX_GUESTS UK_BOOT_MAX_MODULES
 #define CONSOLE_PRIO    220u      /* above the vmm-servers (VMM_PRIO, 200) */
@@ -49,16 +53,24 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
                 const struct guest_desc *g, uk_word_t root_ep);
 /* The vmm-server with this badge has ended (or faulted): report, destroy. */
 int vmm_ended(uk_word_t badge, const struct uk_msg *m);
+/* The power button (docs/shutdown.md): ring every running vmm-server's bell
+ * (UK_VMM_BELL_POWER_OFF); how many were rung.  vmm_stop_all: those still
+ * running are named, destroyed and get UK_VMM_STATUS_NO_POWER_OFF; how many. */
+int vmm_power_off_all(void);
+int vmm_stop_all(void);
 /* Guest `index`'s exit status (abi.h UK_VMM_STATUS_*): what it ended with,
  * UK_VMM_STATUS_NOT_STARTED if its vmm-server never ran. */
 uk_word_t vmm_status(uk_word_t index);
 
 /* console.c: the console server from module `module`; 1 if it runs.  Its
  * faults come to root_ep with badge CONSOLE_BADGE (console_fault: 1 if it
- * was that).  A guest's caps (UK_VMM_SLOT_CONSOLE, _INPUT) into vmm-server
- * task `task`: 1 if given; and its removal when the vmm-server has ended. */
+ * was that).  A guest's console cap (UK_VMM_SLOT_CONSOLE) into vmm-server
+ * task `task`, and to the server a copy of the vmm-server's bell (the
+ * notification in its UK_VMM_SLOT_INPUT, launch.c's) badged
+ * UK_VDEV_EVENT_CONSOLE: 1 if given; and its removal when the vmm-server
+ * has ended. */
 int console_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
-int console_add_guest(uk_word_t index, const char *name, uk_word_t task);
+int console_add_guest(uk_word_t index, const char *name, uk_word_t task, uk_word_t bell);
 void console_remove_guest(uk_word_t index, const char *name);
 int console_fault(uk_word_t badge, const struct uk_msg *m);
 
@@ -79,6 +91,53 @@ void blk_remove_client(uk_word_t n);
 long blk_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4]);
 void blk_stop(void);
 int blk_fault(uk_word_t badge, const struct uk_msg *m);
+
+/* pcidev.c: a cap of our own for PCI configuration space (in *cfg); a
+ * virtio device's legacy BAR0 as an I/O-port cap (*io) and our own holder
+ * of its IRQ line (*irq), the device reset, I/O and bus mastering on
+ * (UK_E_INVAL: no legacy I/O BAR0 or no IRQ line; on any error nothing is
+ * held); release: the device reset, bus mastering off, both caps gone. */
+long pcidev_config_ports(uk_word_t *cfg);
+long pcidev_claim_virtio(uk_word_t cfg, const struct uk_pci_dev *p, uk_word_t *io,
+                         uk_word_t *irq);
+void pcidev_release_virtio(uk_word_t cfg, const struct uk_pci_dev *p, uk_word_t *io,
+                           uk_word_t *irq);
+
+/* net.c: the network server from module `module`, given the first
+ * virtio-net device on the PCI bus; 1 if it runs.  Its faults come to
+ * root_ep with badge NET_BADGE (net_fault: 1 if it was that; its NIC is
+ * reset).  A client n (port n, 1..UK_NET_MAX_CLIENTS) with MAC
+ * UK_NET_CLIENT_MAC(n): `pages` fresh pages mapped at va in `task` and in
+ * the server, a send-only endpoint cap badged n into `ep_slot` of task,
+ * and a copy of our notification cap `notif` badged `notif_badge` for the
+ * server ("frames in your ring"); the window (our view of it) or NULL.
+ * net_control: a control request (uk/net.h), its status, the reply words
+ * in reply[0..3] if non-NULL.  net_restart: the server stopped (its NIC
+ * reset) and started again from module `module`, every client reconnected
+ * on its kept window and ring with a fresh endpoint cap in the same slot
+ * (docs/network.md "Restarting"); 1 if the new server runs. */
+#define NET_PRIO        210u      /* above the vmm-servers, its clients */
+#define NET_BADGE       0xb1u     /* its faults on our endpoint */
+int net_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
+void *net_add_client(uk_word_t n, uk_word_t task, uk_word_t va, uk_word_t pages,
+                     uk_word_t ep_slot, uk_word_t notif, uk_word_t notif_badge);
+void net_remove_client(uk_word_t n);
+long net_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4]);
+void net_stop(void);
+int net_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
+int net_fault(uk_word_t badge, const struct uk_msg *m);
+/* acpi.c (docs/shutdown.md): acpi_start finds the PIIX4's ACPI power
+ * management, turns ACPI mode and the power button on, binds the SCI
+ * (through a notification badged ROOT_BELL_SCI) to the calling thread, our
+ * main one; 1 if the button works.  acpi_event: the bits of a
+ * bound-notification wake-up; 1 if the button was pressed (the SCI is
+ * quieted and acked).  acpi_wait_button: waits for a press (0 at once if
+ * there is no button).  acpi_power_off: S5; returns only if that failed. */
+#define ROOT_BELL_SCI   0x1u
+int acpi_start(void);
+int acpi_event(uk_word_t bits);
+int acpi_wait_button(void);
+void acpi_power_off(void);
 
 /* rtc.c: nanoseconds since 1970 now, and the TSC when it was read. */
 uk_word_t rtc_now_ns(uk_word_t *tsc);

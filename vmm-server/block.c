@@ -2,7 +2,7 @@
  * The guest's disk (uk/abi.h UK_VDEV_BLOCK_*, docs/storage.md): its
  * requests forwarded to the block server, through the window the root
  * task mapped at UK_VMM_BLK_WINDOW here and into the block server.  The
- * guest names its buffer by guest address; we check it lies in its RAM and
+ * guest names its buffer by guest address; vdev.c checks it lies in its RAM; we
  * copy between it and the window (a bounce: the block server sees the
  * window, never the guest's RAM).  The block server checks the sectors
  * against the guest's disk itself; its statuses are the UK_VDEV_E* values
@@ -50,21 +50,12 @@ void block_init(void)
     vblk_add(r[1], r[2]);
 }
 
-/* The guest's bytes [g, g + bytes) in our view of its RAM, or NULL. */
-unsigned char *guest_bytes(uk_word_t g, uk_word_t bytes)
-{
-    uk_word_t ram = vmm.ram_pages * UK_PAGE_SIZE;
-    if (g < GUEST_RAM_VA || g - GUEST_RAM_VA > ram || bytes > ram - (g - GUEST_RAM_VA))
-        return 0;
-    return (unsigned char *)(vmm.vi->mem_base + (g - GUEST_RAM_VA));
-}
-
-long block_request(uk_word_t op, uk_word_t len, const struct uk_msg *m, uk_word_t out[4])
+/* r: checked by vdev_decode (a disk; count 1..UK_BLK_MAX_SECTORS; the
+ * buffer inside the guest's RAM). */
+long block_request(const struct vdev_req *r, uk_word_t out[4])
 {
     unsigned char *win = (unsigned char *)UK_VMM_BLK_WINDOW;
-    if (!vmm.disk)
-        return UK_VDEV_ENODEV;
-    switch (op) {
+    switch (r->op) {
     case UK_VDEV_BLOCK_INFO: {
         long st = blk_call(UK_BLK_OP_INFO, 0, 0, 0, 0, out);
         out[3] = UK_BLK_MAX_SECTORS;
@@ -74,18 +65,13 @@ long block_request(uk_word_t op, uk_word_t len, const struct uk_msg *m, uk_word_
         return blk_call(UK_BLK_OP_FLUSH, 0, 0, 0, 0, 0);
     case UK_VDEV_BLOCK_READ:
     case UK_VDEV_BLOCK_WRITE: {
-        uk_word_t sector = m->w[0], count = m->w[1];
-        if (len < 3 || count == 0 || count > UK_BLK_MAX_SECTORS)
-            return UK_VDEV_EINVAL;
-        uk_word_t bytes = count * UK_BLK_SECTOR;
-        unsigned char *buf = guest_bytes(m->w[2], bytes);
-        if (!buf)
-            return UK_VDEV_EFAULT;
-        if (op == UK_VDEV_BLOCK_WRITE) {
+        uk_word_t bytes = r->count * UK_BLK_SECTOR;
+        unsigned char *buf = (unsigned char *)vmm.vi->mem_base + r->ram_off;
+        if (r->op == UK_VDEV_BLOCK_WRITE) {
             memcpy(win, buf, bytes);
-            return blk_call(UK_BLK_OP_WRITE, 3, sector, count, 0, 0);
+            return blk_call(UK_BLK_OP_WRITE, 3, r->sector, r->count, 0, 0);
         }
-        long st = blk_call(UK_BLK_OP_READ, 3, sector, count, 0, 0);
+        long st = blk_call(UK_BLK_OP_READ, 3, r->sector, r->count, 0, 0);
         if (st == 0)
             memcpy(buf, win, bytes);
         return st;

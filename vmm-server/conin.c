@@ -1,8 +1,9 @@
 /*
  * The guest's console input, from the console server.
  *
- * The root put a notification in UK_VMM_SLOT_INPUT that the console server
- * signals when bytes came for our guest (it has the focus).  We bind it to
+ * The root put a notification in UK_VMM_SLOT_INPUT, our bell, that the
+ * console server rings (bit UK_VDEV_EVENT_CONSOLE) when bytes came for our
+ * guest (it has the focus); the root rings it too (power.c).  We bind it to
  * our main thread, so the one receive on SLOT_EP returns the guest's
  * requests, its faults and input alike (the last as UK_MSGF_NOTIFY): no
  * thread of its own, no polling.  Then we take what the server holds
@@ -29,11 +30,12 @@ void con_input_init(void)
     uk_word_t type = UK_CAP_NULL, rights = 0;
     uk_cap_info(UK_VMM_SLOT_INPUT, &type, &rights, 0);
     vmm.input = 0;
-    if (!vmm.console || type != UK_CAP_NOTIFICATION || !(rights & UK_R_READ))
-        return;                          /* no input, as before the console server */
+    if (type != UK_CAP_NOTIFICATION || !(rights & UK_R_READ))
+        return;                          /* no input, no power button */
     long err = uk_notif_bind(UK_VMM_SLOT_INPUT, UK_SLOT_SELF_THREAD);
     if (err)
-        vmm_say("vmm-server: console input notification not bound (error %ld): no input", err);
+        vmm_say("vmm-server: our bell (notification) not bound (error %ld): no input, no "
+                "power button", err);
     vmm.input = err == UK_OK;
 }
 
@@ -70,7 +72,7 @@ static uk_word_t pull(void)
 
 void con_input_ready(void)
 {
-    if (pull())
+    if (vmm.console && pull())
         uk_signal(SLOT_CONSOLE_EV);      /* fails harmlessly while no guest runs */
 }
 

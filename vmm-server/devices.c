@@ -2,7 +2,8 @@
  * The guest's device requests (uk/abi.h "Virtual devices"; the disk's in
  * block.c) and its kernel's
  * faults.  Every request is checked before it is acted on -- operation,
- * message length, byte count, arguments -- and answered at once (a disk
+ * message length, byte count, arguments: vdev.c, which the host fuzzer
+ * runs -- and answered at once (a disk
  * request when the block server has answered it, within its timeout): a bad one
  * gets UK_VDEV_EINVAL (or _EFAULT when the bytes are not in the message,
  * _EAGAIN when the console's flow control says no); nothing a guest sends
@@ -10,8 +11,6 @@
  */
 #include "vmm.h"
 #include "virtio.h"
-
-#define MIN_PERIOD_NS 1000000ul   /* the microkernel's tick: nothing finer is real */
 
 /* Message word i of the request just received (words 4.. in our IPC buffer). */
 static uk_word_t word(const struct uk_msg *m, uk_word_t i)
@@ -30,33 +29,20 @@ static enum next reply(struct uk_msg *m, long status, uk_word_t nwords, uk_word_
     return NEXT_REPLY;
 }
 
-static enum next console_write(struct uk_msg *m, uk_word_t len)
+static enum next console_write(struct uk_msg *m, const struct vdev_req *r)
 {
-    uk_word_t n = m->w[0];
-    if (len < 1 || n > UK_VDEV_BYTES_MAX)
-        return reply(m, UK_VDEV_EINVAL, 2, 0, 0, 0);
-    if (len < 1 + (n + 7) / 8)                     /* fewer words than bytes said */
-        return reply(m, UK_VDEV_EFAULT, 2, 0, 0, 0);
-    long st = con_admit(n);
+    long st = con_admit(r->count);
     if (st)
         return reply(m, st, 2, 0, 0, 0);
-    unsigned char bytes[UK_VDEV_BYTES_MAX];
-    for (uk_word_t i = 0; i < (n + 7) / 8; i++) {
-        uk_word_t w = word(m, 1 + i);
-        memcpy(bytes + i * 8, &w, n - i * 8 < 8 ? n - i * 8 : 8);
-    }
-    return reply(m, 0, 2, con_write(bytes, n), 0, 0);
+    return reply(m, 0, 2, con_write(r->bytes, r->count), 0, 0);
 }
 
 /* Input bytes (conin.c), as many as asked and there are; more than fit in a
  * message: as many as fit. */
-static enum next console_read(struct uk_msg *m, uk_word_t len)
+static enum next console_read(struct uk_msg *m, const struct vdev_req *r)
 {
-    if (len < 1)
-        return reply(m, UK_VDEV_EINVAL, 2, 0, 0, 0);
     unsigned char bytes[UK_VDEV_BYTES_MAX];
-    uk_word_t max = m->w[0] < UK_VDEV_BYTES_MAX ? m->w[0] : UK_VDEV_BYTES_MAX;
-    uk_word_t got = con_read(bytes, max);
+    uk_word_t got = con_read(bytes, r->count);
     reply(m, 0, 2 + (got + 7) / 8, got, 0, 0);
     for (uk_word_t i = 0; i < (got + 7) / 8; i++) {
         uk_word_t w = 0;
@@ -64,15 +50,6 @@ static enum next console_read(struct uk_msg *m, uk_word_t len)
         uk_msg_set_word(m, uk_ipc_buf, 2 + i, w);
     }
     return NEXT_REPLY;
-}
-
-static enum next timer_request(struct uk_msg *m, uk_word_t len)
-{
-    uk_word_t first = m->w[0], period = m->w[1];
-    if (len < 2 || (period && period < MIN_PERIOD_NS))
-        return reply(m, UK_VDEV_EINVAL, 1, 0, 0, 0);
-    timer_set(first, first ? period : 0);
-    return reply(m, 0, 1, 0, 0, 0);
 }
 
 static enum next clock_request(struct uk_msg *m)
@@ -85,14 +62,16 @@ static enum next clock_request(struct uk_msg *m)
 
 /* Halt (with an exit status for the root: w1, none: 0) or reboot: the
  * guest's vCPU waits for no reply (it is destroyed). */
-static enum next power(struct uk_msg *m, uk_word_t len, uk_word_t *end_why)
+static enum next power(const struct vdev_req *r, uk_word_t *end_why)
 {
-    uk_word_t how = m->w[0], status = len >= 2 ? m->w[1] : 0;
-    if (len < 1 || (how != UK_VDEV_POWER_HALT && how != UK_VDEV_POWER_REBOOT) ||
-        (how == UK_VDEV_POWER_HALT && status > UK_VDEV_POWER_STATUS_MAX))
-        return reply(m, UK_VDEV_EINVAL, 1, 0, 0, 0);
+    uk_word_t how = r->how, status = r->status;
     con_flush();
     guest_destroy();
+    if (how == UK_VDEV_POWER_REBOOT && vmm.power_off_asked) {
+        vmm_say("reboot after the power button: halted instead");
+        how = UK_VDEV_POWER_HALT;        /* power.c */
+        status = 0;
+    }
     if (how == UK_VDEV_POWER_HALT) {
         vmm_say("halted (status %lu)", status);
         vmm.halt_status = status;
@@ -113,41 +92,36 @@ static enum next power(struct uk_msg *m, uk_word_t len, uk_word_t *end_why)
 
 enum next device_request(struct uk_msg *m, uk_word_t *end_why)
 {
-    uk_word_t len = uk_msg_len(m->info);
+    static struct vdev_req r;         /* one request at a time: the main thread's */
+    struct vdev_limits lim = { vmm.ram_pages * UK_PAGE_SIZE, vmm.disk };
     if (m->badge != GUEST_BADGE)                   /* nobody else holds a send cap */
         return reply(m, UK_VDEV_EINVAL, 1, 0, 0, 0);
-    switch (uk_msg_label(m->info)) {
+    uk_word_t op = uk_msg_label(m->info);
+    if (op >= UK_VDEV_VIRTIO_FEATURES && op <= UK_VDEV_VIRTIO_RESET) {
+        uk_word_t out[4] = { 0 };     /* virtio.c checks them: they need its devices' state */
+        long vst = virtio_request(op, uk_msg_len(m->info), m, out);
+        return reply(m, vst, 2, out[1], 0, 0);
+    }
+    long st = vdev_decode(m, uk_ipc_buf, &lim, &r);
+    if (st)
+        return reply(m, st, vdev_reply_words(r.op), 0, 0, 0);
+    switch (r.op) {
     case UK_VDEV_CONSOLE_WRITE:
-        return console_write(m, len);
+        return console_write(m, &r);
     case UK_VDEV_CONSOLE_READ:
-        return console_read(m, len);
+        return console_read(m, &r);
     case UK_VDEV_TIMER_SET:
-        return timer_request(m, len);
+        timer_set(r.first_ns, r.first_ns ? r.period_ns : 0);
+        return reply(m, 0, 1, 0, 0, 0);
     case UK_VDEV_CLOCK_GET:
         return clock_request(m);
     case UK_VDEV_POWER:
-        return power(m, len, end_why);
-    case UK_VDEV_BLOCK_INFO:
-    case UK_VDEV_BLOCK_READ:
-    case UK_VDEV_BLOCK_WRITE:
-    case UK_VDEV_BLOCK_FLUSH: {
+        return power(&r, end_why);
+    default: {                        /* UK_VDEV_BLOCK_*: vdev_decode knows no other */
         uk_word_t out[4] = { 0 };
-        long st = block_request(uk_msg_label(m->info), len, m, out);
-        return reply(m, st, uk_msg_label(m->info) == UK_VDEV_BLOCK_INFO ? 4 : 1, out[1],
-                     out[2], out[3]);
+        st = block_request(&r, out);
+        return reply(m, st, vdev_reply_words(r.op), out[1], out[2], out[3]);
     }
-    case UK_VDEV_VIRTIO_FEATURES:
-    case UK_VDEV_VIRTIO_SET_FEATURES:
-    case UK_VDEV_VIRTIO_CONFIG:
-    case UK_VDEV_VIRTIO_QUEUE:
-    case UK_VDEV_VIRTIO_NOTIFY:
-    case UK_VDEV_VIRTIO_RESET: {
-        uk_word_t out[4] = { 0 };
-        long st = virtio_request(uk_msg_label(m->info), len, m, out);
-        return reply(m, st, 2, out[1], 0, 0);
-    }
-    default:
-        return reply(m, UK_VDEV_EINVAL, 1, 0, 0, 0);
     }
 }
 

@@ -43,7 +43,8 @@ void guest_destroy(void)
     timer_set(0, 0);
     uk_obj_destroy(SLOT_GUEST);   /* its process tasks, and the vCPU that runs in it */
     uk_obj_destroy(SLOT_VCPU);    /* (already gone: its slot is empty) */
-    uk_obj_destroy(SLOT_EVENTS);  /* with its badged copies in SLOT_TIMER_EV, _CONSOLE_EV */
+    uk_obj_destroy(SLOT_EVENTS);  /* with its badged copies in SLOT_TIMER_EV, _CONSOLE_EV,
+                                     _POWER_EV */
 }
 
 static long fail(long err, const char *what)
@@ -71,6 +72,8 @@ static long give_caps_and_vcpu(void)
                            UK_VDEV_EVENT_TIMER)) ||
         (err = uk_cap_copy(SLOT_EVENTS, UK_SLOT_SELF_TASK, SLOT_CONSOLE_EV, UK_R_WRITE,
                            UK_VDEV_EVENT_CONSOLE)) ||
+        (err = uk_cap_copy(SLOT_EVENTS, UK_SLOT_SELF_TASK, SLOT_POWER_EV, UK_R_WRITE,
+                           UK_VDEV_EVENT_POWER)) ||
         (err = uk_cap_copy(SLOT_EVENTS, SLOT_GUEST, UK_GUEST_SLOT_EVENTS,
                            UK_R_READ | UK_R_WRITE, 0)))
         return fail(err, "making the event notification");

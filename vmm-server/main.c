@@ -49,8 +49,11 @@ static uk_word_t serve(void)
             err = uk_recv(SLOT_EP, &m);
             continue;
         }
-        if (uk_msg_flags(m.info) & UK_MSGF_NOTIFY) {       /* console input (conin.c) */
-            con_input_ready();
+        if (uk_msg_flags(m.info) & UK_MSGF_NOTIFY) {       /* our bell: badge = who rang */
+            if (m.badge & UK_VDEV_EVENT_CONSOLE)
+                con_input_ready();                        /* console input (conin.c) */
+            if (m.badge & UK_VMM_BELL_POWER_OFF)
+                power_button();                           /* the root (power.c) */
             next = NEXT_RECEIVE;
         } else if (uk_msg_flags(m.info) & UK_MSGF_FAULT)   /* FAULT_BADGE, or the guest made
                                                               its device endpoint its fault one */

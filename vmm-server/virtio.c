@@ -48,6 +48,16 @@ int vio_add(const struct vio_backend *be, void *priv)
 void *vio_priv(struct vio_dev *d) { return d->priv; }
 uk_word_t vio_driver_features(struct vio_dev *d) { return d->driver_features; }
 
+/* The guest's bytes [g, g + bytes) in our view of its RAM, or NULL.  No
+ * sum can wrap. */
+static unsigned char *guest_bytes(uk_word_t g, uk_word_t bytes)
+{
+    uk_word_t ram = vmm.ram_pages * UK_PAGE_SIZE;
+    if (g < GUEST_RAM_VA || g - GUEST_RAM_VA > ram || bytes > ram - (g - GUEST_RAM_VA))
+        return 0;
+    return (unsigned char *)(vmm.vi->mem_base + (g - GUEST_RAM_VA));
+}
+
 /* Our address of guest bytes [bus, bus + bytes) named by bus address, or NULL. */
 static void *bus_bytes(const struct vio_queue *q, uk_word_t bus, uk_word_t bytes)
 {

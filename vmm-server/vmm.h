@@ -7,6 +7,7 @@
  *   main.c     start, the request loop, ending
  *   guest.c    building and tearing down the guest (task, RAM, kernel, vCPU)
  *   devices.c  the device requests: console, timer, clock, power
+ *   vdev.c     decoding and checking them (no system calls: host-fuzzed)
  *   conout.c   console output: to the console server, else one labelled line
  *              at a time on the kernel log; flow control
  *   conin.c    console input: from the console server to the guest
@@ -14,6 +15,7 @@
  *   block.c    the guest's disk: requests forwarded to the block server
  *   vblk.c     the same disk as a virtio-blk device (a back-end of virtio.c)
  *   virtio.c   the virtio back-end core: devices, virtqueues, checked chains
+ *   power.c    the power button: from the root task (our bell) to the guest
  *
  * Threads: the main thread serves requests (uk_reply_recv on SLOT_EP) and,
  * through the input notification bound to it, console input; the timer
@@ -25,6 +27,7 @@
 
 #include <user/rt.h>
 #include <uk/launch.h>
+#include "vdev.h"            /* GUEST_RAM_VA, the requests' decoding */
 
 
 /* Slots in the vmm-server's own table (0-15 are the root's: abi.h UK_VMM_SLOT_*). */
@@ -39,12 +42,13 @@
 #define SLOT_CONSOLE_EV  24u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_CONSOLE */
 #define SLOT_VIRTIO_EV0  32u  /* 32 + dev * UK_VIRTIO_MAX_QUEUES + q (..47): send-only copies
                                  of SLOT_EVENTS, badge UK_VDEV_EVENT_VIRTIO(dev, q) (virtio.c) */
+#define SLOT_POWER_EV    25u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_POWER */
 
 #define GUEST_BADGE      0x6775ul   /* requests: badge of the guest's endpoint cap */
 #define FAULT_BADGE      0xfa17ul   /* faults of the guest kernel */
 
 /* The guest kernel task's address space. */
-#define GUEST_RAM_VA     0x100000000ul      /* guest RAM, read/write/execute */
+/* GUEST_RAM_VA (vdev.h): guest RAM, read/write/execute */
 #define GUEST_STATE_VA   0x500000000000ul   /* the vCPU state page */
 #define GUEST_KERNEL_LO  0x1000ul           /* the kernel ELF must lie in [LO, HI) */
 #define GUEST_KERNEL_HI  GUEST_RAM_VA
@@ -58,7 +62,8 @@ struct vmm {
     unsigned boots;
     uk_word_t halt_status;    /* what the guest halted with (UK_VDEV_POWER w1) */
     int console;              /* UK_VMM_SLOT_CONSOLE works: output goes there */
-    int input;                /* UK_VMM_SLOT_INPUT is bound to our main thread */
+    int input;                /* UK_VMM_SLOT_INPUT (our bell) is bound to our main thread */
+    int power_off_asked;      /* the root rang UK_VMM_BELL_POWER_OFF (power.c) */
     int disk;                 /* UK_VMM_SLOT_BLK reaches the block server */
 };
 extern struct vmm vmm;
@@ -73,10 +78,9 @@ enum next device_request(struct uk_msg *m, uk_word_t *end_why);
 enum next guest_fault(struct uk_msg *m, uk_word_t *end_why);
 
 /* block.c: finds the block server (UK_VMM_SLOT_BLK); a UK_VDEV_BLOCK_*
- * request: its status, reply words 1-3 in out[1..3] */
+ * request (decoded: vdev.c): its status, reply words 1-3 in out[1..3] */
 void block_init(void);
-long block_request(uk_word_t op, uk_word_t len, const struct uk_msg *m, uk_word_t out[4]);
-unsigned char *guest_bytes(uk_word_t g, uk_word_t bytes);   /* ours of guest [g, g+bytes), or 0 */
+long block_request(const struct vdev_req *r, uk_word_t out[4]);
 /* one call to the block server (uk/blk.h): its status, reply words in out (if not 0) */
 long blk_call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word_t w2,
               uk_word_t out[4]);
@@ -95,10 +99,13 @@ void con_flush(void);
 void vmm_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* "[name] ..." */
 
 /* conin.c */
-void con_input_init(void);    /* binds UK_VMM_SLOT_INPUT to our main thread */
+void con_input_init(void);    /* binds UK_VMM_SLOT_INPUT (our bell) to our main thread */
 void con_input_ready(void);   /* the input notification fired: take the bytes, tell the guest */
 void con_input_booted(void);  /* a fresh guest: tell it of bytes already here */
 uk_word_t con_read(unsigned char *buf, uk_word_t max);   /* bytes for the guest */
+
+/* power.c: the root rang UK_VMM_BELL_POWER_OFF: tell the guest (once) */
+void power_button(void);
 
 /* timer.c */
 long timer_init(void);

@@ -79,6 +79,8 @@ static void parse(const char *c)
             opts.kfault = 1;
         else if (word_is(p, n, "echo"))
             opts.echo = 1;
+        else if (word_is(p, n, "nopower"))
+            opts.nopower = 1;
         else if (word_is(p, n, "work="))
             opts.work = (v = value(p, n, 1000)) < 0 ? 0 : (unsigned long)v;
         else                             /* say so: a typo would otherwise do nothing */

@@ -7,7 +7,8 @@
  * saves the running process's FPU state (XSAVE) before any C code can use
  * SSE, and toy_resume restores it just before UK_SYS_VCPU_RESUME.  Timer
  * events (UK_VDEV_EVENT_TIMER in state.pending) preempt the running
- * process: round robin.
+ * process: round robin.  UK_VDEV_EVENT_POWER (the power button,
+ * docs/shutdown.md) halts the guest with status 0 wherever it is.
  */
 #include "toy.h"
 #include <user/spawn.h>      /* uk_slot_alloc */
@@ -77,6 +78,13 @@ int take_ticks(void)
 {
     uk_word_t bits = __atomic_exchange_n(&vcpu->pending, 0, __ATOMIC_SEQ_CST);
     virtio_events |= bits & UK_VDEV_EVENT_VIRTIO_ALL;
+    if ((bits & UK_VDEV_EVENT_POWER) && opts.nopower)   /* a guest that will not go */
+        kprintf("power button: ignored (nopower)\n");
+    else if (bits & UK_VDEV_EVENT_POWER) {   /* the machine's power button: our orderly
+                                                way out is to stop now (nothing to flush) */
+        kprintf("power button: powering off (status 0)\n");
+        power(UK_VDEV_POWER_HALT, 0);
+    }
     echo_poll((bits & UK_VDEV_EVENT_CONSOLE) != 0);
     if (!(bits & UK_VDEV_EVENT_TIMER))
         return bits != 0;

@@ -35,6 +35,9 @@
  *                so and go on (kfault.c)
  *   echo         echo console input; each line comes back as "echo: <line>";
  *                with halt/reboots it powers off only after one such line
+ *   nopower      ignore the power button (UK_VDEV_EVENT_POWER; without this
+ *                word it powers off at once with status 0): a guest the root
+ *                task must stop (docs/shutdown.md)
  * Other words are reported and ignored; a number out of range (halt=300,
  * work=x) is reported and we power off at once with TOY_STATUS_USAGE.
  *
@@ -67,7 +70,8 @@ void toyp_worker(unsigned long spin, unsigned long rounds);
 /* main.c */
 extern const struct uk_guest_info *gi;
 extern struct uk_vcpu_state *vcpu;
-struct toy_opts { int halt, badreq, kfault, echo, disk, vdisk; unsigned long work, reboots, status; };
+struct toy_opts { int halt, badreq, kfault, echo, disk, vdisk, nopower;
+                  unsigned long work, reboots, status; };
 extern struct toy_opts opts;
 __attribute__((noreturn)) void processes_done(void);
 

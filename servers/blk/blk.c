@@ -22,6 +22,7 @@
 #include <user/rt.h>
 #include <user/virtio.h>
 #include <uk/blk.h>
+#include "check.h"
 
 #define EP    UK_BLK_SLOT_EP
 #define NOTIF UK_BLK_SLOT_NOTIF
@@ -38,8 +39,8 @@
 
 #define WAIT_US       100000ul     /* one wait for the device */
 #define WAITS_MAX     50u          /* without an answer: the device is dead (5 s) */
-/* Slot j of a disk (j < UK_BLK_BATCH_MAX): descriptors from SLOT_DESC(j),
- * its header and status byte in the disk's last DMA page. */
+/* Slot j of a disk (j < UK_BLK_BATCH_MAX): descriptors from SLOT_DESC(j)
+ * of queue 0, its header and status byte in the disk's last DMA page. */
 #define SLOT_DESC(j)   ((j) * VIRTQ_MAX_CHAIN)
 #define HDR_OFF(j)     ((j) * 32u)
 #define STATUS_OFF(j)  (512u + (j))
@@ -101,7 +102,8 @@ static void run(unsigned d, const struct prepared *p, unsigned nslots, long st[]
         if (st[j] != UK_BLK_OK)
             continue;
         k->req[STATUS_OFF(j)] = 0xff;
-        if (virtq_submit_at(&k->v, SLOT_DESC(j), p[j].bufs, p[j].n) != UK_OK) {
+        if (virtq_add(&k->v, 0, SLOT_DESC(j), p[j].bufs, p[j].n) != UK_OK ||
+            virtq_notify(&k->v, 0) != UK_OK) {
             disk_fail(d, "its registers cannot be written");
             break;
         }
@@ -110,7 +112,7 @@ static void run(unsigned d, const struct prepared *p, unsigned nslots, long st[]
     }
     unsigned id = 0, len = 0, waits = 0;
     while (left && k->live) {
-        if (virtq_take_used_id(&k->v, &id, &len)) {
+        if (virtq_get_used(&k->v, 0, &id, &len)) {
             unsigned j = id / VIRTQ_MAX_CHAIN;
             if (id % VIRTQ_MAX_CHAIN == 0 && j < nslots && st[j] == UK_BLK_OK && !done[j]) {
                 done[j] = 1;
@@ -147,49 +149,30 @@ static void put_header(struct disk *k, unsigned j, unsigned type, uk_word_t sect
     *(uk_word_t *)(k->req + HDR_OFF(j) + 8) = sector;
 }
 
-/* READ / WRITE for client c (number n) checked and prepared in slot j:
- * every check before the device sees anything.  Overflow-safe: no sum is
- * formed before its parts are known to be small. */
+static uk_word_t window_phys(uk_word_t va)
+{
+    return virt_to_phys((const void *)va);
+}
+
+/* READ / WRITE for client c (number n), checked (check.c: every check
+ * before the device sees anything) and prepared in slot j. */
 static long prepare_io(uk_word_t n, unsigned j, int write, uk_word_t sector, uk_word_t count,
                        uk_word_t off, struct prepared *p)
 {
     struct client *c = &clients[n];
     struct disk *k = &disks[c->disk];
-    if (count == 0 || count > UK_BLK_MAX_SECTORS)
-        return UK_BLK_EINVAL;
-    if (!k->live)
-        return UK_BLK_EIO;
-    if (sector >= k->sectors || count > k->sectors - sector)
-        return UK_BLK_ERANGE;
-    uk_word_t bytes = count * UK_BLK_SECTOR;
-    if (off > c->window_bytes || bytes > c->window_bytes - off)
-        return UK_BLK_EFAULT;
-    if (write && (k->flags & UK_BLK_F_RO))
-        return UK_BLK_EROFS;
-    struct virtq_buf *bufs = p->bufs;
+    struct blk_target t = { k->live, k->sectors, k->flags, c->window_bytes };
+    long st = blk_check_io(&t, write, sector, count, off);
+    if (st != UK_BLK_OK)
+        return st;
     unsigned nb = 0;
     put_header(k, j, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector);
-    bufs[nb++] = (struct virtq_buf){ k->req_phys + HDR_OFF(j), 16, 0 };
+    p->bufs[nb++] = (struct virtq_buf){ k->req_phys + HDR_OFF(j), 16, 0 };
     /* the data, one descriptor per physically contiguous run of the window */
-    uk_word_t va = UK_BLK_WINDOW(n) + off;
-    while (bytes) {
-        uk_word_t chunk = UK_PAGE_SIZE - va % UK_PAGE_SIZE;
-        if (chunk > bytes)
-            chunk = bytes;
-        uk_word_t phys = virt_to_phys((const void *)va);
-        if (phys == ~0ul)
-            return UK_BLK_EFAULT;          /* the root unmapped part of the window */
-        struct virtq_buf *last = &bufs[nb - 1];
-        if (nb > 1 && last->phys + last->len == phys)
-            last->len += (unsigned)chunk;
-        else if (nb == VIRTQ_MAX_CHAIN - 1)
-            return UK_BLK_EINVAL;          /* cannot happen with 64 KiB: 17 pages */
-        else
-            bufs[nb++] = (struct virtq_buf){ phys, (unsigned)chunk, !write };
-        va += chunk;
-        bytes -= chunk;
-    }
-    bufs[nb++] = (struct virtq_buf){ k->req_phys + STATUS_OFF(j), 1, 1 };
+    if ((st = blk_data_chain(UK_BLK_WINDOW(n) + off, count * UK_BLK_SECTOR, write, window_phys,
+                             p->bufs, &nb)) != UK_BLK_OK)
+        return st;
+    p->bufs[nb++] = (struct virtq_buf){ k->req_phys + STATUS_OFF(j), 1, 1 };
     p->n = nb;
     return UK_BLK_OK;
 }
@@ -341,7 +324,7 @@ static int disk_init(unsigned d)
     printf("blk-server: disk %u: virtio-blk %02x:%02x.%x, %lu sectors (%lu KiB)%s%s, "
            "I/O %lx, IRQ %u, queue %u\n", d, p->bus, p->dev, p->fn, k->sectors,
            k->sectors / 2, k->flags & UK_BLK_F_RO ? ", read-only" : "",
-           k->flags & UK_BLK_F_FLUSH ? ", write cache" : "", p->bar[0], p->irq, k->v.qsize);
+           k->flags & UK_BLK_F_FLUSH ? ", write cache" : "", p->bar[0], p->irq, k->v.q[0].size);
     return 1;
 }
 

@@ -31,7 +31,11 @@
 #define CON_OUTQ_BYTES 4096u   /* complete lines waiting for the UART, per client */
 #define CON_INQ_BYTES  1024u   /* input waiting for the client's READ */
 #define CON_CTRL_T     0x14u
-#define CON_OUT_MAX    (1u + UK_CONSOLE_NAME_MAX + 2u + CON_LINE_MAX + 2u)  /* one UART write */
+/* One UART write: "\r\n" closing another client's open line, "[name] ",
+ * a whole line, "\r\n".  (Without the first two bytes, a full line of a
+ * client with a 31-byte name after another's partial line lost its "\r\n"
+ * and the next line went on after it: found by tests/fuzz-host.) */
+#define CON_OUT_MAX    (2u + 1u + UK_CONSOLE_NAME_MAX + 2u + CON_LINE_MAX + 2u)
 
 struct con_client {
     int used;
@@ -82,7 +86,8 @@ int con_partial_pending(const struct con *c);
 void con_show_partial(struct con *c);
 /* A line of the server's own, "[console] text". */
 void con_notice(struct con *c, const char *text);
-/* Printable ASCII, 1..UK_CONSOLE_NAME_MAX bytes. */
+/* Printable ASCII, 1..UK_CONSOLE_NAME_MAX bytes, not '[' or ']', not
+ * UK_CONSOLE_OWN_LABEL. */
 int con_name_ok(const char *name);
 
 #endif

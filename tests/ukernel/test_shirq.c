@@ -90,7 +90,7 @@ static int device_setup(void)
     void *ring = uk_pages_alloc(4);
     D.page = uk_pages_alloc(1);
     KT_EQ(virtio_legacy_queue0(&D.v, ring, 4 * UK_PAGE_SIZE), UK_OK);
-    return D.v.qsize != 0;
+    return D.v.q[0].size != 0;
 }
 
 KT_TEST(irq_shared_level_line_two_holders)
@@ -99,7 +99,7 @@ KT_TEST(irq_shared_level_line_two_holders)
         return;
     uk_word_t line = D.pci.irq;
     printf("    virtio-blk at %02x:%02x.%x, I/O %lx+%lx, IRQ %lu, queue %u\n", D.pci.bus,
-           D.pci.dev, D.pci.fn, D.pci.bar[0], D.pci.bar_size[0], line, D.v.qsize);
+           D.pci.dev, D.pci.fn, D.pci.bar[0], D.pci.bar_size[0], line, D.v.q[0].size);
     uk_word_t before = sh_used();
     uk_word_t a = uk_slot_alloc(), b = uk_slot_alloc(), x = uk_slot_alloc();
     uk_word_t na = kt_notification(), nb = kt_notification();

@@ -263,6 +263,46 @@ static void remove_and_rename(void)
     EQ(C.cl[1].used, 1);
 }
 
+/* A full line of a client with the longest name, printed right after
+ * another's partial line: the closing "\r\n", the label, the line and its
+ * "\r\n" all reach the UART (found by tests/fuzz-host: the last two were cut) */
+static void full_line_after_a_partial_one(void)
+{
+    static const char name[] = "abcdefghijabcdefghijabcdefghija";   /* 31 */
+    char line[CON_LINE_MAX + 2], want[2 * CON_LINE_MAX];
+    con_add(&C, 3, name);
+    wr(1, "prompt");
+    con_show_partial(&C);
+    OUT("[a] prompt");
+    memset(line, 'x', CON_LINE_MAX);
+    line[CON_LINE_MAX] = '\n';
+    line[CON_LINE_MAX + 1] = 0;
+    wr(3, line);
+    wr(3, "next\n");
+    pump_all();
+    snprintf(want, sizeof want, "\r\n[%s] %.*s\r\n[%s] next\r\n", name, (int)CON_LINE_MAX, line,
+             name);
+    OUT(want);
+}
+
+/* A prompt shown, its line completed, then lines lost to a full queue:
+ * the prompt is printed once, the line goes on after it (found by
+ * tests/fuzz-host: a lost line reset what was shown of the queue's head) */
+static void lost_lines_keep_the_shown_prompt(void)
+{
+    wr(1, "login: ");
+    con_show_partial(&C);
+    OUT("[a] login: ");
+    wr(1, "root\n");
+    for (int i = 0; i < 50; i++)               /* 50 * 100 bytes: more than the queue */
+        wr(1, "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\n");
+    CHECK(C.cl[1].lines_lost > 0);
+    con_pump(&C);
+    OUT("root\r\n");                           /* no label, no second "login: " */
+    pump_all();
+    outn = 0;
+}
+
 static void names(void)
 {
     CHECK(con_name_ok("alpha"));
@@ -276,6 +316,8 @@ static void names(void)
     CHECK(!con_name_ok("a\n"));
     CHECK(!con_name_ok("\x7f"));
     CHECK(!con_name_ok("\xc3\xa9"));
+    CHECK(!con_name_ok("console"));                            /* the server's own label */
+    CHECK(con_name_ok("console2"));
 }
 
 int main(void)
@@ -289,6 +331,8 @@ int main(void)
         { "input_follows_the_focus", input_follows_the_focus },
         { "focused_partial_line_stays_open", focused_partial_line_stays_open },
         { "remove_and_rename", remove_and_rename },
+        { "full_line_after_a_partial_one", full_line_after_a_partial_one },
+        { "lost_lines_keep_the_shown_prompt", lost_lines_keep_the_shown_prompt },
         { "names", names },
     };
     int passed = 0, failed = 0;

@@ -94,12 +94,17 @@ static void refused(void **state)
         "guest disk=", "guest disk=4", "guest disk=-1", "guest disk=x", "guest disk",
         "guest disk=99999999999999999999",
         "guest stats=1", "guest stat", "guest statsx",
+        "guest name=console",                           /* the console server's label */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *why = parse_one(bad[i]);
         if (!why)
             fail_msg("accepted: \"%s\"", bad[i]);
     }
+    /* an empty initrd= names no module, not one with an empty command line */
+    boot((const char *const[]){ "guest initrd=", "", NULL });
+    assert_non_null(parse_guest(&bi, 0, 1, &g[0]));
+    assert_int_equal(find_module(&bi, ""), -1);
     assert_null(parse_one("guest name=abcdefghijabcdefghijabcdefghija"));   /* 31: fits */
     assert_null(parse_one("guest mem=65536 kmem=64"));
 }

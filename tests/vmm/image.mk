@@ -25,3 +25,36 @@ $(ISO_VMMTEST): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST
                 $(TOYGUEST_KSPACE) $(TOYGUEST_HUGE) $(TOYGUEST_OVERLAP) \
                 tests/vmm/initrd-g1.txt tests/vmm/image.mk tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(VMMTEST_MODULES)
+
+# The power button (docs/shutdown.md; tests/vmm/power): toy guests that idle
+# or reboot until QEMU's `system_powerdown`.  vmm-power: both power off (the
+# rebooting g2 too); vmm-power-stop: g1 ignores the button (`nopower`) and
+# the root task stops it after power-wait=3 s (status 119, QEMU's too), or
+# at a second press; vmm-power-s5: no exit-after-guests, so the root task
+# powers the machine off through ACPI S5 (make run's way; the interactive
+# runs of tools/run/qemu-run); vmm-power-idle: the same, but the guest halts
+# by itself first and the button finds the root task idle.
+ISO_VMMPOWER    := $(BUILD)/vmm-power.iso
+ISO_VMMPOWER_STOP := $(BUILD)/vmm-power-stop.iso
+ISO_VMMPOWER_S5 := $(BUILD)/vmm-power-s5.iso
+ISO_VMMPOWER_IDLE := $(BUILD)/vmm-power-idle.iso
+VMMPOWER_BASE := $(VMM_SERVER) "vmm-server" $(CONSOLE_SERVER) "console-server"
+$(ISO_VMMPOWER): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) tests/vmm/image.mk \
+                 tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(ROOTTASK) "roottask exit-after-guests" $(VMMPOWER_BASE) \
+	    $(TOYGUEST) "guest name=g1 mem=16 -- work=2" \
+	    $(TOYGUEST) "guest name=g2 mem=16 -- reboots=1000 work=1"
+$(ISO_VMMPOWER_STOP): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) \
+                      tests/vmm/image.mk tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(ROOTTASK) "roottask exit-after-guests power-wait=3" \
+	    $(VMMPOWER_BASE) $(TOYGUEST) "guest name=g1 mem=16 -- nopower work=1" \
+	    $(TOYGUEST) "guest name=g2 mem=16 -- work=1"
+$(ISO_VMMPOWER_S5): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) \
+                    tests/vmm/image.mk tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(ROOTTASK) "roottask" $(VMMPOWER_BASE) \
+	    $(TOYGUEST) "guest name=g1 mem=16 -- work=1 echo" \
+	    $(TOYGUEST) "guest name=g2 mem=16 -- work=2"
+$(ISO_VMMPOWER_IDLE): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(TOYGUEST) \
+                      tests/vmm/image.mk tools/build/mkiso
+	tools/build/mkiso $@ $(KERNEL) $(ROOTTASK) "roottask" $(VMMPOWER_BASE) \
+	    $(TOYGUEST) "guest name=g1 mem=16 -- halt work=1"

@@ -450,6 +450,10 @@ static inline int uk_is_ipc_failure(long status) { return status < UK_IPC_FAILED
  * (bound to its vCPU: they arrive in uk_vcpu_state.pending). */
 #define UK_VDEV_EVENT_TIMER   0x1u
 #define UK_VDEV_EVENT_CONSOLE 0x2u
+#define UK_VDEV_EVENT_POWER   0x8u   /* the machine's power button (docs/shutdown.md):
+                                        power off in an orderly way (UK_VDEV_POWER HALT,
+                                        status 0); the vmm-server does not force it, the
+                                        root task's timeout does */
 /* Virtio (UK_VDEV_VIRTIO_*): one bit per device and queue, from bit 16. */
 #define UK_VIRTIO_MAX_DEVS    4u     /* devices a guest may have */
 #define UK_VIRTIO_MAX_QUEUES  4u     /* queues a device may have */
@@ -537,8 +541,10 @@ struct uk_guest_info {
 #define UK_VMM_SLOT_CONSOLE   8u   /* console server endpoint, send only, badged with
                                       guest_index (empty: no console server; the
                                       vmm-server then prints on the kernel log) */
-#define UK_VMM_SLOT_INPUT     9u   /* notification: console input for this guest, READ
-                                      (the console server signals it) */
+#define UK_VMM_SLOT_INPUT     9u   /* notification, READ, bound to the main thread: its
+                                      bits say who rang: UK_VDEV_EVENT_CONSOLE (the
+                                      console server: input for this guest),
+                                      UK_VMM_BELL_POWER_OFF (the root task) */
 #define UK_VMM_SLOT_ROOT     10u   /* the root's endpoint, send only, badged with
                                       guest_index; also the vmm-server's fault endpoint */
 #define UK_VMM_SLOT_BLK      11u   /* the block server's endpoint, send only, badged
@@ -554,12 +560,18 @@ struct uk_guest_info {
  * 0x100.. virtual devices, 0x200.. console server, 0x300.. vmm-server to
  * root.) */
 #define UK_VMM_MSG_ENDED      0x300u
+/* root -> vmm-server: the bit the root's copy of UK_VMM_SLOT_INPUT carries.  The
+ * power button was pressed (docs/shutdown.md): ask the guest to power off
+ * (UK_VDEV_EVENT_POWER); a guest that reboots from then on halts instead. */
+#define UK_VMM_BELL_POWER_OFF 0x100u
 /* A guest's exit status: what it halted with (UK_VDEV_POWER, 0..255), or,
  * if it stopped any other way, one of these.  The root's exit-after-guests
  * ends QEMU with guest 1's status (isa-debug-exit carries 0..127: a higher
  * one becomes 127).  They lie just below 124 and 125, tools/run/qemu-run's
  * timeout and failure, so each reaches the shell unchanged; a guest kernel
  * may halt with them for the same meaning (nothing else tells them apart). */
+#define UK_VMM_STATUS_NO_POWER_OFF 119u /* the power button was pressed and it did not
+                                           power off in time: the root stopped it */
 #define UK_VMM_STATUS_GUEST_FAULT 120u  /* its kernel faulted and the vmm-server stopped
                                            it (no kfaults, or a fault while handling one) */
 #define UK_VMM_STATUS_LOAD_FAILED 121u  /* its kernel was refused (ELF) or could not be
@@ -623,6 +635,10 @@ enum uk_console_op {
 };
 #define UK_CONSOLE_MAX_CLIENTS   9u   /* Ctrl-T 1..9 */
 #define UK_CONSOLE_NAME_MAX      31u
+/* The console server's own label ("[console] ..."): no client may have it
+ * as its name (the server refuses it, the root task refuses it as a guest
+ * name), or its lines would pass for the server's. */
+#define UK_CONSOLE_OWN_LABEL     "console"
 /* Slots in the console server's table (the root fills them before starting
  * it; UK_SLOT_SELF_TASK and UK_SLOT_SELF_THREAD as for any program). */
 #define UK_CONSOLE_SLOT_EP        8u  /* its endpoint: READ (receive) */

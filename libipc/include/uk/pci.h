@@ -2,7 +2,7 @@
  * PCI configuration space as the root task reads it (mechanism #1, ports
  * 0xcf8/0xcfc, which only the root task holds), and the description of one
  * device that it hands to the device's driver (struct uk_pci_dev, in the
- * driver's info page).  docs/storage.md.
+ * driver's info page).  docs/storage.md, docs/network.md.
  */
 #ifndef UK_PCI_H
 #define UK_PCI_H
@@ -34,6 +34,7 @@
 #define UK_PCI_BARS          6u
 
 #define UK_PCI_VENDOR_VIRTIO     0x1af4u
+#define UK_PCI_DEVICE_VIRTIO_NET 0x1000u  /* legacy / transitional virtio-net */
 #define UK_PCI_DEVICE_VIRTIO_BLK 0x1001u  /* legacy / transitional virtio-blk */
 
 /* One function, as the root task found it.  bar[i]: the address (I/O port

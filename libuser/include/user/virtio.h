@@ -1,11 +1,15 @@
 /*
  * Virtio over PCI, the legacy interface (virtio 0.9.5 / the "legacy"
  * chapter of virtio 1.x): the registers in I/O BAR0, reached through an
- * I/O-port cap, and one split virtqueue in memory the caller provides
- * (physically contiguous; its physical address learnt with
- * UK_SYS_MEM_INFO).  The caller places each chain (virtq_submit: from
- * descriptor 0; virtq_submit_at: from any), so several can be in flight
- * when it gives them disjoint descriptors (docs/storage.md).
+ * I/O-port cap, and split virtqueues in memory the caller provides
+ * (physically contiguous; physical addresses learnt with UK_SYS_MEM_INFO).
+ * The caller owns the descriptor table: a chain is put at a descriptor
+ * index of its choosing (virtq_add) and comes back from the used ring by
+ * that index (virtq_get_used), so a driver may keep many chains in flight
+ * (the network server: one descriptor per frame buffer).  The block
+ * server's one request at a time is the short form: virtio_legacy_queue0,
+ * virtq_submit (a chain from descriptor 0) and virtq_take_used.
+ * docs/storage.md, docs/network.md.
  */
 #ifndef UK_USER_VIRTIO_H
 #define UK_USER_VIRTIO_H
@@ -45,14 +49,20 @@ struct virtq_used  { unsigned short flags, idx; struct virtq_used_elem ring[]; }
 /* One buffer of a request: physical address, length, device writes it. */
 struct virtq_buf { uk_word_t phys; unsigned len; int device_writes; };
 
-struct virtio_dev {
-    uk_word_t io;            /* I/O-port cap covering BAR0 */
-    uk_word_t base;          /* BAR0's first port */
-    unsigned qsize;
+#define VIRTIO_MAX_QUEUES   2u   /* virtio-net: receive (0), transmit (1) */
+
+struct virtq {
+    unsigned size;           /* entries, as the device says (0: not set up) */
     struct virtq_desc *desc;
     struct virtq_avail *avail;
     volatile struct virtq_used *used;
     unsigned short last_used;
+};
+
+struct virtio_dev {
+    uk_word_t io;            /* I/O-port cap covering BAR0 */
+    uk_word_t base;          /* BAR0's first port */
+    struct virtq q[VIRTIO_MAX_QUEUES];
 };
 
 /* The bytes a legacy queue of qsize entries needs (its memory must be
@@ -62,22 +72,32 @@ uk_word_t virtq_bytes(unsigned qsize);
  * (written back, returned in *got).  0 or a UK_E_* error (port access). */
 long virtio_legacy_begin(struct virtio_dev *v, uk_word_t io, uk_word_t base, unsigned wanted,
                          unsigned *got);
-/* Queue 0 in mem (bytes long): size read from the device; UK_E_INVAL if it
- * does not fit or mem is not physically contiguous.  Then DRIVER_OK. */
+/* Queue `index` in mem (bytes long): size read from the device; UK_E_INVAL
+ * (and status FAILED) if it has fewer than min_size entries, does not fit,
+ * or mem is not physically contiguous. */
+long virtio_legacy_queue(struct virtio_dev *v, unsigned index, void *mem, uk_word_t bytes,
+                         unsigned min_size);
+/* Every queue set up: DRIVER_OK, the device may start. */
+long virtio_legacy_driver_ok(struct virtio_dev *v);
+/* Queue 0 (at least VIRTQ_MAX_CHAIN entries), then DRIVER_OK. */
 long virtio_legacy_queue0(struct virtio_dev *v, void *mem, uk_word_t bytes);
 /* Device status 0: the device stops all DMA and forgets the queue. */
 void virtio_legacy_reset(uk_word_t io, uk_word_t base);
 uk_word_t virtio_config_read(struct virtio_dev *v, unsigned off, unsigned width);
-/* The chain bufs[0..n-1] from descriptor 0, made available and notified. */
+/* The chain bufs[0..n-1] in descriptors head..head+n-1 of queue q, made
+ * available (not notified).  UK_E_INVAL if it does not fit the table. */
+long virtq_add(struct virtio_dev *v, unsigned q, unsigned head, const struct virtq_buf *bufs,
+               unsigned n);
+/* Tells the device queue q has new available chains. */
+long virtq_notify(struct virtio_dev *v, unsigned q);
+/* 1, the chain's head descriptor and the length the device wrote, for the
+ * next chain the device has returned on queue q; 0 if none. */
+int virtq_get_used(struct virtio_dev *v, unsigned q, unsigned *head, unsigned *len);
+/* Queue 0: the chain bufs[0..n-1] from descriptor 0, made available and notified. */
 long virtq_submit(struct virtio_dev *v, const struct virtq_buf *bufs, unsigned n);
-/* The same from descriptor `first` (the chain's head and id); first + n
- * must not pass the queue. */
-long virtq_submit_at(struct virtio_dev *v, unsigned first, const struct virtq_buf *bufs,
-                     unsigned n);
-/* 1 and the used entry's written length if the device has returned a
- * chain; 0 if not yet.  _id also gives the chain's head. */
+/* Queue 0: 1 and the used entry's written length if the device has
+ * returned the chain; 0 if not yet. */
 int virtq_take_used(struct virtio_dev *v, unsigned *len);
-int virtq_take_used_id(struct virtio_dev *v, unsigned *id, unsigned *len);
 /* Reads (and so clears) the ISR: the device's INTx goes low. */
 unsigned virtio_isr(struct virtio_dev *v);
 /* Physical address of one of our bytes (UK_SYS_MEM_INFO); ~0 if unmapped. */

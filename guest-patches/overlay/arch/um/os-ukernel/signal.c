@@ -15,7 +15,9 @@
  *
  * UK_VDEV_EVENT_TIMER plays SIGALRM (timer_real_alarm_handler), console
  * input and virtio queues' events play SIGIO (sigio_handler, which asks
- * os_waiting_for_events_epoll below which "fds" are ready).  Handlers always run with the flag off.
+ * os_waiting_for_events_epoll below which "fds" are ready),
+ * UK_VDEV_EVENT_POWER the power button (power_kern.c).  Handlers always run
+ * with the flag off.
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,6 +28,7 @@
 #include <os.h>
 #include <sysdep/ptrace.h>
 #include <sysdep/ptrace_user.h>
+#include "power.h"
 #include "ukvm.h"
 
 int signals_enabled;
@@ -62,6 +65,8 @@ static void dispatch(unsigned long bits)
 		memset(&r, 0, sizeof r);
 		sigio_handler(SIGIO, NULL, &r);
 	}
+	if (bits & UK_VDEV_EVENT_POWER)
+		ukvm_power_button();	/* queues Linux's orderly power-off */
 	if ((bits & UK_VDEV_EVENT_TIMER) && !in_timer) {
 		/* The tick charges its period to user or system time by
 		 * user_mode(get_irq_regs()) (update_process_times): a tick that
