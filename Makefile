@@ -283,13 +283,14 @@ $(ISO_NVMM): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(NET_SERVER)
              tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(NVMM_MODULES)
 # the storage suite's second image: the real root task, the block server and
-# toy guests with a disk each (tests/storage/run); g3 asks for a disk that
-# is not there
+# toy guests with a disk each (tests/storage/run), through UK_VDEV_BLOCK_*
+# (`disk`) and as virtio-blk devices (`vdisk`); g3 asks for a disk that is
+# not there
 SVMM_MODULES := $(ROOTTASK) "roottask exit-after-guests" $(VMM_SERVER) "vmm-server" \
     $(CONSOLE_SERVER) "console-server" $(BLK_SERVER) "blk-server" \
-    $(TOYGUEST) "guest name=g1 mem=16 disk=0 -- disk halt" \
-    $(TOYGUEST) "guest name=g2 mem=16 disk=1 -- disk halt work=1" \
-    $(TOYGUEST) "guest name=g3 mem=16 disk=3 -- disk halt"
+    $(TOYGUEST) "guest name=g1 mem=16 disk=0 -- disk vdisk halt" \
+    $(TOYGUEST) "guest name=g2 mem=16 disk=1 -- disk vdisk halt work=1" \
+    $(TOYGUEST) "guest name=g3 mem=16 disk=3 -- disk vdisk halt"
 $(ISO_SVMM): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK_SERVER) $(TOYGUEST) \
              tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(SVMM_MODULES)
@@ -465,7 +466,8 @@ $(GL_DIR)/dynhello: tests/guest-linux/dynhello.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 # the test initramfs also holds Debian's bash, perl, python3 and coreutils (--debian)
 $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramfs-%.cpio: \
-		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tests/guest-linux/pycheck.py \
+		$(GL_DIR)/gltest $(GL_DIR)/dynhello tests/guest-linux/init tests/guest-linux/vdatest \
+		tests/guest-linux/pycheck.py \
 		tools/build/mkguest-initramfs tools/build/cpio.py
 	tools/build/mkguest-initramfs $@ --mode $* --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello \
 		$(if $(filter test,$*),--debian)

@@ -9,6 +9,9 @@
  * (both are negative errno numbers), passed on as they are.  While a
  * request runs we wait for it: the guest's vCPU waits for our reply anyway;
  * the timer thread goes on.
+ *
+ * The same disk is also a virtio-blk device (vblk.c), for a guest with a
+ * virtio driver (Linux's virtio_blk on arch/um/drivers/virtio_ukvm.c).
  */
 #include "vmm.h"
 #include <uk/blk.h>
@@ -16,8 +19,8 @@
 #define BLK_TIMEOUT uk_timeout_us(30000000)   /* the block server gives up on a device
                                                  after 5 s; this is for the server itself */
 
-static long blk_call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word_t w2,
-                     uk_word_t out[4])
+long blk_call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word_t w2,
+              uk_word_t out[4])
 {
     struct uk_msg m = { .info = uk_msginfo(op, len, BLK_TIMEOUT), .w = { w0, w1, w2 } };
     long err = uk_call(UK_VMM_SLOT_BLK, &m);
@@ -31,6 +34,7 @@ static long blk_call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_
     return (long)m.w[0];
 }
 
+
 void block_init(void)
 {
     uk_word_t type = 0, rights = 0, badge = 0, r[4] = { 0 };
@@ -43,6 +47,7 @@ void block_init(void)
     }
     vmm.disk = 1;
     vmm_say("disk: %lu sectors (%lu KiB) through the block server", r[1], r[1] / 2);
+    vblk_add(r[1], r[2]);
 }
 
 /* r: checked by vdev_decode (a disk; count 1..UK_BLK_MAX_SECTORS; the

@@ -10,6 +10,7 @@
  * can make us block or stop serving.
  */
 #include "vmm.h"
+#include "virtio.h"
 
 /* Message word i of the request just received (words 4.. in our IPC buffer). */
 static uk_word_t word(const struct uk_msg *m, uk_word_t i)
@@ -95,6 +96,12 @@ enum next device_request(struct uk_msg *m, uk_word_t *end_why)
     struct vdev_limits lim = { vmm.ram_pages * UK_PAGE_SIZE, vmm.disk };
     if (m->badge != GUEST_BADGE)                   /* nobody else holds a send cap */
         return reply(m, UK_VDEV_EINVAL, 1, 0, 0, 0);
+    uk_word_t op = uk_msg_label(m->info);
+    if (op >= UK_VDEV_VIRTIO_FEATURES && op <= UK_VDEV_VIRTIO_RESET) {
+        uk_word_t out[4] = { 0 };     /* virtio.c checks them: they need its devices' state */
+        long vst = virtio_request(op, uk_msg_len(m->info), m, out);
+        return reply(m, vst, 2, out[1], 0, 0);
+    }
     long st = vdev_decode(m, uk_ipc_buf, &lim, &r);
     if (st)
         return reply(m, st, vdev_reply_words(r.op), 0, 0, 0);

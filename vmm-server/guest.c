@@ -18,6 +18,7 @@
  * destroy it, and everything the guest makes is charged to its own quota.
  */
 #include "vmm.h"
+#include "virtio.h"
 #include <user/spawn.h>    /* uk_map_range */
 #include <user/loader.h>
 
@@ -157,6 +158,7 @@ long guest_boot(void)
     gi->cmdline[sizeof gi->cmdline - 1] = 0;
     gi->boot_tsc = vi->boot_tsc;
     gi->cap_slots = cap_slots;
+    virtio_boot(gi);              /* its virtio devices, every queue off */
 
     if ((err = uk_map_range(SLOT_GUEST, mem, GUEST_RAM_VA, vmm.ram_pages, UK_MAP_RWX)))
         return fail(err, "mapping guest RAM");

@@ -3,6 +3,7 @@
  * struct uk_vmm_info page the root task mapped for us (uk/launch.h: how we end).
  */
 #include "vmm.h"
+#include "virtio.h"
 
 struct vmm vmm;
 
@@ -59,6 +60,12 @@ static uk_word_t serve(void)
             next = guest_fault(&m, &why);
         else
             next = device_request(&m, &why);
+        if (next == NEXT_REPLY && virtio_kicked()) {   /* virtio.c: reply first, so the
+                                                          guest runs while we serve */
+            uk_reply(&m);
+            virtio_serve();
+            next = NEXT_RECEIVE;
+        }
         if (next == NEXT_END)
             return why;
         if (next == NEXT_RECEIVE) {

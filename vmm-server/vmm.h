@@ -13,6 +13,8 @@
  *   conin.c    console input: from the console server to the guest
  *   timer.c    the timer thread (IPC timeouts -> event notification)
  *   block.c    the guest's disk: requests forwarded to the block server
+ *   vblk.c     the same disk as a virtio-blk device (a back-end of virtio.c)
+ *   virtio.c   the virtio back-end core: devices, virtqueues, checked chains
  *   power.c    the power button: from the root task (our bell) to the guest
  *
  * Threads: the main thread serves requests (uk_reply_recv on SLOT_EP) and,
@@ -38,6 +40,8 @@
 #define SLOT_TIMER_WAKE  22u  /* the timer thread waits on this */
 #define SLOT_TIMER_TH    23u  /* the timer thread */
 #define SLOT_CONSOLE_EV  24u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_CONSOLE */
+#define SLOT_VIRTIO_EV0  32u  /* 32 + dev * UK_VIRTIO_MAX_QUEUES + q (..47): send-only copies
+                                 of SLOT_EVENTS, badge UK_VDEV_EVENT_VIRTIO(dev, q) (virtio.c) */
 #define SLOT_POWER_EV    25u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_POWER */
 
 #define GUEST_BADGE      0x6775ul   /* requests: badge of the guest's endpoint cap */
@@ -77,6 +81,12 @@ enum next guest_fault(struct uk_msg *m, uk_word_t *end_why);
  * request (decoded: vdev.c): its status, reply words 1-3 in out[1..3] */
 void block_init(void);
 long block_request(const struct vdev_req *r, uk_word_t out[4]);
+/* one call to the block server (uk/blk.h): its status, reply words in out (if not 0) */
+long blk_call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word_t w2,
+              uk_word_t out[4]);
+
+/* vblk.c: the disk as a virtio-blk device (sectors, UK_BLK_F_* from the block server) */
+void vblk_add(uk_word_t sectors, uk_word_t flags);
 
 /* conout.c */
 void con_init(void);          /* finds the console server (UK_VMM_SLOT_CONSOLE) */

@@ -73,6 +73,8 @@ static void parse(const char *c)
             opts.badreq = 1;
         else if (word_is(p, n, "disk"))
             opts.disk = 1;
+        else if (word_is(p, n, "vdisk"))
+            opts.vdisk = 1;
         else if (word_is(p, n, "kfault"))
             opts.kfault = 1;
         else if (word_is(p, n, "echo"))
@@ -183,6 +185,8 @@ int main(const struct uk_bootinfo *arg)
         badreq_run();
     if (opts.disk)
         disk_run();
+    if (opts.vdisk)
+        vdisk_run();
     if (opts.kfault)
         kfault_run();
     long st = timer_set(TOY_TICK_NS, TOY_TICK_NS);

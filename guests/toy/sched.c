@@ -70,10 +70,14 @@ static long toy_resume(unsigned char *area, uk_word_t task, uk_word_t src, uk_wo
 /* --- time -------------------------------------------------------------- */
 
 /* Takes the pending event bits: a timer event is a tick; sleepers due wake;
- * console input is echoed (`echo`).  Returns whether there were any. */
+ * console input is echoed (`echo`); virtio queues' events are kept for
+ * vdisk.c.  Returns whether there were any. */
+uk_word_t virtio_events;
+
 int take_ticks(void)
 {
     uk_word_t bits = __atomic_exchange_n(&vcpu->pending, 0, __ATOMIC_SEQ_CST);
+    virtio_events |= bits & UK_VDEV_EVENT_VIRTIO_ALL;
     if ((bits & UK_VDEV_EVENT_POWER) && opts.nopower)   /* a guest that will not go */
         kprintf("power button: ignored (nopower)\n");
     else if (bits & UK_VDEV_EVENT_POWER) {   /* the machine's power button: our orderly

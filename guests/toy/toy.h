@@ -15,6 +15,7 @@
  *   mem.c     pages of guest RAM
  *   badreq.c  malformed device requests, for the tests
  *   disk.c    the guest's disk: write, read back, bad requests
+ *   vdisk.c   the same disk as a virtio-blk device: a virtqueue, hostile chains
  *   echo.c    console input: lines typed are printed back
  *
  * Command line (uk_guest_info.cmdline), words:
@@ -26,6 +27,8 @@
  *   badreq       first send malformed requests and check the error replies
  *   disk         write sectors 64..95 of our disk, read them back, send
  *                requests it must refuse (disk.c; the guest line's disk=N)
+ *   vdisk        the disk as a virtio-blk device: a request of each kind, then
+ *                malformed chains that must come back as I/O errors (vdisk.c)
  *   kfault       touch an unmapped address in the guest kernel: a fault its
  *                vmm-server reports, stopping the guest; with the guest line's
  *                `kfaults` (UK_VCPU_F_KERNEL_FAULTS) we see it ourselves, say
@@ -78,7 +81,7 @@ void toyp_worker(unsigned long spin, unsigned long rounds);
 /* main.c */
 extern const struct uk_guest_info *gi;
 extern struct uk_vcpu_state *vcpu;
-struct toy_opts { int halt, badreq, kfault, echo, disk, nopower, progress, diskio;
+struct toy_opts { int halt, badreq, kfault, echo, disk, vdisk, nopower, progress, diskio;
                   unsigned long work, reboots, status, panic_at; };
 extern struct toy_opts opts;
 __attribute__((noreturn)) void processes_done(void);
@@ -89,6 +92,7 @@ extern struct toy_stats stats;
 void entry_init(void);  /* where the vCPU enters us (exits, kernel faults) */
 __attribute__((noreturn)) void run_processes(unsigned long spin, unsigned long rounds);
 int take_ticks(void);   /* events taken? */
+extern uk_word_t virtio_events;   /* UK_VDEV_EVENT_VIRTIO_* bits take_ticks took */
 void idle_wait(unsigned long us);
 
 /* vdev.c: status (0 or UK_VDEV_E*), or an IPC error as a positive UK_E_* */
@@ -114,6 +118,7 @@ __attribute__((noreturn)) void kfault_entry(struct uk_vcpu_state *s);
  * first failing status (a positive UK_E_* if the IPC failed, -1: wrong data) */
 void disk_run(void);
 long disk_tick(void);
+void vdisk_run(void);
 
 /* badreq.c */
 void badreq_run(void);

@@ -8,9 +8,12 @@
  * quiets the device).  Clients reach it by IPC (uk/blk.h), each bound by
  * the root to one disk and one memory window.
  *
- * One thread, one request at a time: a request is checked, put on its
- * disk's queue, and answered when the device has returned it; meanwhile
- * other callers wait on the endpoint.  The interrupt notification is bound
+ * One thread, one call at a time: a request is checked, put on its disk's
+ * queue, and answered when the device has returned it; meanwhile other
+ * callers wait on the endpoint.  A batch (UK_BLK_OP_BATCH) puts up to
+ * UK_BLK_BATCH_MAX checked requests on the queue together, each in its own
+ * slot (descriptors, header, status byte), so the device has several in
+ * flight, and is answered when all are back.  The interrupt notification is bound
  * to the thread, so interrupts that come while it waits on the endpoint
  * (another disk's, or a stale one) are acknowledged there and never leave
  * the shared line masked.  A device that does not answer within
@@ -36,8 +39,11 @@
 
 #define WAIT_US       100000ul     /* one wait for the device */
 #define WAITS_MAX     50u          /* without an answer: the device is dead (5 s) */
-#define HDR_OFF    0u                   /* in a disk's last DMA page */
-#define STATUS_OFF 64u
+/* Slot j of a disk (j < UK_BLK_BATCH_MAX): descriptors from SLOT_DESC(j)
+ * of queue 0, its header and status byte in the disk's last DMA page. */
+#define SLOT_DESC(j)   ((j) * VIRTQ_MAX_CHAIN)
+#define HDR_OFF(j)     ((j) * 32u)
+#define STATUS_OFF(j)  (512u + (j))
 
 struct disk {
     int live;
@@ -78,42 +84,69 @@ static void disk_fail(unsigned d, const char *why)
     disks[d].live = 0;
 }
 
-/* Runs one request (bufs) on disk d to its end: a UK_BLK_* status. */
-static long run(unsigned d, const struct virtq_buf *bufs, unsigned n)
+/* One request prepared in a slot: its chain. */
+struct prepared {
+    struct virtq_buf bufs[VIRTQ_MAX_CHAIN];
+    unsigned n;
+};
+
+/* Runs the chains of slots 0..nslots-1 (those with st[j] == UK_BLK_OK;
+ * the others are already answered) on disk d together, to their end; each
+ * gets its UK_BLK_* status in st[j]. */
+static void run(unsigned d, const struct prepared *p, unsigned nslots, long st[])
 {
     struct disk *k = &disks[d];
-    k->req[STATUS_OFF] = 0xff;
-    if (virtq_submit(&k->v, bufs, n) != UK_OK) {
-        disk_fail(d, "its registers cannot be written");
-        return UK_BLK_EIO;
+    int done[UK_BLK_BATCH_MAX] = { 0 };
+    unsigned left = 0;
+    for (unsigned j = 0; j < nslots; j++) {
+        if (st[j] != UK_BLK_OK)
+            continue;
+        k->req[STATUS_OFF(j)] = 0xff;
+        if (virtq_add(&k->v, 0, SLOT_DESC(j), p[j].bufs, p[j].n) != UK_OK ||
+            virtq_notify(&k->v, 0) != UK_OK) {
+            disk_fail(d, "its registers cannot be written");
+            break;
+        }
+        k->requests++;
+        left++;
     }
-    k->requests++;
-    unsigned len = 0, waits = 0;
-    while (!virtq_take_used(&k->v, &len)) {
+    unsigned id = 0, len = 0, waits = 0;
+    while (left && k->live) {
+        if (virtq_get_used(&k->v, 0, &id, &len)) {
+            unsigned j = id / VIRTQ_MAX_CHAIN;
+            if (id % VIRTQ_MAX_CHAIN == 0 && j < nslots && st[j] == UK_BLK_OK && !done[j]) {
+                done[j] = 1;
+                left--;
+            }
+            continue;
+        }
         uk_word_t bits = 0;
         long err = uk_wait(NOTIF, uk_timeout_us(WAIT_US), &bits);
         if (err == UK_OK) {
             service_interrupts(bits);
             continue;
         }
-        if (err != UK_E_TIMEOUT || ++waits == WAITS_MAX) {
+        if (err != UK_E_TIMEOUT || ++waits == WAITS_MAX)
             disk_fail(d, "the device does not answer");
-            return UK_BLK_EIO;
+    }
+    for (unsigned j = 0; j < nslots; j++) {
+        if (st[j] != UK_BLK_OK)
+            continue;
+        if (!done[j]) {
+            st[j] = UK_BLK_EIO;            /* the device failed: reset, no more DMA */
+        } else if (k->req[STATUS_OFF(j)] != VIRTIO_BLK_S_OK) {
+            k->errors++;
+            st[j] = UK_BLK_EIO;
         }
     }
-    if (k->req[STATUS_OFF] != VIRTIO_BLK_S_OK) {
-        k->errors++;
-        return UK_BLK_EIO;
-    }
-    return UK_BLK_OK;
 }
 
-static void put_header(struct disk *k, unsigned type, uk_word_t sector)
+static void put_header(struct disk *k, unsigned j, unsigned type, uk_word_t sector)
 {
-    unsigned *h = (unsigned *)(k->req + HDR_OFF);
+    unsigned *h = (unsigned *)(k->req + HDR_OFF(j));
     h[0] = type;
     h[1] = 0;
-    *(uk_word_t *)(k->req + HDR_OFF + 8) = sector;
+    *(uk_word_t *)(k->req + HDR_OFF(j) + 8) = sector;
 }
 
 static uk_word_t window_phys(uk_word_t va)
@@ -121,9 +154,10 @@ static uk_word_t window_phys(uk_word_t va)
     return virt_to_phys((const void *)va);
 }
 
-/* READ / WRITE for client c (number n): every check before the device
- * sees anything (check.c). */
-static long do_io(uk_word_t n, int write, uk_word_t sector, uk_word_t count, uk_word_t off)
+/* READ / WRITE for client c (number n), checked (check.c: every check
+ * before the device sees anything) and prepared in slot j. */
+static long prepare_io(uk_word_t n, unsigned j, int write, uk_word_t sector, uk_word_t count,
+                       uk_word_t off, struct prepared *p)
 {
     struct client *c = &clients[n];
     struct disk *k = &disks[c->disk];
@@ -131,16 +165,48 @@ static long do_io(uk_word_t n, int write, uk_word_t sector, uk_word_t count, uk_
     long st = blk_check_io(&t, write, sector, count, off);
     if (st != UK_BLK_OK)
         return st;
-    struct virtq_buf bufs[VIRTQ_MAX_CHAIN];
     unsigned nb = 0;
-    put_header(k, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector);
-    bufs[nb++] = (struct virtq_buf){ k->req_phys + HDR_OFF, 16, 0 };
+    put_header(k, j, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector);
+    p->bufs[nb++] = (struct virtq_buf){ k->req_phys + HDR_OFF(j), 16, 0 };
     /* the data, one descriptor per physically contiguous run of the window */
     if ((st = blk_data_chain(UK_BLK_WINDOW(n) + off, count * UK_BLK_SECTOR, write, window_phys,
-                             bufs, &nb)) != UK_BLK_OK)
+                             p->bufs, &nb)) != UK_BLK_OK)
         return st;
-    bufs[nb++] = (struct virtq_buf){ k->req_phys + STATUS_OFF, 1, 1 };
-    return run(c->disk, bufs, nb);
+    p->bufs[nb++] = (struct virtq_buf){ k->req_phys + STATUS_OFF(j), 1, 1 };
+    p->n = nb;
+    return UK_BLK_OK;
+}
+
+static struct prepared slots[UK_BLK_BATCH_MAX];
+
+static long do_io(uk_word_t n, int write, uk_word_t sector, uk_word_t count, uk_word_t off)
+{
+    long st = prepare_io(n, 0, write, sector, count, off, &slots[0]);
+    if (st == UK_BLK_OK)
+        run(clients[n].disk, slots, 1, &st);
+    return st;
+}
+
+/* UK_BLK_OP_BATCH: the requests' statuses in st[0..k-1]; the batch's. */
+static long do_batch(uk_word_t n, const struct uk_msg *m, uk_word_t len, long st[],
+                     uk_word_t *k_out)
+{
+    uk_word_t k = m->w[0];
+    *k_out = 0;
+    if (k < 1 || k > UK_BLK_BATCH_MAX || len != 1 + k * UK_BLK_BATCH_WORDS)
+        return UK_BLK_EINVAL;
+    for (unsigned j = 0; j < k; j++) {
+        uk_word_t w = uk_msg_word(m, uk_ipc_buf, 1 + j * UK_BLK_BATCH_WORDS);
+        uk_word_t sector = uk_msg_word(m, uk_ipc_buf, 2 + j * UK_BLK_BATCH_WORDS);
+        uk_word_t off = uk_msg_word(m, uk_ipc_buf, 3 + j * UK_BLK_BATCH_WORDS);
+        uk_word_t op = w & 0xff, count = w >> 8;
+        st[j] = op == UK_BLK_OP_READ || op == UK_BLK_OP_WRITE
+                    ? prepare_io(n, j, op == UK_BLK_OP_WRITE, sector, count, off, &slots[j])
+                    : UK_BLK_EINVAL;
+    }
+    run(clients[n].disk, slots, (unsigned)k, st);
+    *k_out = k;
+    return UK_BLK_OK;
 }
 
 static long do_flush(uk_word_t n)
@@ -150,11 +216,12 @@ static long do_flush(uk_word_t n)
         return UK_BLK_EIO;
     if (!(k->flags & UK_BLK_F_FLUSH))
         return UK_BLK_OK;                  /* no write cache: writes are stable */
-    put_header(k, VIRTIO_BLK_T_FLUSH, 0);
-    struct virtq_buf bufs[2] = {
-        { k->req_phys + HDR_OFF, 16, 0 }, { k->req_phys + STATUS_OFF, 1, 1 },
-    };
-    return run(clients[n].disk, bufs, 2);
+    put_header(k, 0, VIRTIO_BLK_T_FLUSH, 0);
+    slots[0] = (struct prepared){ .n = 2, .bufs = {
+        { k->req_phys + HDR_OFF(0), 16, 0 }, { k->req_phys + STATUS_OFF(0), 1, 1 } } };
+    long st = UK_BLK_OK;
+    run(clients[n].disk, slots, 1, &st);
+    return st;
 }
 
 /* The root's requests (badge 0). */
@@ -213,6 +280,13 @@ static void handle(const struct uk_msg *m, struct uk_msg *r)
         st = do_io(n, op == UK_BLK_OP_WRITE, m->w[0], m->w[1], m->w[2]);
     } else if (op == UK_BLK_OP_FLUSH) {
         st = do_flush(n);
+    } else if (op == UK_BLK_OP_BATCH) {
+        long sts[UK_BLK_BATCH_MAX];
+        uk_word_t k = 0;
+        st = do_batch(n, m, len, sts, &k);
+        for (uk_word_t j = 0; j < k; j++)   /* words 1..k (past 3: the IPC buffer) */
+            uk_msg_set_word(r, uk_ipc_buf, 1 + j, (uk_word_t)sts[j]);
+        words = 1 + (unsigned)k;
     } else {
         st = UK_BLK_EINVAL;
     }

@@ -5,7 +5,8 @@
  * disks tests/storage/run attaches (both on IRQ 11: one line, two holders);
  * two client tasks, each with its own disk and window, do I/O at the same
  * time; malformed requests get error statuses while the other client's
- * I/O goes on; the server stopped, kernel memory is back where it was.
+ * I/O goes on; batches of requests (several on the device at once), good,
+ * mixed and malformed; the server stopped, kernel memory is back where it was.
  * tests/storage/check-disks then reads the images on the host.
  */
 #include "ktest.h"
@@ -37,6 +38,22 @@ static long call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word
 static long io(uk_word_t op, uk_word_t sector, uk_word_t count, uk_word_t off)
 {
     return call(op, 3, sector, count, off, 0);
+}
+
+/* A UK_BLK_OP_BATCH of k requests (op | count << 8, sector, offset each,
+ * `len` message words in all): the batch's status, each one's in st[]. */
+static long batch(uk_word_t k, const uk_word_t *req, unsigned len, long st[])
+{
+    struct uk_msg m = { .info = uk_msginfo(UK_BLK_OP_BATCH, len, uk_timeout_us(20000000)) };
+    uk_msg_set_word(&m, uk_ipc_buf, 0, k);
+    for (unsigned i = 1; i < len; i++)
+        uk_msg_set_word(&m, uk_ipc_buf, i, req[i - 1]);
+    long err = uk_call(CLIENT_EP, &m);
+    if (err)
+        return uk_ipc_failed(err);
+    for (uk_word_t j = 0; j < k && j < UK_BLK_BATCH_MAX; j++)
+        st[j] = (long)uk_msg_word(&m, uk_ipc_buf, 1 + j);
+    return (long)m.w[0];
 }
 
 /* What a client thread found: filled by it (the image's data is shared). */
@@ -124,6 +141,62 @@ static void client_main(uk_word_t c)
     r->done = 1;
 }
 
+/* Client c's batches (UK_BLK_OP_BATCH: several requests on the device
+ * together): writes of its own pattern again (PATTERN_FIRST.., so the image
+ * check is unchanged), read back in another order at other offsets; a
+ * batch mixing good and bad requests, each with its own status; malformed
+ * batches refused whole. */
+static void client_batches(struct client_result *r, uk_word_t c, uk_word_t n, uk_word_t win)
+{
+    unsigned char *w = (unsigned char *)CLIENT_WINDOW;
+    uk_word_t req[3 * UK_BLK_BATCH_MAX];
+    long st[UK_BLK_BATCH_MAX];
+    for (uk_word_t j = 0; j < UK_BLK_BATCH_MAX; j++) {     /* 8 writes of 2 sectors */
+        fill(w + j * 1024, c, PATTERN_FIRST + 2 * j, 2);
+        req[3 * j] = UK_BLK_OP_WRITE | 2ul << 8;
+        req[3 * j + 1] = PATTERN_FIRST + 2 * j;
+        req[3 * j + 2] = j * 1024;
+    }
+    expect(r, 50, batch(UK_BLK_BATCH_MAX, req, 1 + 3 * UK_BLK_BATCH_MAX, st), UK_BLK_OK);
+    for (uk_word_t j = 0; j < UK_BLK_BATCH_MAX; j++)
+        expect(r, 51, st[j], UK_BLK_OK);
+    memset(w, 0, 16 * 1024);
+    for (uk_word_t j = 0; j < 4; j++) {                     /* read back 4, reversed */
+        req[3 * j] = UK_BLK_OP_READ | 4ul << 8;
+        req[3 * j + 1] = PATTERN_FIRST + 4 * (3 - j);
+        req[3 * j + 2] = 8192 + j * 2048 + 100;              /* odd offsets, across pages */
+    }
+    expect(r, 52, batch(4, req, 13, st), UK_BLK_OK);
+    for (uk_word_t j = 0; j < 4; j++) {
+        expect(r, 53, st[j], UK_BLK_OK);
+        expect(r, 54, matches(w + 8192 + j * 2048 + 100, c, PATTERN_FIRST + 4 * (3 - j), 4), 1);
+    }
+    /* good and bad in one batch: each its own status, the good one done */
+    uk_word_t mixed[] = {
+        UK_BLK_OP_READ | 1ul << 8, PATTERN_FIRST, 0,                  /* ok */
+        UK_BLK_OP_READ | 2ul << 8, n - 1, 512,                        /* runs past the end */
+        UK_BLK_OP_READ | 1ul << 8, 0, win,                            /* outside the window */
+        UK_BLK_OP_FLUSH | 1ul << 8, 0, 0,                             /* not a read or write */
+        UK_BLK_OP_WRITE, 0, 0,                                        /* no sectors */
+        UK_BLK_OP_WRITE | (UK_BLK_MAX_SECTORS + 1) << 8, 0, 0,        /* too many */
+    };
+    memset(w, 0, 512);
+    expect(r, 55, batch(6, mixed, 19, st), UK_BLK_OK);
+    expect(r, 56, st[0], UK_BLK_OK);
+    expect(r, 57, matches(w, c, PATTERN_FIRST, 1), 1);
+    expect(r, 58, st[1], UK_BLK_ERANGE);
+    expect(r, 59, st[2], UK_BLK_EFAULT);
+    expect(r, 60, st[3], UK_BLK_EINVAL);
+    expect(r, 61, st[4], UK_BLK_EINVAL);
+    expect(r, 62, st[5], UK_BLK_EINVAL);
+    /* malformed batches: refused whole */
+    expect(r, 63, batch(0, req, 1, st), UK_BLK_EINVAL);                   /* no requests */
+    expect(r, 64, batch(UK_BLK_BATCH_MAX + 1, req, 1 + 3 * UK_BLK_BATCH_MAX, st),
+           UK_BLK_EINVAL);                                                /* too many */
+    expect(r, 65, batch(2, req, 4, st), UK_BLK_EINVAL);                   /* words missing */
+    expect(r, 66, batch(1, req, 5, st), UK_BLK_EINVAL);                   /* words too many */
+}
+
 /* Client 1's malformed requests: each answered with its error status. */
 static void client_bad(uk_word_t c)
 {
@@ -154,6 +227,7 @@ static void client_bad(uk_word_t c)
     memset(w, 0, 512);
     expect(r, 18, io(UK_BLK_OP_READ, 7, 1, 0), UK_BLK_OK);
     expect(r, 19, matches(w, c, 7, 1), 1);
+    client_batches(r, c, n, win);
     r->done = 1;
 }
 
@@ -308,7 +382,7 @@ KT_TEST(blk_malformed_requests_get_errors_and_others_go_on)
     if (!run_two_clients(&c1, client_bad, &c2, client_stream))
         return;
     KT_EQ(res[1].errors, 0);
-    KT_EQ(res[1].requests, 19);
+    KT_EQ(res[1].requests, 49);         /* 19 single requests, 30 checks of batches */
     KT_EQ(res[2].errors, 0);
     /* a removed client is no client */
     client_end(&c1, 1);

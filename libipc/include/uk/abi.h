@@ -396,6 +396,36 @@ enum uk_vdev_op {
                                        _EIO (the disk failed) */
     UK_VDEV_BLOCK_WRITE,            /* the same, buffer -> disk */
     UK_VDEV_BLOCK_FLUSH,            /* -> w0 = status: acknowledged writes are stable */
+
+    /* Virtio devices (docs/storage.md "The Linux side"): the guest's own
+     * virtio driver (Linux: upstream virtio_blk, virtio_net) on our
+     * transport.  The devices are listed in uk_guest_info.virtio[]; w0 is
+     * always the device's number there (else UK_VDEV_ENODEV).  Split
+     * virtqueues in guest RAM, as in the virtio 1.x spec; the driver gives
+     * "bus addresses" and, once per queue, the guest address of bus
+     * address 0 (Linux arch/um: its physical address 0); every descriptor
+     * is checked against guest RAM when the vmm-server uses it.  A chain
+     * the device is done with goes to the used ring and raises event
+     * UK_VDEV_EVENT_VIRTIO(device, queue) (unless the avail ring says
+     * VRING_AVAIL_F_NO_INTERRUPT).  Separate numbers, so that other
+     * operations can grow above without moving these. */
+    UK_VDEV_VIRTIO_FEATURES = 0x180, /* -> w0 = status, w1 = the device's feature bits */
+    UK_VDEV_VIRTIO_SET_FEATURES,    /* w1 = the driver's: a subset -> w0 = status
+                                       (UK_VDEV_EINVAL: not a subset) */
+    UK_VDEV_VIRTIO_CONFIG,          /* w1 = offset, w2 = bytes (1, 2, 4 or 8) in the
+                                       device's configuration space -> w0 = status,
+                                       w1 = the value (little-endian) */
+    UK_VDEV_VIRTIO_QUEUE,           /* w1 = queue, w2 = its size (a power of 2 <=
+                                       UK_VIRTIO_QUEUE_MAX; 0: the queue is off),
+                                       w3, w4, w5 = bus addresses of its descriptor
+                                       table, avail ring and used ring, w6 = guest
+                                       address of bus address 0 -> w0 = status
+                                       (UK_VDEV_EFAULT: a ring not in guest RAM) */
+    UK_VDEV_VIRTIO_NOTIFY,          /* w1 = queue: new chains in its avail ring ->
+                                       w0 = status; the chains are served after the
+                                       reply: done when in the used ring (the event) */
+    UK_VDEV_VIRTIO_RESET,           /* -> w0 = status: every queue off, features 0;
+                                       no chain of before is touched after the reply */
 };
 #define UK_VDEV_POWER_HALT    0u
 #define UK_VDEV_POWER_REBOOT  1u
@@ -424,6 +454,49 @@ static inline int uk_is_ipc_failure(long status) { return status < UK_IPC_FAILED
                                         power off in an orderly way (UK_VDEV_POWER HALT,
                                         status 0); the vmm-server does not force it, the
                                         root task's timeout does */
+/* Virtio (UK_VDEV_VIRTIO_*): one bit per device and queue, from bit 16. */
+#define UK_VIRTIO_MAX_DEVS    4u     /* devices a guest may have */
+#define UK_VIRTIO_MAX_QUEUES  4u     /* queues a device may have */
+#define UK_VIRTIO_QUEUE_MAX   256u   /* entries a queue may have */
+#define UK_VDEV_EVENT_VIRTIO_SHIFT 16u
+#define UK_VDEV_EVENT_VIRTIO(dev, q) \
+    (1ul << (UK_VDEV_EVENT_VIRTIO_SHIFT + (dev) * UK_VIRTIO_MAX_QUEUES + (q)))
+#define UK_VDEV_EVENT_VIRTIO_ALL \
+    (((1ul << (UK_VIRTIO_MAX_DEVS * UK_VIRTIO_MAX_QUEUES)) - 1) << UK_VDEV_EVENT_VIRTIO_SHIFT)
+/* Device types: the virtio spec's device IDs. */
+#define UK_VIRTIO_ID_NET      1u
+#define UK_VIRTIO_ID_BLOCK    2u
+/* The split virtqueue's layout (virtio 1.x, 2.7), little-endian. */
+struct uk_vring_desc { unsigned long long addr; unsigned int len; unsigned short flags, next; };
+#define UK_VRING_DESC_F_NEXT     1u
+#define UK_VRING_DESC_F_WRITE    2u  /* device-writable */
+#define UK_VRING_DESC_F_INDIRECT 4u  /* not offered: refused */
+struct uk_vring_avail { unsigned short flags, idx, ring[]; };
+#define UK_VRING_AVAIL_F_NO_INTERRUPT 1u
+struct uk_vring_used_elem { unsigned int id, len; };
+struct uk_vring_used { unsigned short flags, idx; struct uk_vring_used_elem ring[]; };
+#define UK_VIRTIO_F_VERSION_1 (1ul << 32)
+/* virtio-blk (virtio 1.x, 5.2): what the vmm-server's disk offers */
+#define UK_VIRTIO_BLK_F_RO       (1ul << 5)
+#define UK_VIRTIO_BLK_F_SEG_MAX  (1ul << 2)
+#define UK_VIRTIO_BLK_F_BLK_SIZE (1ul << 6)
+#define UK_VIRTIO_BLK_F_FLUSH    (1ul << 9)
+#define UK_VIRTIO_BLK_CFG_CAPACITY 0u   /* config space: u64, 512-byte sectors */
+#define UK_VIRTIO_BLK_CFG_SEG_MAX  12u  /* u32 */
+#define UK_VIRTIO_BLK_CFG_BLK_SIZE 20u  /* u32 */
+#define UK_VIRTIO_BLK_CFG_SIZE     24u
+/* A request: this header (device-readable, the chain's first descriptor),
+ * data, and a status byte (the last byte of the last descriptor,
+ * device-writable). */
+struct uk_virtio_blk_hdr { unsigned int type, reserved; unsigned long long sector; };
+#define UK_VIRTIO_BLK_T_IN     0u
+#define UK_VIRTIO_BLK_T_OUT    1u
+#define UK_VIRTIO_BLK_T_FLUSH  4u
+#define UK_VIRTIO_BLK_T_GET_ID 8u
+#define UK_VIRTIO_BLK_ID_BYTES 20u
+#define UK_VIRTIO_BLK_S_OK     0u
+#define UK_VIRTIO_BLK_S_IOERR  1u
+#define UK_VIRTIO_BLK_S_UNSUPP 2u
 
 /* What a guest kernel finds at start: rdi = the address of this page (in
  * its own task), filled by its vmm-server. */
@@ -452,6 +525,11 @@ struct uk_guest_info {
                                       256, at most UK_MAX_CAP_SLOTS), so that a guest
                                       runs out of kernel memory before it runs out of
                                       slots for address spaces (each costs a PML4 and more) */
+    uk_word_t virtio_count;        /* virtio devices (UK_VDEV_VIRTIO_*): numbers 0..count-1 */
+    struct uk_guest_virtio {
+        uk_word_t type;            /* UK_VIRTIO_ID_* */
+        uk_word_t queues;          /* 1..UK_VIRTIO_MAX_QUEUES */
+    } virtio[UK_VIRTIO_MAX_DEVS];
 };
 #define UK_GUEST_KMEM_PER_SLOT 4096ul
 

@@ -9,7 +9,7 @@
  * Clients call the server's endpoint through a send-only cap badged with
  * their client number n (1..UK_BLK_MAX_CLIENTS); badge 0 is the root
  * task's control cap.  Every request is synchronous: the reply comes when
- * the device has finished (a write is on the device, not necessarily on
+ * the device has finished (a batch: all of its requests) (a write is on the device, not necessarily on
  * stable storage before UK_BLK_OP_FLUSH).  Data moves by DMA straight
  * between the disk and the client's window: pages the root task mapped
  * both into the client and into the server at UK_BLK_WINDOW(n).  A reply's
@@ -26,6 +26,8 @@
 #define UK_BLK_MAX_SECTORS   128u     /* one request: at most 64 KiB */
 #define UK_BLK_MAX_DISKS     4u
 #define UK_BLK_MAX_CLIENTS   8u
+#define UK_BLK_BATCH_MAX     8u       /* requests in one UK_BLK_OP_BATCH */
+#define UK_BLK_BATCH_WORDS   3u       /* message words per request of a batch */
 
 enum uk_blk_op {                      /* message labels */
     UK_BLK_OP_INFO = 1,               /* -> w0 = status, w1 = disk sectors, w2 = window
@@ -34,12 +36,19 @@ enum uk_blk_op {                      /* message labels */
                                          w2 = byte offset in the window -> w0 = status */
     UK_BLK_OP_WRITE,                  /* the same, window -> disk */
     UK_BLK_OP_FLUSH,                  /* -> w0 = status: acknowledged writes are stable */
+    UK_BLK_OP_BATCH,                  /* w0 = k, 1..UK_BLK_BATCH_MAX requests, then for
+                                         request i words 1+3i..3+3i: UK_BLK_OP_READ or
+                                         _WRITE | sectors << 8, first sector, window
+                                         offset -> w0 = status (EINVAL: k or the words),
+                                         w1..wk = request i's status, as READ or WRITE
+                                         would answer it.  The good ones are on the
+                                         device together: several in flight per disk */
     /* control, badge 0 only (the root task) */
     UK_BLK_CTL_ADD_CLIENT = 0x100,    /* w0 = n, w1 = disk, w2 = window bytes (pages the
                                          root mapped at UK_BLK_WINDOW(n)) -> w0 = status */
     UK_BLK_CTL_REMOVE_CLIENT,         /* w0 = n -> w0 = status; its window may then be
                                          unmapped (no request of it is in flight: the
-                                         server does one request at a time) */
+                                         server serves one call at a time) */
     UK_BLK_CTL_DISK_INFO,             /* w0 = disk -> w0 = status, w1 = sectors,
                                          w2 = UK_BLK_F_*, w3 = requests done */
 };

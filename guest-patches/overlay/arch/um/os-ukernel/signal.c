@@ -14,9 +14,10 @@
  *   an event while a process runs: exit EVENT (userspace(), process.c).
  *
  * UK_VDEV_EVENT_TIMER plays SIGALRM (timer_real_alarm_handler), console
- * input plays SIGIO (sigio_handler, which asks os_waiting_for_events_epoll
- * below which "fds" are ready), UK_VDEV_EVENT_POWER the power button
- * (power_kern.c).  Handlers always run with the flag off.
+ * input and virtio queues' events play SIGIO (sigio_handler, which asks
+ * os_waiting_for_events_epoll below which "fds" are ready),
+ * UK_VDEV_EVENT_POWER the power button (power_kern.c).  Handlers always run
+ * with the flag off.
  */
 #include <errno.h>
 #include <signal.h>
@@ -33,6 +34,7 @@
 int signals_enabled;
 unsigned long ukvm_sigio_pending;  /* SIGIO raised by the kernel itself */
 static int console_ready;           /* fd 0 may have bytes: tell sigio_handler */
+static unsigned long virtio_ready;  /* UK_VDEV_EVENT_VIRTIO bits not yet reported */
 static int sigio_round;             /* sigio_handler's next poll reports once */
 static int in_timer;                /* the timer handler runs: do not nest it */
 struct uml_pt_regs *ukvm_event_user_regs;
@@ -56,7 +58,8 @@ static void dispatch(unsigned long bits)
 
 	if (bits & UK_VDEV_EVENT_CONSOLE)
 		console_ready = 1;
-	if ((bits & UK_VDEV_EVENT_CONSOLE) || ukvm_sigio_pending) {
+	virtio_ready |= bits & UK_VDEV_EVENT_VIRTIO_ALL;
+	if ((bits & (UK_VDEV_EVENT_CONSOLE | UK_VDEV_EVENT_VIRTIO_ALL)) || ukvm_sigio_pending) {
 		ukvm_sigio_pending = 0;
 		sigio_round = 1;
 		memset(&r, 0, sizeof r);
@@ -209,7 +212,7 @@ void ukvm_upcall(struct uk_vcpu_state *s)
 }
 
 /* --- the epoll of arch/um/kernel/irq.c, on our pseudo-fds ---------------- */
-#define MAX_IRQ_FDS 8
+#define MAX_IRQ_FDS 24     /* the console, a virtio queue each (4 x 4) and spare */
 static struct {
 	int fd, events;
 	void *data;
@@ -273,9 +276,23 @@ int os_del_epoll_fd(int fd)
 	return -ENOENT;
 }
 
+/* Is pseudo-fd fd readable in this round?  fd 0 when console input came; a
+ * virtio queue's fd (UKVM_VIRTIO_FD_BASE..) when its event came. */
+static int fd_readable(int fd)
+{
+	if (fd == 0)
+		return console_ready;
+	if (fd >= UKVM_VIRTIO_FD_BASE &&
+	    fd < UKVM_VIRTIO_FD_BASE + (int)(UK_VIRTIO_MAX_DEVS * UK_VIRTIO_MAX_QUEUES))
+		return !!(virtio_ready &
+			  (1ul << (UK_VDEV_EVENT_VIRTIO_SHIFT + fd - UKVM_VIRTIO_FD_BASE)));
+	return 0;
+}
+
 /* Edge-triggered, as arch/um asks: sigio_handler polls until nothing is
  * reported, so each SIGIO round reports once: the console if input came,
- * and write interest (writes never block here, so there is room). */
+ * the virtio queues whose events came, and write interest (writes never
+ * block here, so there is room). */
 int os_waiting_for_events_epoll(void)
 {
 	int n = 0;
@@ -284,7 +301,7 @@ int os_waiting_for_events_epoll(void)
 	sigio_round = 0;
 	for (int i = 0; i < n_irq_fds; i++) {
 		int ev = 0;
-		if (irq_fds[i].fd == 0 && (irq_fds[i].events & EV_READ) && console_ready)
+		if ((irq_fds[i].events & EV_READ) && fd_readable(irq_fds[i].fd))
 			ev |= EV_READ;
 		if (irq_fds[i].events & EV_WRITE)
 			ev |= EV_WRITE;
@@ -295,6 +312,7 @@ int os_waiting_for_events_epoll(void)
 		}
 	}
 	console_ready = 0;
+	virtio_ready = 0;
 	return n;
 }
 

@@ -52,6 +52,11 @@ unsigned long ukvm_phys_to_ram(unsigned long long off)
 	return ram;
 }
 
+unsigned long ukvm_phys_guest_base(void)
+{
+	return phys_ram - phys_base;
+}
+
 static void say_and_stop(const char *why)
 {
 	ukvm_printf("ukvm: %s\n", why);

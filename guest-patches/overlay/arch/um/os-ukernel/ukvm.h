@@ -46,6 +46,14 @@ extern struct uml_pt_regs *ukvm_event_user_regs;
 #define UKVM_PHYSMEM_FD 3
 #define UKVM_NULL_FD 5        /* file.c has the pseudo-fds */
 unsigned long ukvm_phys_to_ram(unsigned long long off);
+/* The guest address of "physical" 0: physical p is guest address p + this
+ * from the first free RAM page on (start.c); a virtio bus address is a
+ * physical one (vdev.c). */
+unsigned long ukvm_phys_guest_base(void);
+/* Virtio queue interrupts (signal.c, vdev.c): pseudo-fd BASE + dev *
+ * UK_VIRTIO_MAX_QUEUES + q is "readable" when event
+ * UK_VDEV_EVENT_VIRTIO(dev, q) came. */
+#define UKVM_VIRTIO_FD_BASE 16
 void ukvm_mm_init(unsigned int nslots);   /* at start: bookkeeping for each slot */
 void ukvm_mm_forget(int slot);     /* a new task: nothing mapped yet */
 

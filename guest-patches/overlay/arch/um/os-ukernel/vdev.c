@@ -3,11 +3,13 @@
  * one UK_SYS_CALL on UK_GUEST_SLOT_VMM each, the operation in the label,
  * message words 4.. in our IPC buffer, the device's status in the reply's
  * w0.  This file is the whole of the guest's device I/O: console, timer,
- * clock, power.
+ * clock, power, and the host half of the virtio transport.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <ukvm_virtio.h>
 #include "ukvm.h"
 
 #define IPC ((struct uk_ipc_buffer *)UK_ROOT_IPC_BUFFER)
@@ -94,4 +96,90 @@ void ukvm_printf(const char *fmt, ...)
 	va_start(ap, fmt);
 	ukvm_vprintf(fmt, ap);
 	va_end(ap);
+}
+
+/* --- virtio (uk/abi.h UK_VDEV_VIRTIO_*; the kernel half is
+ * arch/um/drivers/virtio_ukvm.c, the boundary ukvm_virtio.h) ------------- */
+
+static int virtio_status(long st)
+{
+	if (uk_is_ipc_failure(st))
+		return -EIO;
+	return (int)st;     /* 0 or a negative errno number (UK_VDEV_E*) */
+}
+
+static int virtio_dev_ok(int dev)
+{
+	return dev >= 0 && (uk_word_t)dev < ukvm_gi->virtio_count &&
+	       (uk_word_t)dev < UK_VIRTIO_MAX_DEVS;
+}
+
+int ukvm_virtio_devices(void)
+{
+	uk_word_t n = ukvm_gi->virtio_count;
+	return (int)(n < UK_VIRTIO_MAX_DEVS ? n : UK_VIRTIO_MAX_DEVS);
+}
+
+int ukvm_virtio_type(int dev, int *queues)
+{
+	if (!virtio_dev_ok(dev))
+		return -ENODEV;
+	uk_word_t q = ukvm_gi->virtio[dev].queues;
+	*queues = (int)(q < UK_VIRTIO_MAX_QUEUES ? q : UK_VIRTIO_MAX_QUEUES);
+	return (int)ukvm_gi->virtio[dev].type;
+}
+
+int ukvm_virtio_queue_max(void)
+{
+	return UK_VIRTIO_QUEUE_MAX;
+}
+
+int ukvm_virtio_features(int dev, unsigned long long *features)
+{
+	uk_word_t w[1] = { (uk_word_t)dev }, out[UK_MSG_REG_WORDS];
+	int st = virtio_status(ukvm_vdev_call(UK_VDEV_VIRTIO_FEATURES, 1, w, out));
+	*features = st ? 0 : out[1];
+	return st;
+}
+
+int ukvm_virtio_set_features(int dev, unsigned long long features)
+{
+	uk_word_t w[2] = { (uk_word_t)dev, features };
+	return virtio_status(ukvm_vdev_call(UK_VDEV_VIRTIO_SET_FEATURES, 2, w, NULL));
+}
+
+int ukvm_virtio_config(int dev, unsigned int off, unsigned int len, unsigned long long *val)
+{
+	uk_word_t w[3] = { (uk_word_t)dev, off, len }, out[UK_MSG_REG_WORDS];
+	int st = virtio_status(ukvm_vdev_call(UK_VDEV_VIRTIO_CONFIG, 3, w, out));
+	*val = st ? 0 : out[1];
+	return st;
+}
+
+int ukvm_virtio_queue(int dev, int q, unsigned int num, unsigned long long desc,
+		      unsigned long long avail, unsigned long long used)
+{
+	/* bus address b is physical address b: the guest address of physical 0 */
+	uk_word_t w[7] = { (uk_word_t)dev, (uk_word_t)q, num, desc, avail, used,
+			   ukvm_phys_guest_base() };
+	return virtio_status(ukvm_vdev_call(UK_VDEV_VIRTIO_QUEUE, 7, w, NULL));
+}
+
+int ukvm_virtio_notify(int dev, int q)
+{
+	uk_word_t w[2] = { (uk_word_t)dev, (uk_word_t)q };
+	return virtio_status(ukvm_vdev_call(UK_VDEV_VIRTIO_NOTIFY, 2, w, NULL));
+}
+
+int ukvm_virtio_reset(int dev)
+{
+	uk_word_t w[1] = { (uk_word_t)dev };
+	return virtio_status(ukvm_vdev_call(UK_VDEV_VIRTIO_RESET, 1, w, NULL));
+}
+
+int ukvm_virtio_irq_fd(int dev, int q)
+{
+	if (!virtio_dev_ok(dev) || q < 0 || (unsigned)q >= UK_VIRTIO_MAX_QUEUES)
+		return -EINVAL;
+	return UKVM_VIRTIO_FD_BASE + dev * (int)UK_VIRTIO_MAX_QUEUES + q;
 }
