@@ -9,6 +9,8 @@
 #   make bench  instruction counts under QEMU TCG -icount: the microkernel, then
 #               Linux native, Debian's and the guest (build/bench/*.jsonl),
 #               then docs/results.md (make results)
+#   make experiments  fault-injection scenarios under QEMU (tcg-icount), the
+#               blast-radius matrix in docs/experiments.md (docs/liability.md)
 
 BUILD   := build
 LIBCOMMON_SRCS := $(wildcard libcommon/*.c)
@@ -462,6 +464,20 @@ bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 results:
 	@tools/build/install-deps bench
 	tools/bench/make-results
+
+# --- experiments (not in `make test`; its short form is the suite `experiments`) -----
+# make experiments: every scenario of tools/experiments/run (EXPERIMENTS="crash:console
+# ..." for others; EXPERIMENTS_REPEAT=N: each N times, in shuffled orders),
+# build/experiments/shared.jsonl, then docs/experiments.md
+# (tools/experiments/make-doc).  docs/liability.md says what is measured.
+EXPERIMENT_PIECES := $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK_SERVER) \
+                     $(NET_SERVER) $(TOYGUEST)
+.PHONY: experiments experiment-pieces
+experiment-pieces: $(EXPERIMENT_PIECES)
+experiments: $(EXPERIMENT_PIECES)
+	tools/experiments/run $(if $(EXPERIMENTS),--scenarios "$(EXPERIMENTS)") \
+	    --repeat $(or $(EXPERIMENTS_REPEAT),3)
+	tools/experiments/make-doc
 
 clean:
 	rm -rf $(BUILD)

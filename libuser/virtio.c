@@ -144,25 +144,14 @@ int virtq_get_used(struct virtio_dev *v, unsigned qi, unsigned *head, unsigned *
 
 long virtq_submit(struct virtio_dev *v, const struct virtq_buf *bufs, unsigned n)
 {
-    return virtq_submit_at(v, 0, bufs, n);
-}
-
-long virtq_submit_at(struct virtio_dev *v, unsigned first, const struct virtq_buf *bufs,
-                     unsigned n)
-{
-    long err = virtq_add(v, 0, first, bufs, n);
+    long err = virtq_add(v, 0, 0, bufs, n);
     return err ? err : virtq_notify(v, 0);
 }
 
 int virtq_take_used(struct virtio_dev *v, unsigned *len)
 {
-    unsigned id;
-    return virtq_take_used_id(v, &id, len);
-}
-
-int virtq_take_used_id(struct virtio_dev *v, unsigned *id, unsigned *len)
-{
-    return virtq_get_used(v, 0, id, len);
+    unsigned head;
+    return virtq_get_used(v, 0, &head, len);
 }
 
 unsigned virtio_isr(struct virtio_dev *v)

@@ -226,3 +226,8 @@ int blk_fault(uk_word_t badge, const struct uk_msg *m)
     blk_stop();
     return 1;
 }
+
+uk_word_t blk_thread(void)
+{
+    return B.live ? B.thread : 0;
+}

@@ -153,6 +153,22 @@ void console_remove_guest(uk_word_t index, const char *name)
     C.added[index] = 0;
 }
 
+/* Everything of the server's goes: its task, its endpoint (the vmm-servers'
+ * calls fail at once and they fall back to the kernel log), its IRQ and
+ * ports; a later console_start begins afresh. */
+static void console_stop(void)
+{
+    C.live = 0;
+    uk_obj_destroy(C.task);
+    uk_obj_destroy(C.ep);
+    if (C.irqn)
+        uk_obj_destroy(C.irqn);
+    if (C.irq)
+        uk_obj_destroy(C.irq);           /* IRQ 4 free for the next server */
+    uk_cap_delete(UK_SLOT_SELF_TASK, C.ports);
+    uk_cap_delete(UK_SLOT_SELF_TASK, C.fault_ep);
+}
+
 int console_fault(uk_word_t badge, const struct uk_msg *m)
 {
     if (badge != CONSOLE_BADGE || !C.live)
@@ -160,8 +176,28 @@ int console_fault(uk_word_t badge, const struct uk_msg *m)
     printf("root task: console server faulted (%s 0x%lx); destroyed: output goes to the "
            "kernel log\n", uk_msg_label(m->info) == UK_FAULT_PAGE ? "page fault at" : "exception",
            m->w[0]);
-    C.live = 0;
-    uk_obj_destroy(C.task);
-    uk_obj_destroy(C.ep);                /* the vmm-servers' calls fail, they fall back */
+    console_stop();
     return 1;
+}
+
+uk_word_t console_thread(void)
+{
+    return C.live ? C.thread : 0;
+}
+
+long console_ping(uk_word_t timeout)
+{
+    if (!C.live)
+        return UK_E_INVAL;
+    uk_word_t w[1] = { 0 };              /* client 0: none; any answer will do */
+    struct uk_msg m = { .info = uk_msginfo(UK_CONSOLE_INFO, 1, timeout) };
+    uk_msg_set_words(&m, uk_ipc_buf, w, 1);
+    return uk_call(C.ep, &m);
+}
+
+int console_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep)
+{
+    if (C.live)
+        console_stop();
+    return console_start(bi, module, root_ep);
 }

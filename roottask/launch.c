@@ -44,9 +44,23 @@ struct vmm_rec {
     uk_word_t task, thread, fault_ep;
     uk_word_t bell;           /* its bell (unbadged; destroyed with it) */
     uk_word_t bell_power;     /* our copy badged UK_VMM_BELL_POWER_OFF */
+    unsigned char *ram;       /* its guest RAM (our view), kept when it ends: a
+                                 vmm-server started again for the same guest
+                                 (supervise.c) reuses it, zeroed, rather than
+                                 take fresh pages (ours are never given back) */
+    uk_word_t ram_pages;
 };
 static struct vmm_rec vmms[ROOT_MAX_GUESTS + 1];   /* by badge (the guest's index) */
 static struct uk_loaded loaded;
+
+/* Zeroes whole pages with one `rep stosq`: libuser's memset goes a byte at
+ * a time, 64 M instructions for 16 MiB, all of them at our priority (above
+ * every guest) when a vmm-server is started again (docs/liability.md). */
+static void zero_pages(void *p, uk_word_t pages)
+{
+    uk_word_t n = pages * UK_PAGE_SIZE / 8;
+    __asm__ volatile("rep stosq" : "+D"(p), "+c"(n) : "a"(0ul) : "memory");
+}
 
 static uk_word_t pages_of(uk_word_t bytes) { return (bytes + UK_PAGE_SIZE - 1) / UK_PAGE_SIZE; }
 
@@ -135,6 +149,8 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     uk_word_t quota = guest_quota + (512ul << 10) + own_pages * NODE_COST;
     long err;
 
+    unsigned char *old_ram = r->ram;
+    uk_word_t old_ram_pages = r->ram_pages;
     memset(r, 0, sizeof *r);
     r->index = index;
     memcpy(r->name, g->name, sizeof r->name);
@@ -158,7 +174,13 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
         return give_up(r, loaded.error, err);
 
     struct uk_vmm_info *vi = uk_pages_alloc(1);
-    unsigned char *mem = uk_pages_alloc(mem_pages);
+    unsigned char *mem = old_ram && old_ram_pages == mem_pages ? old_ram : 0;
+    if (mem)
+        zero_pages(mem, mem_pages);      /* a cold boot: nothing of the last one */
+    else
+        mem = uk_pages_alloc(mem_pages);
+    r->ram = mem;
+    r->ram_pages = mem ? mem_pages : 0;
     if (!vi || !mem)
         return give_up(r, "not enough free memory for its RAM", UK_E_NOMEM);
     vi->magic = UK_VMM_INFO_MAGIC;
@@ -279,4 +301,25 @@ uk_word_t vmm_status(uk_word_t index)
     if (index == 0 || index > ROOT_MAX_GUESTS || !vmms[index].ended)
         return UK_VMM_STATUS_NOT_STARTED;
     return vmms[index].status;
+}
+
+uk_word_t vmm_thread(uk_word_t index)
+{
+    if (index == 0 || index > ROOT_MAX_GUESTS || !vmms[index].live)
+        return 0;
+    return vmms[index].thread;
+}
+
+int vmm_console_reconnect(void)
+{
+    int n = 0;
+    for (uk_word_t i = 1; i <= ROOT_MAX_GUESTS; i++) {
+        struct vmm_rec *r = &vmms[i];
+        if (!r->live)
+            continue;
+        uk_cap_delete(r->task, UK_VMM_SLOT_CONSOLE);   /* the old server's, if still there */
+        r->console = console_add_guest(i, r->name, r->task, r->bell);
+        n += r->console;
+    }
+    return n;
 }

@@ -136,6 +136,7 @@ static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *k
     if (net >= 0)
         net_start(bi, net, ep);
     uk_kmem_info(UK_SLOT_SELF_TASK, kmem, 0);
+    supervise_init(bi, ep, guests, nguests, vmm);
     for (int i = 0; i < nguests; i++)
         running += launch_vmm(bi, vmm, (uk_word_t)i + 1, &guests[i], ep) == UK_OK;
     return running;
@@ -188,12 +189,17 @@ int main(const struct uk_bootinfo *bi)
         printf("root task: %d vmm-server(s) running; waiting for them\n", running);
     while (running > 0) {
         uk_word_t timeout = UK_TIMEOUT_INFINITE, now = uk_rdtsc();
-        if (powering_off)
-            timeout = now < deadline ? uk_timeout_us((deadline - now) * 1000000 / bi->tsc_hz)
-                                     : UK_TIMEOUT_ZERO;
+        uk_word_t due = supervise_due();     /* the supervisor's next action (TSC) */
+        if (powering_off && (!due || deadline < due))
+            due = deadline;
+        if (due)
+            timeout = now < due ? uk_timeout_us((due - now) * 1000000 / bi->tsc_hz + 1)
+                                : UK_TIMEOUT_ZERO;
         struct uk_msg m = { .info = uk_msginfo(0, 0, timeout) };
         long err = uk_recv(ep, &m);
-        if (err == UK_E_TIMEOUT && powering_off) {
+        if (err == UK_E_TIMEOUT && supervise_due() && supervise_due() <= uk_rdtsc()) {
+            supervise_run();
+        } else if (err == UK_E_TIMEOUT && powering_off && uk_rdtsc() >= deadline) {
             printf("root task: power button: %d guest(s) did not power off within %lu s\n",
                    running, wait_s);
             stopped = vmm_stop_all();
@@ -212,9 +218,9 @@ int main(const struct uk_bootinfo *bi)
             powering_off = 1;
             deadline = uk_rdtsc() + wait_s * bi->tsc_hz;
             vmm_power_off_all();
-        } else if (err == UK_OK && !console_fault(m.badge, &m) && !blk_fault(m.badge, &m) &&
-                   !net_fault(m.badge, &m)) {
-            running -= vmm_ended(m.badge, &m);
+        } else if (err == UK_OK && !supervise_fault(m.badge, &m) && !console_fault(m.badge, &m) &&
+                   !blk_fault(m.badge, &m) && !net_fault(m.badge, &m) && vmm_ended(m.badge, &m)) {
+            running -= !supervise_vmm_ended(m.badge);   /* 1: started again */
         }
     }
     uk_kmem_info(UK_SLOT_SELF_TASK, &kmem_after, 0);

@@ -296,3 +296,16 @@ int net_fault(uk_word_t badge, const struct uk_msg *m)
     net_stop();
     return 1;
 }
+
+uk_word_t net_thread(void)
+{
+    return N.live ? N.thread : 0;
+}
+
+long net_ping(uk_word_t timeout)
+{
+    if (!N.live)
+        return UK_E_INVAL;
+    struct uk_msg m = { .info = uk_msginfo(UK_NET_CTL_NIC_INFO, 0, timeout) };
+    return uk_call(N.ep, &m);            /* any answer: it is alive */
+}

@@ -12,6 +12,8 @@
  *   net.c      the network server: its task, NIC, clients (ports)
  *   pcidev.c   a PCI device handed to a driver, and taken back quiet
  *   acpi.c     the power button (ACPI SCI) and the machine's power-off
+ *   supervise.c  the supervisor: fault injection, detection, restarts
+ *                (docs/experiments.md)
  */
 #ifndef ROOT_H
 #define ROOT_H
@@ -146,5 +148,37 @@ void acpi_power_off(void);
 
 /* rtc.c: nanoseconds since 1970 now, and the TSC when it was read. */
 uk_word_t rtc_now_ns(uk_word_t *tsc);
+
+/* Accessors for the supervisor (supervise.c): a server's main thread (0:
+ * not running); a ping (any answer within `timeout`, encoded: 0, else the
+ * IPC error); console_restart: the server stopped and started afresh (1 if
+ * it runs), vmm_console_reconnect then gives every running vmm-server its
+ * console caps again (how many got them). */
+uk_word_t console_thread(void);
+long console_ping(uk_word_t timeout);
+int console_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
+int vmm_console_reconnect(void);
+uk_word_t vmm_thread(uk_word_t index);
+uk_word_t net_thread(void);
+long net_ping(uk_word_t timeout);
+uk_word_t blk_thread(void);
+
+/* supervise.c (docs/experiments.md): the module `experiment ...` turns it on.
+ * supervise_init: parses it (1: on; a bad word is named and the line
+ * refused).  supervise_due: the TSC of its next action (0: none);
+ * supervise_run: the actions due now (injections, heartbeats, restarts);
+ * supervise_fault: a server's fault on our endpoint, seen first: 1 if it
+ * restarted the server (the fault is dealt with), 0: console_fault & co.
+ * report and destroy it as without a supervisor;
+ * a vmm-server's fault is noted (0: vmm_ended goes on);
+ * supervise_vmm_ended: guest `badge`'s vmm-server has ended: 1 if it had
+ * faulted and was started again (the caller counts it as running). */
+struct guest_desc;
+int supervise_init(const struct uk_bootinfo *bi, uk_word_t root_ep, const struct guest_desc *g,
+                   int nguests, int vmm_module);
+uk_word_t supervise_due(void);
+void supervise_run(void);
+int supervise_fault(uk_word_t badge, const struct uk_msg *m);
+int supervise_vmm_ended(uk_word_t badge);
 
 #endif

@@ -10,8 +10,10 @@
  * way, on a line of their own (a partial line of the guest's is ended
  * first).  The server runs above us and never waits, so each call is short;
  * a call that times out sends that text to the kernel log instead, any
- * other IPC error (the server is gone) makes us use the kernel log from
- * then on.
+ * other IPC error (the server is gone) makes us use the kernel log until
+ * an endpoint is in UK_VMM_SLOT_CONSOLE again: the root task's supervisor
+ * puts a restarted server's there (docs/experiments.md), and our next
+ * write finds it (one UK_SYS_CAP_INFO a write while the server is gone).
  *
  * Without one: the kernel log (the serial line), one whole line per
  * UK_SYS_DEBUG_PUTS labelled "[name] ", so two guests' lines never mix
@@ -139,8 +141,22 @@ void con_reset(void)
     refilled_tsc = uk_rdtsc();
 }
 
+/* The console server back (restarted, its cap given to us again)? */
+static void reconnect(void)
+{
+    con_init();
+    if (!vmm.console)
+        return;
+    if (len)                             /* the partial line stays on the kernel log */
+        emit(line, len);
+    len = 0;
+    vmm_say("console server reachable again: output through it from now on");
+}
+
 uk_word_t con_write(const unsigned char *bytes, uk_word_t n)
 {
+    if (!vmm.console)
+        reconnect();
     if (!vmm.console || !console_send(bytes, n))
         log_bytes(bytes, n);             /* (after a timeout: some may be there twice) */
     return n;

@@ -94,22 +94,15 @@ enum next device_request(struct uk_msg *m, uk_word_t *end_why)
 {
     static struct vdev_req r;         /* one request at a time: the main thread's */
     struct vdev_limits lim = { vmm.ram_pages * UK_PAGE_SIZE, vmm.disk };
-    long st;
     if (m->badge != GUEST_BADGE)                   /* nobody else holds a send cap */
         return reply(m, UK_VDEV_EINVAL, 1, 0, 0, 0);
-    switch (uk_msg_label(m->info)) {
-    case UK_VDEV_VIRTIO_FEATURES:     /* checked by virtio.c against its devices and */
-    case UK_VDEV_VIRTIO_SET_FEATURES: /* queues (the device number, the queue, the rings */
-    case UK_VDEV_VIRTIO_CONFIG:       /* in guest RAM), not by vdev_decode: its work is */
-    case UK_VDEV_VIRTIO_QUEUE:        /* in the rings, which virtio.c checks as it reads */
-    case UK_VDEV_VIRTIO_NOTIFY:       /* them; so the host fuzzer does not reach it */
-    case UK_VDEV_VIRTIO_RESET: {
-        uk_word_t out[4] = { 0 };
-        st = virtio_request(uk_msg_label(m->info), uk_msg_len(m->info), m, out);
-        return reply(m, st, 2, out[1], 0, 0);
+    uk_word_t op = uk_msg_label(m->info);
+    if (op >= UK_VDEV_VIRTIO_FEATURES && op <= UK_VDEV_VIRTIO_RESET) {
+        uk_word_t out[4] = { 0 };     /* virtio.c checks them: they need its devices' state */
+        long vst = virtio_request(op, uk_msg_len(m->info), m, out);
+        return reply(m, vst, 2, out[1], 0, 0);
     }
-    }
-    st = vdev_decode(m, uk_ipc_buf, &lim, &r);
+    long st = vdev_decode(m, uk_ipc_buf, &lim, &r);
     if (st)
         return reply(m, st, vdev_reply_words(r.op), 0, 0, 0);
     switch (r.op) {

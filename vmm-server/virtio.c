@@ -49,7 +49,8 @@ void *vio_priv(struct vio_dev *d) { return d->priv; }
 struct vio_dev *vio_dev(int n) { return n >= 0 && (unsigned)n < ndevs ? &devs[n] : 0; }
 uk_word_t vio_driver_features(struct vio_dev *d) { return d->driver_features; }
 
-/* Our address of guest bytes [bus, bus + bytes) named by bus address, or NULL. */
+/* Our address of guest bytes [bus, bus + bytes) named by bus address, or
+ * NULL (guest_bytes: guest.c, vdev.c's check). */
 static void *bus_bytes(const struct vio_queue *q, uk_word_t bus, uk_word_t bytes)
 {
     uk_word_t g = bus + q->bus_to_guest;

@@ -20,6 +20,9 @@
  *   write_devnull  write(/dev/null, 1 byte)
  *   open_close     open(/tmp/lbench.file, O_RDONLY) + close()   (tmpfs)
  *   stat           stat(/tmp/lbench.file)
+ *   stat_rodata    the same, the path in a static const array (.rodata)
+ *   stat_stack     the same, the path in an array on lbench's stack: a
+ *                  kernel should not care where the string lives
  *   fork_exit      fork(); the child exit_group(0)s at once; the parent
  *                  wait4()s for it: the whole create/run/exit/reap cycle
  *   fork_exec      as fork_exit, but the child execve()s /bin/lbench-nop
@@ -106,7 +109,8 @@ static int64_t overhead;
 
 /* every benchmark, in the order they run (-o names a subset) */
 static const char *const NAMES[] = {
-    "null_syscall", "read_devzero", "write_devnull", "open_close", "stat",
+    "null_syscall", "read_devzero", "write_devnull", "open_close", "stat", "stat_rodata",
+    "stat_stack",
     "fork_exit", "fork_exec", "pipe_rtt", "unix_rtt", "tcp_rtt", "ctx_switch", "pagefault_anon",
     "pagefault_file", "mmap_1m", "sig_install", "sig_deliver",
 };
@@ -633,6 +637,20 @@ int main(int argc, char **argv)
         struct stat st;
         TIMED(runs, sc2(SYS_stat, (long)FILE_PATH, (long)&st));
         report("stat", runs);
+    }
+    if (want("stat_rodata")) {
+        static const char path[] = FILE_PATH;
+        struct stat st;
+        TIMED(runs, sc2(SYS_stat, (long)path, (long)&st));
+        report("stat_rodata", runs);
+    }
+    if (want("stat_stack")) {
+        volatile char path[sizeof FILE_PATH];   /* volatile: really on the stack */
+        struct stat st;
+        for (size_t i = 0; i < sizeof path; i++)
+            path[i] = FILE_PATH[i];
+        TIMED(runs, sc2(SYS_stat, (long)path, (long)&st));
+        report("stat_stack", runs);
     }
     if (want("fork_exit"))
         bench_fork(nfork, 0);

@@ -7,6 +7,11 @@
  *
  *   sysbreak [N]      N calls (default: $sysbreak_calls, else 1000)
  *
+ * The call is getppid(), or with $sysbreak_op (the kernel command line's
+ * sysbreak_op=): stat_rodata, stat() of /bin/sysbreak with the path in
+ * .rodata; stat_stack, the same path copied into a stack array (lbench's
+ * rows of those names).
+ *
  * Run as the initramfs's init (rdinit=/bin/sysbreak; the kernel hands
  * sysbreak_calls=N from its command line over as the environment variable);
  * as PID 1 it powers the guest off when done.  It prints one line:
@@ -27,6 +32,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -67,9 +73,22 @@ static int read_counters(int64_t *v)
     return 1;
 }
 
+static const char rodata_path[] = "/bin/sysbreak";
+
 int main(int argc, char **argv)
 {
     const char *arg = argc > 1 ? argv[1] : getenv("sysbreak_calls");
+    const char *op_name = getenv("sysbreak_op");
+    int op = !op_name || !strcmp(op_name, "getppid") ? 0
+           : !strcmp(op_name, "stat_rodata") ? 1 : !strcmp(op_name, "stat_stack") ? 2 : -1;
+    char stack_path[sizeof rodata_path];
+    struct stat st;
+    memcpy(stack_path, rodata_path, sizeof stack_path);
+    const char *path = op == 2 ? stack_path : rodata_path;
+    if (op < 0) {
+        fprintf(stderr, "sysbreak: unknown sysbreak_op '%s'\n", op_name);
+        return 2;
+    }
     long n = arg ? strtol(arg, NULL, 10) : 1000;
     if (n <= 0) {
         fprintf(stderr, "sysbreak: bad call count '%s'\n", arg);
@@ -77,8 +96,10 @@ int main(int argc, char **argv)
     }
     mount("proc", "/proc", "proc", 0, NULL);   /* as init; fails harmlessly otherwise */
 
+#define CALL() (op ? syscall(SYS_stat, path, &st) : syscall(SYS_getppid))
     for (int i = 0; i < WARMUP; i++)
-        syscall(SYS_getppid);
+        if (CALL() < 0)
+            fprintf(stderr, "sysbreak: %s failed\n", op ? "stat" : "getppid");
     /* two reads back to back: what one read adds to the counters (after a
      * first one, whose page faults and allocations the others do not have) */
     int64_t e0[NCOUNTERS], e1[NCOUNTERS], e2[NCOUNTERS];
@@ -87,7 +108,7 @@ int main(int argc, char **argv)
     uint64_t t0 = tsc();
     MARK_START();
     for (long i = 0; i < n; i++)
-        syscall(SYS_getppid);
+        CALL();
     MARK_STOP();
     uint64_t t1 = tsc();
 

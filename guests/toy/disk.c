@@ -94,3 +94,23 @@ void disk_run(void)
     expect("words missing", vdev_call(UK_VDEV_BLOCK_READ, 2, (uk_word_t[]){ 0, 1 }, 0),
            UK_VDEV_EINVAL);
 }
+
+#define TICK_FIRST  128ul     /* diskio's sectors: TICK_FIRST.. cycling through TICK_SPAN */
+#define TICK_SPAN   64ul
+
+long disk_tick(void)
+{
+    static unsigned char *buf;
+    static uk_word_t n;
+    if (!buf && !(buf = pages(1)))
+        return -1;
+    uk_word_t s = TICK_FIRST + n++ % TICK_SPAN;
+    fill_sector(buf, s);
+    long st = io(UK_VDEV_BLOCK_WRITE, s, 1, (uk_word_t)buf);
+    if (st)
+        return st;
+    memset(buf + SECTOR, 0, SECTOR);
+    if ((st = io(UK_VDEV_BLOCK_READ, s, 1, (uk_word_t)(buf + SECTOR))))
+        return st;
+    return memcmp(buf, buf + SECTOR, SECTOR) ? -1 : 0;
+}

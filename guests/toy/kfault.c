@@ -55,3 +55,21 @@ void kfault_entry(struct uk_vcpu_state *s)
             "0x%lx; powering off\n", f->vector, s->exit_addr, f->rip);
     power(UK_VDEV_POWER_HALT, UK_VMM_STATUS_GUEST_FAULT);
 }
+
+void kfault_panic_check(void)
+{
+    static uk_word_t started;            /* our first tick's time */
+    uk_word_t ms = gi->tsc_hz / 1000, t = uk_rdtsc() - gi->boot_tsc;
+    if (!started)
+        started = t;
+    if (started >= opts.panic_at * ms) { /* started after it: a restarted guest */
+        opts.panic_at = 0;
+        return;
+    }
+    if (t < opts.panic_at * ms)
+        return;
+    kprintf("panic-at: the guest kernel faults now (t=%lu)\n", t);
+    *(volatile unsigned long *)KFAULT_ADDR = 1;
+    kprintf("panic-at: the store did not fault: WRONG\n");
+    opts.panic_at = 0;
+}

@@ -81,6 +81,12 @@ static void parse(const char *c)
             opts.kfault = 1;
         else if (word_is(p, n, "echo"))
             opts.echo = 1;
+        else if (word_is(p, n, "panic-at="))
+            opts.panic_at = (v = value(p, n, 100000000)) < 0 ? 0 : (unsigned long)v;
+        else if (word_is(p, n, "progress"))
+            opts.progress = 1;
+        else if (word_is(p, n, "diskio"))
+            opts.diskio = 1;
         else if (word_is(p, n, "nopower"))
             opts.nopower = 1;
         else if (word_is(p, n, "work="))

@@ -77,6 +77,7 @@ uk_word_t virtio_events;
 int take_ticks(void)
 {
     uk_word_t bits = __atomic_exchange_n(&vcpu->pending, 0, __ATOMIC_SEQ_CST);
+    virtio_events |= bits & UK_VDEV_EVENT_VIRTIO_ALL;
     if ((bits & UK_VDEV_EVENT_POWER) && opts.nopower)   /* a guest that will not go */
         kprintf("power button: ignored (nopower)\n");
     else if (bits & UK_VDEV_EVENT_POWER) {   /* the machine's power button: our orderly
@@ -84,11 +85,12 @@ int take_ticks(void)
         kprintf("power button: powering off (status 0)\n");
         power(UK_VDEV_POWER_HALT, 0);
     }
-    virtio_events |= bits & UK_VDEV_EVENT_VIRTIO_ALL;
     echo_poll((bits & UK_VDEV_EVENT_CONSOLE) != 0);
     if (!(bits & UK_VDEV_EVENT_TIMER))
         return bits != 0;
     stats.ticks++;
+    if (opts.panic_at)
+        kfault_panic_check();
     for (int i = 0; i < TOY_NPROCS; i++)
         if (procs[i].state == P_SLEEPING && procs[i].wake <= stats.ticks)
             procs[i].state = P_RUNNABLE;
@@ -145,7 +147,17 @@ static long sys_write(int i, uk_word_t va, uk_word_t len)
         buf[k] = *kp;
     }
     buf[len] = 0;
-    kprintf("[pid %d] %s\n", i + 1, buf);
+    if (!opts.progress) {
+        kprintf("[pid %d] %s\n", i + 1, buf);
+        return (long)len;
+    }
+    /* `progress`: the TSC since the microkernel's first instruction (the
+     * harness's virtual time), and with `diskio` one disk round trip */
+    uk_word_t t = uk_rdtsc() - gi->boot_tsc;
+    if (opts.diskio)
+        kprintf("[pid %d] %s t=%lu disk=%ld\n", i + 1, buf, t, disk_tick());
+    else
+        kprintf("[pid %d] %s t=%lu\n", i + 1, buf, t);
     return (long)len;
 }
 

@@ -39,6 +39,17 @@
  *                so and go on (kfault.c)
  *   echo         echo console input; each line comes back as "echo: <line>";
  *                with halt/reboots it powers off only after one such line
+ *   progress     each process line ends in " t=T": T the TSC since the
+ *                microkernel's first instruction (instructions under
+ *                tcg-icount), for tools/experiments/run
+ *   diskio       with progress: each process line also does one disk round
+ *                trip (a sector written and read back) and ends in
+ *                " disk=S", S its status (0: ok; disk.c disk_tick)
+ *   panic-at=MS  at the first timer tick from MS ms after the microkernel's
+ *                first instruction (TSC), the guest kernel faults (kfault's
+ *                store, without the fixup): a guest-kernel crash on a
+ *                schedule, for tools/experiments/run; a guest whose first
+ *                tick came after MS (a restarted one) does not
  *   nopower      ignore the power button (UK_VDEV_EVENT_POWER; without this
  *                word it powers off at once with status 0): a guest the root
  *                task must stop (docs/shutdown.md)
@@ -74,8 +85,8 @@ void toyp_worker(unsigned long spin, unsigned long rounds);
 /* main.c */
 extern const struct uk_guest_info *gi;
 extern struct uk_vcpu_state *vcpu;
-struct toy_opts { int halt, badreq, kfault, echo, disk, vdisk, vnet, nopower;
-                  unsigned long work, reboots, status; };
+struct toy_opts { int halt, badreq, kfault, echo, disk, vdisk, vnet, nopower, progress, diskio;
+                  unsigned long work, reboots, status, panic_at; };
 extern struct toy_opts opts;
 __attribute__((noreturn)) void processes_done(void);
 
@@ -104,10 +115,13 @@ unsigned long *mem_echo_lines(void);   /* lines echoed since the cold boot */
 
 /* kfault.c: `kfault`; and the vCPU's exit UK_VCPU_EXIT_KERNEL_FAULT */
 void kfault_run(void);
+void kfault_panic_check(void);   /* `panic-at=`: fault now if it is time */
 __attribute__((noreturn)) void kfault_entry(struct uk_vcpu_state *s);
 
-/* disk.c */
+/* disk.c; disk_tick: `diskio`: a sector written and read back, 0 or the
+ * first failing status (a positive UK_E_* if the IPC failed, -1: wrong data) */
 void disk_run(void);
+long disk_tick(void);
 void vdisk_run(void);
 void vnet_run(void);      /* vnet.c */
 

@@ -39,8 +39,8 @@
 
 #define WAIT_US       100000ul     /* one wait for the device */
 #define WAITS_MAX     50u          /* without an answer: the device is dead (5 s) */
-/* Slot j of a disk (j < UK_BLK_BATCH_MAX): descriptors from SLOT_DESC(j),
- * its header and status byte in the disk's last DMA page. */
+/* Slot j of a disk (j < UK_BLK_BATCH_MAX): descriptors from SLOT_DESC(j)
+ * of queue 0, its header and status byte in the disk's last DMA page. */
 #define SLOT_DESC(j)   ((j) * VIRTQ_MAX_CHAIN)
 #define HDR_OFF(j)     ((j) * 32u)
 #define STATUS_OFF(j)  (512u + (j))
@@ -102,7 +102,8 @@ static void run(unsigned d, const struct prepared *p, unsigned nslots, long st[]
         if (st[j] != UK_BLK_OK)
             continue;
         k->req[STATUS_OFF(j)] = 0xff;
-        if (virtq_submit_at(&k->v, SLOT_DESC(j), p[j].bufs, p[j].n) != UK_OK) {
+        if (virtq_add(&k->v, 0, SLOT_DESC(j), p[j].bufs, p[j].n) != UK_OK ||
+            virtq_notify(&k->v, 0) != UK_OK) {
             disk_fail(d, "its registers cannot be written");
             break;
         }
@@ -111,7 +112,7 @@ static void run(unsigned d, const struct prepared *p, unsigned nslots, long st[]
     }
     unsigned id = 0, len = 0, waits = 0;
     while (left && k->live) {
-        if (virtq_take_used_id(&k->v, &id, &len)) {
+        if (virtq_get_used(&k->v, 0, &id, &len)) {
             unsigned j = id / VIRTQ_MAX_CHAIN;
             if (id % VIRTQ_MAX_CHAIN == 0 && j < nslots && st[j] == UK_BLK_OK && !done[j]) {
                 done[j] = 1;
@@ -153,8 +154,8 @@ static uk_word_t window_phys(uk_word_t va)
     return virt_to_phys((const void *)va);
 }
 
-/* READ / WRITE for client c (number n), prepared in slot j: every check
- * before the device sees anything (check.c). */
+/* READ / WRITE for client c (number n), checked (check.c: every check
+ * before the device sees anything) and prepared in slot j. */
 static long prepare_io(uk_word_t n, unsigned j, int write, uk_word_t sector, uk_word_t count,
                        uk_word_t off, struct prepared *p)
 {
@@ -164,15 +165,14 @@ static long prepare_io(uk_word_t n, unsigned j, int write, uk_word_t sector, uk_
     long st = blk_check_io(&t, write, sector, count, off);
     if (st != UK_BLK_OK)
         return st;
-    struct virtq_buf *bufs = p->bufs;
     unsigned nb = 0;
     put_header(k, j, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector);
-    bufs[nb++] = (struct virtq_buf){ k->req_phys + HDR_OFF(j), 16, 0 };
+    p->bufs[nb++] = (struct virtq_buf){ k->req_phys + HDR_OFF(j), 16, 0 };
     /* the data, one descriptor per physically contiguous run of the window */
     if ((st = blk_data_chain(UK_BLK_WINDOW(n) + off, count * UK_BLK_SECTOR, write, window_phys,
-                             bufs, &nb)) != UK_BLK_OK)
+                             p->bufs, &nb)) != UK_BLK_OK)
         return st;
-    bufs[nb++] = (struct virtq_buf){ k->req_phys + STATUS_OFF(j), 1, 1 };
+    p->bufs[nb++] = (struct virtq_buf){ k->req_phys + STATUS_OFF(j), 1, 1 };
     p->n = nb;
     return UK_BLK_OK;
 }

@@ -5,17 +5,19 @@
  * being mapped are a separate fake RAM at RAM_PHYS.  phys_to_virt (declared,
  * not defined, in arch/cpu.h under UK_HOST_TEST) translates both.  The few
  * other things vspace.c needs from the kernel (kernel_pml4, kstats, invlpg,
- * write_cr3) are defined here; the two instructions only record calls. */
+ * read_cr3, write_cr3) are defined here; the instructions only record
+ * calls (a write of cr3's own value is a full TLB flush). */
 #include "host_stubs.h"
 #include "../../ukernel/kernel/kmem.c"
 #include "host_pool.h"
 
 #include <string.h>
 
-static word flushes, last_flush_va;
+static word flushes, last_flush_va, full_flushes;
 static u64 cr3;
 static void invlpg(word va) { flushes++; last_flush_va = va; }
-static void write_cr3(u64 v) { cr3 = v; }
+static u64 read_cr3(void) { return cr3; }
+static void write_cr3(u64 v) { full_flushes += v == cr3; cr3 = v; }
 
 /* vspace.c includes log.h, whose panic() prototype the host_stubs macro
  * would mangle: use a real function instead (kmem.c above keeps the macro). */
@@ -1495,6 +1497,37 @@ static void test_flushes(void **state)
     assert_pool_back();
 }
 
+/* Only a present PTE that changed is flushed, and a call past 32 pages
+ * reloads cr3 once instead (one tlb_flushes); pages of a piece are flushed
+ * by the time the call returns. */
+static void test_flush_batching(void **state)
+{
+    (void)state;
+    task_new(&A, 1 << 20);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(vspace_map_boot(&A, V(i), frame(i), RW), UK_OK);
+    vspace_activate(&A);
+    flushes = full_flushes = 0;
+    kstats.tlb_flushes = 0;
+    assert_int_equal(vspace_protect(&A, V(0), 40, RW), UK_OK);
+    assert_int_equal(flushes + full_flushes, 0);          /* nothing changed */
+    assert_int_equal(vspace_protect(&A, V(0), 32, R), UK_OK);
+    assert_int_equal(flushes, 32);                        /* 32: each page */
+    assert_int_equal(full_flushes, 0);
+    assert_int_equal(vspace_protect(&A, V(0), 40, 0), UK_OK);
+    assert_int_equal(flushes, 32);                        /* 40: one reload */
+    assert_int_equal(full_flushes, 1);
+    assert_int_equal(vspace_protect(&A, V(0), 2, RW), UK_OK);
+    assert_int_equal(flushes + full_flushes, 33);         /* were not present */
+    assert_int_equal(vspace_unmap(&A, V(0), 40), UK_OK);  /* 2 present, 38 not */
+    assert_int_equal(flushes, 34);
+    assert_int_equal(full_flushes, 1);
+    assert_int_equal(kstats.tlb_flushes, flushes + full_flushes);
+    assert_int_equal(pending.n, 0);
+    destroy_all();
+    assert_pool_back();
+}
+
 /* --- vspace_destroy ----------------------------------------------------------- */
 
 /* Destroying a task frees all its tables and nodes and every mapping other
@@ -1904,6 +1937,7 @@ int main(void)
         T(test_source_not_mapped),
         T(test_self_map_overlap),
         T(test_flushes),
+        T(test_flush_batching),
         T(test_destroy),
         T(test_destroy_self_derived),
         T(test_quota_nomem),

@@ -6,11 +6,10 @@
  * The caller owns the descriptor table: a chain is put at a descriptor
  * index of its choosing (virtq_add) and comes back from the used ring by
  * that index (virtq_get_used), so a driver may keep many chains in flight
- * (the network server: one descriptor per frame buffer; the block server:
- * a batch's requests in disjoint descriptors).  Queue 0's short forms:
- * virtio_legacy_queue0, virtq_submit / virtq_submit_at (a chain from
- * descriptor 0 / any, made available and notified), virtq_take_used /
- * _id.  docs/storage.md, docs/network.md.
+ * (the network server: one descriptor per frame buffer).  The block
+ * server's one request at a time is the short form: virtio_legacy_queue0,
+ * virtq_submit (a chain from descriptor 0) and virtq_take_used.
+ * docs/storage.md, docs/network.md.
  */
 #ifndef UK_USER_VIRTIO_H
 #define UK_USER_VIRTIO_H
@@ -96,14 +95,9 @@ long virtq_notify(struct virtio_dev *v, unsigned q);
 int virtq_get_used(struct virtio_dev *v, unsigned q, unsigned *head, unsigned *len);
 /* Queue 0: the chain bufs[0..n-1] from descriptor 0, made available and notified. */
 long virtq_submit(struct virtio_dev *v, const struct virtq_buf *bufs, unsigned n);
-/* The same from descriptor `first` (the chain's head and id); first + n
- * must not pass the queue. */
-long virtq_submit_at(struct virtio_dev *v, unsigned first, const struct virtq_buf *bufs,
-                     unsigned n);
 /* Queue 0: 1 and the used entry's written length if the device has
- * returned a chain; 0 if not yet.  _id also gives the chain's head. */
+ * returned the chain; 0 if not yet. */
 int virtq_take_used(struct virtio_dev *v, unsigned *len);
-int virtq_take_used_id(struct virtio_dev *v, unsigned *id, unsigned *len);
 /* Reads (and so clears) the ISR: the device's INTx goes low. */
 unsigned virtio_isr(struct virtio_dev *v);
 /* Physical address of one of our bytes (UK_SYS_MEM_INFO); ~0 if unmapped. */

@@ -61,11 +61,11 @@ static u64 *walk(struct task *t, word va, bool create)
     return table;
 }
 
-/* The first page in [va, end) whose leaf table exists, or end: UNMAP and
- * PROTECT skip what was never mapped, so a wide, mostly empty range (a
- * guest kernel clearing a new address space) costs a few walks, not one
- * per page.  An entry of level L covers 2^(12 + 9L) bytes. */
-static word next_leaf(struct task *t, word va, word end)
+/* The first page in [va, end) whose leaf table exists (into *leafp), or
+ * end: UNMAP and PROTECT skip what was never mapped, so a wide, mostly
+ * empty range (a guest kernel clearing a new address space) costs a few
+ * walks, not one per page.  An entry of level L covers 2^(12 + 9L) bytes. */
+static word next_leaf(struct task *t, word va, word end, u64 **leafp)
 {
     while (va < end) {
         u64 *table = t->pml4;
@@ -76,12 +76,21 @@ static word next_leaf(struct task *t, word va, word end)
                 break;
             table = phys_to_virt(e & PTE_ADDR);
         }
-        if (level == 0)
+        if (level == 0) {
+            *leafp = table;
             return va;
+        }
         word span = (word)1 << (12 + 9 * level);
         va = (va & ~(span - 1)) + span;       /* no wrap: va < UK_USER_MAP_TOP */
     }
     return end;
+}
+
+/* The end of the leaf table's part of [a, end): its last page + 1, or end. */
+static inline word leaf_limit(word a, word end)
+{
+    word leaf_end = (a | ((PAGE_SIZE << 9) - 1)) + 1;   /* no wrap: a < UK_USER_MAP_TOP */
+    return leaf_end < end ? leaf_end : end;
 }
 
 static struct mapping *node_at(struct task *t, word va)
@@ -90,12 +99,51 @@ static struct mapping *node_at(struct task *t, word va)
     return leaf ? leaf_nodes(leaf)[pt_index(va, 0)] : NULL;
 }
 
-static void flush_page(struct task *t, word va)
+/* TLB invalidation.  Only the loaded address space can have TLB entries
+ * (without PCID every cr3 write flushes the non-global TLB, and user pages
+ * are never global), and only for a PTE that was present and changed.
+ * UNMAP and PROTECT collect the pages here and flush once at the end of
+ * the call (flush_pending; MAP after each page it replaces, so that its
+ * usual case, a new page, tests nothing): each page by invlpg, or, past
+ * FLUSH_CEILING pages, the whole TLB by one cr3 reload -- as Linux does
+ * (tlb_single_page_flush_ceiling, 33), since refilling a whole TLB costs
+ * less than tens of invlpgs.  Nothing
+ * in the kernel reaches user memory through user addresses (copy_user uses
+ * the physical window), so the deferral is safe as long as every entry
+ * point that changes PTEs ends with flush_pending() before returning to
+ * user level.  Each invlpg, and each full flush, counts one tlb_flushes. */
+#define FLUSH_CEILING 32
+static struct {
+    word n;                       /* pages to flush; > FLUSH_CEILING: all */
+    word va[FLUSH_CEILING];
+} pending;
+
+static inline void flush_page(struct task *t, word va, u64 old_pte)
 {
-    if (t == active_vspace) {
-        invlpg(va);
+    if (t != active_vspace || !(old_pte & PTE_P))
+        return;
+    pending.va[pending.n % FLUSH_CEILING] = va;   /* only read if n <= FLUSH_CEILING */
+    pending.n++;
+}
+
+static void flush_all_pending(void)
+{
+    word n = pending.n;
+    pending.n = 0;
+    if (n > FLUSH_CEILING) {
+        write_cr3(read_cr3());
         kstats.tlb_flushes++;
+        return;
     }
+    for (word i = 0; i < n; i++)
+        invlpg(pending.va[i]);
+    kstats.tlb_flushes += n;
+}
+
+static inline void flush_pending(void)
+{
+    if (unlikely(pending.n))
+        flush_all_pending();
 }
 
 /* node->va holds the page address, the current rights (bits 0-2) and the
@@ -119,21 +167,24 @@ static unsigned page_rights(word rights)
     return (unsigned)rights | UK_MAP_READ;
 }
 
-/* Removes the PTE and frees the node (its children are gone already). */
-static void drop_node(struct mapping *n)
+/* Removes the PTE and frees the node (its children are gone already);
+ * pte: n's PTE if the caller has it, else NULL. */
+static void drop_node(struct mapping *n, u64 *pte)
 {
     word va = node_va(n);
-    u64 *leaf = walk(n->task, va, false);
-    leaf[pt_index(va, 0)] = 0;
-    leaf_nodes(leaf)[pt_index(va, 0)] = NULL;
-    flush_page(n->task, va);
+    if (!pte)
+        pte = &walk(n->task, va, false)[pt_index(va, 0)];
+    u64 old_pte = *pte;
+    *pte = 0;
+    leaf_nodes((u64 *)((word)pte & PAGE_MASK))[pt_index(va, 0)] = NULL;
+    flush_page(n->task, va, old_pte);
     kmem_free(&n->task->quota, n, sizeof *n);
 }
 
 /* Unmaps n and everything derived from it, without recursion: always
  * descend to the first child; a node without children is dropped and its
- * parent's first child becomes its sibling. */
-static void unmap_tree(struct mapping *root)
+ * parent's first child becomes its sibling.  root_pte: root's PTE. */
+static void unmap_tree(struct mapping *root, u64 *root_pte)
 {
     if (root->parent) {                  /* unlink from its siblings, O(1) */
         if (root->sibling_prev)
@@ -149,7 +200,7 @@ static void unmap_tree(struct mapping *root)
             n = n->child;
         struct mapping *parent = n->parent, *next = n->sibling;
         bool done = n == root;
-        drop_node(n);
+        drop_node(n, done ? root_pte : NULL);
         if (done)
             return;
         parent->child = next;            /* n was the first child */
@@ -174,8 +225,10 @@ static int map_one(struct task *dst, word va, u64 pa, unsigned rights, struct ma
     struct mapping *n = kmem_alloc(&dst->quota, sizeof *n);
     if (!n)
         return UK_E_NOMEM;
-    if (old)
-        unmap_tree(old);
+    if (old) {
+        unmap_tree(old, &leaf[i]);
+        flush_pending();                 /* here: MAP's usual case, a new page, pays nothing */
+    }
     n->task = dst;
     n->va = va | rights | (rights << GRANT_SHIFT) |
             ((word)(parent ? node_depth(parent) + 1 : 0) << DEPTH_SHIFT);
@@ -188,8 +241,6 @@ static int map_one(struct task *dst, word va, u64 pa, unsigned rights, struct ma
     }
     leaf[i] = (pa & PTE_ADDR) | pte_bits(rights);
     leaf_nodes(leaf)[i] = n;
-    if (old)
-        flush_page(dst, va);
     return UK_OK;
 }
 
@@ -231,6 +282,8 @@ int vspace_map_boot_free(struct task *t, word va, u64 pa)
     return err;
 }
 
+static int unmap_range(struct task *t, word va, word npages, word budget, word *next);
+
 int vspace_map(struct task *src, word sva, struct task *dst, word dva,
                word npages, word user_rights)
 {
@@ -257,36 +310,52 @@ int vspace_map(struct task *src, word sva, struct task *dst, word dva,
     }
     for (word i = 0; i < npages; i++) {
         word s = sva + i * PAGE_SIZE;
-        struct mapping *from = node_at(src, s);
-        u64 *leaf = walk(src, s, false);
+        u64 *leaf = walk(src, s, false);             /* one walk for node and frame */
+        struct mapping *from = leaf_nodes(leaf)[pt_index(s, 0)];
         u64 pa = leaf[pt_index(s, 0)] & PTE_ADDR;
         err = map_one(dst, dva + i * PAGE_SIZE, pa, rights & node_rights(from), from);
         if (err) {
-            if (i > 0 && err == UK_E_NOMEM)        /* undo this call's part */
-                vspace_unmap(dst, dva, i);
+            if (i > 0 && err == UK_E_NOMEM) {      /* undo this call's part */
+                word next;
+                unmap_range(dst, dva, i, 0, &next);
+                flush_pending();
+            }
             return err;
         }
     }
     return UK_OK;
 }
 
-int vspace_unmap_some(struct task *t, word va, word npages, word budget, word *next)
+/* As protect_range: a leaf table at a time (unmapping frees no table). */
+static int unmap_range(struct task *t, word va, word npages, word budget, word *next)
 {
     int err = check_range(va, npages);
     if (err)
         return err;
     word end = va + npages * PAGE_SIZE;
     word a, done = 0;
-    for (a = next_leaf(t, va, end); a < end; a = next_leaf(t, a + PAGE_SIZE, end)) {
-        struct mapping *n = node_at(t, a);
-        if (!n)
-            continue;
-        if (budget && done++ == budget)
-            break;                       /* a preemption point: the caller goes on at a */
-        unmap_tree(n);
+    u64 *leaf;
+    for (a = next_leaf(t, va, end, &leaf); a < end; a = next_leaf(t, a, end, &leaf)) {
+        for (word leaf_end = leaf_limit(a, end); a < leaf_end; a += PAGE_SIZE) {
+            unsigned i = pt_index(a, 0);
+            struct mapping *n = leaf_nodes(leaf)[i];
+            if (!n)
+                continue;
+            if (budget && done++ == budget)
+                goto stop;               /* a preemption point: the caller goes on at a */
+            unmap_tree(n, &leaf[i]);     /* leaves tables in place: leaf stays */
+        }
     }
+stop:
     *next = a;                           /* next_leaf stops at end */
     return UK_OK;
+}
+
+int vspace_unmap_some(struct task *t, word va, word npages, word budget, word *next)
+{
+    int err = unmap_range(t, va, npages, budget, next);
+    flush_pending();
+    return err;
 }
 
 int vspace_unmap(struct task *t, word va, word npages)
@@ -295,18 +364,50 @@ int vspace_unmap(struct task *t, word va, word npages)
     return vspace_unmap_some(t, va, npages, 0, &next);
 }
 
+static void set_rights_pte(struct mapping *n, u64 *pte, unsigned rights)
+{
+    word va = node_va(n);
+    u64 old_pte = *pte, new_pte = (old_pte & PTE_ADDR) | pte_bits(rights);
+    n->va = va | rights | (n->va & (NODE_META_MASK & ~(word)UK_MAP_RWX));
+    if (new_pte == old_pte)
+        return;                          /* same PTE: nothing cached is stale */
+    *pte = new_pte;
+    flush_page(n->task, va, old_pte);
+}
+
 static void set_rights(struct mapping *n, unsigned rights)
 {
     word va = node_va(n);
-    u64 *leaf = walk(n->task, va, false);
-    u64 *pte = &leaf[pt_index(va, 0)];
-    n->va = va | rights | (n->va & (NODE_META_MASK & ~(word)UK_MAP_RWX));
-    *pte = (*pte & PTE_ADDR) | pte_bits(rights);
-    flush_page(n->task, va);
+    set_rights_pte(n, &walk(n->task, va, false)[pt_index(va, 0)], rights);
 }
 
-int vspace_protect_some(struct task *t, word va, word npages, word user_rights, word budget,
-                        word *next)
+/* PROTECT of one page and what derives from it. */
+static inline void protect_page(struct mapping *n, u64 *pte, unsigned rights)
+{
+    /* no more than granted, nor than the source has now (either has
+     * READ or is 0, so r is 0 or includes READ) */
+    unsigned r = rights & node_grant(n) & (n->parent ? node_rights(n->parent) : UK_MAP_RWX);
+    set_rights_pte(n, pte, r);
+    /* derived mappings keep no right their source lost */
+    struct mapping *d = n->child;
+    while (d) {
+        unsigned allowed = node_rights(d->parent);
+        if (node_rights(d) & ~allowed)
+            set_rights(d, node_rights(d) & allowed);
+        if (d->child) {
+            d = d->child;
+            continue;
+        }
+        while (d != n && !d->sibling)
+            d = d->parent;
+        d = d == n ? NULL : d->sibling;
+    }
+}
+
+/* The mapped pages of a range a leaf table at a time: one walk per 512
+ * pages, not three per page. */
+static int protect_range(struct task *t, word va, word npages, word user_rights, word budget,
+                         word *next)
 {
     int err = check_range(va, npages);
     unsigned rights = page_rights(user_rights);   /* 0: no access at all */
@@ -316,33 +417,29 @@ int vspace_protect_some(struct task *t, word va, word npages, word user_rights, 
         return UK_E_INVAL;
     word end = va + npages * PAGE_SIZE;
     word a, done = 0;
-    for (a = next_leaf(t, va, end); a < end; a = next_leaf(t, a + PAGE_SIZE, end)) {
-        struct mapping *n = node_at(t, a);
-        if (!n)
-            continue;
-        if (budget && done++ == budget)
-            break;                       /* a preemption point: the caller goes on at a */
-        /* no more than granted, nor than the source has now (either has
-         * READ or is 0, so r is 0 or includes READ) */
-        unsigned r = rights & node_grant(n) & (n->parent ? node_rights(n->parent) : UK_MAP_RWX);
-        set_rights(n, r);
-        /* derived mappings keep no right their source lost */
-        struct mapping *d = n->child;
-        while (d) {
-            unsigned allowed = node_rights(d->parent);
-            if (node_rights(d) & ~allowed)
-                set_rights(d, node_rights(d) & allowed);
-            if (d->child) {
-                d = d->child;
+    u64 *leaf;
+    for (a = next_leaf(t, va, end, &leaf); a < end; a = next_leaf(t, a, end, &leaf)) {
+        for (word leaf_end = leaf_limit(a, end); a < leaf_end; a += PAGE_SIZE) {
+            unsigned i = pt_index(a, 0);
+            struct mapping *n = leaf_nodes(leaf)[i];
+            if (!n)
                 continue;
-            }
-            while (d != n && !d->sibling)
-                d = d->parent;
-            d = d == n ? NULL : d->sibling;
+            if (budget && done++ == budget)
+                goto stop;               /* a preemption point: the caller goes on at a */
+            protect_page(n, &leaf[i], rights);
         }
     }
+stop:
     *next = a;                           /* next_leaf stops at end */
     return UK_OK;
+}
+
+int vspace_protect_some(struct task *t, word va, word npages, word user_rights, word budget,
+                        word *next)
+{
+    int err = protect_range(t, va, npages, user_rights, budget, next);
+    flush_pending();
+    return err;
 }
 
 int vspace_protect(struct task *t, word va, word npages, word user_rights)
@@ -438,7 +535,7 @@ void vspace_destroy(struct task *t)
                 u64 *leaf = phys_to_virt(pd[i1] & PTE_ADDR);
                 for (int i0 = 0; i0 < 512; i0++)
                     if (leaf_nodes(leaf)[i0])
-                        unmap_tree(leaf_nodes(leaf)[i0]);
+                        unmap_tree(leaf_nodes(leaf)[i0], &leaf[i0]);
                 kmem_free(&t->quota, leaf, LEAF_BYTES);
             }
             kmem_free(&t->quota, pd, PAGE_SIZE);
@@ -447,4 +544,5 @@ void vspace_destroy(struct task *t)
     }
     kmem_free(&t->quota, t->pml4, PAGE_SIZE);
     t->pml4 = NULL;
+    flush_pending();                     /* pages others derived from ours */
 }

@@ -241,6 +241,34 @@ void ukvm_frame_to_gp(const struct uk_regs *u, unsigned long *gp)
 	gp[HOST_GS_BASE] = u->gs_base;
 }
 
+/* A process's exit: its registers back into regs->gp, but for what cannot
+ * have changed since gp_to_uk() -- its TLS bases (no FSGSBASE: only
+ * arch_prctl changes them, in regs->gp) -- and, after `syscall`, rcx and
+ * r11, which the microkernel does not keep (userspace() sets them). */
+static inline void exit_frame_to_gp(const struct uk_regs *u, unsigned long *gp, int syscall)
+{
+	gp[HOST_AX] = u->rax;
+	gp[HOST_BX] = u->rbx;
+	gp[HOST_DX] = u->rdx;
+	gp[HOST_SI] = u->rsi;
+	gp[HOST_DI] = u->rdi;
+	gp[HOST_BP] = u->rbp;
+	gp[HOST_SP] = u->rsp;
+	gp[HOST_R8] = u->r8;
+	gp[HOST_R9] = u->r9;
+	gp[HOST_R10] = u->r10;
+	gp[HOST_R12] = u->r12;
+	gp[HOST_R13] = u->r13;
+	gp[HOST_R14] = u->r14;
+	gp[HOST_R15] = u->r15;
+	gp[HOST_IP] = u->rip;
+	gp[HOST_EFLAGS] = u->rflags;
+	if (!syscall) {
+		gp[HOST_CX] = u->rcx;
+		gp[HOST_R11] = u->r11;
+	}
+}
+
 /* entry.c (ukvm_entry): where an exit goes back to, and where it saves the FPU state */
 jmp_buf ukvm_resume_jmp;
 void *ukvm_fp_area;
@@ -267,26 +295,27 @@ static int vector_signal(unsigned long vector)
 	}
 }
 
-static void handle_exception(struct uml_pt_regs *regs, const struct uk_regs *u)
+static void handle_exception(struct uml_pt_regs *regs, unsigned long vector,
+			     unsigned long error, unsigned long rip)
 {
 	siginfo_t si;
-	int sig = vector_signal(u->vector);
+	int sig = vector_signal(vector);
 
 	memset(&si, 0, sizeof si);
 	si.si_signo = sig;
-	si.si_addr = (void *)u->rip;
-	regs->faultinfo.trap_no = u->vector;
-	regs->faultinfo.error_code = u->error;
+	si.si_addr = (void *)rip;
+	regs->faultinfo.trap_no = vector;
+	regs->faultinfo.error_code = error;
 	regs->faultinfo.cr2 = 0;
 	switch (sig) {
 	case SIGFPE:
-		si.si_code = u->vector == 0 ? FPE_INTDIV : 0;
+		si.si_code = vector == 0 ? FPE_INTDIV : 0;
 		break;
 	case SIGILL:
 		si.si_code = ILL_ILLOPN;
 		break;
 	case SIGTRAP:
-		si.si_code = u->vector == 3 ? SI_KERNEL : TRAP_BRKPT;
+		si.si_code = vector == 3 ? SI_KERNEL : TRAP_BRKPT;
 		break;
 	case SIGBUS:
 		si.si_code = BUS_ADRALN;
@@ -304,6 +333,12 @@ static void handle_exception(struct uml_pt_regs *regs, const struct uk_regs *u)
 void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 {
 	struct uk_vcpu_state *s = ukvm_vcpu;
+	/* Is regs->fp to be checked before the next XRSTOR?  XSAVE at each
+	 * exit (entry.c) keeps a valid area valid; only what Linux wrote into
+	 * it can be malformed: a new process's area (fork, exec: valid, but
+	 * checked once) and a sigreturn's, copied from the process's stack
+	 * (sys_rt_sigreturn leaves the system call number -1). */
+	int fp_unchecked = 1;
 	(void)aux_fp_regs;
 
 	interrupt_end();
@@ -315,7 +350,10 @@ void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 		 * now stays pending, and RESUME then exits at once (EVENT). */
 		block_signals();
 		gp_to_uk(regs->gp, &s->user);
-		ukvm_fp_sanitize(regs->fp);
+		if (fp_unchecked) {
+			ukvm_fp_sanitize(regs->fp);
+			fp_unchecked = 0;
+		}
 		ukvm_fp_area = regs->fp;
 		if (kernel_setjmp(ukvm_resume_jmp) == 0) {
 			long err = uk_vcpu_resume_fpu(regs->fp, s->xsave_features,
@@ -326,13 +364,15 @@ void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 			fatal_sigsegv();
 		}
 		/* An exit: ukvm_entry (entry.c) saved the FPU state into regs->fp. */
-		ukvm_frame_to_gp(&s->user, regs->gp);
+		unsigned long reason = s->exit_reason;
+		exit_frame_to_gp(&s->user, regs->gp, reason == UK_VCPU_EXIT_SYSCALL);
 		regs->is_user = 1;
 		ukvm_regs = regs;
 		UPT_SYSCALL_NR(regs) = -1;   /* not a system call, unless it is */
-		unsigned long reason = s->exit_reason;
+		/* what the handlers below need, before unblock_signals() runs
+		 * event handlers (the registers are in regs->gp already) */
 		unsigned long addr = s->exit_addr, access = s->exit_access;
-		struct uk_regs u = s->user;
+		unsigned long vector = s->user.vector, error = s->user.error;
 
 		/* pending events first, as a host would; those that ended the
 		 * process's run (EVENT) interrupted user mode */
@@ -344,11 +384,13 @@ void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 		case UK_VCPU_EXIT_SYSCALL:
 			/* what `syscall` did to rcx and r11 (the microkernel
 			 * does not keep them), and what SYSEMU shows */
-			regs->gp[HOST_CX] = u.rip;
-			regs->gp[HOST_R11] = u.rflags;
-			regs->gp[HOST_ORIG_AX] = u.rax;
+			regs->gp[HOST_CX] = regs->gp[HOST_IP];
+			regs->gp[HOST_R11] = regs->gp[HOST_EFLAGS];
+			regs->gp[HOST_ORIG_AX] = regs->gp[HOST_AX];
 			regs->gp[HOST_AX] = -ENOSYS;
 			handle_syscall(regs);
+			if (UPT_SYSCALL_NR(regs) == -1)
+				fp_unchecked = 1;   /* sigreturn (or a call skipped) */
 			break;
 		case UK_VCPU_EXIT_PAGE_FAULT:
 			regs->faultinfo.cr2 = addr;
@@ -357,7 +399,7 @@ void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 			segv_handler(SIGSEGV, NULL, regs);
 			break;
 		case UK_VCPU_EXIT_EXCEPTION:
-			handle_exception(regs, &u);
+			handle_exception(regs, vector, error, regs->gp[HOST_IP]);
 			break;
 		case UK_VCPU_EXIT_EVENT:
 			break;                 /* unblock_signals() ran the handlers */

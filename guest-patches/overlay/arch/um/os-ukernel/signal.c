@@ -16,8 +16,8 @@
  * UK_VDEV_EVENT_TIMER plays SIGALRM (timer_real_alarm_handler), console
  * input and virtio queues' events play SIGIO (sigio_handler, which asks
  * os_waiting_for_events_epoll below which "fds" are ready),
- * UK_VDEV_EVENT_POWER the power button (power_kern.c).  Handlers always
- * run with the flag off.
+ * UK_VDEV_EVENT_POWER the power button (power_kern.c).  Handlers always run
+ * with the flag off.
  */
 #include <errno.h>
 #include <signal.h>

@@ -1,0 +1,539 @@
+/*
+ * The supervisor (docs/experiments.md): fault injection into the servers
+ * and vmm-servers, detection, and MINIX-3-style restarts, driven by one
+ * boot module whose command line is
+ *
+ *   experiment [beat=MS] [restart=WHAT,...] [inject=MS:FAULT:TARGET[:ARG]] ...
+ *
+ *   end=MS       at MS ms after the microkernel's first instruction, say
+ *                "event=end" and end QEMU (status 0): the run's length in
+ *                virtual time, whatever the guests do (default: never)
+ *   beat=MS      ping the console and network servers every MS ms of TSC
+ *                time (default 50; 0: no heartbeat), each ping answered
+ *                within MS/2 or the server counts as hung
+ *   restart=     which deaths are repaired: `console`, `net`, `vmm` (a
+ *                guest's vmm-server started again: its guest reboots),
+ *                `none` (the default)
+ *   inject=      at MS ms after the microkernel's first instruction, FAULT
+ *                into TARGET:
+ *      crash     its main thread is made to fault (rip = 0): a real fault,
+ *                which comes to our endpoint as any fault of it would
+ *      hang      its main thread is suspended for good (it stops answering)
+ *      stall     suspended for ARG ms (default 100), then resumed: it answers
+ *                late (a slow server)
+ *      slow      for SLOW_SPAN_MS (300) ms, suspended ARG ms (default 10) of
+ *                every SLOW_PERIOD_MS (20): each answer late by up to ARG ms
+ *                (one slow fault at a time)
+ *      panic     (a guest only) its guest kernel faults at that time: the
+ *                toy guest's own `panic-at=MS` does it (we have no cap of
+ *                the guest kernel's thread), we log the time; its vmm-server
+ *                then ends with UK_VMM_END_GUEST_FAULT, a crash we detect
+ *                and (restart=vmm) repair
+ *                TARGET: `console`, `net`, `blk`, or a guest's name (its
+ *                vmm-server)
+ *
+ * Times on the log are TSC ticks since the microkernel's first instruction
+ * (uk_bootinfo.boot_tsc): instructions under tcg-icount (ICOUNT=1).  Every
+ * event is one line "experiment: t=T event=E target=X ..." for
+ * tools/experiments/run.  A bad word refuses the whole line, named.
+ */
+#include "root.h"
+
+#define MAX_ACTIONS   64
+#define BEAT_MS       50
+#define STALL_MS      100
+#define SLOW_MS       10
+#define SLOW_PERIOD_MS 20
+#define SLOW_SPAN_MS  300
+
+enum fault { F_CRASH, F_HANG, F_STALL, F_SLOW, F_PANIC, F_RESUME };
+static const char *const fault_name[] = { "crash", "hang", "stall", "slow", "panic", "resume" };
+
+/* A target: a server or a vmm-server (guest index). */
+enum kind { T_CONSOLE, T_NET, T_BLK, T_VMM };
+struct target { enum kind kind; uk_word_t index; };
+
+struct action {
+    uk_word_t at;             /* TSC */
+    enum fault fault;
+    struct target t;
+    uk_word_t arg_ms;
+};
+
+static struct {
+    int on;
+    const struct uk_bootinfo *bi;
+    uk_word_t ep, boot_tsc, ms;            /* ms: TSC ticks per ms */
+    const struct guest_desc *g;
+    int nguests, vmm_module;
+    int restart_console, restart_net, restart_vmm;
+    uk_word_t beat_ms, next_beat;
+    uk_word_t end;                         /* TSC since boot_tsc; 0: never */
+    struct action a[MAX_ACTIONS];          /* sorted by time */
+    int na, next;
+    /* per server: an injection not yet detected (its TSC), hung and given up */
+    uk_word_t pending[T_VMM + 1 + ROOT_MAX_GUESTS];
+    int gave_up[T_VMM + 1 + ROOT_MAX_GUESTS];
+    int vmm_faulted[ROOT_MAX_GUESTS + 1];  /* its fault seen, its end still to come */
+    struct {                               /* the `slow` fault under way */
+        int on, suspended;
+        struct target t;
+        uk_word_t d, until, next;          /* ms suspended a period; TSC: end, next toggle */
+    } slow;
+} S;
+
+static uk_word_t now(void) { return uk_rdtsc() - S.boot_tsc; }
+
+static int slot_of(struct target t) { return t.kind == T_VMM ? (int)T_VMM + (int)t.index : (int)t.kind; }
+
+static const char *target_name(struct target t)
+{
+    switch (t.kind) {
+    case T_CONSOLE: return "console";
+    case T_NET:     return "net";
+    case T_BLK:     return "blk";
+    default:        return S.g[t.index - 1].name;
+    }
+}
+
+static uk_word_t thread_of(struct target t)
+{
+    switch (t.kind) {
+    case T_CONSOLE: return console_thread();
+    case T_NET:     return net_thread();
+    case T_BLK:     return blk_thread();
+    default:        return vmm_thread(t.index);
+    }
+}
+
+static void event(const char *e, struct target t, const char *more)
+{
+    printf("experiment: t=%lu event=%s target=%s%s%s\n", now(), e, target_name(t),
+           more[0] ? " " : "", more);
+}
+
+/* --- parsing --------------------------------------------------------------- */
+
+static unsigned long wlen(const char *p)
+{
+    unsigned long n = 0;
+    while (p[n] && p[n] != ' ' && p[n] != ':' && p[n] != ',')
+        n++;
+    return n;
+}
+
+static int is(const char *p, unsigned long n, const char *w)
+{
+    return strlen(w) == n && !strncmp(p, w, n);
+}
+
+static long num(const char *p, unsigned long n)
+{
+    long v = 0;
+    if (n == 0 || n > 9)
+        return -1;
+    for (unsigned long i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+static int parse_target(const char *p, unsigned long n, struct target *t)
+{
+    if (is(p, n, "console")) { *t = (struct target){ T_CONSOLE, 0 }; return 1; }
+    if (is(p, n, "net"))     { *t = (struct target){ T_NET, 0 }; return 1; }
+    if (is(p, n, "blk"))     { *t = (struct target){ T_BLK, 0 }; return 1; }
+    for (int i = 0; i < S.nguests; i++)
+        if (is(p, n, S.g[i].name)) {
+            *t = (struct target){ T_VMM, (uk_word_t)i + 1 };
+            return 1;
+        }
+    return 0;
+}
+
+/* One word of the line at p (n bytes); 0 and a message if it is wrong. */
+static int parse_word(const char *p, unsigned long n)
+{
+    char w[80];
+    unsigned long k = n < sizeof w - 1 ? n : sizeof w - 1;
+    memcpy(w, p, k);
+    w[k] = 0;
+    if (n > 5 && !strncmp(p, "beat=", 5)) {
+        long v = num(p + 5, n - 5);
+        if (v < 0 || v > 10000) {
+            printf("experiment: \"%s\": beat= wants 0..10000 ms\n", w);
+            return 0;
+        }
+        S.beat_ms = (uk_word_t)v;
+        return 1;
+    }
+    if (n > 4 && !strncmp(p, "end=", 4)) {
+        long v = num(p + 4, n - 4);
+        if (v < 1) {
+            printf("experiment: \"%s\": end= wants a number of ms, 1..\n", w);
+            return 0;
+        }
+        S.end = (uk_word_t)v * S.ms;
+        return 1;
+    }
+    if (n > 8 && !strncmp(p, "restart=", 8)) {
+        for (const char *q = p + 8; q < p + n; ) {
+            unsigned long m = wlen(q);
+            if (is(q, m, "console"))
+                S.restart_console = 1;
+            else if (is(q, m, "net"))
+                S.restart_net = 1;
+            else if (is(q, m, "vmm"))
+                S.restart_vmm = 1;
+            else if (!is(q, m, "none")) {
+                printf("experiment: \"%s\": restart= takes console, net, vmm, none\n", w);
+                return 0;
+            }
+            q += m + (q[m] == ',');
+        }
+        return 1;
+    }
+    if (n > 7 && !strncmp(p, "inject=", 7)) {
+        const char *q = p + 7, *end = p + n;
+        struct action a = { .arg_ms = STALL_MS };
+        unsigned long m = wlen(q);
+        long ms = num(q, m);
+        if (ms < 0 || q[m] != ':') {
+            printf("experiment: \"%s\": inject= wants MS:FAULT:TARGET[:ARG]\n", w);
+            return 0;
+        }
+        q += m + 1;
+        m = wlen(q);
+        if (is(q, m, "crash"))
+            a.fault = F_CRASH;
+        else if (is(q, m, "hang"))
+            a.fault = F_HANG;
+        else if (is(q, m, "stall"))
+            a.fault = F_STALL;
+        else if (is(q, m, "slow"))
+            a.fault = F_SLOW, a.arg_ms = SLOW_MS;
+        else if (is(q, m, "panic"))
+            a.fault = F_PANIC;
+        else {
+            printf("experiment: \"%s\": unknown fault (crash, hang, stall, slow, panic)\n", w);
+            return 0;
+        }
+        q += m;
+        if (*q != ':' || (m = wlen(++q), !parse_target(q, m, &a.t))) {
+            printf("experiment: \"%s\": unknown target (console, net, blk or a guest's "
+                   "name)\n", w);
+            return 0;
+        }
+        q += m;
+        if (a.fault == F_PANIC && a.t.kind != T_VMM) {
+            printf("experiment: \"%s\": only a guest can panic\n", w);
+            return 0;
+        }
+        if (q < end && *q == ':') {
+            long v = num(q + 1, wlen(q + 1));
+            if (v < 1 || (a.fault != F_STALL && a.fault != F_SLOW) ||
+                (a.fault == F_SLOW && v >= SLOW_PERIOD_MS)) {
+                printf("experiment: \"%s\": only stall (ms, 1..) and slow (ms, 1..%d) take "
+                       "an argument\n", w, SLOW_PERIOD_MS - 1);
+                return 0;
+            }
+            a.arg_ms = (uk_word_t)v;
+            q += 1 + wlen(q + 1);
+        }
+        if (q != end) {
+            printf("experiment: \"%s\": trailing characters\n", w);
+            return 0;
+        }
+        if (S.na == MAX_ACTIONS - 1) {
+            printf("experiment: more than %d injections\n", MAX_ACTIONS / 2);
+            return 0;
+        }
+        a.at = (uk_word_t)ms * S.ms;
+        int i = S.na++;                   /* insertion sort by time */
+        while (i > 0 && S.a[i - 1].at > a.at) {
+            S.a[i] = S.a[i - 1];
+            i--;
+        }
+        S.a[i] = a;
+        return 1;
+    }
+    printf("experiment: \"%s\": unknown word (end=, beat=, restart=, inject=)\n", w);
+    return 0;
+}
+
+int supervise_init(const struct uk_bootinfo *bi, uk_word_t root_ep, const struct guest_desc *g,
+                   int nguests, int vmm_module)
+{
+    int mod = find_module(bi, "experiment");
+    memset(&S, 0, sizeof S);
+    if (mod < 0)
+        return 0;
+    S.bi = bi;
+    S.ep = root_ep;
+    S.boot_tsc = bi->boot_tsc;
+    S.ms = bi->tsc_hz / 1000;
+    S.g = g;
+    S.nguests = nguests;
+    S.vmm_module = vmm_module;
+    S.beat_ms = BEAT_MS;
+    uk_word_t off = bi->modules[mod].cmdline;
+    const char *p = off < UK_BOOT_STRINGS ? bi->strings + off : "";
+    p += strlen("experiment");
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        unsigned long n = 0;
+        while (p[n] && p[n] != ' ')
+            n++;
+        if (!parse_word(p, n)) {
+            printf("experiment: line refused: no injections, no restarts\n");
+            memset(&S, 0, sizeof S);
+            return 0;
+        }
+        p += n;
+    }
+    S.on = 1;
+    S.next_beat = S.beat_ms ? now() + S.beat_ms * S.ms : 0;
+    printf("experiment: t=%lu event=start injections=%d end=%lu beat_ms=%lu restart=%s%s%s "
+           "tsc_per_ms=%lu\n", now(), S.na, S.end, S.beat_ms, S.restart_console ? "console," : "",
+           S.restart_net ? "net," : "", S.restart_vmm ? "vmm," : "", S.ms);
+    return 1;
+}
+
+/* --- injection --------------------------------------------------------------- */
+
+static long inject(const struct action *a)
+{
+    uk_word_t th = thread_of(a->t);
+    char more[64];
+    long err;
+    if (!th) {
+        snprintf(more, sizeof more, "fault=%s error=not-running", fault_name[a->fault]);
+        event("inject", a->t, more);
+        return UK_E_INVAL;
+    }
+    switch (a->fault) {
+    case F_CRASH: {                      /* rip = 0: it faults on its next instruction */
+        struct uk_regs r;
+        if ((err = uk_thread_suspend(th)) || (err = uk_thread_read_regs(th)))
+            break;
+        memcpy(&r, uk_ipc_buf->data, sizeof r);
+        r.rip = 0;
+        memcpy(uk_ipc_buf->data, &r, sizeof r);
+        if (!(err = uk_thread_write_regs(th)))
+            err = uk_thread_resume(th);
+        break;
+    }
+    case F_HANG:
+    case F_STALL:
+        err = uk_thread_suspend(th);
+        break;
+    case F_SLOW:                         /* supervise_run toggles it from now on */
+        err = S.slow.on ? UK_E_STATE : UK_OK;
+        if (!err)
+            S.slow = (typeof(S.slow)){ 1, 0, a->t, a->arg_ms, now() + SLOW_SPAN_MS * S.ms,
+                                       now() };
+        break;
+    case F_PANIC:                        /* the guest does it (`panic-at=`) */
+        err = UK_OK;
+        break;
+    default:                             /* F_RESUME */
+        if (!S.pending[slot_of(a->t)]) { /* the heartbeat took it for hung: a new
+                                            server runs, nothing to resume */
+            event("inject", a->t, "fault=resume error=restarted");
+            return UK_OK;
+        }
+        err = uk_thread_resume(th);
+        break;
+    }
+    if (a->fault == F_STALL)
+        snprintf(more, sizeof more, "fault=stall ms=%lu error=%ld", a->arg_ms, err);
+    else if (a->fault == F_SLOW)
+        snprintf(more, sizeof more, "fault=slow ms=%lu period=%d span=%d error=%ld", a->arg_ms,
+                 SLOW_PERIOD_MS, SLOW_SPAN_MS, err);
+    else
+        snprintf(more, sizeof more, "fault=%s error=%ld", fault_name[a->fault], err);
+    event("inject", a->t, more);
+    if (!err && a->fault != F_RESUME)
+        S.pending[slot_of(a->t)] = now();
+    if (!err && a->fault == F_RESUME)
+        S.pending[slot_of(a->t)] = 0;    /* a stall is not a death */
+    return err;
+}
+
+/* The stall's end, in the schedule (kept sorted). */
+static void schedule_resume(const struct action *a)
+{
+    if (S.na == MAX_ACTIONS)
+        return;
+    struct action r = { now() + a->arg_ms * S.ms, F_RESUME, a->t, 0 };
+    int i = S.na++;
+    while (i > S.next && S.a[i - 1].at > r.at) {
+        S.a[i] = S.a[i - 1];
+        i--;
+    }
+    S.a[i] = r;
+}
+
+/* --- detection and restart ----------------------------------------------------- */
+
+/* Detected: a line with the time since the injection (if one was pending). */
+static void detected(struct target t, const char *how)
+{
+    char more[96];
+    uk_word_t inj = S.pending[slot_of(t)];
+    if (inj)
+        snprintf(more, sizeof more, "how=%s after=%lu", how, now() - inj);
+    else
+        snprintf(more, sizeof more, "how=%s after=-1", how);  /* not ours: a real fault */
+    event("detect", t, more);
+    S.pending[slot_of(t)] = 0;
+}
+
+static void restarted(struct target t, uk_word_t t0, int ok, int clients)
+{
+    char more[96];
+    snprintf(more, sizeof more, "ok=%d took=%lu clients=%d", ok, now() - t0, clients);
+    event("restart", t, more);
+}
+
+static void restart(struct target t)
+{
+    uk_word_t t0 = now();
+    int ok = 0, clients = 0;
+    if (t.kind == T_CONSOLE) {
+        int con = find_module(S.bi, "console-server");
+        ok = con >= 0 && console_restart(S.bi, con, S.ep);
+        clients = ok ? vmm_console_reconnect() : 0;
+    } else if (t.kind == T_NET) {
+        int net = find_module(S.bi, "net-server");
+        ok = net >= 0 && net_restart(S.bi, net, S.ep);
+    }
+    restarted(t, t0, ok, clients);
+    S.gave_up[slot_of(t)] = !ok;
+}
+
+/* A server that does not answer its ping in time: hung. */
+static void ping(struct target t)
+{
+    if (S.gave_up[slot_of(t)] || !thread_of(t))
+        return;
+    uk_word_t to = uk_timeout_us(S.beat_ms * 500);     /* half a beat */
+    long err = t.kind == T_CONSOLE ? console_ping(to) : net_ping(to);
+    if (err != UK_E_TIMEOUT)
+        return;
+    detected(t, "heartbeat");
+    if ((t.kind == T_CONSOLE && S.restart_console) || (t.kind == T_NET && S.restart_net))
+        restart(t);
+    else
+        S.gave_up[slot_of(t)] = 1;       /* lost: no more pings into the void */
+}
+
+uk_word_t supervise_due(void)
+{
+    if (!S.on)
+        return 0;
+    uk_word_t due = S.next_beat;
+    if (S.next < S.na && (!due || S.a[S.next].at < due))
+        due = S.a[S.next].at;
+    if (S.end && (!due || S.end < due))
+        due = S.end;
+    if (S.slow.on && (!due || S.slow.next < due))
+        due = S.slow.next;
+    return due ? due + S.boot_tsc : 0;
+}
+
+void supervise_run(void)
+{
+    if (!S.on)
+        return;
+    if (S.end && S.end <= now()) {
+        printf("experiment: t=%lu event=end\n", now());
+        uk_exit_qemu(UK_SLOT_IOPORT_ALL, 0);
+    }
+    /* heartbeats first: a ping right after an injection into the same
+     * server would wait out its timeout before we heard of its fault */
+    if (S.next_beat && S.next_beat <= now()) {
+        ping((struct target){ T_CONSOLE, 0 });
+        ping((struct target){ T_NET, 0 });
+        S.next_beat = now() + S.beat_ms * S.ms;
+    }
+    if (S.slow.on && S.slow.next <= now()) {  /* the slow fault's next toggle */
+        uk_word_t th = thread_of(S.slow.t);   /* a restarted server is slowed too */
+        if (S.slow.suspended) {
+            if (th)
+                uk_thread_resume(th);
+            S.slow.suspended = 0;
+            S.slow.next = now() + (SLOW_PERIOD_MS - S.slow.d) * S.ms;
+        } else if (now() >= S.slow.until) {
+            S.slow.on = 0;
+            S.pending[slot_of(S.slow.t)] = 0;   /* slow is not a death */
+            event("resume", S.slow.t, "fault=slow");
+        } else {
+            if (th)
+                uk_thread_suspend(th);
+            S.slow.suspended = 1;
+            S.slow.next = now() + S.slow.d * S.ms;
+        }
+    }
+    while (S.next < S.na && S.a[S.next].at <= now()) {
+        struct action a = S.a[S.next++];
+        if (inject(&a) == UK_OK && a.fault == F_STALL)
+            schedule_resume(&a);
+        /* and no ping for a millisecond: we must block in our receive
+         * first, so that a crashed server gets to fault and its fault
+         * message to us, rather than a ping into it waiting out its timeout */
+        if (S.next_beat && S.next_beat < now() + S.ms)
+            S.next_beat = now() + S.ms;
+    }
+}
+
+int supervise_fault(uk_word_t badge, const struct uk_msg *m)
+{
+    if (!S.on)
+        return 0;
+    struct target t;
+    if (badge == CONSOLE_BADGE)
+        t = (struct target){ T_CONSOLE, 0 };
+    else if (badge == NET_BADGE)
+        t = (struct target){ T_NET, 0 };
+    else if (badge == BLK_BADGE)
+        t = (struct target){ T_BLK, 0 };
+    else if (badge >= 1 && badge <= (uk_word_t)S.nguests && vmm_thread(badge) &&
+             ((uk_msg_flags(m->info) & UK_MSGF_FAULT) ||
+              (uk_msg_label(m->info) == UK_VMM_MSG_ENDED && uk_msg_len(m->info) >= 1 &&
+               m->w[0] == UK_VMM_END_GUEST_FAULT))) {
+        /* a vmm-server's fault, or its guest kernel's: noted here, before
+         * vmm_ended's report and teardown, so that the detection time is
+         * the message's arrival */
+        t = (struct target){ T_VMM, badge };
+        detected(t, uk_msg_flags(m->info) & UK_MSGF_FAULT ? "fault" : "guest-fault");
+        S.vmm_faulted[badge] = 1;
+        return 0;
+    } else
+        return 0;
+    detected(t, "fault");
+    if ((t.kind == T_CONSOLE && S.restart_console) || (t.kind == T_NET && S.restart_net)) {
+        restart(t);                      /* stops what is left of it first */
+        return 1;
+    }
+    return 0;                            /* console_fault & co. report and destroy it */
+}
+
+int supervise_vmm_ended(uk_word_t badge)
+{
+    if (!S.on || badge == 0 || badge > (uk_word_t)S.nguests || !S.vmm_faulted[badge])
+        return 0;                        /* its guest ended by itself: not ours to repair */
+    S.vmm_faulted[badge] = 0;
+    if (!S.restart_vmm)
+        return 0;
+    struct target t = { T_VMM, badge };
+    uk_word_t t0 = now();
+    int ok = launch_vmm(S.bi, S.vmm_module, badge, &S.g[badge - 1], S.ep) == UK_OK;
+    restarted(t, t0, ok, 0);
+    return ok;
+}
