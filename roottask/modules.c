@@ -9,14 +9,14 @@
 #include "root.h"
 #include <uk/blk.h>
 
-static const char *cmdline_of(const struct uk_bootinfo *bi, int i)
+const char *cmdline_of(const struct uk_bootinfo *bi, int i)
 {
     uk_word_t off = bi->modules[i].cmdline;
     return off < UK_BOOT_STRINGS ? bi->strings + off : "";
 }
 
 /* Length of the word at p (up to a space or the end). */
-static uk_word_t word_len(const char *p)
+uk_word_t word_len(const char *p)
 {
     uk_word_t n = 0;
     while (p[n] && p[n] != ' ')

@@ -49,6 +49,10 @@ struct guest_desc {
 /* modules.c: the vmm-server module's index (-1: none) and the guests, in
  * boot order; bad guest lines are reported and skipped. */
 int find_modules(const struct uk_bootinfo *bi, struct guest_desc *g, int *nguests);
+/* modules.c: module i's command line ("" if its offset is bad); the length
+ * of the word at p, up to a space or the end (supervise.c parses with them too). */
+const char *cmdline_of(const struct uk_bootinfo *bi, int i);
+uk_word_t word_len(const char *p);
 /* The first module whose command line's first word is `word`; -1: none. */
 int find_module(const struct uk_bootinfo *bi, const char *word);
 

@@ -278,17 +278,13 @@ int supervise_init(const struct uk_bootinfo *bi, uk_word_t root_ep, const struct
     S.nguests = nguests;
     S.vmm_module = vmm_module;
     S.beat_ms = BEAT_MS;
-    uk_word_t off = bi->modules[mod].cmdline;
-    const char *p = off < UK_BOOT_STRINGS ? bi->strings + off : "";
-    p += strlen("experiment");
+    const char *p = cmdline_of(bi, mod) + strlen("experiment");
     for (;;) {
         while (*p == ' ')
             p++;
         if (!*p)
             break;
-        unsigned long n = 0;
-        while (p[n] && p[n] != ' ')
-            n++;
+        unsigned long n = word_len(p);
         if (!parse_word(p, n)) {
             printf("experiment: line refused: no injections, no restarts\n");
             memset(&S, 0, sizeof S);
