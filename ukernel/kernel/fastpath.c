@@ -12,6 +12,7 @@
 #include "ipc.h"
 #include "tqueue.h"
 #include "vcpu.h"
+#include "vcpu_path.h"
 #include "thread.h"
 #include "task.h"
 #include "sched.h"
@@ -113,6 +114,61 @@ static inline bool fastpath_reply_recv(word cap_idx, const struct ipc_msg *m)
     kstats.ipc_fastpath++;
     arch_switch_to(caller);
     return true;
+}
+
+/*
+ * The vCPU round trip (vcpu.c tells the story), entered from entry.asm
+ * without the usual syscall entry: the guest kernel's RESUME of a process,
+ * and the process's system call.  Their steps are vcpu_path.h's, which
+ * vcpu.c's slow path takes too.
+ *
+ * RESUME: each check either holds or sends the call to the slow path
+ * (vcpu_resume_slow: the rest of a syscall entry, then vcpu.c's
+ * vcpu_resume) with nothing changed; the commit cannot fail.  Nothing of
+ * the guest kernel's registers is kept: every exit enters it afresh.
+ */
+void vcpu_fastpath_resume(word task_idx, word map_src, word map_dst, word map_rights)
+{
+    struct thread *self = current;
+    struct cspace *cs = &self->task->cspace;
+    struct uk_vcpu_state *s = self->vcpu_state;
+
+    kstats.kernel_entries++;                             /* (fast or slow) */
+    if (unlikely(map_rights || task_idx == 0))           /* no mapping rides along, */
+        return vcpu_resume_slow(task_idx, map_src, map_dst, map_rights);
+                                                         /* not an upcall's return */
+    if (unlikely(task_idx >= cs->nslots))                /* slot exists */
+        goto slow;
+    struct cap *c = &cs->slots[task_idx];
+    if (unlikely(c->type != UK_CAP_TASK))                /* a task */
+        goto slow;
+    if (unlikely(!(c->rights & UK_R_CONTROL)))           /* that we may run */
+        goto slow;
+    struct task *p = (struct task *)c->obj;
+    if (unlikely(p == self->task))                       /* not the guest kernel's own */
+        goto slow;
+    if (unlikely(!vcpu_user_addrs_ok(s)))                /* rip, TLS bases: user addresses */
+        goto slow;
+    if (unlikely(s->pending))                            /* no events to take first */
+        goto slow;
+    return vcpu_run_process(self, s, p);                 /* commit (vcpu_path.h) */
+slow:                                                    /* (nothing rides along) */
+    return vcpu_resume_slow(task_idx, 0, 0, 0);
+}
+
+/* The process's `syscall`: its registers are in s->user (entry.asm), its
+ * TLS bases still there as the resume left them (it cannot change them);
+ * nothing to check, an exit to the guest kernel at entry_ip. */
+void vcpu_fastpath_syscall(struct uk_vcpu_state *s)
+{
+    struct thread *self = current;
+
+    kstats.kernel_entries++;
+    vcpu_note_exit(s, UK_VCPU_EXIT_SYSCALL);
+    vcpu_leave_process(self);
+    arch_switch_vspace(self->task);
+    arch_load_fs(self->regs.fs_base);                    /* (gs: entry.asm's swapgs) */
+    return vcpu_sysret_to_kernel(self->vcpu->state_va, s->entry_sp, 0, vcpu_entry_rip(s));
 }
 
 /* Call and reply-recv: the fast path, or the slow one. */

@@ -28,6 +28,7 @@
  * every exit enters it afresh, as an exception would.
  */
 #include "vcpu.h"
+#include "vcpu_path.h"
 #include "thread.h"
 #include "task.h"
 #include "sched.h"
@@ -110,38 +111,13 @@ void vcpu_teardown(struct thread *t)
     t->syscall_fn = syscall_common;
 }
 
-/* Leaves user mode for the guest kernel's address space and TLS (its
- * gs base never left thread->regs). */
-static void leave_process(struct thread *t)
-{
-    struct vcpu *v = t->vcpu;
-    struct uk_vcpu_state *s = t->vcpu_state;
-    s->user.fs_base = t->regs.fs_base;
-    s->user.gs_base = v->user_gs;
-    t->regs.fs_base = v->kernel_fs;
-    v->in_user = false;
-    t->as = t->task;
-    t->syscall_fn = vcpu_kernel_entry;
-}
-
-/* Where the guest kernel is entered.  sysret to a non-canonical rip faults
- * in ring 0 on Intel CPUs, on the guest's stack: an entry point outside
- * user space enters at the never-mapped last user page instead, so the
- * thread faults in user mode. */
-static inline word entry_rip(const struct uk_vcpu_state *s)
-{
-    return s->entry_ip < UK_USER_MAP_TOP ? s->entry_ip : UK_USER_MAP_TOP;
-}
-
 /* Makes t enter its guest kernel at entry_ip on its way out of the kernel
  * (now if it is current, or when it next runs). */
 static void enter_kernel(struct thread *t, word reason)
 {
     struct uk_vcpu_state *s = t->vcpu_state;
-    s->exit_reason = reason;
-    s->irq_enabled = 0;
-    s->exits++;
-    t->regs.rip = entry_rip(s);
+    vcpu_note_exit(s, reason);
+    t->regs.rip = vcpu_entry_rip(s);
     t->regs.rsp = s->entry_sp;
     t->regs.rdi = t->vcpu->state_va;
     t->regs_kind = REGS_VCPU_ENTRY;
@@ -153,11 +129,14 @@ static void enter_kernel(struct thread *t, word reason)
  * REGS_VCPU_USER): another vCPU's process may have had MSR_KERNEL_GS. */
 void vcpu_process_tls(void)
 {
-    arch_load_process_gs(current->vcpu->user_gs);
+    struct vcpu *v = current->vcpu;
+    arch_load_fs(v->user_fs);            /* a switch loaded the guest kernel's */
+    arch_load_process_gs(v->user_gs);
 }
 
 /* Moves a process's full register set (saved by a trap, or left by a
- * preemption) into the state page. */
+ * preemption) into the state page; its TLS bases are not in t->regs and
+ * stay in state->user as the resume found them (as after a syscall). */
 static void save_user_regs(struct thread *t)
 {
     struct uk_vcpu_state *s = t->vcpu_state;
@@ -177,7 +156,7 @@ bool vcpu_user_trap(struct thread *t)
         return false;
     }
     save_user_regs(t);
-    leave_process(t);
+    vcpu_leave_process(t);
     if (trap_is_page_fault(vector)) {
         s->exit_addr = t->regs.cr2;
         s->exit_access = page_fault_access(t->regs.error);
@@ -233,9 +212,9 @@ void vcpu_event(struct thread *t, word bits)
         return;
     if (t->regs_kind == REGS_VCPU_ENTRY)
         return;                          /* on its way in already */
-    if (v->in_user) {
+    if (vcpu_in_process(t)) {
         save_user_regs(t);
-        leave_process(t);
+        vcpu_leave_process(t);
         enter_kernel(t, UK_VCPU_EXIT_EVENT);
     } else if (s->irq_enabled && !v->in_upcall) {
         memcpy(&s->saved, &t->regs, sizeof s->saved);
@@ -247,41 +226,24 @@ void vcpu_event(struct thread *t, word bits)
 
 void vcpu_abandon_process(struct thread *t)
 {
-    if (t->vcpu && t->vcpu->in_user)
-        leave_process(t);
+    if (t->vcpu && vcpu_in_process(t))
+        vcpu_leave_process(t);
 }
 
 void vcpu_task_dying(struct task *process)
 {
     for (struct thread *t = vcpus; t; t = t->vcpu->next) {
-        if (!t->vcpu->in_user || t->as != process)
+        if (!vcpu_in_process(t) || t->as != process)
             continue;
         save_user_regs(t);
-        leave_process(t);
+        vcpu_leave_process(t);
         enter_kernel(t, UK_VCPU_EXIT_EVENT);
     }
 }
 
-/* Step 1 of the story, the general way: run the process (never returns). */
-static noreturn void run_process(struct thread *t, struct uk_vcpu_state *s, struct task *p)
-{
-    struct vcpu *v = t->vcpu;
-    s->user.rflags = rflags_for_user(s->user.rflags);
-    v->in_upcall = false;
-    v->in_user = true;
-    v->kernel_fs = t->regs.fs_base;
-    v->user_gs = s->user.gs_base;
-    t->regs.fs_base = s->user.fs_base;
-    t->as = p;
-    t->syscall_fn = vcpu_process_entry;
-    arch_load_space(t);
-    arch_load_process_gs(v->user_gs);
-    vcpu_to_user(&s->user);              /* swapgs, iretq */
-}
-
-/* UK_SYS_VCPU_RESUME whenever vcpu_kernel_entry does not serve it: the
- * return from an upcall, a resume with a mapping riding along, TLS bases
- * to load, and every error. */
+/* UK_SYS_VCPU_RESUME whenever vcpu_fastpath_resume does not serve it: the
+ * return from an upcall, a resume with a mapping riding along, events
+ * pending, and every error. */
 void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
 {
     struct thread *t = current;
@@ -322,7 +284,7 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
         t->regs.rax = UK_E_INVAL;        /* a process needs an address space of its own */
         return;
     }
-    if ((s->user.rip | s->user.fs_base | s->user.gs_base) >= UK_USER_MAP_TOP) {
+    if (!vcpu_user_addrs_ok(s)) {
         t->regs.rax = UK_E_ADDR;         /* checked before anything changes */
         return;
     }
@@ -330,10 +292,10 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
         t->regs.rax = (word)err;
         return;
     }
-    v->in_upcall = false;                /* running a process abandons a saved frame */
     if (s->pending) {                    /* events first: the process does not run */
+        v->in_upcall = false;            /* (a resume abandons a saved frame) */
         enter_kernel(t, UK_VCPU_EXIT_EVENT);
         return;
     }
-    run_process(t, s, p);
+    vcpu_run_process(t, s, p);
 }
