@@ -16,7 +16,6 @@ struct task;
 
 struct vcpu {
     u64 state_phys;               /* the state page (thread->vcpu_state) */
-    word state_va;                /* where it is mapped in thread->task */
     word flags;                   /* UK_VCPU_F_* */
     bool in_upcall;               /* state->saved holds an interrupted frame */
     bool saved_irq;               /* irq_enabled when that frame was interrupted */
@@ -33,10 +32,8 @@ void vcpu_teardown(struct thread *t);
  * (fastpath.c, vcpu_fastpath_resume) does not serve, and a RESUME from a
  * thread that is no vCPU. */
 void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights);
-/* The fast paths (fastpath.c), from entry.asm: a vCPU's RESUME, and its
- * process's system call (the process's registers stored in s->user). */
+/* The fast path (fastpath.c), from entry.asm: a vCPU's RESUME. */
 void vcpu_fastpath_resume(word task_idx, word map_src, word map_dst, word map_rights);
-void vcpu_fastpath_syscall(struct uk_vcpu_state *s);
 
 /* entry.asm: a vCPU's syscall_fn in its guest kernel, and while it runs a
  * process (see the story in vcpu.c) */
@@ -45,11 +42,9 @@ syscall_entry_t vcpu_kernel_entry, vcpu_process_entry;
  * entry), with vcpu_resume's arguments. */
 void vcpu_resume_slow(word task_idx, word map_src, word map_dst, word map_rights);
 /* entry.asm, never returning (not declared noreturn, so that the C
- * reaches them by a jump, not a call): run the process from regs (checked)
- * with rflags (safe) and swapgs; enter the guest kernel by sysret with
- * these registers, the process's rbx, rbp and r12-r15 left as they are. */
+ * reaches it by a jump, not a call): run the process from regs (checked)
+ * with rflags (safe) and swapgs. */
 void vcpu_to_user(const struct uk_regs *regs, word rflags);
-void vcpu_sysret_to_kernel(word rdi, word rsp, word rdx, word rip);
 /* From entry.asm on the way back into a process it was interrupted in:
  * its TLS bases into MSR_FS_BASE and MSR_KERNEL_GS (swapgs follows). */
 void vcpu_process_tls(void);

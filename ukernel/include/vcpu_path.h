@@ -27,19 +27,12 @@ static inline bool vcpu_in_process(const struct thread *t)
  * addresses (iretq and wrmsr fault in the kernel on others). */
 static inline bool vcpu_user_addrs_ok(const struct uk_vcpu_state *s)
 {
-    return (s->user.rip | s->user.fs_base | s->user.gs_base) < UK_USER_MAP_TOP;
+    return s->user.rip < UK_USER_MAP_TOP && s->user.fs_base < UK_USER_MAP_TOP &&
+           s->user.gs_base < UK_USER_MAP_TOP;
 }
 
-/* Where the guest kernel is entered.  sysret to a non-canonical rip faults
- * in ring 0 on Intel CPUs, on the guest's stack: an entry point outside
- * user space enters at the never-mapped last user page instead, so the
- * thread faults in user mode. */
-static inline word vcpu_entry_rip(const struct uk_vcpu_state *s)
-{
-    return s->entry_ip < UK_USER_MAP_TOP ? s->entry_ip : UK_USER_MAP_TOP;
-}
-
-/* The exit's record in the state page: why, and events off. */
+/* The exit's record in the state page: why, and events off (entry.asm's
+ * vcpu_process_entry stores the same for a process's syscall). */
 static inline void vcpu_note_exit(struct uk_vcpu_state *s, word reason)
 {
     s->exit_reason = reason;
@@ -48,7 +41,8 @@ static inline void vcpu_note_exit(struct uk_vcpu_state *s, word reason)
 }
 
 /* Back from a process into the guest kernel's task (its address space is
- * loaded by the caller, or by the switch to t). */
+ * loaded by the caller, or by the switch to t; vcpu_process_entry does the
+ * same for a process's syscall). */
 static inline void vcpu_leave_process(struct thread *t)
 {
     t->as = t->task;

@@ -117,15 +117,13 @@ static inline bool fastpath_reply_recv(word cap_idx, const struct ipc_msg *m)
 }
 
 /*
- * The vCPU round trip (vcpu.c tells the story), entered from entry.asm
- * without the usual syscall entry: the guest kernel's RESUME of a process,
- * and the process's system call.  Their steps are vcpu_path.h's, which
- * vcpu.c's slow path takes too.
- *
- * RESUME: each check either holds or sends the call to the slow path
+ * The vCPU fast path: the guest kernel's RESUME of a process (vcpu.c tells
+ * the story), from entry.asm's vcpu_kernel_entry without the usual syscall
+ * entry.  Each check either holds or sends the call to the slow path
  * (vcpu_resume_slow: the rest of a syscall entry, then vcpu.c's
- * vcpu_resume) with nothing changed; the commit cannot fail.  Nothing of
- * the guest kernel's registers is kept: every exit enters it afresh.
+ * vcpu_resume) with nothing changed; the commit, vcpu_path.h's
+ * vcpu_run_process, is the slow path's too and cannot fail.  Nothing of the
+ * guest kernel's registers is kept: every exit enters it afresh.
  */
 void vcpu_fastpath_resume(word task_idx, word map_src, word map_dst, word map_rights)
 {
@@ -147,28 +145,14 @@ void vcpu_fastpath_resume(word task_idx, word map_src, word map_dst, word map_ri
     struct task *p = (struct task *)c->obj;
     if (unlikely(p == self->task))                       /* not the guest kernel's own */
         goto slow;
-    if (unlikely(!vcpu_user_addrs_ok(s)))                /* rip, TLS bases: user addresses */
-        goto slow;
+    if (unlikely((s->user.rip | s->user.fs_base | s->user.gs_base) >= UK_USER_MAP_TOP))
+        goto slow;                                       /* rip, TLS bases: user addresses
+                                                            (or'd: a few valid sets go slow) */
     if (unlikely(s->pending))                            /* no events to take first */
         goto slow;
     return vcpu_run_process(self, s, p);                 /* commit (vcpu_path.h) */
 slow:                                                    /* (nothing rides along) */
     return vcpu_resume_slow(task_idx, 0, 0, 0);
-}
-
-/* The process's `syscall`: its registers are in s->user (entry.asm), its
- * TLS bases still there as the resume left them (it cannot change them);
- * nothing to check, an exit to the guest kernel at entry_ip. */
-void vcpu_fastpath_syscall(struct uk_vcpu_state *s)
-{
-    struct thread *self = current;
-
-    kstats.kernel_entries++;
-    vcpu_note_exit(s, UK_VCPU_EXIT_SYSCALL);
-    vcpu_leave_process(self);
-    arch_switch_vspace(self->task);
-    arch_load_fs(self->regs.fs_base);                    /* (gs: entry.asm's swapgs) */
-    return vcpu_sysret_to_kernel(self->vcpu->state_va, s->entry_sp, 0, vcpu_entry_rip(s));
 }
 
 /* Call and reply-recv: the fast path, or the slow one. */

@@ -75,7 +75,7 @@ int vcpu_config(struct thread *t, struct task *charge, word state_va, word flags
     s->xsave_size = xsave_size;
     s->xsave_features = xsave_features;
     v->state_phys = kmem_phys(s);
-    v->state_va = state_va;
+    t->vcpu_state_va = state_va;
     v->flags = flags;
     v->next = vcpus;
     vcpus = t;
@@ -99,9 +99,9 @@ void vcpu_teardown(struct thread *t)
     /* take back the state page from wherever the guest still maps it */
     u64 pa;
     unsigned rights;
-    if (vspace_lookup(t->task, v->state_va, &pa, &rights) == UK_OK &&
+    if (vspace_lookup(t->task, t->vcpu_state_va, &pa, &rights) == UK_OK &&
         (pa & PAGE_MASK) == v->state_phys)
-        vspace_unmap(t->task, v->state_va, 1);
+        vspace_unmap(t->task, t->vcpu_state_va, 1);
     struct quota *q = t->hdr.owner ? &t->hdr.owner->quota : NULL;
     kmem_free(q, t->vcpu_state, PAGE_SIZE);
     kmem_free(q, v, sizeof *v);
@@ -112,14 +112,15 @@ void vcpu_teardown(struct thread *t)
 }
 
 /* Makes t enter its guest kernel at entry_ip on its way out of the kernel
- * (now if it is current, or when it next runs). */
+ * (now if it is current, or when it next runs; entry.asm's
+ * sysret_to_guest_kernel makes sure entry_ip is a user address). */
 static void enter_kernel(struct thread *t, word reason)
 {
     struct uk_vcpu_state *s = t->vcpu_state;
     vcpu_note_exit(s, reason);
-    t->regs.rip = vcpu_entry_rip(s);
+    t->regs.rip = s->entry_ip;
     t->regs.rsp = s->entry_sp;
-    t->regs.rdi = t->vcpu->state_va;
+    t->regs.rdi = t->vcpu_state_va;
     t->regs_kind = REGS_VCPU_ENTRY;
     if (t == current)
         arch_load_space(t);              /* its own address space and TLS now */

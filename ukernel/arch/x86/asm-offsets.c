@@ -42,16 +42,31 @@ void asm_offsets(void)
     DEFINE(T_KIND, OFF(thread, regs_kind));
     DEFINE(T_SYSCALL_FN, OFF(thread, syscall_fn));
     DEFINE(T_VCPU_STATE, OFF(thread, vcpu_state));
+    DEFINE(T_VCPU_STATE_VA, OFF(thread, vcpu_state_va));
+    DEFINE(T_TASK, OFF(thread, task));
+    DEFINE(T_AS, OFF(thread, as));
     DEFINE(KIND_SYSCALL, REGS_SYSCALL);
     DEFINE(KIND_FULL, REGS_FULL);
     DEFINE(KIND_VCPU_USER, REGS_VCPU_USER);
     DEFINE(KIND_VCPU_ENTRY, REGS_VCPU_ENTRY);
 
+    /* struct task, the state page (struct uk_vcpu_state) */
+    DEFINE(TASK_PML4_PHYS, OFF(task, pml4_phys));
+    DEFINE(S_EXIT_REASON, OFF(uk_vcpu_state, exit_reason));
+    DEFINE(S_ENTRY_IP, OFF(uk_vcpu_state, entry_ip));
+    DEFINE(S_ENTRY_SP, OFF(uk_vcpu_state, entry_sp));
+    DEFINE(S_IRQ_ENABLED, OFF(uk_vcpu_state, irq_enabled));
+    DEFINE(S_EXITS, OFF(uk_vcpu_state, exits));
+
     /* struct uk_stats (kstats) */
     DEFINE(KSTATS_KERNEL_ENTRIES, OFF(uk_stats, kernel_entries));
+    DEFINE(KSTATS_AS_SWITCHES, OFF(uk_stats, as_switches));
 
     /* the ABI and the CPU */
     DEFINE(SYS_VCPU_RESUME, UK_SYS_VCPU_RESUME);
+    DEFINE(EXIT_SYSCALL, UK_VCPU_EXIT_SYSCALL);
+    DEFINE(USER_MAP_TOP, UK_USER_MAP_TOP);
+    DEFINE(MSR_FS_BASE, MSR_FS_BASE);
     DEFINE(USER_CS, USER_CS);
     DEFINE(USER_SS, USER_SS);
     DEFINE(RFLAGS_ENTRY, RFLAGS_IF | RFLAGS_RESERVED1);

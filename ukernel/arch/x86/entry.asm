@@ -27,7 +27,7 @@
 
 extern current, entry_thread, gone_thread, kstats, kstack_top, active_vspace
 extern syscall_dispatch, trap_dispatch, kernel_trap_dispatch
-extern vcpu_resume, vcpu_process_tls, vcpu_fastpath_resume, vcpu_fastpath_syscall
+extern vcpu_resume, vcpu_process_tls, vcpu_fastpath_resume, loaded_fs_base
 
 ; The usual syscall entry up to C (rsp = the thread): rip, rflags, rsp
 ; stored, the kernel stack.
@@ -68,20 +68,6 @@ extern vcpu_resume, vcpu_process_tls, vcpu_fastpath_resume, vcpu_fastpath_syscal
     mov rax, [rax + R_RAX]
     %endif
     iretq
-%endmacro
-
-; A vCPU enters its guest kernel at rcx (a user address), with rsp, rdi and
-; rdx (0) set; rbx, rbp, r12-r15 are cleared by the caller or are the
-; process's own.  Interrupts on (the virtual flag is off); the registers the
-; guest kernel may rely on are zero.
-%macro SYSRET_TO_GUEST_KERNEL 0
-    mov r11d, RFLAGS_ENTRY                  ; IF and the reserved bit
-    xor eax, eax
-    xor esi, esi
-    xor r8d, r8d
-    xor r9d, r9d
-    xor r10d, r10d
-    o64 sysret
 %endmacro
 
 section .bss
@@ -179,14 +165,13 @@ vcpu_entry_from_exit:
     mov rsp, [rax + R_RSP]
     mov rdi, [rax + R_RDI]
     xor edx, edx
-enter_guest_kernel:                         ; rcx = rip, rsp, rdi, rdx set
     xor ebx, ebx                            ; rbx rbp r12-r15 are live from whoever
     xor ebp, ebp                            ; entered last (another task's thread,
     xor r12d, r12d                          ; or &gone_thread after a trap, or C):
     xor r13d, r13d                          ; they must not reach the guest kernel
     xor r14d, r14d
     xor r15d, r15d
-    SYSRET_TO_GUEST_KERNEL
+    jmp sysret_to_guest_kernel              ; -> sysret_to_guest_kernel: the one way in
 
 ; ---- A vCPU's round trip (vcpu.c tells the story; the decisions and the
 ; state are C's, fastpath.c and vcpu_path.h; here only the registers) ----
@@ -230,10 +215,16 @@ vcpu_to_user:
     LOAD_REGS_IRETQ rdi
 
 ; 2. vcpu_process_entry: the process ran `syscall` (syscall_fn while a
-;    vCPU runs a process; rsp = the thread, rcx = rip, r11 = rflags).  Its
-;    registers go straight into the state page, then C.  A process cannot
-;    change its TLS bases (no FSGSBASE): they stay in state->user as the
-;    resume left them.
+;    vCPU runs a process; rsp = the thread, rcx = rip, r11 = rflags).  An
+;    exit with nothing to decide: its registers go straight into the state
+;    page, the exit is recorded and the thread is back in its guest kernel
+;    (as vcpu_path.h's vcpu_note_exit and vcpu_leave_process, which this
+;    mirrors store for store: no C call on the way, the +5 instructions
+;    docs/ukernel-performance.md allows could not pay for one), and the
+;    guest kernel is entered at entry_ip by sysret with the process's own
+;    rbx, rbp, r12-r15 (nothing else of anyone's).  A process cannot change
+;    its TLS bases (no FSGSBASE): they stay in state->user as the resume
+;    left them.
 global vcpu_process_entry
 vcpu_process_entry:
     swapgs                                  ; the guest kernel's gs base
@@ -255,17 +246,50 @@ vcpu_process_entry:
     mov [rsp + R_RFLAGS], r11
     mov rax, [rel syscall_user_rsp]
     mov [rsp + R_RSP], rax
-    mov rdi, rsp                            ; vcpu_fastpath_syscall(state page)
-    lea rsp, [rel kstack_top - 8]           ; as after a call: it never returns
-    jmp vcpu_fastpath_syscall
+    inc qword [rel kstats + KSTATS_KERNEL_ENTRIES]
+    mov qword [rsp + S_EXIT_REASON], EXIT_SYSCALL   ; vcpu_note_exit
+    mov qword [rsp + S_IRQ_ENABLED], 0
+    inc qword [rsp + S_EXITS]
+    mov r11, [rel current]
+    mov qword [r11 + T_SYSCALL_FN], vcpu_kernel_entry   ; vcpu_leave_process
+    mov rax, [r11 + T_TASK]
+    mov [r11 + T_AS], rax
+    mov [rel active_vspace], rax            ; arch_switch_vspace
+    inc qword [rel kstats + KSTATS_AS_SWITCHES]
+    mov rax, [rax + TASK_PML4_PHYS]
+    mov cr3, rax
+    mov rax, [r11 + R_FS_BASE]              ; the guest kernel's fs base
+    cmp rax, [rel loaded_fs_base]
+    jne .load_fs                            ; -> load_fs: the process's differs (glibc's TLS)
+.fs_loaded:
+    mov rdi, [r11 + T_VCPU_STATE_VA]
+    mov rcx, [rsp + S_ENTRY_IP]
+    mov rsp, [rsp + S_ENTRY_SP]
+    xor edx, edx
+    ; fall through
+; Every way into a guest kernel: at rcx, with rsp, rdi and rdx (0) set; rbx,
+; rbp, r12-r15 are cleared or the process's own.  Interrupts on (the virtual
+; flag is off); the registers the guest kernel may rely on are zero.
+sysret_to_guest_kernel:
+    mov rax, USER_MAP_TOP                   ; sysret to a non-canonical rip faults in
+    cmp rcx, rax                            ; ring 0 on Intel CPUs, on the guest's stack:
+    cmova rcx, rax                          ; an entry point outside user space enters at
+                                            ; the never-mapped last user page instead
+    mov r11d, RFLAGS_ENTRY                  ; IF and the reserved bit
+    xor eax, eax
+    xor esi, esi
+    xor r8d, r8d
+    xor r9d, r9d
+    xor r10d, r10d
+    o64 sysret
 
-; vcpu_sysret_to_kernel(rdi, rsp, rdx, rip = rcx), from C: into the guest
-; kernel with these; rbx, rbp, r12-r15 are still the process's (C keeps
-; them), which the guest kernel finds in state->user anyway.
-global vcpu_sysret_to_kernel
-vcpu_sysret_to_kernel:
-    mov rsp, rsi
-    SYSRET_TO_GUEST_KERNEL
+vcpu_process_entry.load_fs:                 ; as arch_load_fs
+    mov [rel loaded_fs_base], rax
+    mov rdx, rax
+    shr rdx, 32
+    mov ecx, MSR_FS_BASE
+    wrmsr
+    jmp vcpu_process_entry.fs_loaded        ; -> fs_loaded: on into the guest kernel
 
 ; Exceptions and interrupts.  Each stub leaves [vector, error] above the
 ; hardware frame: [rsp] vector, +8 error, +16 rip, +24 cs, +32 rflags,
