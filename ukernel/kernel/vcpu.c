@@ -4,24 +4,32 @@
  * The story of a guest process's system call, the path this file is
  * shaped around (bench: vcpu.syscall, docs/ukernel-performance.md):
  *   1. The guest kernel calls UK_SYS_VCPU_RESUME(process task).  Its
- *      syscall_fn, vcpu_kernel_entry (entry.asm), checks the call, enters
- *      the process's address space, points syscall_fn at
- *      vcpu_process_entry and leaves by iretq from state->user with swapgs:
- *      no C, nothing of the guest kernel's registers kept.  Anything it
- *      does not serve (a mapping riding along, an upcall's return, a TLS
- *      base to load, an error) goes the usual way to vcpu_resume below.
+ *      syscall_fn, vcpu_kernel_entry (entry.asm), keeps rip and rflags and
+ *      calls the fast path, fastpath.c's vcpu_fastpath_resume: a short list
+ *      of checks, then vcpu_path.h's vcpu_run_process (the commit: the
+ *      process's address space and TLS bases, syscall_fn =
+ *      vcpu_process_entry) and out by iretq from state->user with swapgs
+ *      (entry.asm vcpu_to_user); nothing of the guest kernel's registers is
+ *      kept.  Anything it does not serve (a mapping riding along, an
+ *      upcall's return, events pending, an error) goes to vcpu_resume
+ *      below, which ends in the same vcpu_run_process.
  *   2. The process executes `syscall`.  vcpu_process_entry (entry.asm)
- *      stores its registers into state->user and enters the guest kernel
- *      by sysret: rip = entry_ip, rsp = entry_sp, rdi = the state page.
+ *      stores its registers into state->user, records the exit and puts the
+ *      thread back in its guest kernel (the stores of vcpu_note_exit and
+ *      vcpu_leave_process; nothing to decide but whether fs must be
+ *      loaded) and enters the guest kernel by sysret: rip = entry_ip, rsp =
+ *      entry_sp, rdi = the state page.
  * TLS: while a process runs, MSR_GS_BASE holds its gs base and
  * MSR_KERNEL_GS the guest kernel's, so each direction is one swapgs.  The
  * kernel itself always sees the usual view (thread->regs.gs_base loaded,
  * the guest kernel's for a vCPU, and the process's in MSR_KERNEL_GS as
  * loaded_kernel_gs says): every entry from a process swaps back first
  * (vcpu_process_entry, vcpu_user_trap), every way into one swaps last
- * (vcpu_kernel_entry, vcpu_to_user, and for a vCPU interrupted in its
- * process, REGS_VCPU_USER in exit_to_user).  fs is switched only when the
- * process's differs from the guest kernel's (C, by wrmsr).
+ * (vcpu_to_user, and for a vCPU interrupted in its process, REGS_VCPU_USER
+ * in exit_to_user).  thread->regs.fs_base stays the guest kernel's; the
+ * process's fs base is loaded with wrmsr when it differs from what
+ * MSR_FS_BASE holds (vcpu_run_process, vcpu_process_tls), and the guest
+ * kernel's back the same way (vcpu_process_entry, or arch_load_space).
  * Exits from traps and events take the general way instead: the thread is
  * marked REGS_VCPU_ENTRY and exit_to_user enters the guest kernel.
  * Nothing of the guest kernel's own registers is kept across a resume:

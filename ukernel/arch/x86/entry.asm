@@ -10,8 +10,9 @@
 ;    so they are still the caller's when C returns; they are stored only if
 ;    another thread is to run.  Results go back in rax, rdi, rsi, rdx, r10,
 ;    r8, r9 from the thread's register area.  A vCPU has entries of its own
-;    (the end of this file): a process's system call, and its guest
-;    kernel's, where a plain RESUME never reaches C.
+;    (the end of this file): a process's system call, which stores into
+;    the state page and enters the guest kernel without C, and its guest
+;    kernel's, where a RESUME goes to C's fast path (fastpath.c).
 ;  - exception or interrupt from user: everything is stored (REGS_FULL) and
 ;    the thread later leaves through iretq (a vCPU interrupted in its
 ;    process: REGS_VCPU_USER, the same with swapgs).
@@ -173,8 +174,9 @@ vcpu_entry_from_exit:
     xor r15d, r15d
     jmp sysret_to_guest_kernel              ; -> sysret_to_guest_kernel: the one way in
 
-; ---- A vCPU's round trip (vcpu.c tells the story; the decisions and the
-; state are C's, fastpath.c and vcpu_path.h; here only the registers) ----
+; ---- A vCPU's round trip (vcpu.c tells the story) ----
+; The RESUME's checks and commit are C's (fastpath.c, vcpu_path.h): here
+; only its registers.  The process's syscall has nothing to decide but fs.
 ;
 ; 1. vcpu_kernel_entry: the guest kernel's system call.  A RESUME goes to
 ;    C's fast path with only what the slow path would lose kept: rip and
