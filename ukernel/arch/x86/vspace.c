@@ -287,6 +287,12 @@ static int unmap_range(struct task *t, word va, word npages, word budget, word *
 int vspace_map(struct task *src, word sva, struct task *dst, word dva,
                word npages, word user_rights)
 {
+    return vspace_map_some(src, sva, dst, dva, npages, user_rights, npages);
+}
+
+int vspace_map_some(struct task *src, word sva, struct task *dst, word dva,
+                    word npages, word user_rights, word part)
+{
     int err;
     unsigned rights = page_rights(user_rights);
     if ((err = check_range(sva, npages)) || (err = check_range(dva, npages)))
@@ -295,7 +301,9 @@ int vspace_map(struct task *src, word sva, struct task *dst, word dva,
         return UK_E_INVAL;
     if (src == dst && sva < dva + npages * PAGE_SIZE && dva < sva + npages * PAGE_SIZE)
         return UK_E_INVAL;
-    for (word i = 0; i < npages; i++) {            /* all of it is ours to give */
+    if (part > npages)
+        part = npages;
+    for (word i = 0; i < part; i++) {              /* all of this part is ours to give */
         struct mapping *from = node_at(src, sva + i * PAGE_SIZE);
         if (!from || !node_rights(from))           /* protected to no access: not now */
             return UK_E_NOT_MAPPED;
@@ -308,7 +316,7 @@ int vspace_map(struct task *src, word sva, struct task *dst, word dva,
             if (a->task == dst && node_va(a) >= dva && node_va(a) < dva + npages * PAGE_SIZE)
                 return UK_E_BUSY;
     }
-    for (word i = 0; i < npages; i++) {
+    for (word i = 0; i < part; i++) {
         word s = sva + i * PAGE_SIZE;
         u64 *leaf = walk(src, s, false);             /* one walk for node and frame */
         struct mapping *from = leaf_nodes(leaf)[pt_index(s, 0)];
