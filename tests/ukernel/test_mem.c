@@ -17,7 +17,6 @@
 #define CHILD_QUOTA (512ul << 10)
 #define CHILD_SLOTS 64
 #define CHILD_VA    0x0000000010000000ul
-#define LONG_MAP_ALIAS 0x0000500000000000ul   /* a page of ours kept aside (long map) */
 #define ALIAS_BASE  (UK_BOOTINFO_VADDR + 0x100000ul)
 #define KERNEL_VA   0xffffffff80100000ul
 #define NONCANON_HI UK_USER_HALF_END
@@ -387,8 +386,7 @@ KT_TEST(mem_long_map_goes_on_after_preemption_points)
     /* a source page missing in the second part: the first part is mapped */
     enum { M = 2 * UK_PREEMPT_PAGES };
     uk_word_t hole = (uk_word_t)pages + (UK_PREEMPT_PAGES + 5) * UK_PAGE_SIZE;
-    KT_EQ(uk_map(UK_SLOT_SELF_TASK, hole, LONG_MAP_ALIAS, 1, RW), UK_OK);   /* keep it */
-    KT_EQ(uk_unmap(UK_SLOT_SELF_TASK, hole, 1), UK_OK);
+    KT_EQ(uk_protect(UK_SLOT_SELF_TASK, hole, 1, 0), UK_OK);   /* no access: not to give */
     a = kt_stats();
     KT_EQ(uk_map(t, (uk_word_t)pages, CHILD_VA, M, RW), UK_E_NOT_MAPPED);
     b = kt_stats();
@@ -396,8 +394,7 @@ KT_TEST(mem_long_map_goes_on_after_preemption_points)
     KT_EQ(read_in(t, CHILD_VA + (UK_PREEMPT_PAGES - 1) * UK_PAGE_SIZE), 0);   /* part 1 */
     KT_EQ(fault_access(t, CHILD_VA + UK_PREEMPT_PAGES * UK_PAGE_SIZE, P_READ),
           UK_ACCESS_READ | FAULT_USER);                                       /* not part 2 */
-    KT_EQ(uk_map(UK_SLOT_SELF_TASK, LONG_MAP_ALIAS, hole, 1, RW), UK_OK);   /* put it back */
-    KT_EQ(uk_unmap(UK_SLOT_SELF_TASK, LONG_MAP_ALIAS, 1), UK_OK);
+    KT_EQ(uk_protect(UK_SLOT_SELF_TASK, hole, 1, RW), UK_OK);
     kt_destroy(t);
 }
 

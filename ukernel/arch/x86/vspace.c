@@ -284,14 +284,11 @@ int vspace_map_boot_free(struct task *t, word va, u64 pa)
 
 static int unmap_range(struct task *t, word va, word npages, word budget, word *next);
 
-int vspace_map(struct task *src, word sva, struct task *dst, word dva,
-               word npages, word user_rights)
-{
-    return vspace_map_some(src, sva, dst, dva, npages, user_rights, npages);
-}
-
-int vspace_map_some(struct task *src, word sva, struct task *dst, word dva,
-                    word npages, word user_rights, word part)
+/* MAP's work, written once for vspace_map (all of it: the usual small MAP,
+ * and the resume's, pay nothing for the parts) and vspace_map_some. */
+static inline __attribute__((always_inline))
+int map_pages(struct task *src, word sva, struct task *dst, word dva,
+              word npages, word user_rights, word part)
 {
     int err;
     unsigned rights = page_rights(user_rights);
@@ -332,6 +329,18 @@ int vspace_map_some(struct task *src, word sva, struct task *dst, word dva,
         }
     }
     return UK_OK;
+}
+
+int vspace_map(struct task *src, word sva, struct task *dst, word dva,
+               word npages, word user_rights)
+{
+    return map_pages(src, sva, dst, dva, npages, user_rights, npages);
+}
+
+int vspace_map_some(struct task *src, word sva, struct task *dst, word dva,
+                    word npages, word user_rights, word part)
+{
+    return map_pages(src, sva, dst, dva, npages, user_rights, part);
 }
 
 /* As protect_range: a leaf table at a time (unmapping frees no table). */
