@@ -151,8 +151,8 @@ iret_from_rax:                              ; rax = the registers (struct uk_reg
 vcpu_from_exit:                             ; flags: kind compared with REGS_VCPU_USER
     mov byte [rax + T_KIND], KIND_SYSCALL
     jne vcpu_entry_from_exit                ; -> vcpu_entry_from_exit: into its guest kernel
-    ; REGS_VCPU_USER: back into the process it was interrupted in; its gs
-    ; base into MSR_KERNEL_GS if not there, then as any thread, with swapgs
+    ; REGS_VCPU_USER: back into the process it was interrupted in; its TLS
+    ; bases loaded if not there (C), then as any thread, with swapgs
     lea rsp, [rel kstack_top]
     call vcpu_process_tls
     mov rax, [rel current]
