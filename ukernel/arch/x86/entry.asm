@@ -201,7 +201,7 @@ vcpu_resume_slow:
     mov r11, [rel syscall_user_rsp]
     mov [rax + R_RSP], r11
     mov [rel entry_thread], rax
-    jmp vcpu_resume
+    jmp vcpu_resume                         ; -> vcpu_resume (C): returns to the call above
 
 ; vcpu_to_user(regs, rflags), from C: run the process from its (checked)
 ; registers with rflags (made safe); its gs base is in MSR_KERNEL_GS.  The
@@ -262,7 +262,7 @@ vcpu_process_entry:
     mov cr3, rax
     mov rax, [r11 + R_FS_BASE]              ; the guest kernel's fs base
     cmp rax, [rel loaded_fs_base]
-    jne .load_fs                            ; -> load_fs: the process's differs (glibc's TLS)
+    jne .load_fs                            ; -> load_fs: MSR_FS_BASE holds the process's (glibc's TLS)
 .fs_loaded:
     mov rdi, [r11 + T_VCPU_STATE_VA]
     mov rcx, [rsp + S_ENTRY_IP]
