@@ -275,9 +275,9 @@ struct uk_regs {
 #define UK_MAP_WRITE  0x2u
 #define UK_MAP_EXEC   0x4u
 #define UK_MAP_RWX    0x7u
-#define UK_MAP_MAX_PAGES 0x10000u   /* one call covers at most 256 MiB (bounds its time) */
-#define UK_PREEMPT_PAGES 1024u      /* UNMAP, PROTECT: a preemption point after this many
-                                       mapped pages (docs/ABI.md §9.10) */
+#define UK_MAP_MAX_PAGES 0x10000u   /* one call covers at most 256 MiB */
+#define UK_PREEMPT_PAGES 1024u      /* MAP, UNMAP, PROTECT: a preemption point after this
+                                       many (mapped) pages (docs/ABI.md §9.10) */
 #define UK_MAP_MAX_DEPTH 40u        /* a mapping derives through at most this many others
                                        (more than task nesting, 32: each level may re-map) */
 
@@ -306,8 +306,8 @@ struct uk_stats {
     uk_word_t timer_ticks;
     uk_word_t fpu_switches;      /* FPU register sets saved and reloaded */
     uk_word_t idle_tsc;          /* TSC ticks spent halted with nothing to run */
-    uk_word_t preemptions;       /* long requests (UNMAP, PROTECT) that stopped at a
-                                    preemption point, to go on after a return to user */
+    uk_word_t preemptions;       /* long requests (MAP, UNMAP, PROTECT) that stopped at
+                                    a preemption point, to go on after a return to user */
 };
 
 #define UK_DEBUG_PUTS_MAX 1024u

@@ -284,8 +284,11 @@ int vspace_map_boot_free(struct task *t, word va, u64 pa)
 
 static int unmap_range(struct task *t, word va, word npages, word budget, word *next);
 
-int vspace_map(struct task *src, word sva, struct task *dst, word dva,
-               word npages, word user_rights)
+/* MAP's work, written once for vspace_map (all of it: the usual small MAP,
+ * and the resume's, pay nothing for the parts) and vspace_map_some. */
+static inline __attribute__((always_inline))
+int map_pages(struct task *src, word sva, struct task *dst, word dva,
+              word npages, word user_rights, word part)
 {
     int err;
     unsigned rights = page_rights(user_rights);
@@ -295,7 +298,9 @@ int vspace_map(struct task *src, word sva, struct task *dst, word dva,
         return UK_E_INVAL;
     if (src == dst && sva < dva + npages * PAGE_SIZE && dva < sva + npages * PAGE_SIZE)
         return UK_E_INVAL;
-    for (word i = 0; i < npages; i++) {            /* all of it is ours to give */
+    if (part > npages)
+        part = npages;
+    for (word i = 0; i < part; i++) {              /* all of this part is ours to give */
         struct mapping *from = node_at(src, sva + i * PAGE_SIZE);
         if (!from || !node_rights(from))           /* protected to no access: not now */
             return UK_E_NOT_MAPPED;
@@ -308,7 +313,7 @@ int vspace_map(struct task *src, word sva, struct task *dst, word dva,
             if (a->task == dst && node_va(a) >= dva && node_va(a) < dva + npages * PAGE_SIZE)
                 return UK_E_BUSY;
     }
-    for (word i = 0; i < npages; i++) {
+    for (word i = 0; i < part; i++) {
         word s = sva + i * PAGE_SIZE;
         u64 *leaf = walk(src, s, false);             /* one walk for node and frame */
         struct mapping *from = leaf_nodes(leaf)[pt_index(s, 0)];
@@ -324,6 +329,18 @@ int vspace_map(struct task *src, word sva, struct task *dst, word dva,
         }
     }
     return UK_OK;
+}
+
+int vspace_map(struct task *src, word sva, struct task *dst, word dva,
+               word npages, word user_rights)
+{
+    return map_pages(src, sva, dst, dva, npages, user_rights, npages);
+}
+
+int vspace_map_some(struct task *src, word sva, struct task *dst, word dva,
+                    word npages, word user_rights, word part)
+{
+    return map_pages(src, sva, dst, dva, npages, user_rights, part);
 }
 
 /* As protect_range: a leaf table at a time (unmapping frees no table). */
