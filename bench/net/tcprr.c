@@ -12,6 +12,8 @@
  *   tcprr quit HOST PORT   end a server
  *   tcprr snap CLOCK [-i IF]  print one snapshot of CLOCK (the format
  *                          below) and IF's bytes (eth0)
+ *   tcprr mark start|stop  the insn-profile plugin's START or STOP marker
+ *                          (a stream job's window: tools/bench/net-breakdown)
  *   tcprr cpu              the CPUID brand string (a guest's /proc/cpuinfo
  *                          says "UML")
  *
@@ -248,6 +250,16 @@ int main(int argc, char **argv)
         goto usage;
     if (npos == 2 && !strcmp(pos[0], "serve"))
         return serve(atoi(pos[1]));
+    if (npos == 2 && !strcmp(pos[0], "mark")) {
+        markers = 1;
+        if (!strcmp(pos[1], "start"))
+            marker_start();
+        else if (!strcmp(pos[1], "stop"))
+            marker_stop();
+        else
+            goto usage;
+        return 0;
+    }
     if (npos == 1 && !strcmp(pos[0], "cpu")) {
         unsigned int r[12] = { 0 };
         for (unsigned int i = 0; i < 3; i++)
@@ -290,6 +302,6 @@ int main(int argc, char **argv)
     }
 usage:
     fprintf(stderr, "usage: tcprr serve PORT [-s CLOCK -n N -w W -m] | "
-                    "call HOST PORT ROUNDS [-s CLOCK -n N -w W -m] [-r TRIES] | quit HOST PORT [-r TRIES] | snap CLOCK [-i IF]\n");
+                    "call HOST PORT ROUNDS [-s CLOCK -n N -w W -m] [-r TRIES] | quit HOST PORT [-r TRIES] | snap CLOCK [-i IF] | mark start|stop | cpu\n");
     return 2;
 }
