@@ -455,7 +455,7 @@ bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	tools/bench/run-net guest both || st=$$?; \
 	boot=0; tools/bench/run-boot || boot=$$?; \
 	tools/bench/syscall-breakdown || boot=$$?; \
-	tools/bench/net-breakdown || boot=$$?; tools/bench/make-results; \
+	tools/bench/net-breakdown && tools/bench/net-breakdown --stream || boot=$$?; tools/bench/make-results; \
 	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
 	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi; \
 	if [ $$st != 0 ]; then echo "make bench: the guest's storage or network run failed (exit $$st; \
