@@ -16,7 +16,12 @@
  * one line per address that ran inside a window, sorted by address; kind is
  * "-" or the event the instruction is (syscall, sysret, iret, cr3 for a
  * write of CR3, swapgs, invlpg, xsave, xrstor), so the events per window
- * come with the counts.  Markers are not counted.  The same address in two
+ * come with the counts.  Markers are not counted.
+ *
+ *   ...,out=FILE,windows=WFILE   also appends one line per window to WFILE
+ *   (tools/bench/run-net: a count per measured job), at its STOP:
+ *   window <n> instructions <N> syscall=.. sysret=.. iret=.. cr3=.. swapgs=..
+ *   invlpg=.. xsave=.. xrstor=..  The same address in two
  * address spaces is one line: link what you measure where nothing else is.
  *
  * How: every instruction QEMU translates gets a counter of its own and an
@@ -54,7 +59,7 @@ struct site {
 static struct site **blocks;
 static size_t nblocks, nsites;
 
-static const char *out_path;
+static const char *out_path, *windows_path;
 static int window_open;
 static uint64_t windows;
 
@@ -188,12 +193,27 @@ static void on_stop(unsigned int vcpu, void *data)
     (void)vcpu, (void)data;
     if (!window_open)
         return;
+    uint64_t total = 0, kinds[K_XRSTOR + 1] = { 0 };
     for (size_t i = 0; i < nsites; i++) {
         struct site *s = site_at(i);
-        s->sum += s->hits - s->base;    /* sites made in the window start at 0 */
+        uint64_t d = s->hits - s->base;
+        s->sum += d;                    /* sites made in the window start at 0 */
+        total += d;
+        kinds[s->kind] += d;
     }
     window_open = 0;
     windows++;
+    FILE *w = windows_path ? fopen(windows_path, "a") : NULL;
+    if (w) {
+        fprintf(w, "window %llu instructions %llu", (unsigned long long)windows,
+                (unsigned long long)total);
+        for (int k = K_SYSCALL; k <= K_XRSTOR; k++)
+            fprintf(w, " %s=%llu", kind_name[k], (unsigned long long)kinds[k]);
+        fprintf(w, "\n");
+        fclose(w);
+    } else if (windows_path) {
+        fprintf(stderr, "insn-profile: cannot append to %s\n", windows_path);
+    }
     write_profile();
 }
 
@@ -229,8 +249,11 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     for (int i = 0; i < argc; i++) {
         if (!strncmp(argv[i], "out=", 4) && argv[i][4]) {
             out_path = argv[i] + 4;     /* argv stays valid while we are loaded */
+        } else if (!strncmp(argv[i], "windows=", 8) && argv[i][8]) {
+            windows_path = argv[i] + 8;
         } else {
-            fprintf(stderr, "insn-profile: unknown argument '%s' (want out=FILE)\n", argv[i]);
+            fprintf(stderr, "insn-profile: unknown argument '%s' (want out=FILE, "
+                    "windows=FILE)\n", argv[i]);
             return -1;
         }
     }
