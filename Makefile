@@ -366,8 +366,8 @@ run-disks: deps-rootfs
 .PHONY: debug deps-debug
 deps-debug:
 	@tools/build/install-deps linux debug
-debug: deps-debug $(ISO_RUN)
-	MEM=$(RUN_MEM) tools/run/debug --iso $(ISO_RUN) \
+debug: deps-debug $(ISO_RUN) $(if $(RUN_DISKS),run-disks)
+	MEM=$(RUN_MEM) DISKS="$(RUN_DISKS)" tools/run/debug --iso $(ISO_RUN) \
 	    $(addprefix --symbols ,$(sort $(filter %.elf %/vmlinux,$(RUN_MODULES)))) $(DEBUG_ARGS)
 
 # make test also runs the bench-smoke suite, which builds the native Linux
