@@ -257,7 +257,7 @@ RUN_SSHFWD     := $(if $(filter disk,$(ROOT)),$(foreach i,$(shell seq 1 $(GUESTS
 endif
 ifeq ($(ROOT),disk)
 RUN_GUESTS    := $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
-    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) $(call RUN_DISK_WORD,$(i)) $(run_net_word) $(GUEST_OPTS)) -- $(strip root=/dev/vda rw $(call run_net_ip,$(i)) $(GUEST_CMDLINE))")
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) $(call RUN_DISK_WORD,$(i)) $(run_net_word) $(GUEST_OPTS)) -- $(strip root=/dev/vda rw hostname=g$(i) $(call run_net_ip,$(i)) $(GUEST_CMDLINE))")
 RUN_PIECES    := $(LINUX_GUEST) $(BLK_SERVER) $(if $(RUN_NET_SERVER),$(NET_SERVER))
 else
 RUN_GUESTS    := $(GL_SHELL) "initramfs" $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
