@@ -336,7 +336,7 @@ ifeq ($(NET),1)
 	@for f in $(RUN_HOSTFWD); do echo "make run: guest $${f#*-} is reachable from this host: curl http://127.0.0.1:$${f%%-*}/"; done
 	@for f in $(RUN_SSHFWD); do echo "make run: a shell in guest $${f#*-}: ssh -p $${f%%-*} -i build/rootfs/id_ed25519 root@127.0.0.1"; done
 endif
-	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) DISKS="$(RUN_DISKS)" NET=$(NET) HOSTFWD="$(RUN_HOSTFWD) $(RUN_SSHFWD)" \
+	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) DISKS="$(RUN_DISKS)" NET=$(NET) HOSTFWD="$(strip $(RUN_HOSTFWD) $(RUN_SSHFWD))" \
 	    tools/run/qemu-run --iso $(ISO_RUN)
 
 # make run's configuration as shell assignments, for the rootdisk suite
