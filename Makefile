@@ -1,7 +1,9 @@
 # ukvm: a small IPC microkernel hosting paravirtualised Linux.
 #   make run    install what is needed, build, boot in QEMU (interactive):
 #               root task, console server, a vmm-server and a Linux guest
-#               with a busybox shell (GUESTS=2: two; GUEST=toy: toy guests)
+#               with its root on its own disk, Debian's userland (GUESTS=2:
+#               two, a disk each; FRESH=1: clean disks; ROOT=initramfs: the
+#               busybox shell initramfs, no disk; GUEST=toy: toy guests)
 #   make test   host unit tests, then QEMU test images; ends "N passed, N failed"
 #   make fuzz   the microkernel system-call fuzzer, long form (FUZZ_CALLS,
 #               FUZZ_SECONDS, FUZZ_SEED), then the host-side parser fuzzers
@@ -222,39 +224,44 @@ GUEST_KMEM    ?= $(shell m=$(GUEST_MEM); echo $$((65536 + (m > 256 ? m - 256 : 0
 # microkernel's machine-wide counters (/proc/ukvm), `kfaults`
 GUEST_OPTS    ?=
 # Disks (docs/storage.md "make run's disks"): each guest gi gets its own
-# build/disks/gi.img, a copy of the Debian root image (tools/build/mkrootfs)
-# made when it is missing (FRESH=1: made again, what the guests wrote is
-# lost), as its own virtio-blk device and the guest line's disk=i-1, with
-# the block server.  ROOT=disk boots each guest with its root on its disk
-# (root=/dev/vda through the guest's virtio_blk, Debian's userland, busybox
-# init); ROOT=initramfs (the default) boots the shell initramfs; DISK=1
-# gives the guests their disks with either root (the default: with
-# ROOT=disk only).
-ROOT          ?= initramfs
+# RUN_DISK_DIR/gi.img (build/disks), a copy of the Debian root image
+# (tools/build/mkrootfs) made when it is missing (FRESH=1: made again, what
+# the guests wrote is lost), as its own virtio-blk device and the guest
+# line's disk=i-1, with the block server.  ROOT=disk (the default) boots
+# each guest with its root on its disk (root=/dev/vda through the guest's
+# virtio_blk, Debian's userland, busybox init); ROOT=initramfs boots the
+# shell initramfs; DISK=1 gives the guests their disks with either root
+# (the default: with ROOT=disk only).
+ROOT          ?= disk
 DISK          ?= $(if $(filter disk,$(ROOT)),1,0)
 FRESH         ?= 0
+RUN_DISK_DIR  ?= $(BUILD)/disks
 ifeq ($(filter disk initramfs,$(ROOT)),)
 $(error ROOT must be disk or initramfs, not '$(ROOT)')
 endif
 ifeq ($(DISK),1)
-RUN_DISKS     := $(foreach i,$(shell seq 1 $(GUESTS)),$(BUILD)/disks/g$(i).img)
+RUN_DISKS     := $(foreach i,$(shell seq 1 $(GUESTS)),$(RUN_DISK_DIR)/g$(i).img)
 RUN_DISK_WORD  = disk=$(shell echo $$(($(1) - 1)))
 endif
 # NET=1: the network server on QEMU's user network (restrict=on), each guest
 # gN on its port with virtio_net, its address 10.0.2.(14+N) from the kernel's
 # ip= (docs/network.md), and a forward 127.0.0.1:(NET_PORT+N-1) -> gN:80,
-# where the shell initramfs' busybox httpd serves a page
+# where busybox httpd serves a page (the shell initramfs' /init, the root
+# disk's rcS); with ROOT=disk also 127.0.0.1:(SSH_PORT+N-1) -> gN:22, the
+# root disk's dropbear (key build/rootfs/id_ed25519)
 NET           ?= 0
 NET_PORT      ?= 8080
+SSH_PORT      ?= 2222
 ifeq ($(NET),1)
 RUN_NET_SERVER := $(NET_SERVER) "net-server"
 run_net_word   = net
 run_net_ip     = ip=10.0.2.$(shell echo $$((14 + $(1))))::10.0.2.2:255.255.255.0:g$(1):eth0:off
 RUN_HOSTFWD    := $(foreach i,$(shell seq 1 $(GUESTS)),$(shell echo $$(($(NET_PORT) + $(i) - 1)))-10.0.2.$(shell echo $$((14 + $(i)))):80)
+RUN_SSHFWD     := $(if $(filter disk,$(ROOT)),$(foreach i,$(shell seq 1 $(GUESTS)),$(shell echo $$(($(SSH_PORT) + $(i) - 1)))-10.0.2.$(shell echo $$((14 + $(i)))):22))
 endif
 ifeq ($(ROOT),disk)
 RUN_GUESTS    := $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
-    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) $(call RUN_DISK_WORD,$(i)) $(run_net_word) $(GUEST_OPTS)) -- $(strip root=/dev/vda rw $(call run_net_ip,$(i)) $(GUEST_CMDLINE))")
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) $(call RUN_DISK_WORD,$(i)) $(run_net_word) $(GUEST_OPTS)) -- $(strip root=/dev/vda rw hostname=g$(i) $(call run_net_ip,$(i)) $(GUEST_CMDLINE))")
 RUN_PIECES    := $(LINUX_GUEST) $(BLK_SERVER) $(if $(RUN_NET_SERVER),$(NET_SERVER))
 else
 RUN_GUESTS    := $(GL_SHELL) "initramfs" $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
@@ -331,9 +338,17 @@ $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/build/mkiso
 run: deps-linux $(ISO_RUN) $(if $(RUN_DISKS),run-disks)
 ifeq ($(NET),1)
 	@for f in $(RUN_HOSTFWD); do echo "make run: guest $${f#*-} is reachable from this host: curl http://127.0.0.1:$${f%%-*}/"; done
+	@for f in $(RUN_SSHFWD); do echo "make run: a shell in guest $${f#*-}: ssh -p $${f%%-*} -i build/rootfs/id_ed25519 root@127.0.0.1"; done
 endif
-	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) DISKS="$(RUN_DISKS)" NET=$(NET) HOSTFWD="$(RUN_HOSTFWD)" \
+	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) DISKS="$(RUN_DISKS)" NET=$(NET) HOSTFWD="$(strip $(RUN_HOSTFWD) $(RUN_SSHFWD))" \
 	    tools/run/qemu-run --iso $(ISO_RUN)
+
+# make run's configuration as shell assignments, for the rootdisk suite
+# (tests/rootdisk/run), which boots make run's guest lines in batch runs
+.PHONY: run-config
+run-config:
+	@echo 'run_modules=($(RUN_MODULES))'
+	@echo 'run_disks="$(RUN_DISKS)" run_mem=$(RUN_MEM) run_net=$(NET) run_hostfwd="$(strip $(RUN_HOSTFWD) $(RUN_SSHFWD))"'
 
 # make run's per-guest disks: copies of the root image, kept between runs
 # (what a guest wrote is there next time) unless FRESH=1
@@ -341,7 +356,7 @@ endif
 deps-rootfs:
 	@tools/build/install-deps rootfs
 run-disks: deps-rootfs
-	@img=$$(tools/build/mkrootfs | tail -1) && mkdir -p $(BUILD)/disks && \
+	@img=$$(tools/build/mkrootfs | tail -1) && mkdir -p $(RUN_DISK_DIR) && \
 	for d in $(RUN_DISKS); do \
 	    if [ "$(FRESH)" = 1 ] || [ ! -f $$d ]; then \
 	        cp --sparse=always $$img $$d.tmp && mv $$d.tmp $$d && echo "make run: $$d: a fresh copy of $$img"; \
@@ -355,8 +370,8 @@ run-disks: deps-rootfs
 .PHONY: debug deps-debug
 deps-debug:
 	@tools/build/install-deps linux debug
-debug: deps-debug $(ISO_RUN)
-	MEM=$(RUN_MEM) tools/run/debug --iso $(ISO_RUN) \
+debug: deps-debug $(ISO_RUN) $(if $(RUN_DISKS),run-disks)
+	MEM=$(RUN_MEM) DISKS="$(RUN_DISKS)" tools/run/debug --iso $(ISO_RUN) \
 	    $(addprefix --symbols ,$(sort $(filter %.elf %/vmlinux,$(RUN_MODULES)))) $(DEBUG_ARGS)
 
 # make test also runs the bench-smoke suite, which builds the native Linux
