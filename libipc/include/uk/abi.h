@@ -368,7 +368,9 @@ struct uk_vcpu_state {
  * little-endian, in message words 1.. (the IPC buffer past word 3). */
 enum uk_vdev_op {
     UK_VDEV_CONSOLE_WRITE = 0x100,  /* w0 = byte count (<= UK_VDEV_BYTES_MAX), bytes
-                                       from w1 -> w0 = status, w1 = bytes taken */
+                                       from w1 -> w0 = status, w1 = bytes taken; for
+                                       UK_VDEV_EAGAIN (flow control) w1 = nanoseconds
+                                       until a write of this size would be taken */
     UK_VDEV_CONSOLE_READ,           /* w0 = at most this many bytes -> w0 = status,
                                        w1 = count, bytes from w2; 0 bytes if none:
                                        UK_VDEV_EVENT_CONSOLE says when some came */
