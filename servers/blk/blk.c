@@ -102,14 +102,16 @@ static void run(unsigned d, const struct prepared *p, unsigned nslots, long st[]
         if (st[j] != UK_BLK_OK)
             continue;
         k->req[STATUS_OFF(j)] = 0xff;
-        if (virtq_add(&k->v, 0, SLOT_DESC(j), p[j].bufs, p[j].n) != UK_OK ||
-            virtq_notify(&k->v, 0) != UK_OK) {
+        if (virtq_add(&k->v, 0, SLOT_DESC(j), p[j].bufs, p[j].n) != UK_OK) {
             disk_fail(d, "its registers cannot be written");
             break;
         }
         k->requests++;
         left++;
     }
+    /* one notification for the whole batch (an I/O-port write each) */
+    if (left && k->live && virtq_notify(&k->v, 0) != UK_OK)
+        disk_fail(d, "its registers cannot be written");
     unsigned id = 0, len = 0, waits = 0;
     while (left && k->live) {
         if (virtq_get_used(&k->v, 0, &id, &len)) {
@@ -149,8 +151,24 @@ static void put_header(struct disk *k, unsigned j, unsigned type, uk_word_t sect
     *(uk_word_t *)(k->req + HDR_OFF(j) + 8) = sector;
 }
 
+/* The window's physical pages, taken once when the root adds the client
+ * (it maps the window first; ADD_CLIENT checks every page) and used for
+ * every request after: asking the microkernel (UK_SYS_MEM_INFO) for each
+ * page of each request cost 16 system calls per 64 KiB, the largest share
+ * of a MiB's instructions after the copy (docs/storage.md).  The window
+ * cannot change under a live client: the root removes the client
+ * (REMOVE_CLIENT) before it unmaps the window (roottask/blk.c), and a page
+ * past the cached ones is still asked for. */
+#define PHYS_CACHED_PAGES 256u          /* 1 MiB of a window (the vmm-servers' 512 KiB) */
+static uk_word_t window_page_phys[UK_BLK_MAX_CLIENTS + 1][PHYS_CACHED_PAGES];
+
 static uk_word_t window_phys(uk_word_t va)
 {
+    uk_word_t rel = va - UK_BLK_WINDOW(1), n = 1 + rel / UK_BLK_WINDOW_MAX;
+    uk_word_t page = rel % UK_BLK_WINDOW_MAX / UK_PAGE_SIZE;
+    if (n <= UK_BLK_MAX_CLIENTS && clients[n].live && page < PHYS_CACHED_PAGES &&
+        page < clients[n].window_bytes / UK_PAGE_SIZE)
+        return window_page_phys[n][page] + va % UK_PAGE_SIZE;
     return virt_to_phys((const void *)va);
 }
 
@@ -234,9 +252,13 @@ static long control(uk_word_t op, const struct uk_msg *m, struct uk_msg *r)
         if (n < 1 || n > UK_BLK_MAX_CLIENTS || clients[n].live || d >= ndisks ||
             !disks[d].live || bytes == 0 || bytes % UK_PAGE_SIZE || bytes > UK_BLK_WINDOW_MAX)
             return UK_BLK_EINVAL;
-        for (uk_word_t off = 0; off < bytes; off += UK_PAGE_SIZE)
-            if (virt_to_phys((const void *)(UK_BLK_WINDOW(n) + off)) == ~0ul)
+        for (uk_word_t off = 0; off < bytes; off += UK_PAGE_SIZE) {
+            uk_word_t phys = virt_to_phys((const void *)(UK_BLK_WINDOW(n) + off));
+            if (phys == ~0ul)
                 return UK_BLK_EFAULT;      /* the root must map the window first */
+            if (off / UK_PAGE_SIZE < PHYS_CACHED_PAGES)
+                window_page_phys[n][off / UK_PAGE_SIZE] = phys;
+        }
         clients[n] = (struct client){ 1, (unsigned)d, bytes };
         return UK_BLK_OK;
     }

@@ -572,7 +572,8 @@ struct uk_guest_info {
                                       with guest_index (empty: the guest has no disk) */
 #define UK_VMM_BLK_WINDOW    0x0000004000000000ul   /* the window it shares with the
                                       block server: UK_VMM_BLK_WINDOW_PAGES pages here */
-#define UK_VMM_BLK_WINDOW_PAGES 16u /* 64 KiB: one largest request (UK_BLK_MAX_SECTORS) */
+#define UK_VMM_BLK_WINDOW_PAGES 128u /* 512 KiB: a batch of UK_BLK_BATCH_MAX largest
+                                       requests (UK_BLK_MAX_SECTORS) */
 #define UK_VMM_SLOT_NET      12u   /* the network server's endpoint, send only, badged
                                       with guest_index (empty: the guest has no NIC) */
 #define UK_VMM_NET_WINDOW    0x0000005000000000ul   /* the window it shares with the
