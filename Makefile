@@ -441,7 +441,8 @@ bench-linux: deps-linux deps-rootfs $(LBENCH_DIR)/initramfs.cpio
 # benchmarks on every system there is (above -> build/bench/linux.jsonl),
 # the guest's boot to its shell (tools/bench/run-boot -> build/bench/boot.jsonl),
 # where a guest system call's instructions go (tools/bench/syscall-breakdown ->
-# build/bench/syscall-breakdown.json), then docs/results.md (tools/bench/make-results).  A guest that is built but fails
+# build/bench/syscall-breakdown.json) and the guest's disk I/O's
+# (tools/bench/storage-breakdown -> build/bench/storage-breakdown.json), then docs/results.md (tools/bench/make-results).  A guest that is built but fails
 # does not stop the report: make bench says so and fails after it.
 bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	@tools/bench/run-ukernel
@@ -449,12 +450,13 @@ bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	@rc=0; tools/bench/run-linux guest || rc=$$?; \
 	st=0; tools/bench/run-storage guest || st=$$?; \
 	boot=0; tools/bench/run-boot || boot=$$?; \
-	tools/bench/syscall-breakdown || boot=$$?; tools/bench/make-results; \
+	tools/bench/syscall-breakdown || boot=$$?; \
+	tools/bench/storage-breakdown || boot=$$?; tools/bench/make-results; \
 	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
 	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi; \
 	if [ $$st != 0 ]; then echo "make bench: the guest's storage run failed (exit $$st; \
 	build/bench/storage-guest-serial.log): no new guest rows in build/bench/storage.jsonl"; exit $$st; fi; \
-	if [ $$boot != 0 ]; then echo "make bench: the boot measurement or the syscall breakdown failed"; exit $$boot; fi
+	if [ $$boot != 0 ]; then echo "make bench: the boot measurement or a breakdown failed"; exit $$boot; fi
 
 # --- results (not in `make test`) ---------------------------------------------------
 # make results: docs/results.md and docs/img/*.png from build/bench/*.jsonl (made by

@@ -161,6 +161,10 @@ static void put_header(struct disk *k, unsigned j, unsigned type, uk_word_t sect
  * past the cached ones is still asked for. */
 #define PHYS_CACHED_PAGES 256u          /* 1 MiB of a window (the vmm-servers' 512 KiB) */
 static uk_word_t window_page_phys[UK_BLK_MAX_CLIENTS + 1][PHYS_CACHED_PAGES];
+/* Pages from this one on that are physically contiguous with it (cached
+ * pages only): a request inside one run is one descriptor, without
+ * blk_data_chain's walk page by page (the root's windows are one run). */
+static unsigned short window_run_pages[UK_BLK_MAX_CLIENTS + 1][PHYS_CACHED_PAGES];
 
 static uk_word_t window_phys(uk_word_t va)
 {
@@ -186,9 +190,15 @@ static long prepare_io(uk_word_t n, unsigned j, int write, uk_word_t sector, uk_
     unsigned nb = 0;
     put_header(k, j, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector);
     p->bufs[nb++] = (struct virtq_buf){ k->req_phys + HDR_OFF(j), 16, 0 };
-    /* the data, one descriptor per physically contiguous run of the window */
-    if ((st = blk_data_chain(UK_BLK_WINDOW(n) + off, count * UK_BLK_SECTOR, write, window_phys,
-                             p->bufs, &nb)) != UK_BLK_OK)
+    /* the data, one descriptor per physically contiguous run of the window
+     * (checked above: off and the length lie inside it) */
+    uk_word_t page = off / UK_PAGE_SIZE, bytes = count * UK_BLK_SECTOR;
+    if (page < PHYS_CACHED_PAGES && page < c->window_bytes / UK_PAGE_SIZE &&
+        off % UK_PAGE_SIZE + bytes <= (uk_word_t)window_run_pages[n][page] * UK_PAGE_SIZE)
+        p->bufs[nb++] = (struct virtq_buf){ window_page_phys[n][page] + off % UK_PAGE_SIZE,
+                                            (unsigned)bytes, !write };
+    else if ((st = blk_data_chain(UK_BLK_WINDOW(n) + off, bytes, write, window_phys,
+                                  p->bufs, &nb)) != UK_BLK_OK)
         return st;
     p->bufs[nb++] = (struct virtq_buf){ k->req_phys + STATUS_OFF(j), 1, 1 };
     p->n = nb;
@@ -259,6 +269,12 @@ static long control(uk_word_t op, const struct uk_msg *m, struct uk_msg *r)
             if (off / UK_PAGE_SIZE < PHYS_CACHED_PAGES)
                 window_page_phys[n][off / UK_PAGE_SIZE] = phys;
         }
+        uk_word_t cached = bytes / UK_PAGE_SIZE < PHYS_CACHED_PAGES ? bytes / UK_PAGE_SIZE
+                                                                   : PHYS_CACHED_PAGES;
+        for (uk_word_t p = cached; p-- > 0;)
+            window_run_pages[n][p] = (unsigned short)(
+                p + 1 < cached && window_page_phys[n][p + 1] == window_page_phys[n][p] + UK_PAGE_SIZE
+                ? window_run_pages[n][p + 1] + 1 : 1);
         clients[n] = (struct client){ 1, (unsigned)d, bytes };
         return UK_BLK_OK;
     }
