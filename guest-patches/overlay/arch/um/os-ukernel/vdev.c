@@ -55,7 +55,8 @@ static void console_sleep(uk_word_t ns)
 
 	if (ns > CONSOLE_SLEEP_MAX_NS)
 		ns = CONSOLE_SLEEP_MAX_NS;
-	held = __atomic_exchange_n(&ukvm_vcpu->pending, 0, __ATOMIC_SEQ_CST);
+	held = ukvm_vcpu ? __atomic_exchange_n(&ukvm_vcpu->pending, 0, __ATOMIC_SEQ_CST)
+			 : 0;   /* (none before start.c has our state page) */
 	uk_sys(UK_SYS_RECV, UK_GUEST_SLOT_EVENTS,
 	       uk_msginfo(0, 0, uk_timeout_us(ns / 1000 + 1)), 0, 0, 0, 0);
 	if (held)
