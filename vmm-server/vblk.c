@@ -41,13 +41,14 @@ struct vreq {
     unsigned seg;                     /* the copy cursor in its data (write: */
     uk_word_t seg_off;                /*   copied in; read: copied out) */
     int failed;                       /* a piece came back with an error */
+    int zero_copy;                    /* its pieces name guest RAM (UK_BLK_OP_RAM) */
 };
 static struct vreq vreqs[UK_BLK_BATCH_MAX + 1];
 
 /* A piece of a chain's data in the batch being gathered. */
 struct piece {
     unsigned chain;                   /* its index in chains[] / vreqs[] */
-    uk_word_t sector, bytes, off;     /* off: in the window */
+    uk_word_t sector, bytes, off;     /* off: in the window, or in guest RAM (zero copy) */
 };
 static struct piece pieces[UK_BLK_BATCH_MAX];
 
@@ -235,6 +236,7 @@ static void run_batch(struct vio_dev *d, unsigned q)
         int write = vreqs[p->chain].hdr.type == UK_VIRTIO_BLK_T_OUT;
         uk_msg_set_word(&m, uk_ipc_buf, 1 + j * UK_BLK_BATCH_WORDS,
                         (write ? UK_BLK_OP_WRITE : UK_BLK_OP_READ) |
+                        (vreqs[p->chain].zero_copy ? UK_BLK_OP_RAM : 0) |
                         (p->bytes / UK_BLK_SECTOR) << 8);
         uk_msg_set_word(&m, uk_ipc_buf, 2 + j * UK_BLK_BATCH_WORDS, p->sector);
         uk_msg_set_word(&m, uk_ipc_buf, 3 + j * UK_BLK_BATCH_WORDS, p->off);
@@ -256,7 +258,7 @@ static void run_batch(struct vio_dev *d, unsigned q)
         struct vreq *r = &vreqs[p->chain];
         if (sts[j])
             r->failed = 1;
-        else if (r->hdr.type == UK_VIRTIO_BLK_T_IN && !r->failed)
+        else if (r->hdr.type == UK_VIRTIO_BLK_T_IN && !r->failed && !r->zero_copy)
             chain_copy(p->chain, win + p->off, p->bytes, 1);
     }
     unsigned open = 0;
@@ -282,6 +284,40 @@ static void run_batch(struct vio_dev *d, unsigned q)
  * batch: cut into pieces of at most UK_BLK_MAX_SECTORS and what is left of
  * the window, a write's data copied in as each piece is made; a full batch
  * goes out on the way. */
+/* Zero copy for chain c: the block server has our guest's RAM
+ * (UK_BLK_F_RAM) and every data segment is whole sectors, so each can be
+ * a block request of its own at its offset in guest RAM. */
+static int can_zero_copy(const struct vio_chain *c)
+{
+    if (!(disk_flags & UK_BLK_F_RAM))
+        return 0;
+    for (unsigned int i = 1; i < c->nseg; i++)
+        if (seg_data_len(c, i) % UK_BLK_SECTOR)
+            return 0;
+    return 1;
+}
+
+/* Zero copy: chain cj's next piece, at most UK_BLK_MAX_SECTORS of its
+ * current segment, named by its offset in guest RAM (vio_next checked the
+ * segment inside guest RAM; the block server checks it against the RAM the
+ * root gave it). */
+static void add_ram_piece(unsigned cj)
+{
+    struct vreq *r = &vreqs[cj];
+    const struct vio_chain *c = &chains[cj];
+    while (seg_data_len(c, r->seg) == r->seg_off) {   /* empty ones: skipped */
+        r->seg++;
+        r->seg_off = 0;
+    }
+    uk_word_t n = seg_data_len(c, r->seg) - r->seg_off;
+    if (n > UK_BLK_MAX_SECTORS * UK_BLK_SECTOR)
+        n = UK_BLK_MAX_SECTORS * UK_BLK_SECTOR;
+    uk_word_t off = (uk_word_t)(c->seg[r->seg].p + r->seg_off - (unsigned char *)vmm.vi->mem_base);
+    pieces[npieces++] = (struct piece){ cj, r->hdr.sector + r->queued / UK_BLK_SECTOR, n, off };
+    r->seg_off += n;
+    r->queued += n;
+}
+
 static void add_rw(struct vio_dev *d, unsigned q, unsigned j)
 {
     unsigned char *win = (unsigned char *)UK_VMM_BLK_WINDOW;
@@ -290,7 +326,13 @@ static void add_rw(struct vio_dev *d, unsigned q, unsigned j)
     r->seg = 1;
     r->seg_off = 0;
     r->failed = 0;
+    r->zero_copy = can_zero_copy(&chains[j]);
     nchains = j + 1;
+    while (vreqs[nchains - 1].zero_copy && vreqs[nchains - 1].queued < vreqs[nchains - 1].bytes) {
+        if (npieces == UK_BLK_BATCH_MAX)
+            run_batch(d, q);                 /* this chain is then chains[0] */
+        add_ram_piece(nchains - 1);
+    }
     while (vreqs[nchains - 1].queued < vreqs[nchains - 1].bytes) {
         if (npieces == UK_BLK_BATCH_MAX || room == 0)
             run_batch(d, q);                 /* this chain is then chains[0] */
