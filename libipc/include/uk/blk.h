@@ -12,7 +12,9 @@
  * the device has finished (a batch: all of its requests) (a write is on the device, not necessarily on
  * stable storage before UK_BLK_OP_FLUSH).  Data moves by DMA straight
  * between the disk and the client's window: pages the root task mapped
- * both into the client and into the server at UK_BLK_WINDOW(n).  A reply's
+ * both into the client and into the server at UK_BLK_WINDOW(n); or, for a
+ * batch request marked UK_BLK_OP_RAM, the client's RAM the root registered
+ * (UK_BLK_CTL_SET_RAM: a guest's, for its vmm-server; never mapped here).  A reply's
  * w0 is a status: 0 or a negative UK_BLK_E*; a malformed request is
  * answered with an error, never acted on.
  */
