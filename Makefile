@@ -129,10 +129,6 @@ $(KERNEL): $(KOBJS) ukernel/arch/x86/linker.ld $(BUILD)/k/asm-offsets.ld tools/b
 $(BUILD)/u/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
-# memcpy and memset as `rep movsq` (plus the odd bytes): the network
-# server and the vmm-server copy every frame with them (docs/network.md
-# "What is left" 3); C, the compiler's own string strategy
-$(BUILD)/u/libuser/rt.o: UCFLAGS += -mstringop-strategy=rep_8byte -minline-all-stringops
 $(LIBUSER): $(LIBUSER_OBJS)
 	rm -f $@ && ar rcs $@ $^
 # Where each user program is linked (libuser/user.ld's USER_BASE), by the
@@ -464,7 +460,9 @@ bench-linux: deps-linux deps-rootfs $(LBENCH_DIR)/initramfs.cpio
 # where a guest system call's instructions go (tools/bench/syscall-breakdown ->
 # build/bench/syscall-breakdown.json), TCP round trips and streams on both
 # (tools/bench/run-net -> build/bench/net.jsonl) and where a guest's round
-# trip goes (tools/bench/net-breakdown), then docs/results.md (tools/bench/make-results).  A guest that is built but fails
+# trip goes (tools/bench/net-breakdown), the guest's disk I/O's
+# (tools/bench/storage-breakdown -> build/bench/storage-breakdown.json), then
+# docs/results.md (tools/bench/make-results).  A guest that is built but fails
 # does not stop the report: make bench says so and fails after it.
 bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	@tools/bench/run-ukernel
@@ -474,7 +472,8 @@ bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	tools/bench/run-net guest both || st=$$?; \
 	boot=0; tools/bench/run-boot || boot=$$?; \
 	tools/bench/syscall-breakdown || boot=$$?; \
-	tools/bench/net-breakdown && tools/bench/net-breakdown --stream || boot=$$?; tools/bench/make-results; \
+	tools/bench/net-breakdown && tools/bench/net-breakdown --stream || boot=$$?; \
+	tools/bench/storage-breakdown || boot=$$?; tools/bench/make-results; \
 	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
 	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi; \
 	if [ $$st != 0 ]; then echo "make bench: the guest's storage or network run failed (exit $$st; \

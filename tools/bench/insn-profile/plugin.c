@@ -3,7 +3,11 @@
  * the instructions the guest executes between two marker instructions
  * (tools/bench/syscall-breakdown; docs/benchmarks.md).
  *
- *   qemu-system-x86_64 ... -plugin file=build/insn-profile.so,out=FILE
+ *   qemu-system-x86_64 ... -plugin file=build/insn-profile.so,out=FILE[,each=on][,windows=WFILE]
+ *
+ * each=on: at the STOP of window W the totals so far also go to FILE.W, so
+ * one run measures several things one after the other (each window's own
+ * counts are FILE.W less FILE.W-1: tools/bench/storage-breakdown).
  *
  * Markers, both no-ops (the Bochs "magic breakpoint" idea), recognised by
  * their bytes when QEMU translates them, wherever they run:
@@ -134,7 +138,7 @@ static int by_vaddr(const void *a, const void *b)
 
 /* The totals so far, merged by address, into out_path (through a rename,
  * so a reader never sees half a file). */
-static void write_profile(void)
+static void write_profile_to(const char *path)
 {
     struct site **v = malloc((nsites ? nsites : 1) * sizeof *v);
     size_t n = 0;
@@ -151,7 +155,7 @@ static void write_profile(void)
     qsort(v, n, sizeof *v, by_vaddr);
 
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f) {
         fprintf(stderr, "insn-profile: cannot write %s\n", tmp);
@@ -174,8 +178,20 @@ static void write_profile(void)
         i = j;
     }
     free(v);
-    if (fclose(f) != 0 || rename(tmp, out_path) != 0)
-        fprintf(stderr, "insn-profile: cannot write %s\n", out_path);
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        fprintf(stderr, "insn-profile: cannot write %s\n", path);
+}
+
+static int each_window;         /* each=on: FILE.W at each STOP too */
+
+static void write_profile(void)
+{
+    write_profile_to(out_path);
+    if (each_window && window_open == 0 && windows) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s.%llu", out_path, (unsigned long long)windows);
+        write_profile_to(path);
+    }
 }
 
 static void on_start(unsigned int vcpu, void *data)
@@ -251,9 +267,11 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             out_path = argv[i] + 4;     /* argv stays valid while we are loaded */
         } else if (!strncmp(argv[i], "windows=", 8) && argv[i][8]) {
             windows_path = argv[i] + 8;
+        } else if (!strcmp(argv[i], "each=on")) {
+            each_window = 1;
         } else {
             fprintf(stderr, "insn-profile: unknown argument '%s' (want out=FILE, "
-                    "windows=FILE)\n", argv[i]);
+                    "windows=FILE, each=on)\n", argv[i]);
             return -1;
         }
     }
