@@ -504,3 +504,26 @@ $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramf
 		$(if $(filter test,$*),--debian)
 .PHONY: guest-initramfs
 guest-initramfs: $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio
+
+# --- robust: trinity, stress-ng soak, isolation under load (tests/robust) ----------
+# The robust initramfs: the test initramfs' programs (no --debian) plus Debian's
+# trinity and stress-ng with their libraries (from the root disk image's
+# packages: tests/robust/mksysroot), lbench and tests/robust/rbtool; /init's
+# mode `robust` runs tests/robust/guest (docs/testing.md).
+RB_DIR := $(BUILD)/robust
+$(RB_DIR)/rbtool: tests/robust/rbtool.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+$(RB_DIR)/sysroot.key: tools/build/rootfs/packages tests/robust/mksysroot
+	tests/robust/mksysroot >/dev/null
+$(GL_DIR)/initramfs-robust.cpio: $(GL_DIR)/gltest $(GL_DIR)/dynhello $(RB_DIR)/rbtool \
+		$(RB_DIR)/sysroot.key $(LBENCH_DIR)/lbench $(LBENCH_DIR)/lbench-nop \
+		tests/guest-linux/init tests/guest-linux/vdatest tests/guest-linux/nettest \
+		tests/robust/guest tests/robust/passwd tests/robust/group \
+		tools/build/mkguest-initramfs tools/build/cpio.py
+	tools/build/mkguest-initramfs $@ --mode test --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello \
+		--extra $(RB_DIR)/rbtool:bin/rbtool --extra tests/robust/guest:bin/robust-guest \
+		--extra $(LBENCH_DIR)/lbench:bin/lbench --extra $(LBENCH_DIR)/lbench-nop:bin/lbench-nop \
+		--extra tests/robust/passwd:etc/passwd --extra tests/robust/group:etc/group \
+		--sysroot $(RB_DIR)/sysroot --sysroot-program /usr/bin/trinity \
+		--sysroot-program /usr/bin/stress-ng
