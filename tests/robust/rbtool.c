@@ -19,9 +19,20 @@
  *                                     freeing and mapping it again, for SECONDS
  *   rbtool flood SECONDS              write 80-byte lines to stdout as fast as it
  *                                     can for SECONDS (the console: device requests)
+ *   rbtool oomcopy N                  N times in turn, a child runs the guest out of
+ *                                     memory in copies from user space only:
+ *                                     access() of a path in a fresh page every
+ *                                     2 MiB of a huge MAP_NORESERVE map.  The
+ *                                     kernel's read of it maps the zero page, so
+ *                                     all each copy allocates is a page table, and
+ *                                     the out-of-memory fault comes when a page
+ *                                     table cannot be had (arch/um's maybe_map:
+ *                                     guest-patches/um-maybe-map-after-oom.patch);
+ *                                     prints how each child ended
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -153,6 +164,40 @@ static int flood(double seconds)
     return 0;
 }
 
+static int oomcopy(int n)
+{
+    int killed = 0;
+    for (int i = 0; i < n; i++) {
+        pid_t c = fork();
+        if (c < 0) {
+            perror("rbtool: fork");
+            return 1;
+        }
+        if (c == 0) {
+            size_t len = (size_t)256 << 30, step = (size_t)2 << 20;
+            char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (p == MAP_FAILED) {
+                perror("rbtool: oomcopy");
+                _exit(2);
+            }
+            /* the path is "" (the zero page): ENOENT; EFAULT when the copy
+               failed (then our SIGKILL from the OOM killer ends us) */
+            for (size_t o = 0; o < len; o += step)
+                if (access(p + o, F_OK) == 0 || errno != ENOENT)
+                    _exit(3);
+            _exit(4);           /* 256 GiB / 2 MiB page tables fitted: no memory pressure */
+        }
+        int st;
+        while (waitpid(c, &st, 0) < 0 && errno == EINTR) {}
+        killed += WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+        printf("rbtool: oomcopy: child %d %s %d\n", i + 1,
+               WIFSIGNALED(st) ? "killed by signal" : "exited with", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+    }
+    printf("rbtool: oomcopy: %d children, %d killed (SIGKILL: the OOM killer)\n", n, killed);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "as-user"))
@@ -171,7 +216,11 @@ int main(int argc, char **argv)
         return hog(atol(argv[2]), atof(argv[3]));
     if (argc == 3 && !strcmp(argv[1], "flood"))
         return flood(atof(argv[2]));
+    if (argc == 3 && !strcmp(argv[1], "oomcopy"))
+        return oomcopy(atoi(argv[2]));
+    if (argc == 3 && !strcmp(argv[1], "oomcopy"))
+        return oomcopy(atoi(argv[2]));
     fprintf(stderr, "usage: rbtool as-user UID PROG ARGS... | tsc | heartbeat PERIOD_MS STOPFILE |"
-                    " bomb S | hog MIB S | flood S\n");
+                    " bomb S | hog MIB S | flood S | oomcopy N\n");
     return 2;
 }
