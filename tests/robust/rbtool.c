@@ -121,8 +121,12 @@ static int bomb(double seconds)
         if (c > 0)
             n++;
         if (c < 0) {
-            if (__sync_bool_compare_and_swap(said, 0, errno))
-                printf("rbtool: bomb: fork refused: %s\n", strerror(errno));
+            if (__sync_bool_compare_and_swap(said, 0, errno)) {
+                unsigned lo, hi;
+                __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+                printf("rbtool: bomb: fork refused: %s, %ld processes forked by this one, "
+                       "tsc %llu\n", strerror(errno), n, ((unsigned long long)hi << 32) | lo);
+            }
             sleep_s(0.5);   /* then try again: a process that ended made room */
         }
     }
