@@ -531,10 +531,10 @@ $(RB_DIR)/rbtool: tests/robust/rbtool.c
 $(RB_DIR)/sysroot.key: tools/build/rootfs/packages tests/robust/mksysroot
 	tests/robust/mksysroot >/dev/null
 # make soak: two guests under stress-ng for SOAK_SECONDS of wall time (600),
-# then the isolation check with HOSTILE_SECONDS (30) of hostile load and the
+# then the isolation check with HOSTILE_SECONDS (10) of hostile load and the
 # oomcopy check (tests/robust/run soak isolation oomcopy).  Logs: build/test-logs/soak/.
 SOAK_SECONDS    ?= 600
-HOSTILE_SECONDS ?= 30
+HOSTILE_SECONDS ?= 10
 .PHONY: soak
 soak:
 	@mkdir -p $(BUILD)/test-logs/soak
