@@ -7,7 +7,10 @@
 #   make test   host unit tests, then QEMU test images; ends "N passed, N failed"
 #   make fuzz   the microkernel system-call fuzzer, long form (FUZZ_CALLS,
 #               FUZZ_SECONDS, FUZZ_SEED), then the host-side parser fuzzers
-#               (libFuzzer, FUZZ_SECONDS each, default 60); docs/testing.md
+#               (libFuzzer, FUZZ_SECONDS each, default 60), then trinity in a
+#               Linux guest (TRINITY_CALLS, TRINITY_SEED); docs/testing.md
+#   make soak   two Linux guests under stress-ng for SOAK_SECONDS (600), then
+#               the isolation check under a longer hostile load; docs/testing.md
 #   make bench  instruction counts under QEMU TCG -icount: the microkernel, then
 #               Linux native, Debian's and the guest (build/bench/*.jsonl),
 #               then docs/results.md (make results)
@@ -389,10 +392,21 @@ test: deps-test
 FUZZ_SEED    ?= 0x$(shell od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 FUZZ_CALLS   ?= $(if $(FUZZ_SECONDS),0,10000000)
 FUZZ_SECONDS ?= 0
-.PHONY: fuzz fuzz-syscalls fuzz-parsers deps-fuzz
+.PHONY: fuzz fuzz-syscalls fuzz-parsers fuzz-trinity deps-fuzz
 fuzz:
 	@rc=0; $(MAKE) --no-print-directory fuzz-syscalls || rc=$$?; \
-	$(MAKE) --no-print-directory fuzz-parsers || rc=$$?; exit $$rc
+	$(MAKE) --no-print-directory fuzz-parsers || rc=$$?; \
+	$(MAKE) --no-print-directory fuzz-trinity || rc=$$?; exit $$rc
+# fuzz-trinity (tests/robust/run trinity): Debian's trinity as uid 1000 in a
+# Linux guest, TRINITY_CALLS system calls (default 200000) from TRINITY_SEED
+# (random by default; printed).  Log: build/test-logs/fuzz-trinity/.
+TRINITY_CALLS ?= 200000
+TRINITY_SEED  ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+fuzz-trinity:
+	@mkdir -p $(BUILD)/test-logs/fuzz-trinity
+	@LOGDIR=$(BUILD)/test-logs/fuzz-trinity TRINITY_CALLS=$(TRINITY_CALLS) \
+	    TRINITY_SEED=$(TRINITY_SEED) tests/robust/run trinity | tee $(BUILD)/test-logs/fuzz-trinity/run.log; \
+	grep -q '^robust: [0-9]* passed, 0 failed' $(BUILD)/test-logs/fuzz-trinity/run.log
 deps-fuzz:
 	@tools/build/install-deps fuzz
 fuzz-parsers: deps-fuzz
@@ -529,3 +543,37 @@ $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramf
 		$(if $(filter test,$*),--debian)
 .PHONY: guest-initramfs
 guest-initramfs: $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio
+
+# --- robust: trinity, stress-ng soak, isolation under load (tests/robust) ----------
+# The robust initramfs: the test initramfs' programs (no --debian) plus Debian's
+# trinity and stress-ng with their libraries (from the root disk image's
+# packages: tests/robust/mksysroot), lbench and tests/robust/rbtool; /init's
+# mode `robust` runs tests/robust/guest (docs/testing.md).
+RB_DIR := $(BUILD)/robust
+$(RB_DIR)/rbtool: tests/robust/rbtool.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+$(RB_DIR)/sysroot.key: tools/build/rootfs/packages tests/robust/mksysroot
+	tests/robust/mksysroot >/dev/null
+# make soak: two guests under stress-ng for SOAK_SECONDS of wall time (600),
+# then the isolation check with HOSTILE_SECONDS (10) of hostile load and the
+# oomcopy check (tests/robust/run soak isolation oomcopy).  Logs: build/test-logs/soak/.
+SOAK_SECONDS    ?= 600
+HOSTILE_SECONDS ?= 10
+.PHONY: soak
+soak:
+	@mkdir -p $(BUILD)/test-logs/soak
+	@LOGDIR=$(BUILD)/test-logs/soak SOAK_SECONDS=$(SOAK_SECONDS) HOSTILE_SECONDS=$(HOSTILE_SECONDS) \
+	    ISOLATION_DELAY=3 tests/robust/run soak isolation oomcopy | tee $(BUILD)/test-logs/soak/run.log; \
+	grep -q '^robust: [0-9]* passed, 0 failed' $(BUILD)/test-logs/soak/run.log
+$(GL_DIR)/initramfs-robust.cpio: $(GL_DIR)/gltest $(GL_DIR)/dynhello $(RB_DIR)/rbtool \
+		$(RB_DIR)/sysroot.key $(LBENCH_DIR)/lbench $(LBENCH_DIR)/lbench-nop \
+		tests/guest-linux/init tests/guest-linux/vdatest tests/guest-linux/nettest \
+		tests/robust/guest tests/robust/passwd tests/robust/group \
+		tools/build/mkguest-initramfs tools/build/cpio.py
+	tools/build/mkguest-initramfs $@ --mode test --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello \
+		--extra $(RB_DIR)/rbtool:bin/rbtool --extra tests/robust/guest:bin/robust-guest \
+		--extra $(LBENCH_DIR)/lbench:bin/lbench --extra $(LBENCH_DIR)/lbench-nop:bin/lbench-nop \
+		--extra tests/robust/passwd:etc/passwd --extra tests/robust/group:etc/group \
+		--sysroot $(RB_DIR)/sysroot --sysroot-program /usr/bin/trinity \
+		--sysroot-program /usr/bin/stress-ng
