@@ -27,28 +27,59 @@
 #define BLK_KMEM      (1ul << 20)          /* page tables for its windows; no objects */
 #define CALL_TIMEOUT  uk_timeout_us(10000000)
 
+/* A client as we keep it: enough to connect it to a new server after a
+ * restart (its window is its own: the same pages, at the same address). */
+struct blk_client {
+    uk_word_t task, va, slot, disk;      /* its task, window address, endpoint slot */
+    char *window;                        /* our view of its window's pages */
+    uk_word_t window_pages;              /* 0: no such client */
+};
+
 static struct {
     int live;
     uk_word_t task, thread, ep, notif, fault_ep, cfg;
     uk_word_t ndisks;
     struct uk_pci_dev pci[UK_BLK_MAX_DISKS];
     uk_word_t io[UK_BLK_MAX_DISKS], irq[UK_BLK_MAX_DISKS];
-    uk_word_t window_pages[UK_BLK_MAX_CLIENTS + 1];
+    struct blk_client client[UK_BLK_MAX_CLIENTS + 1];
 } B;
 static struct uk_loaded loaded;
+/* The info page and the disks' DMA pages, allocated once and reused by a
+ * restarted server: blk_stop resets every device (its DMA ends) before a
+ * new server is started on them, and uk_pages_alloc does not free, so
+ * nothing else ever lands in them. */
+static struct uk_blk_info *info_page;
+static char *dma_pages;
+static unsigned dma_disks;
 
 static void say(const char *what, long err)
 {
     printf("root task: blk-server: %s (error %ld)\n", what, err);
 }
 
-/* A control request (badge 0): its status (uk_ipc_failed() if the IPC failed). */
-long blk_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4])
+static long control_to(uk_word_t timeout, uk_word_t op, uk_word_t w0, uk_word_t w1,
+                       uk_word_t w2, uk_word_t reply[4])
 {
     if (!B.live)
         return UK_BLK_EIO;
-    struct uk_msg m = { .info = uk_msginfo(op, 3, CALL_TIMEOUT), .w = { w0, w1, w2 } };
+    struct uk_msg m = { .info = uk_msginfo(op, 3, timeout), .w = { w0, w1, w2 } };
     return uk_call_status(B.ep, &m, reply);
+}
+
+/* A control request (badge 0): its status (uk_ipc_failed() if the IPC failed). */
+long blk_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4])
+{
+    return control_to(CALL_TIMEOUT, op, w0, w1, w2, reply);
+}
+
+/* The supervisor's heartbeat: a request the server answers without its
+ * devices (disk 0's info); UK_E_TIMEOUT if it did not answer in time. */
+long blk_ping(uk_word_t timeout)
+{
+    if (!B.live)
+        return UK_E_INVAL;
+    struct uk_msg m = { .info = uk_msginfo(UK_BLK_CTL_DISK_INFO, 3, timeout) };
+    return uk_call(B.ep, &m);            /* any answer: it is alive */
 }
 
 /* Slot s of the server's table gets a copy of our slot `src`. */
@@ -117,13 +148,20 @@ int blk_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep)
         say("its endpoint and notification", err);
         goto fail;
     }
-    /* the info page and each disk's DMA pages */
-    struct uk_blk_info *info = uk_pages_alloc(1);
-    char *dma = uk_pages_alloc(UK_BLK_DMA_PAGES * (uk_word_t)n);
-    if (!info || !dma) {
+    /* the info page and each disk's DMA pages (a restart: the same ones,
+     * their devices reset by blk_stop) */
+    if (!info_page)
+        info_page = uk_pages_alloc(1);
+    if (n > dma_disks && (dma_pages = uk_pages_alloc(UK_BLK_DMA_PAGES * (uk_word_t)n)))
+        dma_disks = n;
+    struct uk_blk_info *info = info_page;
+    char *dma = dma_pages;
+    if (!info || !dma || n > dma_disks) {
         say("no memory for its info and DMA pages", UK_E_NOMEM);
         goto fail;
     }
+    memset(info, 0, UK_PAGE_SIZE);
+    memset(dma, 0, UK_BLK_DMA_PAGES * UK_PAGE_SIZE * (uk_word_t)n);
     info->magic = UK_BLK_INFO_MAGIC;
     for (unsigned i = 0; i < n; i++) {
         B.pci[B.ndisks] = found[i];
@@ -158,29 +196,47 @@ fail:
     return 0;
 }
 
-void *blk_add_client(uk_word_t n, uk_word_t disk, uk_word_t task, uk_word_t va,
-                     uk_word_t pages, uk_word_t slot)
+/* Client n (its record filled) on the running server: its window mapped
+ * into the server, added, and its endpoint cap (the old server's, if any)
+ * replaced in the same slot. */
+static int connect_client(uk_word_t n)
 {
-    if (!B.live || n < 1 || n > UK_BLK_MAX_CLIENTS || pages * UK_PAGE_SIZE > UK_BLK_WINDOW_MAX)
-        return 0;
-    char *win = uk_pages_alloc(pages);
+    struct blk_client *c = &B.client[n];
     long err, st;
-    if (!win)
-        return 0;
-    uk_word_t rw = UK_MAP_READ | UK_MAP_WRITE;
-    if ((err = uk_map_range(task, (uk_word_t)win, va, pages, rw)) ||
-        (err = uk_map_range(B.task, (uk_word_t)win, UK_BLK_WINDOW(n), pages, rw))) {
+    if ((err = uk_map_range(B.task, (uk_word_t)c->window, UK_BLK_WINDOW(n), c->window_pages,
+                            UK_MAP_READ | UK_MAP_WRITE))) {
         say("a client's window not mapped", err);
         return 0;
     }
-    B.window_pages[n] = pages;
-    if ((st = blk_control(UK_BLK_CTL_ADD_CLIENT, n, disk, pages * UK_PAGE_SIZE, 0)) != UK_BLK_OK) {
+    if ((st = blk_control(UK_BLK_CTL_ADD_CLIENT, n, c->disk, c->window_pages * UK_PAGE_SIZE,
+                          0)) != UK_BLK_OK) {
         printf("root task: blk-server: client %lu refused (status %ld)\n", n, st);
-        blk_remove_client(n);
         return 0;
     }
-    if ((err = uk_cap_copy(B.ep, task, slot, UK_R_WRITE, n))) {
+    uk_cap_delete(c->task, c->slot);     /* the old server's, if any */
+    if ((err = uk_cap_copy(B.ep, c->task, c->slot, UK_R_WRITE, n))) {
         say("a client's endpoint cap", err);
+        return 0;
+    }
+    return 1;
+}
+
+void *blk_add_client(uk_word_t n, uk_word_t disk, uk_word_t task, uk_word_t va,
+                     uk_word_t pages, uk_word_t slot)
+{
+    if (!B.live || n < 1 || n > UK_BLK_MAX_CLIENTS || B.client[n].window_pages ||
+        pages * UK_PAGE_SIZE > UK_BLK_WINDOW_MAX)
+        return 0;
+    char *win = uk_pages_alloc(pages);
+    long err;
+    if (!win)
+        return 0;
+    if ((err = uk_map_range(task, (uk_word_t)win, va, pages, UK_MAP_READ | UK_MAP_WRITE))) {
+        say("a client's window not mapped", err);
+        return 0;
+    }
+    B.client[n] = (struct blk_client){ task, va, slot, disk, win, pages };
+    if (!connect_client(n)) {
         blk_remove_client(n);
         return 0;
     }
@@ -189,11 +245,39 @@ void *blk_add_client(uk_word_t n, uk_word_t disk, uk_word_t task, uk_word_t va,
 
 void blk_remove_client(uk_word_t n)
 {
-    if (!B.live || n < 1 || n > UK_BLK_MAX_CLIENTS || !B.window_pages[n])
+    if (!B.live || n < 1 || n > UK_BLK_MAX_CLIENTS || !B.client[n].window_pages)
         return;
     blk_control(UK_BLK_CTL_REMOVE_CLIENT, n, 0, 0, 0);
-    uk_unmap(B.task, UK_BLK_WINDOW(n), B.window_pages[n]);
-    B.window_pages[n] = 0;
+    uk_cap_delete(B.client[n].task, B.client[n].slot);   /* its calls fail from now */
+    uk_unmap(B.task, UK_BLK_WINDOW(n), B.client[n].window_pages);
+    B.client[n].window_pages = 0;
+}
+
+/* MINIX-3 style: the server stopped (its devices reset before anything
+ * else), a new one started from the same module on the same devices and
+ * DMA pages, and every client connected again on the window it kept; a
+ * client sees failed calls meanwhile (the endpoint gone, then replaced)
+ * and retries them (vmm-server/block.c).  How many came back, or -1 if no
+ * server runs. */
+int blk_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep)
+{
+    struct blk_client kept[UK_BLK_MAX_CLIENTS + 1];
+    memcpy(kept, B.client, sizeof kept);
+    blk_stop();
+    if (!blk_start(bi, module, root_ep))
+        return -1;
+    int n = 0;
+    for (uk_word_t i = 1; i <= UK_BLK_MAX_CLIENTS; i++) {
+        if (!kept[i].window_pages)
+            continue;
+        B.client[i] = kept[i];
+        if (connect_client(i))
+            n++;
+        else
+            blk_remove_client(i);
+    }
+    printf("root task: blk-server: restarted, %d client(s) reconnected\n", n);
+    return n;
 }
 
 /* The server ends: its devices stop DMA before anything else happens, then
@@ -214,6 +298,7 @@ void blk_stop(void)
         uk_obj_destroy(B.ep);            /* clients' calls fail at once */
     uk_cap_delete(UK_SLOT_SELF_TASK, B.fault_ep);
     uk_cap_delete(UK_SLOT_SELF_TASK, B.cfg);
+    memset(B.client, 0, sizeof B.client);
     B.task = B.ep = B.notif = 0;
 }
 

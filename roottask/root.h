@@ -89,7 +89,9 @@ int console_fault(uk_word_t badge, const struct uk_msg *m);
  * `disk`: `pages` fresh pages mapped at va in `task` and in the server, a
  * send-only endpoint cap badged n into `slot` of task; the window (our
  * view of it) or NULL.  blk_control: a control request (uk/blk.h), its
- * status, the reply words in reply[0..3] if non-NULL. */
+ * status, the reply words in reply[0..3] if non-NULL.  blk_restart: the
+ * server stopped, started again on the same devices, every client
+ * reconnected on its window (how many; -1: no server). */
 #define BLK_PRIO        210u      /* above the vmm-servers, its clients */
 #define BLK_BADGE       0xb0u     /* its faults on our endpoint */
 int blk_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
@@ -98,6 +100,7 @@ void *blk_add_client(uk_word_t n, uk_word_t disk, uk_word_t task, uk_word_t va,
 void blk_remove_client(uk_word_t n);
 long blk_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4]);
 void blk_stop(void);
+int blk_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
 int blk_fault(uk_word_t badge, const struct uk_msg *m);
 
 /* pcidev.c: a cap of our own for PCI configuration space (in *cfg); a
@@ -166,6 +169,7 @@ uk_word_t vmm_thread(uk_word_t index);
 uk_word_t net_thread(void);
 long net_ping(uk_word_t timeout);
 uk_word_t blk_thread(void);
+long blk_ping(uk_word_t timeout);
 
 /* supervise.c (docs/experiments.md): the module `experiment ...` turns it on.
  * supervise_init: parses it (1: on; a bad word is named and the line

@@ -8,12 +8,14 @@
  *   end=MS       at MS ms after the microkernel's first instruction, say
  *                "event=end" and end QEMU (status 0): the run's length in
  *                virtual time, whatever the guests do (default: never)
- *   beat=MS      ping the console and network servers every MS ms of TSC
- *                time (default 50; 0: no heartbeat), each ping answered
- *                within MS/2 or the server counts as hung
- *   restart=     which deaths are repaired: `console`, `net`, `vmm` (a
- *                guest's vmm-server started again: its guest reboots),
- *                `none` (the default)
+ *   beat=MS      ping the console, block and network servers every MS ms of
+ *                TSC time (default 50; 0: no heartbeat), each ping answered
+ *                within MS/2 (the block server: within MS, it may be waiting
+ *                for its device) or the server counts as hung
+ *   restart=     which deaths are repaired: `console`, `net`, `blk` (a new
+ *                block server on the same disks, its clients reconnected:
+ *                roottask/blk.c blk_restart), `vmm` (a guest's vmm-server
+ *                started again: its guest reboots), `none` (the default)
  *   inject=      at MS ms after the microkernel's first instruction, FAULT
  *                into TARGET:
  *      crash     its main thread is made to fault (rip = 0): a real fault,
@@ -66,7 +68,7 @@ static struct {
     uk_word_t ep, boot_tsc, ms;            /* ms: TSC ticks per ms */
     const struct guest_desc *g;
     int nguests, vmm_module;
-    int restart_console, restart_net, restart_vmm;
+    int restart_console, restart_net, restart_blk, restart_vmm;
     uk_word_t beat_ms, next_beat;
     uk_word_t end;                         /* TSC since boot_tsc; 0: never */
     struct action a[MAX_ACTIONS];          /* sorted by time */
@@ -185,10 +187,12 @@ static int parse_word(const char *p, unsigned long n)
                 S.restart_console = 1;
             else if (is(q, m, "net"))
                 S.restart_net = 1;
+            else if (is(q, m, "blk"))
+                S.restart_blk = 1;
             else if (is(q, m, "vmm"))
                 S.restart_vmm = 1;
             else if (!is(q, m, "none")) {
-                printf("experiment: \"%s\": restart= takes console, net, vmm, none\n", w);
+                printf("experiment: \"%s\": restart= takes console, net, blk, vmm, none\n", w);
                 return 0;
             }
             q += m + (q[m] == ',');
@@ -294,9 +298,10 @@ int supervise_init(const struct uk_bootinfo *bi, uk_word_t root_ep, const struct
     }
     S.on = 1;
     S.next_beat = S.beat_ms ? now() + S.beat_ms * S.ms : 0;
-    printf("experiment: t=%lu event=start injections=%d end=%lu beat_ms=%lu restart=%s%s%s "
+    printf("experiment: t=%lu event=start injections=%d end=%lu beat_ms=%lu restart=%s%s%s%s "
            "tsc_per_ms=%lu\n", now(), S.na, S.end, S.beat_ms, S.restart_console ? "console," : "",
-           S.restart_net ? "net," : "", S.restart_vmm ? "vmm," : "", S.ms);
+           S.restart_net ? "net," : "", S.restart_blk ? "blk," : "", S.restart_vmm ? "vmm," : "",
+           S.ms);
     return 1;
 }
 
@@ -408,9 +413,21 @@ static void restart(struct target t)
     } else if (t.kind == T_NET) {
         int net = find_module(S.bi, "net-server");
         ok = net >= 0 && net_restart(S.bi, net, S.ep);
+    } else if (t.kind == T_BLK) {
+        int blk = find_module(S.bi, "blk-server");
+        clients = blk >= 0 ? blk_restart(S.bi, blk, S.ep) : -1;
+        ok = clients >= 0;
+        if (!ok)
+            clients = 0;
     }
     restarted(t, t0, ok, clients);
     S.gave_up[slot_of(t)] = !ok;
+}
+
+static int restart_wanted(struct target t)
+{
+    return (t.kind == T_CONSOLE && S.restart_console) || (t.kind == T_NET && S.restart_net) ||
+           (t.kind == T_BLK && S.restart_blk);
 }
 
 /* A server that does not answer its ping in time: hung. */
@@ -418,12 +435,15 @@ static void ping(struct target t)
 {
     if (S.gave_up[slot_of(t)] || !thread_of(t))
         return;
-    uk_word_t to = uk_timeout_us(S.beat_ms * 500);     /* half a beat */
-    long err = t.kind == T_CONSOLE ? console_ping(to) : net_ping(to);
+    /* half a beat; the block server a whole one: it answers between
+     * requests, and a request waits for the device (QEMU's I/O thread) */
+    uk_word_t to = uk_timeout_us(S.beat_ms * (t.kind == T_BLK ? 1000 : 500));
+    long err = t.kind == T_CONSOLE ? console_ping(to) : t.kind == T_NET ? net_ping(to)
+                                                                          : blk_ping(to);
     if (err != UK_E_TIMEOUT)
         return;
     detected(t, "heartbeat");
-    if ((t.kind == T_CONSOLE && S.restart_console) || (t.kind == T_NET && S.restart_net))
+    if (restart_wanted(t))
         restart(t);
     else
         S.gave_up[slot_of(t)] = 1;       /* lost: no more pings into the void */
@@ -456,6 +476,7 @@ void supervise_run(void)
     if (S.next_beat && S.next_beat <= now()) {
         ping((struct target){ T_CONSOLE, 0 });
         ping((struct target){ T_NET, 0 });
+        ping((struct target){ T_BLK, 0 });
         S.next_beat = now() + S.beat_ms * S.ms;
     }
     if (S.slow.on && S.slow.next <= now()) {  /* the slow fault's next toggle */
@@ -513,7 +534,7 @@ int supervise_fault(uk_word_t badge, const struct uk_msg *m)
     } else
         return 0;
     detected(t, "fault");
-    if ((t.kind == T_CONSOLE && S.restart_console) || (t.kind == T_NET && S.restart_net)) {
+    if (restart_wanted(t)) {
         restart(t);                      /* stops what is left of it first */
         return 1;
     }

@@ -18,16 +18,73 @@
 
 #define BLK_TIMEOUT uk_timeout_us(30000000)   /* the block server gives up on a device
                                                  after 5 s; this is for the server itself */
+#define RETRY_US    1000ul                    /* between tries while the server is gone */
+#define RETRIES_MAX 5000u                     /* then (5 s) the disk fails: EIO */
+
+static int nap_ready;            /* SLOT_BLK_NAP made (a notification nobody signals) */
+static unsigned long outages;    /* times the server went away under us */
+
+/* The server is gone or not yet back: its endpoint destroyed while we
+ * waited (UK_E_DESTROYED), or our slot empty or not yet an endpoint (the
+ * root task is replacing it: roottask/blk.c blk_restart).  A timeout is
+ * not: a server that hangs for 30 s with nobody to restart it fails the
+ * request. */
+static int server_gone(long err)
+{
+    return err == UK_E_DESTROYED || err == UK_E_CAP || err == UK_E_CAP_TYPE;
+}
+
+static void nap(void)
+{
+    if (!nap_ready)
+        nap_ready = uk_notif_create(SLOT_BLK_NAP) == UK_OK;
+    if (nap_ready)
+        uk_wait(SLOT_BLK_NAP, uk_timeout_us(RETRY_US), 0);
+    else
+        uk_yield();
+}
+
+long blk_call_retrying(struct uk_msg *m)
+{
+    uk_word_t info = m->info, len = uk_msg_len(info), w[UK_MSG_MAX_WORDS];
+    for (uk_word_t i = 0; i < len; i++)  /* a retry sends it again as it was */
+        w[i] = uk_msg_word(m, uk_ipc_buf, i);
+    uk_word_t t0 = 0;
+    for (unsigned tries = 0;; tries++) {
+        m->info = info;
+        for (uk_word_t i = 0; i < len; i++)
+            uk_msg_set_word(m, uk_ipc_buf, i, w[i]);
+        long err = uk_call(UK_VMM_SLOT_BLK, m);
+        if (!err && tries) {             /* the words of m are the reply's: save them */
+            uk_word_t r[UK_MSG_MAX_WORDS], rlen = uk_msg_len(m->info);
+            for (uk_word_t i = 0; i < rlen; i++)
+                r[i] = uk_msg_word(m, uk_ipc_buf, i);
+            uk_word_t t = uk_rdtsc();   /* t= as the experiments' lines have it */
+            vmm_say("disk: the block server is back: request retried %u times over %lu "
+                    "instructions (outage %lu) t=%lu", tries, t - t0, outages,
+                    t - vmm.vi->boot_tsc);
+            for (uk_word_t i = 0; i < rlen; i++)
+                uk_msg_set_word(m, uk_ipc_buf, i, r[i]);
+        }
+        if (!err || !server_gone(err) || tries == RETRIES_MAX) {
+            if (err)
+                vmm_say("disk: the block server does not answer (error %ld)", err);
+            return err;
+        }
+        if (!tries) {
+            t0 = uk_rdtsc();
+            outages++;
+        }
+        nap();
+    }
+}
 
 long blk_call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word_t w2,
               uk_word_t out[4])
 {
     struct uk_msg m = { .info = uk_msginfo(op, len, BLK_TIMEOUT), .w = { w0, w1, w2 } };
-    long err = uk_call(UK_VMM_SLOT_BLK, &m);
-    if (err) {
-        vmm_say("disk: the block server does not answer (error %ld)", err);
+    if (blk_call_retrying(&m))
         return UK_VDEV_EIO;
-    }
     if (out)
         for (int i = 0; i < 4; i++)
             out[i] = m.w[i];

@@ -228,13 +228,11 @@ static void run_batch(struct vio_dev *d, unsigned q, unsigned k)
         uk_msg_set_word(&m, uk_ipc_buf, 2 + j * UK_BLK_BATCH_WORDS, r->hdr.sector);
         uk_msg_set_word(&m, uk_ipc_buf, 3 + j * UK_BLK_BATCH_WORDS, r->off);
     }
-    long err = uk_call(UK_VMM_SLOT_BLK, &m);
+    long err = blk_call_retrying(&m);
     long sts[UK_BLK_BATCH_MAX];
     for (unsigned j = 0; j < k; j++)   /* now: printing reuses the IPC buffer */
         sts[j] = err ? UK_VDEV_EIO : m.w[0] ? (long)m.w[0]
                                            : (long)uk_msg_word(&m, uk_ipc_buf, 1 + j);
-    if (err)
-        vmm_say("disk: the block server does not answer (error %ld)", err);
     if (k > largest_batch) {
         largest_batch = k;
         if (k >= 2)

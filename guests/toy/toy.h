@@ -118,8 +118,11 @@ void kfault_run(void);
 void kfault_panic_check(void);   /* `panic-at=`: fault now if it is time */
 __attribute__((noreturn)) void kfault_entry(struct uk_vcpu_state *s);
 
-/* disk.c; disk_tick: `diskio`: a sector written and read back, 0 or the
- * first failing status (a positive UK_E_* if the IPC failed, -1: wrong data) */
+/* disk.c; disk_tick: `diskio`: a sector written and read back (and, from
+ * the second cycle of sectors on, the last cycle's acknowledged write
+ * there checked first), 0 or the first failing status (a positive UK_E_*
+ * if the IPC failed, -1: wrong data read back, -2: an acknowledged write
+ * lost) */
 void disk_run(void);
 long disk_tick(void);
 void vdisk_run(void);

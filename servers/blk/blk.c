@@ -126,6 +126,9 @@ static void run(unsigned d, const struct prepared *p, unsigned nslots, long st[]
             service_interrupts(bits);
             continue;
         }
+        if (err == UK_E_CANCELLED)
+            continue;                      /* we were suspended (a debugger, the
+                                              supervisor's stall): the device is fine */
         if (err != UK_E_TIMEOUT || ++waits == WAITS_MAX)
             disk_fail(d, "the device does not answer");
     }
