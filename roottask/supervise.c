@@ -31,7 +31,8 @@
  *                the guest kernel's thread), we log the time; its vmm-server
  *                then ends with UK_VMM_END_GUEST_FAULT, a crash we detect
  *                and (restart=vmm) repair
- *                TARGET: `console`, `net`, `blk`, or a guest's name (its
+ *                TARGET: `console`, `net`, `blk` (the first block server),
+ *                `blk2`.. (the others, blk.c's slots), or a guest's name (its
  *                vmm-server)
  *
  * Times on the log are TSC ticks since the microkernel's first instruction
@@ -47,13 +48,16 @@
 #define SLOW_MS       10
 #define SLOW_PERIOD_MS 20
 #define SLOW_SPAN_MS  300
+#define BLK_MISSES    2            /* pings a block server misses in a row: hung */
 
 enum fault { F_CRASH, F_HANG, F_STALL, F_SLOW, F_PANIC, F_RESUME };
 static const char *const fault_name[] = { "crash", "hang", "stall", "slow", "panic", "resume" };
 
-/* A target: a server or a vmm-server (guest index). */
+/* A target: a server (a block server: its slot, blk.c) or a vmm-server
+ * (guest index). */
 enum kind { T_CONSOLE, T_NET, T_BLK, T_VMM };
 struct target { enum kind kind; uk_word_t index; };
+#define NSLOTS (2 + BLK_MAX_SERVERS + 1 + ROOT_MAX_GUESTS)
 
 struct action {
     uk_word_t at;             /* TSC */
@@ -74,8 +78,9 @@ static struct {
     struct action a[MAX_ACTIONS];          /* sorted by time */
     int na, next;
     /* per server: an injection not yet detected (its TSC), hung and given up */
-    uk_word_t pending[T_VMM + 1 + ROOT_MAX_GUESTS];
-    int gave_up[T_VMM + 1 + ROOT_MAX_GUESTS];
+    uk_word_t pending[NSLOTS];
+    int gave_up[NSLOTS];
+    int missed[NSLOTS];                    /* pings missed in a row */
     int vmm_faulted[ROOT_MAX_GUESTS + 1];  /* its fault seen, its end still to come */
     struct {                               /* the `slow` fault under way */
         int on, suspended;
@@ -86,14 +91,24 @@ static struct {
 
 static uk_word_t now(void) { return uk_rdtsc() - S.boot_tsc; }
 
-static int slot_of(struct target t) { return t.kind == T_VMM ? (int)T_VMM + (int)t.index : (int)t.kind; }
+static int slot_of(struct target t)
+{
+    switch (t.kind) {
+    case T_CONSOLE: return 0;
+    case T_NET:     return 1;
+    case T_BLK:     return 2 + (int)t.index;
+    default:        return 2 + BLK_MAX_SERVERS + (int)t.index;
+    }
+}
+
+static const char *const blk_names[BLK_MAX_SERVERS] = { "blk", "blk2", "blk3", "blk4" };
 
 static const char *target_name(struct target t)
 {
     switch (t.kind) {
     case T_CONSOLE: return "console";
     case T_NET:     return "net";
-    case T_BLK:     return "blk";
+    case T_BLK:     return blk_names[t.index];
     default:        return S.g[t.index - 1].name;
     }
 }
@@ -103,7 +118,7 @@ static uk_word_t thread_of(struct target t)
     switch (t.kind) {
     case T_CONSOLE: return console_thread();
     case T_NET:     return net_thread();
-    case T_BLK:     return blk_thread();
+    case T_BLK:     return blk_thread((int)t.index);
     default:        return vmm_thread(t.index);
     }
 }
@@ -146,7 +161,11 @@ static int parse_target(const char *p, unsigned long n, struct target *t)
 {
     if (is(p, n, "console")) { *t = (struct target){ T_CONSOLE, 0 }; return 1; }
     if (is(p, n, "net"))     { *t = (struct target){ T_NET, 0 }; return 1; }
-    if (is(p, n, "blk"))     { *t = (struct target){ T_BLK, 0 }; return 1; }
+    for (int i = 0; i < BLK_MAX_SERVERS; i++)
+        if (is(p, n, blk_names[i])) {
+            *t = (struct target){ T_BLK, (uk_word_t)i };
+            return 1;
+        }
     for (int i = 0; i < S.nguests; i++)
         if (is(p, n, S.g[i].name)) {
             *t = (struct target){ T_VMM, (uk_word_t)i + 1 };
@@ -226,8 +245,8 @@ static int parse_word(const char *p, unsigned long n)
         }
         q += m;
         if (*q != ':' || (m = wlen(++q), !parse_target(q, m, &a.t))) {
-            printf("experiment: \"%s\": unknown target (console, net, blk or a guest's "
-                   "name)\n", w);
+            printf("experiment: \"%s\": unknown target (console, net, blk, blk2.. or a "
+                   "guest's name)\n", w);
             return 0;
         }
         q += m;
@@ -414,8 +433,7 @@ static void restart(struct target t)
         int net = find_module(S.bi, "net-server");
         ok = net >= 0 && net_restart(S.bi, net, S.ep);
     } else if (t.kind == T_BLK) {
-        int blk = find_module(S.bi, "blk-server");
-        clients = blk >= 0 ? blk_restart(S.bi, blk, S.ep) : -1;
+        clients = blk_restart(S.bi, (int)t.index, S.ep);
         ok = clients >= 0;
         if (!ok)
             clients = 0;
@@ -435,13 +453,23 @@ static void ping(struct target t)
 {
     if (S.gave_up[slot_of(t)] || !thread_of(t))
         return;
-    /* half a beat; the block server a whole one: it answers between
-     * requests, and a request waits for the device (QEMU's I/O thread) */
-    uk_word_t to = uk_timeout_us(S.beat_ms * (t.kind == T_BLK ? 1000 : 500));
-    long err = t.kind == T_CONSOLE ? console_ping(to) : t.kind == T_NET ? net_ping(to)
-                                                                          : blk_ping(to);
-    if (err != UK_E_TIMEOUT)
+    /* half a beat, one miss; the block server a whole beat, BLK_MISSES in
+     * a row: it answers between requests, and a request waits for the
+     * device, whose answer QEMU's I/O thread gives in host time, while
+     * tcg-icount's virtual time (sleep=off) jumps to the next timer: on a
+     * loaded host one request can outlast a beat now and then */
+    int blk = t.kind == T_BLK;
+    uk_word_t to = uk_timeout_us(S.beat_ms * (blk ? 1000 : 500));
+    long err = t.kind == T_CONSOLE ? console_ping(to) : t.kind == T_NET
+                                                            ? net_ping(to)
+                                                            : blk_ping((int)t.index, to);
+    if (err != UK_E_TIMEOUT) {
+        S.missed[slot_of(t)] = 0;
         return;
+    }
+    if (++S.missed[slot_of(t)] < (blk ? BLK_MISSES : 1))
+        return;
+    S.missed[slot_of(t)] = 0;
     detected(t, "heartbeat");
     if (restart_wanted(t))
         restart(t);
@@ -476,7 +504,8 @@ void supervise_run(void)
     if (S.next_beat && S.next_beat <= now()) {
         ping((struct target){ T_CONSOLE, 0 });
         ping((struct target){ T_NET, 0 });
-        ping((struct target){ T_BLK, 0 });
+        for (int i = 0; i < blk_servers(); i++)
+            ping((struct target){ T_BLK, (uk_word_t)i });
         S.next_beat = now() + S.beat_ms * S.ms;
     }
     if (S.slow.on && S.slow.next <= now()) {  /* the slow fault's next toggle */
@@ -518,8 +547,8 @@ int supervise_fault(uk_word_t badge, const struct uk_msg *m)
         t = (struct target){ T_CONSOLE, 0 };
     else if (badge == NET_BADGE)
         t = (struct target){ T_NET, 0 };
-    else if (badge == BLK_BADGE)
-        t = (struct target){ T_BLK, 0 };
+    else if (badge >= BLK_BADGE && badge < BLK_BADGE + (uk_word_t)blk_servers())
+        t = (struct target){ T_BLK, badge - BLK_BADGE };
     else if (badge >= 1 && badge <= (uk_word_t)S.nguests && vmm_thread(badge) &&
              ((uk_msg_flags(m->info) & UK_MSGF_FAULT) ||
               (uk_msg_label(m->info) == UK_VMM_MSG_ENDED && uk_msg_len(m->info) >= 1 &&
