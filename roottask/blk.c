@@ -204,7 +204,7 @@ static int start(struct blk_server *s, int slot, const struct uk_bootinfo *bi, i
         uk_cap_delete(UK_SLOT_SELF_TASK, s->cfg);
         return 0;
     }
-    if ((err = uk_task_new(BLK_KMEM, UK_BLK_SLOTS, 0, &s->task))) {
+    if ((err = uk_task_new(BLK_KMEM, UK_BLK_SLOTS_MAX, 0, &s->task))) {
         say(s, "no task", err);
         return 0;
     }
@@ -242,6 +242,7 @@ static int start(struct blk_server *s, int slot, const struct uk_bootinfo *bi, i
     memset(info, 0, UK_PAGE_SIZE);
     memset(dma, 0, UK_BLK_DMA_PAGES * UK_PAGE_SIZE * (uk_word_t)k);
     info->magic = UK_BLK_INFO_MAGIC;
+    info->tsc_hz = bi->tsc_hz;
     for (unsigned i = 0; i < k; i++) {
         s->pci[s->ndisks] = found[mine[i]];
         s->global[s->ndisks] = mine[i];

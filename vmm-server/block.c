@@ -79,12 +79,43 @@ long blk_call_retrying(struct uk_msg *m)
     }
 }
 
+/* The block server is not trusted to answer well: a status that is none
+ * of uk/blk.h's, too few words, a disk whose size changed is rejected (an
+ * I/O error for the guest, never passed on). */
+static uk_word_t known_sectors;  /* from the first INFO */
+static unsigned long rejected;
+
+int blk_status_ok(long st)
+{
+    return st == UK_BLK_OK || st == UK_BLK_EPERM || st == UK_BLK_EIO || st == UK_BLK_EFAULT ||
+           st == UK_BLK_EINVAL || st == UK_BLK_EROFS || st == UK_BLK_ERANGE;
+}
+
+long blk_reject(const char *why, long what)
+{
+    if (++rejected <= 8)
+        vmm_say("disk: the block server's answer rejected (%s: %ld): I/O error", why, what);
+    return UK_VDEV_EIO;
+}
+
 long blk_call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word_t w2,
               uk_word_t out[4])
 {
     struct uk_msg m = { .info = uk_msginfo(op, len, BLK_TIMEOUT), .w = { w0, w1, w2 } };
     if (blk_call_retrying(&m))
         return UK_VDEV_EIO;
+    uk_word_t words = uk_msg_len(m.info);
+    if (words < (op == UK_BLK_OP_INFO ? 4u : 1u))
+        return blk_reject("too few words", (long)words);
+    if (!blk_status_ok((long)m.w[0]))
+        return blk_reject("no such status", (long)m.w[0]);
+    if (op == UK_BLK_OP_INFO && m.w[0] == UK_BLK_OK) {
+        if (known_sectors && m.w[1] != known_sectors)
+            return blk_reject("the disk's size changed", (long)m.w[1]);
+        if (m.w[2] != UK_VMM_BLK_WINDOW_PAGES * UK_PAGE_SIZE || m.w[3] & ~(uk_word_t)(UK_BLK_F_RO | UK_BLK_F_FLUSH))
+            return blk_reject("a window or flags not ours", (long)m.w[2]);
+        known_sectors = m.w[1];
+    }
     if (out)
         for (int i = 0; i < 4; i++)
             out[i] = m.w[i];

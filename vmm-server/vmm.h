@@ -91,6 +91,8 @@ long block_request(const struct vdev_req *r, uk_word_t out[4]);
  * blk_call_retrying: m as it is, sent again while the server is gone (restarted
  * under us: roottask/blk.c blk_restart), for up to 5 s; 0 or the IPC error */
 long blk_call_retrying(struct uk_msg *m);
+int blk_status_ok(long st);               /* one of uk/blk.h's statuses */
+long blk_reject(const char *why, long what);   /* a malformed answer: said, UK_VDEV_EIO */
 long blk_call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word_t w2,
               uk_word_t out[4]);
 

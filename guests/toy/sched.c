@@ -91,6 +91,8 @@ int take_ticks(void)
     stats.ticks++;
     if (opts.panic_at)
         kfault_panic_check();
+    if (opts.exhaust_at)
+        exhaust_check();
     for (int i = 0; i < TOY_NPROCS; i++)
         if (procs[i].state == P_SLEEPING && procs[i].wake <= stats.ticks)
             procs[i].state = P_RUNNABLE;

@@ -51,7 +51,21 @@ enum uk_blk_op {                      /* message labels */
                                          server serves one call at a time) */
     UK_BLK_CTL_DISK_INFO,             /* w0 = disk -> w0 = status, w1 = sectors,
                                          w2 = UK_BLK_F_*, w3 = requests done */
+    UK_BLK_CTL_FAULT,                 /* w0 = UK_BLK_FAULT_*, w1 = its argument -> w0 =
+                                         status, w1 = what it did (EXHAUST: objects
+                                         made); the experiments' fault injection
+                                         (docs/liability.md): the server misbehaves
+                                         on purpose towards its clients */
 };
+
+/* UK_BLK_CTL_FAULT modes (the root task's supervisor, roottask/supervise.c) */
+#define UK_BLK_FAULT_NONE     0u      /* behave again */
+#define UK_BLK_FAULT_WRONG    1u      /* clients' replies malformed or out of range (a
+                                         status no client knows, too few words, a disk
+                                         size that changed): clients must reject them */
+#define UK_BLK_FAULT_LATE     2u      /* every answer to a client late by w1 ms (1..1000) */
+#define UK_BLK_FAULT_EXHAUST  3u      /* fill our capability slots and kernel-memory
+                                         quota with notifications, then serve on */
 
 #define UK_BLK_F_RO     0x1u          /* the device is read-only */
 #define UK_BLK_F_FLUSH  0x2u          /* the device has a write cache to flush */
@@ -79,6 +93,7 @@ enum uk_blk_op {                      /* message labels */
 struct uk_blk_info {
     uk_word_t magic;
     uk_word_t ndisks;
+    uk_word_t tsc_hz;                          /* TSC ticks a second */
     struct uk_pci_dev disk[UK_BLK_MAX_DISKS];  /* its BARs, IRQ line, address */
 };
 
@@ -93,5 +108,7 @@ struct uk_blk_info {
 #define UK_BLK_DISK_IRQ_NOTIF 2u     /*   + 2: the notification, badged 1 << d: WRITE (for
                                               IRQ_BIND) */
 #define UK_BLK_SLOTS (UK_BLK_SLOT_DISK0 + 4u * UK_BLK_MAX_DISKS)
+#define UK_BLK_SLOTS_MAX (UK_BLK_SLOTS + 64u)   /* its table: the rest are its own (only
+                                                   UK_BLK_FAULT_EXHAUST fills them) */
 
 #endif
