@@ -454,6 +454,16 @@ uk_word_t blk_thread(int i)
     return s ? s->thread : 0;
 }
 
+long blk_inject(int i, uk_word_t mode, uk_word_t arg, uk_word_t *did)
+{
+    struct blk_server *s = server(i);
+    uk_word_t r[4] = { 0 };
+    long st = s ? control(s, UK_BLK_CTL_FAULT, mode, arg, 0, r) : UK_BLK_EIO;
+    if (did)
+        *did = r[1];
+    return st;
+}
+
 int blk_servers(void)
 {
     return nsrv;

@@ -108,6 +108,8 @@ long blk_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word
 void blk_stop(void);
 int blk_restart(const struct uk_bootinfo *bi, int i, uk_word_t root_ep);
 int blk_servers(void);        /* server slots used (0..BLK_MAX_SERVERS) */
+/* the experiments: server i told to misbehave (UK_BLK_CTL_FAULT), its status */
+long blk_inject(int i, uk_word_t mode, uk_word_t arg, uk_word_t *did);
 int blk_fault(uk_word_t badge, const struct uk_msg *m);
 
 /* pcidev.c: a cap of our own for PCI configuration space (in *cfg); a

@@ -26,6 +26,14 @@
  *      slow      for SLOW_SPAN_MS (300) ms, suspended ARG ms (default 10) of
  *                every SLOW_PERIOD_MS (20): each answer late by up to ARG ms
  *                (one slow fault at a time)
+ *      wrong     (a block server) for SLOW_SPAN_MS, its answers to clients
+ *                malformed or out of range (UK_BLK_FAULT_WRONG): its clients
+ *                must reject them
+ *      late      (a block server) for SLOW_SPAN_MS, every answer to a client
+ *                late by ARG ms (default LATE_MS; UK_BLK_FAULT_LATE)
+ *      exhaust   a block server fills its capability slots and kernel-memory
+ *                quota (UK_BLK_FAULT_EXHAUST) and serves on; a guest does so
+ *                itself from its command line (`exhaust-at=MS`, as `panic`)
  *      panic     (a guest only) its guest kernel faults at that time: the
  *                toy guest's own `panic-at=MS` does it (we have no cap of
  *                the guest kernel's thread), we log the time; its vmm-server
@@ -41,6 +49,7 @@
  * tools/experiments/run.  A bad word refuses the whole line, named.
  */
 #include "root.h"
+#include <uk/blk.h>
 
 #define MAX_ACTIONS   64
 #define BEAT_MS       50
@@ -48,10 +57,13 @@
 #define SLOW_MS       10
 #define SLOW_PERIOD_MS 20
 #define SLOW_SPAN_MS  300
+#define LATE_MS       5
 #define BLK_MISSES    2            /* pings a block server misses in a row: hung */
 
-enum fault { F_CRASH, F_HANG, F_STALL, F_SLOW, F_PANIC, F_RESUME };
-static const char *const fault_name[] = { "crash", "hang", "stall", "slow", "panic", "resume" };
+enum fault { F_CRASH, F_HANG, F_STALL, F_SLOW, F_PANIC, F_WRONG, F_LATE, F_EXHAUST, F_RESUME,
+             F_BEHAVE };
+static const char *const fault_name[] = { "crash", "hang", "stall", "slow", "panic", "wrong",
+                                          "late", "exhaust", "resume", "behave" };
 
 /* A target: a server (a block server: its slot, blk.c) or a vmm-server
  * (guest index). */
@@ -239,8 +251,15 @@ static int parse_word(const char *p, unsigned long n)
             a.fault = F_SLOW, a.arg_ms = SLOW_MS;
         else if (is(q, m, "panic"))
             a.fault = F_PANIC;
+        else if (is(q, m, "wrong"))
+            a.fault = F_WRONG;
+        else if (is(q, m, "late"))
+            a.fault = F_LATE, a.arg_ms = LATE_MS;
+        else if (is(q, m, "exhaust"))
+            a.fault = F_EXHAUST;
         else {
-            printf("experiment: \"%s\": unknown fault (crash, hang, stall, slow, panic)\n", w);
+            printf("experiment: \"%s\": unknown fault (crash, hang, stall, slow, panic, wrong, "
+                   "late, exhaust)\n", w);
             return 0;
         }
         q += m;
@@ -254,12 +273,20 @@ static int parse_word(const char *p, unsigned long n)
             printf("experiment: \"%s\": only a guest can panic\n", w);
             return 0;
         }
+        if ((a.fault == F_WRONG || a.fault == F_LATE) && a.t.kind != T_BLK) {
+            printf("experiment: \"%s\": only a block server answers wrong or late\n", w);
+            return 0;
+        }
+        if (a.fault == F_EXHAUST && a.t.kind != T_BLK && a.t.kind != T_VMM) {
+            printf("experiment: \"%s\": only a block server or a guest exhausts\n", w);
+            return 0;
+        }
         if (q < end && *q == ':') {
             long v = num(q + 1, wlen(q + 1));
-            if (v < 1 || (a.fault != F_STALL && a.fault != F_SLOW) ||
-                (a.fault == F_SLOW && v >= SLOW_PERIOD_MS)) {
-                printf("experiment: \"%s\": only stall (ms, 1..) and slow (ms, 1..%d) take "
-                       "an argument\n", w, SLOW_PERIOD_MS - 1);
+            if (v < 1 || (a.fault != F_STALL && a.fault != F_SLOW && a.fault != F_LATE) ||
+                (a.fault == F_SLOW && v >= SLOW_PERIOD_MS) || (a.fault == F_LATE && v > 1000)) {
+                printf("experiment: \"%s\": only stall (ms, 1..), slow (ms, 1..%d) and late "
+                       "(ms, 1..1000) take an argument\n", w, SLOW_PERIOD_MS - 1);
                 return 0;
             }
             a.arg_ms = (uk_word_t)v;
@@ -328,8 +355,8 @@ int supervise_init(const struct uk_bootinfo *bi, uk_word_t root_ep, const struct
 
 static long inject(const struct action *a)
 {
-    uk_word_t th = thread_of(a->t);
-    char more[64];
+    uk_word_t th = thread_of(a->t), did = 0;
+    char more[80];
     long err;
     if (!th) {
         snprintf(more, sizeof more, "fault=%s error=not-running", fault_name[a->fault]);
@@ -361,6 +388,18 @@ static long inject(const struct action *a)
     case F_PANIC:                        /* the guest does it (`panic-at=`) */
         err = UK_OK;
         break;
+    case F_WRONG:
+    case F_LATE:
+    case F_BEHAVE:
+        err = blk_inject((int)a->t.index, a->fault == F_WRONG  ? UK_BLK_FAULT_WRONG
+                                          : a->fault == F_LATE ? UK_BLK_FAULT_LATE
+                                                               : UK_BLK_FAULT_NONE,
+                         a->arg_ms, 0);
+        break;
+    case F_EXHAUST:                      /* a guest does it itself (`exhaust-at=`) */
+        err = a->t.kind == T_VMM ? UK_OK
+                                 : blk_inject((int)a->t.index, UK_BLK_FAULT_EXHAUST, 0, &did);
+        break;
     default:                             /* F_RESUME */
         if (!S.pending[slot_of(a->t)]) { /* the heartbeat took it for hung: a new
                                             server runs, nothing to resume */
@@ -375,22 +414,30 @@ static long inject(const struct action *a)
     else if (a->fault == F_SLOW)
         snprintf(more, sizeof more, "fault=slow ms=%lu period=%d span=%d error=%ld", a->arg_ms,
                  SLOW_PERIOD_MS, SLOW_SPAN_MS, err);
+    else if (a->fault == F_LATE)
+        snprintf(more, sizeof more, "fault=late ms=%lu span=%d error=%ld", a->arg_ms,
+                 SLOW_SPAN_MS, err);
+    else if (a->fault == F_EXHAUST)
+        snprintf(more, sizeof more, "fault=exhaust made=%lu error=%ld", did, err);
     else
         snprintf(more, sizeof more, "fault=%s error=%ld", fault_name[a->fault], err);
     event("inject", a->t, more);
-    if (!err && a->fault != F_RESUME)
-        S.pending[slot_of(a->t)] = now();
+    if (!err && a->fault != F_RESUME && a->fault != F_BEHAVE && a->fault != F_WRONG &&
+        a->fault != F_LATE && a->fault != F_EXHAUST)
+        S.pending[slot_of(a->t)] = now();    /* a death to detect */
     if (!err && a->fault == F_RESUME)
         S.pending[slot_of(a->t)] = 0;    /* a stall is not a death */
     return err;
 }
 
-/* The stall's end, in the schedule (kept sorted). */
+/* The stall's end (F_RESUME), a wrong or late server's (F_BEHAVE), in the
+ * schedule (kept sorted). */
 static void schedule_resume(const struct action *a)
 {
     if (S.na == MAX_ACTIONS)
         return;
-    struct action r = { now() + a->arg_ms * S.ms, F_RESUME, a->t, 0 };
+    struct action r = { now() + (a->fault == F_STALL ? a->arg_ms : SLOW_SPAN_MS) * S.ms,
+                        a->fault == F_STALL ? F_RESUME : F_BEHAVE, a->t, 0 };
     int i = S.na++;
     while (i > S.next && S.a[i - 1].at > r.at) {
         S.a[i] = S.a[i - 1];
@@ -528,7 +575,8 @@ void supervise_run(void)
     }
     while (S.next < S.na && S.a[S.next].at <= now()) {
         struct action a = S.a[S.next++];
-        if (inject(&a) == UK_OK && a.fault == F_STALL)
+        if (inject(&a) == UK_OK &&
+            (a.fault == F_STALL || a.fault == F_WRONG || a.fault == F_LATE))
             schedule_resume(&a);
         /* and no ping for a millisecond: we must block in our receive
          * first, so that a crashed server gets to fault and its fault

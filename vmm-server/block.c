@@ -93,8 +93,11 @@ int blk_status_ok(long st)
 
 long blk_reject(const char *why, long what)
 {
-    if (++rejected <= 8)
-        vmm_say("disk: the block server's answer rejected (%s: %ld): I/O error", why, what);
+    /* said for the first 8, then every 64th: a wrong server must not flood
+     * the console through us; the count and t= for tools/experiments/run */
+    if (++rejected <= 8 || rejected % 64 == 0)
+        vmm_say("disk: the block server's answer rejected (%s: %ld): I/O error, %lu so far "
+                "t=%lu", why, what, rejected, uk_rdtsc() - vmm.vi->boot_tsc);
     return UK_VDEV_EIO;
 }
 
