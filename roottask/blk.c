@@ -53,6 +53,7 @@ struct blk_server {                      /* ours (the root task's main thread) *
     unsigned global[UK_BLK_MAX_DISKS];   /* its disk d is PCI disk global[d] */
     uk_word_t io[UK_BLK_MAX_DISKS], irq[UK_BLK_MAX_DISKS];
     struct blk_client client[UK_BLK_MAX_CLIENTS + 1];
+    struct uk_loaded img;                /* its program: our view of its segments (blk_flip) */
 };
 static struct blk_server srv[BLK_MAX_SERVERS];
 static int nsrv;                         /* slots ever used */
@@ -267,6 +268,7 @@ static int start(struct blk_server *s, int slot, const struct uk_bootinfo *bi, i
         goto fail;
     }
     s->live = 1;
+    s->img = loaded;
     for (unsigned d = 0; d < s->ndisks; d++)
         printf("root task: blk-server %s: disk %u is virtio-blk %02x:%02x.%x (I/O %lx+%lu, "
                "IRQ %u)\n", s->name, s->global[d], s->pci[d].bus, s->pci[d].dev,
@@ -462,6 +464,74 @@ long blk_inject(int i, uk_word_t mode, uk_word_t arg, uk_word_t *did)
     if (did)
         *did = r[1];
     return st;
+}
+
+/* --- software-implemented fault injection (the supervisor's `swifi=`) --- */
+
+int blk_flip(int i, int code, uk_word_t rnd, uk_word_t *where)
+{
+    struct blk_server *s = server(i);
+    if (!s)
+        return 0;
+    const struct uk_elf_image *im = &s->img.img;
+    uk_word_t total = 0;
+    for (unsigned k = 0; k < im->nsegments; k++)
+        if (!!(im->seg[k].flags & UK_MAP_EXEC) == code && s->img.copy[k])
+            total += im->seg[k].memsz;
+    if (!total)
+        return 0;
+    uk_word_t at = rnd % total;          /* a byte of them all, evenly */
+    for (unsigned k = 0; k < im->nsegments; k++) {
+        const struct uk_elf_segment *g = &im->seg[k];
+        if (!!(g->flags & UK_MAP_EXEC) != code || !s->img.copy[k])
+            continue;
+        if (at >= g->memsz) {
+            at -= g->memsz;
+            continue;
+        }
+        unsigned bit = (unsigned)(rnd >> 40) % 8;
+        s->img.copy[k][(g->vaddr % UK_PAGE_SIZE) + at] ^= (unsigned char)(1u << bit);
+        *where = (g->vaddr + at) << 3 | bit;
+        return 1;
+    }
+    return 0;
+}
+
+/* Is page-aligned physical page p one the server may give its devices? */
+static int dma_allowed(const struct blk_server *s, int slot, uk_word_t p)
+{
+    uk_word_t lo = virt_to_phys(kept_pages[slot].dma);
+    if (p >= lo && p < lo + UK_BLK_DMA_PAGES * UK_PAGE_SIZE * s->ndisks)
+        return 1;
+    for (uk_word_t n = 1; n <= UK_BLK_MAX_CLIENTS; n++)
+        for (uk_word_t k = 0; k < s->client[n].window_pages; k++)
+            if (virt_to_phys(s->client[n].window + k * UK_PAGE_SIZE) == p)
+                return 1;
+    return 0;
+}
+
+int blk_dma_escape(int i, uk_word_t *addr)
+{
+    struct blk_server *s = server(i);
+    if (!s || !kept_pages[i].dma)
+        return 0;
+    for (unsigned d = 0; d < s->ndisks; d++) {
+        /* queue 0's descriptor table heads disk d's DMA pages (libuser/virtio.c) */
+        const struct virtq_desc *desc = (const void *)(kept_pages[i].dma +
+                                                       d * UK_BLK_DMA_PAGES * UK_PAGE_SIZE);
+        for (unsigned k = 0; k < 256; k++) {
+            if (!desc[k].len)
+                continue;
+            uk_word_t a = desc[k].addr, end = a + desc[k].len;
+            for (uk_word_t p = a & ~(UK_PAGE_SIZE - 1); p < end && p >= (a & ~(UK_PAGE_SIZE - 1));
+                 p += UK_PAGE_SIZE)
+                if (!dma_allowed(s, i, p)) {
+                    *addr = a;
+                    return 1;
+                }
+        }
+    }
+    return 0;
 }
 
 int blk_servers(void)

@@ -110,6 +110,14 @@ int blk_restart(const struct uk_bootinfo *bi, int i, uk_word_t root_ep);
 int blk_servers(void);        /* server slots used (0..BLK_MAX_SERVERS) */
 /* the experiments: server i told to misbehave (UK_BLK_CTL_FAULT), its status */
 long blk_inject(int i, uk_word_t mode, uk_word_t arg, uk_word_t *did);
+/* bit flips (swifi): one bit of server i's code (code = 1: its executable
+ * segments) or data (its other segments), picked by rnd, flipped in place;
+ * *where = address << 3 | bit (0: no such segment).  blk_dma_escape: does a
+ * descriptor on any of its disks' queues name memory outside its DMA pages
+ * and its clients' windows (the device would reach it: without an IOMMU
+ * nothing stops it)?  *addr: the first such address. */
+int blk_flip(int i, int code, uk_word_t rnd, uk_word_t *where);
+int blk_dma_escape(int i, uk_word_t *addr);
 int blk_fault(uk_word_t badge, const struct uk_msg *m);
 
 /* pcidev.c: a cap of our own for PCI configuration space (in *cfg); a

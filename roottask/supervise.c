@@ -16,6 +16,15 @@
  *                block server on the same disks, its clients reconnected:
  *                roottask/blk.c blk_restart), `vmm` (a guest's vmm-server
  *                started again: its guest reboots), `none` (the default)
+ *   swifi=TARGET:N:MS[:SEED]  software-implemented fault injection: N bit
+ *                flips into block server TARGET, one every MS ms from the
+ *                first action on, each a random bit of its code, its data or
+ *                one of its registers (xorshift64 from SEED); each is
+ *                observed until the next (a fault, missed heartbeats, a
+ *                descriptor outside its DMA pages and clients' windows: a
+ *                DMA escape) and the server restarted afterwards whatever
+ *                happened, so every flip starts from a clean server; the
+ *                first at SWIFI_FIRST_MS
  *   inject=      at MS ms after the microkernel's first instruction, FAULT
  *                into TARGET:
  *      crash     its main thread is made to fault (rip = 0): a real fault,
@@ -58,6 +67,7 @@
 #define SLOW_PERIOD_MS 20
 #define SLOW_SPAN_MS  300
 #define LATE_MS       5
+#define SWIFI_FIRST_MS 500         /* the first flip: the guests are up by then */
 #define BLK_MISSES    2            /* pings a block server misses in a row: hung */
 
 enum fault { F_CRASH, F_HANG, F_STALL, F_SLOW, F_PANIC, F_WRONG, F_LATE, F_EXHAUST, F_RESUME,
@@ -94,6 +104,16 @@ static struct {
     int gave_up[NSLOTS];
     int missed[NSLOTS];                    /* pings missed in a row */
     int vmm_faulted[ROOT_MAX_GUESTS + 1];  /* its fault seen, its end still to come */
+    struct {                               /* the swifi campaign (swifi=) */
+        int on, index;                     /* its block server */
+        uk_word_t left, n, period, next, rnd;
+        int flipped;                       /* one is under observation */
+        uk_word_t at, where;               /* its time, address << 3 | bit (or reg) */
+        const char *kind;                  /* code, data, reg */
+        const char *how;                   /* detected: fault, heartbeat; 0: not */
+        uk_word_t after;
+        uk_word_t outcome[4];              /* none, crash, hang, dma-escape */
+    } sw;
     struct {                               /* the `slow` fault under way */
         int on, suspended;
         struct target t;
@@ -211,6 +231,30 @@ static int parse_word(const char *p, unsigned long n)
         S.end = (uk_word_t)v * S.ms;
         return 1;
     }
+    if (n > 6 && !strncmp(p, "swifi=", 6)) {
+        const char *q = p + 6;
+        unsigned long m = wlen(q);
+        struct target t;
+        long v[3] = { 0, 0, 1 };
+        if (!parse_target(q, m, &t) || t.kind != T_BLK) {
+            printf("experiment: \"%s\": swifi= wants a block server (blk, blk2..)\n", w);
+            return 0;
+        }
+        q += m;
+        for (int k = 0; k < 3 && q < p + n && *q == ':'; k++) {
+            m = wlen(++q);
+            v[k] = num(q, m);
+            q += m;
+        }
+        if (q != p + n || v[0] < 1 || v[1] < 1 || v[2] < 1) {
+            printf("experiment: \"%s\": swifi= wants TARGET:N:MS[:SEED], numbers >= 1\n", w);
+            return 0;
+        }
+        S.sw = (typeof(S.sw)){ .on = 1, .index = (int)t.index, .left = (uk_word_t)v[0],
+                               .period = (uk_word_t)v[1] * S.ms, .rnd = (uk_word_t)v[2],
+                               .next = SWIFI_FIRST_MS * S.ms };
+        return 1;
+    }
     if (n > 8 && !strncmp(p, "restart=", 8)) {
         for (const char *q = p + 8; q < p + n; ) {
             unsigned long m = wlen(q);
@@ -309,7 +353,7 @@ static int parse_word(const char *p, unsigned long n)
         S.a[i] = a;
         return 1;
     }
-    printf("experiment: \"%s\": unknown word (end=, beat=, restart=, inject=)\n", w);
+    printf("experiment: \"%s\": unknown word (end=, beat=, restart=, inject=, swifi=)\n", w);
     return 0;
 }
 
@@ -458,6 +502,10 @@ static void detected(struct target t, const char *how)
     else
         snprintf(more, sizeof more, "how=%s after=-1", how);  /* not ours: a real fault */
     event("detect", t, more);
+    if (S.sw.on && S.sw.flipped && t.kind == T_BLK && (int)t.index == S.sw.index && !S.sw.how) {
+        S.sw.how = how;                  /* the flip under observation did it */
+        S.sw.after = inj ? now() - inj : 0;
+    }
     S.pending[slot_of(t)] = 0;
 }
 
@@ -524,6 +572,95 @@ static void ping(struct target t)
         S.gave_up[slot_of(t)] = 1;       /* lost: no more pings into the void */
 }
 
+/* --- software-implemented fault injection ------------------------------------- */
+
+static uk_word_t xorshift(void)
+{
+    uk_word_t x = S.sw.rnd;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return S.sw.rnd = x;
+}
+
+static const char *const sw_outcome[] = { "none", "crash", "hang", "dma-escape" };
+
+/* The flip under observation: its outcome, then a clean server for the next. */
+static void swifi_settle(void)
+{
+    struct target t = { T_BLK, (uk_word_t)S.sw.index };
+    uk_word_t addr = 0;
+    int o = !S.sw.how ? 0 : S.sw.how[0] == 'f' ? 1 : 2;
+    if (!o && blk_dma_escape(S.sw.index, &addr))
+        o = 3;
+    S.sw.outcome[o]++;
+    char more[160];
+    snprintf(more, sizeof more, "n=%lu kind=%s where=%lx outcome=%s after=%lu escape=%lx",
+             S.sw.n, S.sw.kind, S.sw.where, sw_outcome[o], S.sw.after, addr);
+    event("swifi", t, more);
+    if (!S.sw.how) {                     /* latent damage: start afresh (restarted already
+                                            if it was detected) */
+        S.pending[slot_of(t)] = 0;
+        restart(t);
+    }
+    S.sw.flipped = 0;
+}
+
+static void swifi_flip(void)
+{
+    struct target t = { T_BLK, (uk_word_t)S.sw.index };
+    uk_word_t r = xorshift(), th = thread_of(t);
+    int kind = (int)(r % 3);
+    S.sw = (typeof(S.sw)){ .on = 1, .index = S.sw.index, .left = S.sw.left - 1,
+                           .n = S.sw.n + 1, .period = S.sw.period, .next = now() + S.sw.period,
+                           .rnd = S.sw.rnd, .flipped = 1, .at = now(),
+                           .outcome = { S.sw.outcome[0], S.sw.outcome[1], S.sw.outcome[2],
+                                        S.sw.outcome[3] } };
+    r = xorshift();
+    if (kind < 2) {                      /* one bit of its code (1) or data (0) */
+        S.sw.kind = kind ? "code" : "data";
+        if (!blk_flip(S.sw.index, kind, r, &S.sw.where))
+            S.sw.flipped = 0;
+    } else {                             /* one bit of one of its registers */
+        struct uk_regs regs;
+        S.sw.kind = "reg";
+        if (!th || uk_thread_suspend(th) || uk_thread_read_regs(th)) {
+            S.sw.flipped = 0;
+        } else {
+            memcpy(&regs, uk_ipc_buf->data, sizeof regs);
+            uk_word_t *w = (uk_word_t *)&regs, nw = sizeof regs / sizeof *w;
+            uk_word_t k = (r >> 8) % nw, bit = (r >> 32) % 64;
+            w[k] ^= 1ul << bit;
+            memcpy(uk_ipc_buf->data, &regs, sizeof regs);
+            uk_thread_write_regs(th);
+            S.sw.where = k << 6 | bit;   /* register index (struct uk_regs), bit */
+        }
+        if (th)
+            uk_thread_resume(th);
+    }
+    if (S.sw.flipped)
+        S.pending[slot_of(t)] = now();
+}
+
+static void swifi_run(void)
+{
+    if (!S.sw.on || now() < S.sw.next)
+        return;
+    if (S.sw.flipped)
+        swifi_settle();
+    if (!S.sw.left) {
+        char more[128];
+        snprintf(more, sizeof more, "flips=%lu none=%lu crash=%lu hang=%lu dma-escape=%lu",
+                 S.sw.n, S.sw.outcome[0], S.sw.outcome[1], S.sw.outcome[2], S.sw.outcome[3]);
+        event("swifi-end", (struct target){ T_BLK, (uk_word_t)S.sw.index }, more);
+        S.sw.on = 0;
+        return;
+    }
+    swifi_flip();
+    if (!S.sw.flipped)                   /* nothing to flip: try the next at once */
+        S.sw.next = now();
+}
+
 uk_word_t supervise_due(void)
 {
     if (!S.on)
@@ -535,6 +672,8 @@ uk_word_t supervise_due(void)
         due = S.end;
     if (S.slow.on && (!due || S.slow.next < due))
         due = S.slow.next;
+    if (S.sw.on && (!due || S.sw.next < due))
+        due = S.sw.next;
     return due ? due + S.boot_tsc : 0;
 }
 
@@ -573,6 +712,7 @@ void supervise_run(void)
             S.slow.next = now() + S.slow.d * S.ms;
         }
     }
+    swifi_run();
     while (S.next < S.na && S.a[S.next].at <= now()) {
         struct action a = S.a[S.next++];
         if (inject(&a) == UK_OK &&

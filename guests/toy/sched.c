@@ -155,11 +155,13 @@ static long sys_write(int i, uk_word_t va, uk_word_t len)
     }
     /* `progress`: the TSC since the microkernel's first instruction (the
      * harness's virtual time), and with `diskio` one disk round trip */
-    uk_word_t t = uk_rdtsc() - gi->boot_tsc;
-    if (opts.diskio)
-        kprintf("[pid %d] %s t=%lu disk=%ld\n", i + 1, buf, t, disk_tick());
-    else
-        kprintf("[pid %d] %s t=%lu\n", i + 1, buf, t);
+    if (opts.diskio) {                   /* stamped after its round trip: the line's
+                                            status belongs to the time it is stamped with */
+        long disk = disk_tick();
+        kprintf("[pid %d] %s t=%lu disk=%ld\n", i + 1, buf, uk_rdtsc() - gi->boot_tsc, disk);
+    } else {
+        kprintf("[pid %d] %s t=%lu\n", i + 1, buf, uk_rdtsc() - gi->boot_tsc);
+    }
     return (long)len;
 }
 
