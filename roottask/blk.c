@@ -490,7 +490,16 @@ int blk_flip(int i, int code, uk_word_t rnd, uk_word_t *where)
             continue;
         }
         unsigned bit = (unsigned)(rnd >> 40) % 8;
-        s->img.copy[k][(g->vaddr % UK_PAGE_SIZE) + at] ^= (unsigned char)(1u << bit);
+        unsigned char *b = s->img.copy[k] + (g->vaddr % UK_PAGE_SIZE) + at;
+        uk_word_t page = (uk_word_t)b & ~(UK_PAGE_SIZE - 1);
+        /* our copy of its code is read/execute (the loader gives away only
+         * what the source has): writable for the flip, adding a right and
+         * taking it back, so its own read/execute mapping stays as it is */
+        if (code && uk_protect(UK_SLOT_SELF_TASK, page, 1, UK_MAP_RWX))
+            return 0;
+        *b ^= (unsigned char)(1u << bit);
+        if (code)
+            uk_protect(UK_SLOT_SELF_TASK, page, 1, UK_MAP_READ | UK_MAP_EXEC);
         *where = (g->vaddr + at) << 3 | bit;
         return 1;
     }
