@@ -120,6 +120,7 @@ long disk_tick(void)
         return -1;
     uk_word_t s = TICK_FIRST + n % TICK_SPAN, gen = n / TICK_SPAN;
     long st;
+    int lost = 0;
     if (gen) {
         fill_tick(buf, s, gen - 1);
         memset(buf + SECTOR, 0, SECTOR);
@@ -128,10 +129,11 @@ long disk_tick(void)
         if (memcmp(buf, buf + SECTOR, SECTOR)) {
             fill_tick(buf, s, gen);   /* this cycle's, written but its answer lost
                                          (a failed earlier try): not a loss */
-            if (memcmp(buf, buf + SECTOR, SECTOR))
-                return TICK_LOST;
+            lost = memcmp(buf, buf + SECTOR, SECTOR) != 0;
         }
     }
+    /* written even after a loss: said once (TICK_LOST), then the cycle
+     * goes on from a sector that holds what it should */
     fill_tick(buf, s, gen);
     if ((st = io(UK_VDEV_BLOCK_WRITE, s, 1, (uk_word_t)buf)))
         return st;
@@ -139,5 +141,5 @@ long disk_tick(void)
     memset(buf + SECTOR, 0, SECTOR);
     if ((st = io(UK_VDEV_BLOCK_READ, s, 1, (uk_word_t)(buf + SECTOR))))
         return st;
-    return memcmp(buf, buf + SECTOR, SECTOR) ? -1 : 0;
+    return memcmp(buf, buf + SECTOR, SECTOR) ? -1 : lost ? TICK_LOST : 0;
 }

@@ -77,8 +77,8 @@ void kfault_panic_check(void)
 
 /* `exhaust-at=MS`: at the first tick from MS on, the guest kernel uses up
  * what the microkernel lets it have: notifications into fresh slots until
- * its capability table or its kernel-memory quota runs out, then (a slot
- * freed for it) a child task holding as much of the quota as it can get.
+ * its capability table or its kernel-memory quota runs out, then (in a
+ * slot kept for it) a child task holding as much of the quota as it can get.
  * Its processes go on: running them needs nothing new from the kernel.  A
  * resource-exhaustion fault of docs/liability.md; nobody else may notice. */
 void exhaust_check(void)
@@ -94,18 +94,14 @@ void exhaust_check(void)
     if (t < opts.exhaust_at * ms)
         return;
     opts.exhaust_at = 0;
-    uk_word_t made = 0, slot = 0;
+    uk_word_t made = 0, task_slot = uk_slot_alloc();   /* kept for the task */
     long err;
-    while ((err = uk_notif_create(slot = uk_slot_alloc())) == UK_OK)
+    while ((err = uk_notif_create(uk_slot_alloc())) == UK_OK)
         made++;
     long slots_err = err;
-    if (made && uk_cap_delete(UK_SLOT_SELF_TASK, slot - 1) == UK_OK) {
-        slot--;                          /* a slot for the task */
-        made--;
-    }
     uk_word_t got = 0;
     for (uk_word_t q = 1ul << 32; q >= UK_PAGE_SIZE && !got; q /= 2)
-        if (uk_task_create(slot, q, 1) == UK_OK)
+        if (uk_task_create(task_slot, q, 1) == UK_OK)
             got = q;
     uk_word_t used = 0, limit = 0;
     uk_kmem_info(UK_SLOT_SELF_TASK, &used, &limit);
