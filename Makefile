@@ -506,8 +506,9 @@ results:
 
 # --- experiments (not in `make test`; its short form is the suite `experiments`) -----
 # make experiments: every scenario of tools/experiments/run (EXPERIMENTS="crash:console
-# ..." for others; EXPERIMENTS_REPEAT=N: each N times, in shuffled orders),
-# build/experiments/shared.jsonl, then docs/experiments.md
+# ..." for others; EXPERIMENTS_REPEAT=N: each N times, in shuffled orders) on both
+# topologies, then EXPERIMENTS_SWIFI (1000) bit flips into the block server,
+# build/experiments/{shared,per-guest,swifi}.jsonl, then docs/experiments.md
 # (tools/experiments/make-doc).  docs/liability.md says what is measured.
 EXPERIMENT_PIECES := $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK_SERVER) \
                      $(NET_SERVER) $(TOYGUEST)
@@ -515,7 +516,7 @@ EXPERIMENT_PIECES := $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK
 experiment-pieces: $(EXPERIMENT_PIECES)
 experiments: $(EXPERIMENT_PIECES)
 	tools/experiments/run $(if $(EXPERIMENTS),--scenarios "$(EXPERIMENTS)") \
-	    --repeat $(or $(EXPERIMENTS_REPEAT),3)
+	    --repeat $(or $(EXPERIMENTS_REPEAT),3) --swifi $(or $(EXPERIMENTS_SWIFI),1000)
 	tools/experiments/make-doc
 
 clean:

@@ -43,9 +43,24 @@ long uk_map_range(uk_word_t task, uk_word_t src, uk_word_t dst, uk_word_t n, uk_
     return UK_OK;
 }
 
+/* Slots given back (uk_slot_free), taken again first: a program that
+ * restarts servers again and again (the root task's supervisor) must not
+ * run out of its capability table. */
+#define FREED_MAX 64
+static uk_word_t freed[FREED_MAX];
+static unsigned nfreed;
+
 uk_word_t uk_slot_alloc(void)
 {
-    return next_slot++;
+    return nfreed ? freed[--nfreed] : next_slot++;
+}
+
+void uk_slot_free(uk_word_t slot)
+{
+    if (slot < UK_SLOT_FIRST_FREE || slot >= next_slot || nfreed == FREED_MAX)
+        return;                          /* not ours, or no room: it stays used */
+    uk_cap_delete(UK_SLOT_SELF_TASK, slot);   /* empty, whatever was in it */
+    freed[nfreed++] = slot;
 }
 
 /* What a spawned thread runs first; lives in the (shared) image. */

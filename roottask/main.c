@@ -141,9 +141,7 @@ static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *k
                "no input\n");
     else
         console_start(bi, con, ep);
-    int blk = find_module(bi, "blk-server");
-    if (blk >= 0)
-        blk_start(bi, blk, ep);
+    blk_start_all(bi, ep);             /* one per `blk-server` line */
     int net = find_module(bi, "net-server");
     if (net >= 0)
         net_start(bi, net, ep);

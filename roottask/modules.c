@@ -4,6 +4,7 @@
  *   guest name=g1 mem=64 [kmem=KiB] [initrd=<module>] [disk=N] [net] [kfaults] [stats] -- <kernel cmdline>
  *                                  a guest kernel; one vmm-server each
  *   console-server                 the console server (find_module)
+ *   blk-server [disk=N]            a block server (blk.c blk_start_all: one per line)
  * Anything else (initrds) is left to whoever names it.
  */
 #include "root.h"

@@ -50,5 +50,9 @@ void pcidev_release_virtio(uk_word_t cfg, const struct uk_pci_dev *p, uk_word_t 
         uk_obj_destroy(*irq);            /* a holder that owed an ack no longer counts */
     if (*io)
         uk_cap_delete(UK_SLOT_SELF_TASK, *io);
+    if (*irq)
+        uk_slot_free(*irq);              /* reused: servers restart again and again */
+    if (*io)
+        uk_slot_free(*io);
     *io = *irq = 0;
 }

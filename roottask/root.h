@@ -82,17 +82,25 @@ int console_add_guest(uk_word_t index, const char *name, uk_word_t task, uk_word
 void console_remove_guest(uk_word_t index, const char *name);
 int console_fault(uk_word_t badge, const struct uk_msg *m);
 
-/* blk.c: the block server from module `module`, given every virtio-blk
- * device on the PCI bus; how many disks it has (0: not started).  Its
- * faults come to root_ep with badge BLK_BADGE (blk_fault: 1 if it was
- * that; its devices are reset).  A client n (1..UK_BLK_MAX_CLIENTS) on disk
- * `disk`: `pages` fresh pages mapped at va in `task` and in the server, a
+/* blk.c: block servers.  blk_start: one from module `module` (`blk-server
+ * [disk=N]`: PCI disk N, else every virtio-blk device no other server
+ * drives), in the first free slot i; how many disks it has (0: not
+ * started).  blk_start_all: one per `blk-server` line (how many started).
+ * Server i's faults come to root_ep with badge BLK_BADGE + i (blk_fault:
+ * 1 if it was one; its devices are reset).  A client n
+ * (1..UK_BLK_MAX_CLIENTS) on PCI disk `disk`, of whichever server drives
+ * it: `pages` fresh pages mapped at va in `task` and in the server, a
  * send-only endpoint cap badged n into `slot` of task; the window (our
- * view of it) or NULL.  blk_control: a control request (uk/blk.h), its
- * status, the reply words in reply[0..3] if non-NULL. */
+ * view of it) or NULL.  blk_control: a control request (uk/blk.h) to
+ * server 0, its status, the reply words in reply[0..3] if non-NULL.
+ * blk_stop: every server stopped.  blk_restart: server i stopped, started
+ * again on the same devices, every client reconnected on its window (how
+ * many; -1: no server). */
 #define BLK_PRIO        210u      /* above the vmm-servers, its clients */
-#define BLK_BADGE       0xb0u     /* its faults on our endpoint */
+#define BLK_BADGE       0xd0u     /* server i's faults on our endpoint: BLK_BADGE + i */
+#define BLK_MAX_SERVERS 4
 int blk_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
+int blk_start_all(const struct uk_bootinfo *bi, uk_word_t root_ep);
 void *blk_add_client(uk_word_t n, uk_word_t disk, uk_word_t task, uk_word_t va,
                      uk_word_t pages, uk_word_t slot);
 void blk_remove_client(uk_word_t n);
@@ -100,6 +108,18 @@ long blk_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word
 /* Registers a guest's RAM (one allocation) for client n's zero-copy DMA. */
 void blk_give_ram(uk_word_t n, const char *name, void *ram, uk_word_t pages);
 void blk_stop(void);
+int blk_restart(const struct uk_bootinfo *bi, int i, uk_word_t root_ep);
+int blk_servers(void);        /* server slots used (0..BLK_MAX_SERVERS) */
+/* the experiments: server i told to misbehave (UK_BLK_CTL_FAULT), its status */
+long blk_inject(int i, uk_word_t mode, uk_word_t arg, uk_word_t *did);
+/* bit flips (swifi): one bit of server i's code (code = 1: its executable
+ * segments) or data (its other segments), picked by rnd, flipped in place;
+ * *where = address << 3 | bit (0: no such segment).  blk_dma_escape: does a
+ * descriptor on any of its disks' queues name memory outside its DMA pages
+ * and its clients' windows (the device would reach it: without an IOMMU
+ * nothing stops it)?  *addr: the first such address. */
+int blk_flip(int i, int code, uk_word_t rnd, uk_word_t *where);
+int blk_dma_escape(int i, uk_word_t *addr);
 int blk_fault(uk_word_t badge, const struct uk_msg *m);
 
 /* pcidev.c: a cap of our own for PCI configuration space (in *cfg); a
@@ -167,7 +187,8 @@ int vmm_console_reconnect(void);
 uk_word_t vmm_thread(uk_word_t index);
 uk_word_t net_thread(void);
 long net_ping(uk_word_t timeout);
-uk_word_t blk_thread(void);
+uk_word_t blk_thread(int i);
+long blk_ping(int i, uk_word_t timeout);
 
 /* supervise.c (docs/experiments.md): the module `experiment ...` turns it on.
  * supervise_init: parses it (1: on; a bad word is named and the line

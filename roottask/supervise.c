@@ -8,12 +8,23 @@
  *   end=MS       at MS ms after the microkernel's first instruction, say
  *                "event=end" and end QEMU (status 0): the run's length in
  *                virtual time, whatever the guests do (default: never)
- *   beat=MS      ping the console and network servers every MS ms of TSC
- *                time (default 50; 0: no heartbeat), each ping answered
- *                within MS/2 or the server counts as hung
- *   restart=     which deaths are repaired: `console`, `net`, `vmm` (a
- *                guest's vmm-server started again: its guest reboots),
- *                `none` (the default)
+ *   beat=MS      ping the console, block and network servers every MS ms of
+ *                TSC time (default 50; 0: no heartbeat), each ping answered
+ *                within MS/2 (the block server: within MS, it may be waiting
+ *                for its device) or the server counts as hung
+ *   restart=     which deaths are repaired: `console`, `net`, `blk` (a new
+ *                block server on the same disks, its clients reconnected:
+ *                roottask/blk.c blk_restart), `vmm` (a guest's vmm-server
+ *                started again: its guest reboots), `none` (the default)
+ *   swifi=TARGET:N:MS[:SEED]  software-implemented fault injection: N bit
+ *                flips into block server TARGET, one every MS ms from the
+ *                first action on, each a random bit of its code, its data or
+ *                one of its registers (xorshift64 from SEED); each is
+ *                observed until the next (a fault, missed heartbeats, a
+ *                descriptor outside its DMA pages and clients' windows: a
+ *                DMA escape) and the server restarted afterwards whatever
+ *                happened, so every flip starts from a clean server; the
+ *                first at SWIFI_FIRST_MS
  *   inject=      at MS ms after the microkernel's first instruction, FAULT
  *                into TARGET:
  *      crash     its main thread is made to fault (rip = 0): a real fault,
@@ -32,12 +43,21 @@
  *      flap      (a guest only) `link` every FLAP_PERIOD_MS (1000) from
  *                then on, while the guest's port is there: whatever the
  *                guest does later, it meets an outage
+ *      wrong     (a block server) for SLOW_SPAN_MS, its answers to clients
+ *                malformed or out of range (UK_BLK_FAULT_WRONG): its clients
+ *                must reject them
+ *      late      (a block server) for SLOW_SPAN_MS, every answer to a client
+ *                late by ARG ms (default LATE_MS; UK_BLK_FAULT_LATE)
+ *      exhaust   a block server fills its capability slots and kernel-memory
+ *                quota (UK_BLK_FAULT_EXHAUST) and serves on; a guest does so
+ *                itself from its command line (`exhaust-at=MS`, as `panic`)
  *      panic     (a guest only) its guest kernel faults at that time: the
  *                toy guest's own `panic-at=MS` does it (we have no cap of
  *                the guest kernel's thread), we log the time; its vmm-server
  *                then ends with UK_VMM_END_GUEST_FAULT, a crash we detect
  *                and (restart=vmm) repair
- *                TARGET: `console`, `net`, `blk`, or a guest's name (its
+ *                TARGET: `console`, `net`, `blk` (the first block server),
+ *                `blk2`.. (the others, blk.c's slots), or a guest's name (its
  *                vmm-server)
  *
  * Times on the log are TSC ticks since the microkernel's first instruction
@@ -47,6 +67,7 @@
  */
 #include "root.h"
 #include <uk/net.h>
+#include <uk/blk.h>
 
 #define MAX_ACTIONS   64
 #define BEAT_MS       50
@@ -56,14 +77,21 @@
 #define SLOW_SPAN_MS  300
 #define LINK_DOWN_MS  300
 #define FLAP_PERIOD_MS 1000
+#define LATE_MS       5
+#define SWIFI_FIRST_MS 500         /* the first flip: the guests are up by then */
+#define BLK_MISSES    2            /* pings a block server misses in a row: hung */
 
-enum fault { F_CRASH, F_HANG, F_STALL, F_SLOW, F_PANIC, F_LINK, F_FLAP, F_RESUME, F_LINK_UP };
+enum fault { F_CRASH, F_HANG, F_STALL, F_SLOW, F_PANIC, F_LINK, F_FLAP, F_WRONG, F_LATE,
+             F_EXHAUST, F_RESUME, F_LINK_UP, F_BEHAVE };
 static const char *const fault_name[] = { "crash", "hang", "stall", "slow", "panic", "link",
-                                          "flap", "resume", "link-up" };
+                                          "flap", "wrong", "late", "exhaust", "resume",
+                                          "link-up", "behave" };
 
-/* A target: a server or a vmm-server (guest index). */
+/* A target: a server (a block server: its slot, blk.c) or a vmm-server
+ * (guest index). */
 enum kind { T_CONSOLE, T_NET, T_BLK, T_VMM };
 struct target { enum kind kind; uk_word_t index; };
+#define NSLOTS (2 + BLK_MAX_SERVERS + 1 + ROOT_MAX_GUESTS)
 
 struct action {
     uk_word_t at;             /* TSC */
@@ -78,15 +106,26 @@ static struct {
     uk_word_t ep, boot_tsc, ms;            /* ms: TSC ticks per ms */
     const struct guest_desc *g;
     int nguests, vmm_module;
-    int restart_console, restart_net, restart_vmm;
+    int restart_console, restart_net, restart_blk, restart_vmm;
     uk_word_t beat_ms, next_beat;
     uk_word_t end;                         /* TSC since boot_tsc; 0: never */
     struct action a[MAX_ACTIONS];          /* sorted by time */
     int na, next;
     /* per server: an injection not yet detected (its TSC), hung and given up */
-    uk_word_t pending[T_VMM + 1 + ROOT_MAX_GUESTS];
-    int gave_up[T_VMM + 1 + ROOT_MAX_GUESTS];
+    uk_word_t pending[NSLOTS];
+    int gave_up[NSLOTS];
+    int missed[NSLOTS];                    /* pings missed in a row */
     int vmm_faulted[ROOT_MAX_GUESTS + 1];  /* its fault seen, its end still to come */
+    struct {                               /* the swifi campaign (swifi=) */
+        int on, index;                     /* its block server */
+        uk_word_t left, n, period, next, rnd;
+        int flipped;                       /* one is under observation */
+        uk_word_t at, where;               /* its time, address << 3 | bit (or reg) */
+        const char *kind;                  /* code, data, reg */
+        const char *how;                   /* detected: fault, heartbeat; 0: not */
+        uk_word_t after;
+        uk_word_t outcome[4];              /* none, crash, hang, dma-escape */
+    } sw;
     struct {                               /* the `slow` fault under way */
         int on, suspended;
         struct target t;
@@ -96,14 +135,24 @@ static struct {
 
 static uk_word_t now(void) { return uk_rdtsc() - S.boot_tsc; }
 
-static int slot_of(struct target t) { return t.kind == T_VMM ? (int)T_VMM + (int)t.index : (int)t.kind; }
+static int slot_of(struct target t)
+{
+    switch (t.kind) {
+    case T_CONSOLE: return 0;
+    case T_NET:     return 1;
+    case T_BLK:     return 2 + (int)t.index;
+    default:        return 2 + BLK_MAX_SERVERS + (int)t.index;
+    }
+}
+
+static const char *const blk_names[BLK_MAX_SERVERS] = { "blk", "blk2", "blk3", "blk4" };
 
 static const char *target_name(struct target t)
 {
     switch (t.kind) {
     case T_CONSOLE: return "console";
     case T_NET:     return "net";
-    case T_BLK:     return "blk";
+    case T_BLK:     return blk_names[t.index];
     default:        return S.g[t.index - 1].name;
     }
 }
@@ -113,7 +162,7 @@ static uk_word_t thread_of(struct target t)
     switch (t.kind) {
     case T_CONSOLE: return console_thread();
     case T_NET:     return net_thread();
-    case T_BLK:     return blk_thread();
+    case T_BLK:     return blk_thread((int)t.index);
     default:        return vmm_thread(t.index);
     }
 }
@@ -156,7 +205,11 @@ static int parse_target(const char *p, unsigned long n, struct target *t)
 {
     if (is(p, n, "console")) { *t = (struct target){ T_CONSOLE, 0 }; return 1; }
     if (is(p, n, "net"))     { *t = (struct target){ T_NET, 0 }; return 1; }
-    if (is(p, n, "blk"))     { *t = (struct target){ T_BLK, 0 }; return 1; }
+    for (int i = 0; i < BLK_MAX_SERVERS; i++)
+        if (is(p, n, blk_names[i])) {
+            *t = (struct target){ T_BLK, (uk_word_t)i };
+            return 1;
+        }
     for (int i = 0; i < S.nguests; i++)
         if (is(p, n, S.g[i].name)) {
             *t = (struct target){ T_VMM, (uk_word_t)i + 1 };
@@ -190,6 +243,30 @@ static int parse_word(const char *p, unsigned long n)
         S.end = (uk_word_t)v * S.ms;
         return 1;
     }
+    if (n > 6 && !strncmp(p, "swifi=", 6)) {
+        const char *q = p + 6;
+        unsigned long m = wlen(q);
+        struct target t;
+        long v[3] = { 0, 0, 1 };
+        if (!parse_target(q, m, &t) || t.kind != T_BLK) {
+            printf("experiment: \"%s\": swifi= wants a block server (blk, blk2..)\n", w);
+            return 0;
+        }
+        q += m;
+        for (int k = 0; k < 3 && q < p + n && *q == ':'; k++) {
+            m = wlen(++q);
+            v[k] = num(q, m);
+            q += m;
+        }
+        if (q != p + n || v[0] < 1 || v[1] < 1 || v[2] < 1) {
+            printf("experiment: \"%s\": swifi= wants TARGET:N:MS[:SEED], numbers >= 1\n", w);
+            return 0;
+        }
+        S.sw = (typeof(S.sw)){ .on = 1, .index = (int)t.index, .left = (uk_word_t)v[0],
+                               .period = (uk_word_t)v[1] * S.ms, .rnd = (uk_word_t)v[2],
+                               .next = SWIFI_FIRST_MS * S.ms };
+        return 1;
+    }
     if (n > 8 && !strncmp(p, "restart=", 8)) {
         for (const char *q = p + 8; q < p + n; ) {
             unsigned long m = wlen(q);
@@ -197,10 +274,12 @@ static int parse_word(const char *p, unsigned long n)
                 S.restart_console = 1;
             else if (is(q, m, "net"))
                 S.restart_net = 1;
+            else if (is(q, m, "blk"))
+                S.restart_blk = 1;
             else if (is(q, m, "vmm"))
                 S.restart_vmm = 1;
             else if (!is(q, m, "none")) {
-                printf("experiment: \"%s\": restart= takes console, net, vmm, none\n", w);
+                printf("experiment: \"%s\": restart= takes console, net, blk, vmm, none\n", w);
                 return 0;
             }
             q += m + (q[m] == ',');
@@ -232,15 +311,21 @@ static int parse_word(const char *p, unsigned long n)
             a.fault = F_LINK, a.arg_ms = LINK_DOWN_MS;
         else if (is(q, m, "flap"))
             a.fault = F_FLAP, a.arg_ms = LINK_DOWN_MS;
+        else if (is(q, m, "wrong"))
+            a.fault = F_WRONG;
+        else if (is(q, m, "late"))
+            a.fault = F_LATE, a.arg_ms = LATE_MS;
+        else if (is(q, m, "exhaust"))
+            a.fault = F_EXHAUST;
         else {
             printf("experiment: \"%s\": unknown fault (crash, hang, stall, slow, panic, link, "
-                   "flap)\n", w);
+                   "flap, wrong, late, exhaust)\n", w);
             return 0;
         }
         q += m;
         if (*q != ':' || (m = wlen(++q), !parse_target(q, m, &a.t))) {
-            printf("experiment: \"%s\": unknown target (console, net, blk or a guest's "
-                   "name)\n", w);
+            printf("experiment: \"%s\": unknown target (console, net, blk, blk2.. or a "
+                   "guest's name)\n", w);
             return 0;
         }
         q += m;
@@ -248,15 +333,23 @@ static int parse_word(const char *p, unsigned long n)
             printf("experiment: \"%s\": only a guest can panic or lose its link\n", w);
             return 0;
         }
+        if ((a.fault == F_WRONG || a.fault == F_LATE) && a.t.kind != T_BLK) {
+            printf("experiment: \"%s\": only a block server answers wrong or late\n", w);
+            return 0;
+        }
+        if (a.fault == F_EXHAUST && a.t.kind != T_BLK && a.t.kind != T_VMM) {
+            printf("experiment: \"%s\": only a block server or a guest exhausts\n", w);
+            return 0;
+        }
         if (q < end && *q == ':') {
             long v = num(q + 1, wlen(q + 1));
             if (v < 1 || (a.fault != F_STALL && a.fault != F_SLOW && a.fault != F_LINK &&
-                          a.fault != F_FLAP) ||
+                          a.fault != F_FLAP && a.fault != F_LATE) ||
                 (a.fault == F_SLOW && v >= SLOW_PERIOD_MS) ||
-                (a.fault == F_FLAP && v >= FLAP_PERIOD_MS)) {
-                printf("experiment: \"%s\": only stall and link (ms, 1..), slow (ms, 1..%d) "
-                       "and flap (ms, 1..%d) take an argument\n", w, SLOW_PERIOD_MS - 1,
-                       FLAP_PERIOD_MS - 1);
+                (a.fault == F_FLAP && v >= FLAP_PERIOD_MS) || (a.fault == F_LATE && v > 1000)) {
+                printf("experiment: \"%s\": only stall and link (ms, 1..), slow (ms, 1..%d), "
+                       "flap (ms, 1..%d) and late (ms, 1..1000) take an argument\n", w,
+                       SLOW_PERIOD_MS - 1, FLAP_PERIOD_MS - 1);
                 return 0;
             }
             a.arg_ms = (uk_word_t)v;
@@ -279,7 +372,7 @@ static int parse_word(const char *p, unsigned long n)
         S.a[i] = a;
         return 1;
     }
-    printf("experiment: \"%s\": unknown word (end=, beat=, restart=, inject=)\n", w);
+    printf("experiment: \"%s\": unknown word (end=, beat=, restart=, inject=, swifi=)\n", w);
     return 0;
 }
 
@@ -314,9 +407,10 @@ int supervise_init(const struct uk_bootinfo *bi, uk_word_t root_ep, const struct
     }
     S.on = 1;
     S.next_beat = S.beat_ms ? now() + S.beat_ms * S.ms : 0;
-    printf("experiment: t=%lu event=start injections=%d end=%lu beat_ms=%lu restart=%s%s%s "
+    printf("experiment: t=%lu event=start injections=%d end=%lu beat_ms=%lu restart=%s%s%s%s "
            "tsc_per_ms=%lu\n", now(), S.na, S.end, S.beat_ms, S.restart_console ? "console," : "",
-           S.restart_net ? "net," : "", S.restart_vmm ? "vmm," : "", S.ms);
+           S.restart_net ? "net," : "", S.restart_blk ? "blk," : "", S.restart_vmm ? "vmm," : "",
+           S.ms);
     return 1;
 }
 
@@ -345,8 +439,8 @@ static long inject(const struct action *a)
 {
     if (a->fault == F_LINK || a->fault == F_FLAP || a->fault == F_LINK_UP)
         return link_set(a);
-    uk_word_t th = thread_of(a->t);
-    char more[64];
+    uk_word_t th = thread_of(a->t), did = 0;
+    char more[80];
     long err;
     if (!th) {
         snprintf(more, sizeof more, "fault=%s error=not-running", fault_name[a->fault]);
@@ -378,6 +472,18 @@ static long inject(const struct action *a)
     case F_PANIC:                        /* the guest does it (`panic-at=`) */
         err = UK_OK;
         break;
+    case F_WRONG:
+    case F_LATE:
+    case F_BEHAVE:
+        err = blk_inject((int)a->t.index, a->fault == F_WRONG  ? UK_BLK_FAULT_WRONG
+                                          : a->fault == F_LATE ? UK_BLK_FAULT_LATE
+                                                               : UK_BLK_FAULT_NONE,
+                         a->arg_ms, 0);
+        break;
+    case F_EXHAUST:                      /* a guest does it itself (`exhaust-at=`) */
+        err = a->t.kind == T_VMM ? UK_OK
+                                 : blk_inject((int)a->t.index, UK_BLK_FAULT_EXHAUST, 0, &did);
+        break;
     default:                             /* F_RESUME */
         if (!S.pending[slot_of(a->t)]) { /* the heartbeat took it for hung: a new
                                             server runs, nothing to resume */
@@ -392,11 +498,17 @@ static long inject(const struct action *a)
     else if (a->fault == F_SLOW)
         snprintf(more, sizeof more, "fault=slow ms=%lu period=%d span=%d error=%ld", a->arg_ms,
                  SLOW_PERIOD_MS, SLOW_SPAN_MS, err);
+    else if (a->fault == F_LATE)
+        snprintf(more, sizeof more, "fault=late ms=%lu span=%d error=%ld", a->arg_ms,
+                 SLOW_SPAN_MS, err);
+    else if (a->fault == F_EXHAUST)
+        snprintf(more, sizeof more, "fault=exhaust made=%lu error=%ld", did, err);
     else
         snprintf(more, sizeof more, "fault=%s error=%ld", fault_name[a->fault], err);
     event("inject", a->t, more);
-    if (!err && a->fault != F_RESUME)
-        S.pending[slot_of(a->t)] = now();
+    if (!err && a->fault != F_RESUME && a->fault != F_BEHAVE && a->fault != F_WRONG &&
+        a->fault != F_LATE && a->fault != F_EXHAUST)
+        S.pending[slot_of(a->t)] = now();    /* a death to detect */
     if (!err && a->fault == F_RESUME)
         S.pending[slot_of(a->t)] = 0;    /* a stall is not a death */
     return err;
@@ -429,6 +541,8 @@ static void schedule_after(const struct action *a, int ok)
 {
     if (ok && a->fault == F_STALL)
         schedule((struct action){ now() + a->arg_ms * S.ms, F_RESUME, a->t, 0 });
+    if (ok && (a->fault == F_WRONG || a->fault == F_LATE))   /* a wrong or late server's end */
+        schedule((struct action){ now() + SLOW_SPAN_MS * S.ms, F_BEHAVE, a->t, 0 });
     if (ok && (a->fault == F_LINK || a->fault == F_FLAP))
         schedule((struct action){ now() + a->arg_ms * S.ms, F_LINK_UP, a->t, 0 });
     if (a->fault == F_FLAP)
@@ -447,6 +561,10 @@ static void detected(struct target t, const char *how)
     else
         snprintf(more, sizeof more, "how=%s after=-1", how);  /* not ours: a real fault */
     event("detect", t, more);
+    if (S.sw.on && S.sw.flipped && t.kind == T_BLK && (int)t.index == S.sw.index && !S.sw.how) {
+        S.sw.how = how;                  /* the flip under observation did it */
+        S.sw.after = inj ? now() - inj : 0;
+    }
     S.pending[slot_of(t)] = 0;
 }
 
@@ -468,9 +586,20 @@ static void restart(struct target t)
     } else if (t.kind == T_NET) {
         int net = find_module(S.bi, "net-server");
         ok = net >= 0 && net_restart(S.bi, net, S.ep);
+    } else if (t.kind == T_BLK) {
+        clients = blk_restart(S.bi, (int)t.index, S.ep);
+        ok = clients >= 0;
+        if (!ok)
+            clients = 0;
     }
     restarted(t, t0, ok, clients);
     S.gave_up[slot_of(t)] = !ok;
+}
+
+static int restart_wanted(struct target t)
+{
+    return (t.kind == T_CONSOLE && S.restart_console) || (t.kind == T_NET && S.restart_net) ||
+           (t.kind == T_BLK && S.restart_blk);
 }
 
 /* A server that does not answer its ping in time: hung. */
@@ -478,15 +607,117 @@ static void ping(struct target t)
 {
     if (S.gave_up[slot_of(t)] || !thread_of(t))
         return;
-    uk_word_t to = uk_timeout_us(S.beat_ms * 500);     /* half a beat */
-    long err = t.kind == T_CONSOLE ? console_ping(to) : net_ping(to);
-    if (err != UK_E_TIMEOUT)
+    /* half a beat, one miss; the block server a whole beat, BLK_MISSES in
+     * a row: it answers between requests, and a request waits for the
+     * device, whose answer QEMU's I/O thread gives in host time, while
+     * tcg-icount's virtual time (sleep=off) jumps to the next timer: on a
+     * loaded host one request can outlast a beat now and then */
+    int blk = t.kind == T_BLK;
+    uk_word_t to = uk_timeout_us(S.beat_ms * (blk ? 1000 : 500));
+    long err = t.kind == T_CONSOLE ? console_ping(to) : t.kind == T_NET
+                                                            ? net_ping(to)
+                                                            : blk_ping((int)t.index, to);
+    if (err != UK_E_TIMEOUT) {
+        S.missed[slot_of(t)] = 0;
         return;
+    }
+    if (++S.missed[slot_of(t)] < (blk ? BLK_MISSES : 1))
+        return;
+    S.missed[slot_of(t)] = 0;
     detected(t, "heartbeat");
-    if ((t.kind == T_CONSOLE && S.restart_console) || (t.kind == T_NET && S.restart_net))
+    if (restart_wanted(t))
         restart(t);
     else
         S.gave_up[slot_of(t)] = 1;       /* lost: no more pings into the void */
+}
+
+/* --- software-implemented fault injection ------------------------------------- */
+
+static uk_word_t xorshift(void)
+{
+    uk_word_t x = S.sw.rnd;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return S.sw.rnd = x;
+}
+
+static const char *const sw_outcome[] = { "none", "crash", "hang", "dma-escape" };
+
+/* The flip under observation: its outcome, then a clean server for the next. */
+static void swifi_settle(void)
+{
+    struct target t = { T_BLK, (uk_word_t)S.sw.index };
+    uk_word_t addr = 0;
+    int o = !S.sw.how ? 0 : S.sw.how[0] == 'f' ? 1 : 2;
+    if (!o && blk_dma_escape(S.sw.index, &addr))
+        o = 3;
+    S.sw.outcome[o]++;
+    char more[160];
+    snprintf(more, sizeof more, "n=%lu kind=%s where=%lx outcome=%s after=%lu escape=%lx",
+             S.sw.n, S.sw.kind, S.sw.where, sw_outcome[o], S.sw.after, addr);
+    event("swifi", t, more);
+    if (!S.sw.how) {                     /* latent damage: start afresh (restarted already
+                                            if it was detected) */
+        S.pending[slot_of(t)] = 0;
+        restart(t);
+    }
+    S.sw.flipped = 0;
+}
+
+static void swifi_flip(void)
+{
+    struct target t = { T_BLK, (uk_word_t)S.sw.index };
+    uk_word_t r = xorshift(), th = thread_of(t);
+    int kind = (int)(r % 3);
+    S.sw = (typeof(S.sw)){ .on = 1, .index = S.sw.index, .left = S.sw.left - 1,
+                           .n = S.sw.n + 1, .period = S.sw.period, .next = now() + S.sw.period,
+                           .rnd = S.sw.rnd, .flipped = 1, .at = now(),
+                           .outcome = { S.sw.outcome[0], S.sw.outcome[1], S.sw.outcome[2],
+                                        S.sw.outcome[3] } };
+    r = xorshift();
+    if (kind < 2) {                      /* one bit of its code (1) or data (0) */
+        S.sw.kind = kind ? "code" : "data";
+        if (!blk_flip(S.sw.index, kind, r, &S.sw.where))
+            S.sw.flipped = 0;
+    } else {                             /* one bit of one of its registers */
+        struct uk_regs regs;
+        S.sw.kind = "reg";
+        if (!th || uk_thread_suspend(th) || uk_thread_read_regs(th)) {
+            S.sw.flipped = 0;
+        } else {
+            memcpy(&regs, uk_ipc_buf->data, sizeof regs);
+            uk_word_t *w = (uk_word_t *)&regs, nw = sizeof regs / sizeof *w;
+            uk_word_t k = (r >> 8) % nw, bit = (r >> 32) % 64;
+            w[k] ^= 1ul << bit;
+            memcpy(uk_ipc_buf->data, &regs, sizeof regs);
+            uk_thread_write_regs(th);
+            S.sw.where = k << 6 | bit;   /* register index (struct uk_regs), bit */
+        }
+        if (th)
+            uk_thread_resume(th);
+    }
+    if (S.sw.flipped)
+        S.pending[slot_of(t)] = now();
+}
+
+static void swifi_run(void)
+{
+    if (!S.sw.on || now() < S.sw.next)
+        return;
+    if (S.sw.flipped)
+        swifi_settle();
+    if (!S.sw.left) {
+        char more[128];
+        snprintf(more, sizeof more, "flips=%lu none=%lu crash=%lu hang=%lu dma-escape=%lu",
+                 S.sw.n, S.sw.outcome[0], S.sw.outcome[1], S.sw.outcome[2], S.sw.outcome[3]);
+        event("swifi-end", (struct target){ T_BLK, (uk_word_t)S.sw.index }, more);
+        S.sw.on = 0;
+        return;
+    }
+    swifi_flip();
+    if (!S.sw.flipped)                   /* nothing to flip: try the next at once */
+        S.sw.next = now();
 }
 
 uk_word_t supervise_due(void)
@@ -500,6 +731,8 @@ uk_word_t supervise_due(void)
         due = S.end;
     if (S.slow.on && (!due || S.slow.next < due))
         due = S.slow.next;
+    if (S.sw.on && (!due || S.sw.next < due))
+        due = S.sw.next;
     return due ? due + S.boot_tsc : 0;
 }
 
@@ -516,6 +749,8 @@ void supervise_run(void)
     if (S.next_beat && S.next_beat <= now()) {
         ping((struct target){ T_CONSOLE, 0 });
         ping((struct target){ T_NET, 0 });
+        for (int i = 0; i < blk_servers(); i++)
+            ping((struct target){ T_BLK, (uk_word_t)i });
         S.next_beat = now() + S.beat_ms * S.ms;
     }
     if (S.slow.on && S.slow.next <= now()) {  /* the slow fault's next toggle */
@@ -536,6 +771,7 @@ void supervise_run(void)
             S.slow.next = now() + S.slow.d * S.ms;
         }
     }
+    swifi_run();
     while (S.next < S.na && S.a[S.next].at <= now()) {
         struct action a = S.a[S.next++];
         schedule_after(&a, inject(&a) == UK_OK);
@@ -556,8 +792,8 @@ int supervise_fault(uk_word_t badge, const struct uk_msg *m)
         t = (struct target){ T_CONSOLE, 0 };
     else if (badge == NET_BADGE)
         t = (struct target){ T_NET, 0 };
-    else if (badge == BLK_BADGE)
-        t = (struct target){ T_BLK, 0 };
+    else if (badge >= BLK_BADGE && badge < BLK_BADGE + (uk_word_t)blk_servers())
+        t = (struct target){ T_BLK, badge - BLK_BADGE };
     else if (badge >= 1 && badge <= (uk_word_t)S.nguests && vmm_thread(badge) &&
              ((uk_msg_flags(m->info) & UK_MSGF_FAULT) ||
               (uk_msg_label(m->info) == UK_VMM_MSG_ENDED && uk_msg_len(m->info) >= 1 &&
@@ -572,7 +808,7 @@ int supervise_fault(uk_word_t badge, const struct uk_msg *m)
     } else
         return 0;
     detected(t, "fault");
-    if ((t.kind == T_CONSOLE && S.restart_console) || (t.kind == T_NET && S.restart_net)) {
+    if (restart_wanted(t)) {
         restart(t);                      /* stops what is left of it first */
         return 1;
     }

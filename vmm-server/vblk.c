@@ -241,13 +241,21 @@ static void run_batch(struct vio_dev *d, unsigned q)
         uk_msg_set_word(&m, uk_ipc_buf, 2 + j * UK_BLK_BATCH_WORDS, p->sector);
         uk_msg_set_word(&m, uk_ipc_buf, 3 + j * UK_BLK_BATCH_WORDS, p->off);
     }
-    long err = uk_call(UK_VMM_SLOT_BLK, &m);
+    long err = blk_call_retrying(&m);
     long sts[UK_BLK_BATCH_MAX];
+    uk_word_t words = err ? 0 : uk_msg_len(m.info);
     for (unsigned j = 0; j < k; j++)   /* now: printing reuses the IPC buffer */
-        sts[j] = err ? UK_VDEV_EIO : m.w[0] ? (long)m.w[0]
-                                           : (long)uk_msg_word(&m, uk_ipc_buf, 1 + j);
-    if (err)
-        vmm_say("disk: the block server does not answer (error %ld)", err);
+        sts[j] = err ? UK_VDEV_EIO : m.w[0] || words < 1 + k
+                                         ? (long)m.w[0]
+                                         : (long)uk_msg_word(&m, uk_ipc_buf, 1 + j);
+    /* a malformed answer is an I/O error, never passed on (block.c) */
+    if (!err && words < (m.w[0] ? 1u : 1u + k))
+        for (unsigned j = 0, once = 0; j < k; j++)
+            sts[j] = once++ ? UK_VDEV_EIO : blk_reject("too few words", (long)words);
+    else
+        for (unsigned j = 0; j < k; j++)
+            if (!blk_status_ok(sts[j]))
+                sts[j] = blk_reject("no such status", sts[j]);
     if (k > largest_batch) {
         largest_batch = k;
         if (k >= 2)

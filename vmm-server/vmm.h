@@ -43,6 +43,8 @@
 #define SLOT_TIMER_TH    23u  /* the timer thread */
 #define SLOT_CONSOLE_EV  24u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_CONSOLE */
 #define SLOT_POWER_EV    25u  /* send-only copy of SLOT_EVENTS, badge UK_VDEV_EVENT_POWER */
+#define SLOT_BLK_NAP     26u  /* a notification nobody signals: block.c waits on it between
+                                 retries while the block server is restarted */
 #define SLOT_VIRTIO_EV0  32u  /* 32 + dev * UK_VIRTIO_MAX_QUEUES + q (..47): send-only copies
                                  of SLOT_EVENTS, badge UK_VDEV_EVENT_VIRTIO(dev, q) (virtio.c) */
 
@@ -85,7 +87,12 @@ enum next guest_fault(struct uk_msg *m, uk_word_t *end_why);
  * request (decoded: vdev.c): its status, reply words 1-3 in out[1..3] */
 void block_init(void);
 long block_request(const struct vdev_req *r, uk_word_t out[4]);
-/* one call to the block server (uk/blk.h): its status, reply words in out (if not 0) */
+/* one call to the block server (uk/blk.h): its status, reply words in out (if not 0);
+ * blk_call_retrying: m as it is, sent again while the server is gone (restarted
+ * under us: roottask/blk.c blk_restart), for up to 5 s; 0 or the IPC error */
+long blk_call_retrying(struct uk_msg *m);
+int blk_status_ok(long st);               /* one of uk/blk.h's statuses */
+long blk_reject(const char *why, long what);   /* a malformed answer: said, UK_VDEV_EIO */
 long blk_call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word_t w2,
               uk_word_t out[4]);
 

@@ -97,20 +97,49 @@ void disk_run(void)
 
 #define TICK_FIRST  128ul     /* diskio's sectors: TICK_FIRST.. cycling through TICK_SPAN */
 #define TICK_SPAN   64ul
+#define TICK_LOST   (-2l)     /* an acknowledged write of the last cycle is not on the disk */
 
+/* Sector s's text in cycle `gen` of disk_tick. */
+static void fill_tick(unsigned char *p, uk_word_t s, uk_word_t gen)
+{
+    char text[64];
+    int n = snprintf(text, sizeof text, "%s sector %lu cycle %lu ", gi->name, s, gen);
+    for (unsigned long i = 0; i < SECTOR; i++)
+        p[i] = (unsigned char)text[i % (unsigned long)n];
+}
+
+/* One round trip: sector s of this cycle written and read back; from the
+ * second cycle on, first read what the last cycle wrote there and was
+ * acknowledged: a block server that crashed or was restarted meanwhile
+ * must not have lost it (TICK_LOST). */
 long disk_tick(void)
 {
     static unsigned char *buf;
     static uk_word_t n;
     if (!buf && !(buf = pages(1)))
         return -1;
-    uk_word_t s = TICK_FIRST + n++ % TICK_SPAN;
-    fill_sector(buf, s);
-    long st = io(UK_VDEV_BLOCK_WRITE, s, 1, (uk_word_t)buf);
-    if (st)
+    uk_word_t s = TICK_FIRST + n % TICK_SPAN, gen = n / TICK_SPAN;
+    long st;
+    int lost = 0;
+    if (gen) {
+        fill_tick(buf, s, gen - 1);
+        memset(buf + SECTOR, 0, SECTOR);
+        if ((st = io(UK_VDEV_BLOCK_READ, s, 1, (uk_word_t)(buf + SECTOR))))
+            return st;
+        if (memcmp(buf, buf + SECTOR, SECTOR)) {
+            fill_tick(buf, s, gen);   /* this cycle's, written but its answer lost
+                                         (a failed earlier try): not a loss */
+            lost = memcmp(buf, buf + SECTOR, SECTOR) != 0;
+        }
+    }
+    /* written even after a loss: said once (TICK_LOST), then the cycle
+     * goes on from a sector that holds what it should */
+    fill_tick(buf, s, gen);
+    if ((st = io(UK_VDEV_BLOCK_WRITE, s, 1, (uk_word_t)buf)))
         return st;
+    n++;                      /* acknowledged: the next cycle checks it */
     memset(buf + SECTOR, 0, SECTOR);
     if ((st = io(UK_VDEV_BLOCK_READ, s, 1, (uk_word_t)(buf + SECTOR))))
         return st;
-    return memcmp(buf, buf + SECTOR, SECTOR) ? -1 : 0;
+    return memcmp(buf, buf + SECTOR, SECTOR) ? -1 : lost ? TICK_LOST : 0;
 }

@@ -8,6 +8,7 @@
  * uaccess.  Any other fault of ours is a bug: reported, and we power off.
  */
 #include "toy.h"
+#include <user/spawn.h>      /* uk_slot_alloc */
 
 #define KFAULT_ADDR 0x300000000000ul
 
@@ -72,4 +73,39 @@ void kfault_panic_check(void)
     *(volatile unsigned long *)KFAULT_ADDR = 1;
     kprintf("panic-at: the store did not fault: WRONG\n");
     opts.panic_at = 0;
+}
+
+/* `exhaust-at=MS`: at the first tick from MS on, the guest kernel uses up
+ * what the microkernel lets it have: notifications into fresh slots until
+ * its capability table or its kernel-memory quota runs out, then (in a
+ * slot kept for it) a child task holding as much of the quota as it can get.
+ * Its processes go on: running them needs nothing new from the kernel.  A
+ * resource-exhaustion fault of docs/liability.md; nobody else may notice. */
+void exhaust_check(void)
+{
+    static uk_word_t started;
+    uk_word_t ms = gi->tsc_hz / 1000, t = uk_rdtsc() - gi->boot_tsc;
+    if (!started)
+        started = t;
+    if (started >= opts.exhaust_at * ms) {   /* a restarted guest: not again */
+        opts.exhaust_at = 0;
+        return;
+    }
+    if (t < opts.exhaust_at * ms)
+        return;
+    opts.exhaust_at = 0;
+    uk_word_t made = 0, task_slot = uk_slot_alloc();   /* kept for the task */
+    long err;
+    while ((err = uk_notif_create(uk_slot_alloc())) == UK_OK)
+        made++;
+    long slots_err = err;
+    uk_word_t got = 0;
+    for (uk_word_t q = 1ul << 32; q >= UK_PAGE_SIZE && !got; q /= 2)
+        if (uk_task_create(task_slot, q, 1) == UK_OK)
+            got = q;
+    uk_word_t used = 0, limit = 0;
+    uk_kmem_info(UK_SLOT_SELF_TASK, &used, &limit);
+    kprintf("exhaust-at: %lu notifications (then error %ld), a task holding %lu KiB; "
+            "kernel memory %lu of %lu KiB used (t=%lu)\n", made, slots_err, got >> 10,
+            used >> 10, limit >> 10, t);
 }

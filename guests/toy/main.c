@@ -83,6 +83,8 @@ static void parse(const char *c)
             opts.echo = 1;
         else if (word_is(p, n, "panic-at="))
             opts.panic_at = (v = value(p, n, 100000000)) < 0 ? 0 : (unsigned long)v;
+        else if (word_is(p, n, "exhaust-at="))
+            opts.exhaust_at = (v = value(p, n, 100000000)) < 0 ? 0 : (unsigned long)v;
         else if (word_is(p, n, "progress"))
             opts.progress = 1;
         else if (word_is(p, n, "diskio"))

@@ -91,6 +91,8 @@ int take_ticks(void)
     stats.ticks++;
     if (opts.panic_at)
         kfault_panic_check();
+    if (opts.exhaust_at)
+        exhaust_check();
     for (int i = 0; i < TOY_NPROCS; i++)
         if (procs[i].state == P_SLEEPING && procs[i].wake <= stats.ticks)
             procs[i].state = P_RUNNABLE;
@@ -153,11 +155,13 @@ static long sys_write(int i, uk_word_t va, uk_word_t len)
     }
     /* `progress`: the TSC since the microkernel's first instruction (the
      * harness's virtual time), and with `diskio` one disk round trip */
-    uk_word_t t = uk_rdtsc() - gi->boot_tsc;
-    if (opts.diskio)
-        kprintf("[pid %d] %s t=%lu disk=%ld\n", i + 1, buf, t, disk_tick());
-    else
-        kprintf("[pid %d] %s t=%lu\n", i + 1, buf, t);
+    if (opts.diskio) {                   /* stamped after its round trip: the line's
+                                            status belongs to the time it is stamped with */
+        long disk = disk_tick();
+        kprintf("[pid %d] %s t=%lu disk=%ld\n", i + 1, buf, uk_rdtsc() - gi->boot_tsc, disk);
+    } else {
+        kprintf("[pid %d] %s t=%lu\n", i + 1, buf, uk_rdtsc() - gi->boot_tsc);
+    }
     return (long)len;
 }
 

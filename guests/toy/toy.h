@@ -50,6 +50,9 @@
  *                store, without the fixup): a guest-kernel crash on a
  *                schedule, for tools/experiments/run; a guest whose first
  *                tick came after MS (a restarted one) does not
+ *   exhaust-at=MS at the first tick from MS ms on, the guest kernel uses up
+ *                its capability slots and kernel-memory quota (kfault.c
+ *                exhaust_check) and goes on
  *   nopower      ignore the power button (UK_VDEV_EVENT_POWER; without this
  *                word it powers off at once with status 0): a guest the root
  *                task must stop (docs/shutdown.md)
@@ -86,7 +89,7 @@ void toyp_worker(unsigned long spin, unsigned long rounds);
 extern const struct uk_guest_info *gi;
 extern struct uk_vcpu_state *vcpu;
 struct toy_opts { int halt, badreq, kfault, echo, disk, vdisk, vnet, nopower, progress, diskio;
-                  unsigned long work, reboots, status, panic_at; };
+                  unsigned long work, reboots, status, panic_at, exhaust_at; };
 extern struct toy_opts opts;
 __attribute__((noreturn)) void processes_done(void);
 
@@ -115,11 +118,15 @@ unsigned long *mem_echo_lines(void);   /* lines echoed since the cold boot */
 
 /* kfault.c: `kfault`; and the vCPU's exit UK_VCPU_EXIT_KERNEL_FAULT */
 void kfault_run(void);
-void kfault_panic_check(void);   /* `panic-at=`: fault now if it is time */
+void kfault_panic_check(void);
+void exhaust_check(void);      /* `exhaust-at=`: use up our quota and slots now if it is time */   /* `panic-at=`: fault now if it is time */
 __attribute__((noreturn)) void kfault_entry(struct uk_vcpu_state *s);
 
-/* disk.c; disk_tick: `diskio`: a sector written and read back, 0 or the
- * first failing status (a positive UK_E_* if the IPC failed, -1: wrong data) */
+/* disk.c; disk_tick: `diskio`: a sector written and read back (and, from
+ * the second cycle of sectors on, the last cycle's acknowledged write
+ * there checked first), 0 or the first failing status (a positive UK_E_*
+ * if the IPC failed, -1: wrong data read back, -2: an acknowledged write
+ * lost) */
 void disk_run(void);
 long disk_tick(void);
 void vdisk_run(void);

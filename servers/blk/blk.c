@@ -63,6 +63,11 @@ struct client {
 };
 
 static const struct uk_blk_info *info = (const void *)UK_BLK_INFO_VADDR;
+/* UK_BLK_CTL_FAULT: the misbehaviour the root asked for (the experiments) */
+static struct {
+    uk_word_t mode, late_ms;
+    uk_word_t wrong;                    /* replies made wrong so far: picks the next way */
+} fault;
 static struct disk disks[UK_BLK_MAX_DISKS];
 static struct client clients[UK_BLK_MAX_CLIENTS + 1];   /* [n], n = badge */
 static uk_word_t ndisks;
@@ -129,6 +134,9 @@ static void run(unsigned d, const struct prepared *p, unsigned nslots, long st[]
             service_interrupts(bits);
             continue;
         }
+        if (err == UK_E_CANCELLED)
+            continue;                      /* we were suspended (a debugger, the
+                                              supervisor's stall): the device is fine */
         if (err != UK_E_TIMEOUT || ++waits == WAITS_MAX)
             disk_fail(d, "the device does not answer");
     }
@@ -261,6 +269,83 @@ static long do_flush(uk_word_t n)
     return st;
 }
 
+/* Uses up what the kernel lets us have: every free slot of our table but
+ * the last gets a notification, the last a child task holding as much of
+ * our kernel-memory quota as it can get.  What was made (objects). */
+static uk_word_t exhaust(void)
+{
+    uk_word_t made = 0, slot = UK_BLK_SLOTS;
+    for (; slot + 1 < UK_BLK_SLOTS_MAX; slot++)
+        made += uk_notif_create(slot) == UK_OK;
+    for (uk_word_t q = 1ul << 30; q >= UK_PAGE_SIZE; q /= 2)   /* the most we can */
+        if (uk_task_create(slot, q, 1) == UK_OK) {
+            made++;
+            break;
+        }
+    return made;
+}
+
+static long inject(uk_word_t mode, uk_word_t arg, struct uk_msg *r)
+{
+    switch (mode) {
+    case UK_BLK_FAULT_NONE:
+    case UK_BLK_FAULT_WRONG:
+        break;
+    case UK_BLK_FAULT_LATE:
+        if (arg < 1 || arg > 1000)
+            return UK_BLK_EINVAL;
+        fault.late_ms = arg;
+        break;
+    case UK_BLK_FAULT_EXHAUST:
+        r->w[1] = exhaust();
+        printf("blk-server: fault injected: %lu notifications made, our slots and "
+               "kernel memory are used up\n", r->w[1]);
+        return UK_BLK_OK;               /* a state, not a mode: we serve on as before */
+    default:
+        return UK_BLK_EINVAL;
+    }
+    fault.mode = mode;
+    return UK_BLK_OK;
+}
+
+/* UK_BLK_FAULT_WRONG: a client's reply r made wrong, a different way each
+ * time: what a buggy server could answer. */
+static void make_wrong(struct uk_msg *r, uk_word_t op)
+{
+    switch (fault.wrong++ % 4) {
+    case 0:                             /* a status no client knows */
+        r->w[0] = 0x7e57;
+        break;
+    case 1:                             /* a negative one, not an errno of ours */
+        r->w[0] = (uk_word_t)-4095l;
+        break;
+    case 2:                             /* too few words (a batch's statuses, INFO's) */
+        r->info = uk_msginfo(0, op == UK_BLK_OP_BATCH || op == UK_BLK_OP_INFO ? 1 : 0,
+                             UK_TIMEOUT_INFINITE);
+        break;
+    default:                            /* the disk grew, a batch request's status garbage */
+        if (op == UK_BLK_OP_INFO)
+            r->w[1] = ~0ul / 2;
+        else if (op == UK_BLK_OP_BATCH)
+            r->w[1] = 0x7e57;
+        else
+            r->w[0] = 1;
+        break;
+    }
+}
+
+/* UK_BLK_FAULT_LATE: waits ms before answering, interrupts served meanwhile. */
+static void be_late(uk_word_t ms)
+{
+    uk_word_t until = uk_rdtsc() + ms * (info->tsc_hz / 1000);   /* one deadline */
+    for (uk_word_t now; (now = uk_rdtsc()) < until;) {
+        uk_word_t bits = 0;
+        uk_word_t us = (until - now) / (info->tsc_hz / 1000000) + 1;
+        if (uk_wait(NOTIF, uk_timeout_us(us), &bits) == UK_OK)
+            service_interrupts(bits);
+    }
+}
+
 /* The root's requests (badge 0). */
 static long control(uk_word_t op, const struct uk_msg *m, struct uk_msg *r)
 {
@@ -301,6 +386,8 @@ static long control(uk_word_t op, const struct uk_msg *m, struct uk_msg *r)
             return UK_BLK_EINVAL;
         clients[n].live = 0;
         return UK_BLK_OK;
+    case UK_BLK_CTL_FAULT:
+        return inject(n, m->w[1], r);
     case UK_BLK_CTL_DISK_INFO:
         if (n >= ndisks)
             return UK_BLK_EINVAL;
@@ -348,6 +435,10 @@ static void handle(const struct uk_msg *m, struct uk_msg *r)
     }
     r->w[0] = (uk_word_t)st;
     r->info = uk_msginfo(0, words, UK_TIMEOUT_INFINITE);
+    if (n != 0 && fault.mode == UK_BLK_FAULT_WRONG)
+        make_wrong(r, op);
+    if (n != 0 && fault.mode == UK_BLK_FAULT_LATE)
+        be_late(fault.late_ms);
 }
 
 static int disk_init(unsigned d)

@@ -60,11 +60,25 @@ enum uk_blk_op {                      /* message labels */
                                          may name by offset (UK_BLK_OP_RAM): the device
                                          DMAs straight into it, the server never maps it;
                                          INFO then says UK_BLK_F_RAM -> w0 = status */
+    UK_BLK_CTL_FAULT,                 /* w0 = UK_BLK_FAULT_*, w1 = its argument -> w0 =
+                                         status, w1 = what it did (EXHAUST: objects
+                                         made); the experiments' fault injection
+                                         (docs/liability.md): the server misbehaves
+                                         on purpose towards its clients */
 };
 /* In a batch request's operation byte: its offset is in the client's RAM
  * (UK_BLK_CTL_SET_RAM), checked against that as a window offset is against
  * the window (EFAULT), not in its window: zero copy for a vmm-server. */
 #define UK_BLK_OP_RAM   0x80u
+
+/* UK_BLK_CTL_FAULT modes (the root task's supervisor, roottask/supervise.c) */
+#define UK_BLK_FAULT_NONE     0u      /* behave again */
+#define UK_BLK_FAULT_WRONG    1u      /* clients' replies malformed or out of range (a
+                                         status no client knows, too few words, a disk
+                                         size that changed): clients must reject them */
+#define UK_BLK_FAULT_LATE     2u      /* every answer to a client late by w1 ms (1..1000) */
+#define UK_BLK_FAULT_EXHAUST  3u      /* fill our capability slots and kernel-memory
+                                         quota with notifications, then serve on */
 
 #define UK_BLK_F_RO     0x1u          /* the device is read-only */
 #define UK_BLK_F_FLUSH  0x2u          /* the device has a write cache to flush */
@@ -93,6 +107,7 @@ enum uk_blk_op {                      /* message labels */
 struct uk_blk_info {
     uk_word_t magic;
     uk_word_t ndisks;
+    uk_word_t tsc_hz;                          /* TSC ticks a second */
     struct uk_pci_dev disk[UK_BLK_MAX_DISKS];  /* its BARs, IRQ line, address */
 };
 
@@ -107,5 +122,7 @@ struct uk_blk_info {
 #define UK_BLK_DISK_IRQ_NOTIF 2u     /*   + 2: the notification, badged 1 << d: WRITE (for
                                               IRQ_BIND) */
 #define UK_BLK_SLOTS (UK_BLK_SLOT_DISK0 + 4u * UK_BLK_MAX_DISKS)
+#define UK_BLK_SLOTS_MAX (UK_BLK_SLOTS + 64u)   /* its table: the rest are its own (only
+                                                   UK_BLK_FAULT_EXHAUST fills them) */
 
 #endif

@@ -17,6 +17,9 @@ long uk_map_range(uk_word_t task, uk_word_t src, uk_word_t dst, uk_word_t n, uk_
 
 /* A capability slot of the caller's table not yet handed out. */
 uk_word_t uk_slot_alloc(void);
+/* Gives a slot of ours back (its cap deleted): the next uk_slot_alloc may
+ * return it.  For slots of objects made again and again (server restarts). */
+void uk_slot_free(uk_word_t slot);
 
 #define UK_SPAWN_STACK_PAGES 4
 
