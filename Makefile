@@ -441,7 +441,10 @@ bench-linux: deps-linux deps-rootfs $(LBENCH_DIR)/initramfs.cpio
 # benchmarks on every system there is (above -> build/bench/linux.jsonl),
 # the guest's boot to its shell (tools/bench/run-boot -> build/bench/boot.jsonl),
 # where a guest system call's instructions go (tools/bench/syscall-breakdown ->
-# build/bench/syscall-breakdown.json), then docs/results.md (tools/bench/make-results).  A guest that is built but fails
+# build/bench/syscall-breakdown.json), several guests at once (tools/bench/run-multi
+# busy and pair -> build/bench/multi.jsonl), the boot against the guest's RAM
+# (tools/bench/run-boot-mem -> build/bench/boot-mem.jsonl), then docs/results.md
+# (tools/bench/make-results).  A guest that is built but fails
 # does not stop the report: make bench says so and fails after it.
 bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	@tools/bench/run-ukernel
@@ -449,12 +452,17 @@ bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	@rc=0; tools/bench/run-linux guest || rc=$$?; \
 	st=0; tools/bench/run-storage guest || st=$$?; \
 	boot=0; tools/bench/run-boot || boot=$$?; \
-	tools/bench/syscall-breakdown || boot=$$?; tools/bench/make-results; \
+	tools/bench/syscall-breakdown || boot=$$?; \
+	multi=0; tools/bench/run-multi busy || multi=$$?; tools/bench/run-multi pair || multi=$$?; \
+	tools/bench/run-boot-mem || multi=$$?; \
+	tools/bench/make-results; \
 	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
 	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi; \
 	if [ $$st != 0 ]; then echo "make bench: the guest's storage run failed (exit $$st; \
 	build/bench/storage-guest-serial.log): no new guest rows in build/bench/storage.jsonl"; exit $$st; fi; \
-	if [ $$boot != 0 ]; then echo "make bench: the boot measurement or the syscall breakdown failed"; exit $$boot; fi
+	if [ $$boot != 0 ]; then echo "make bench: the boot measurement or the syscall breakdown failed"; exit $$boot; fi; \
+	if [ $$multi != 0 ]; then echo "make bench: a several-guest run (tools/bench/run-multi) or the boot against RAM \
+	(tools/bench/run-boot-mem) failed"; exit $$multi; fi
 
 # --- results (not in `make test`) ---------------------------------------------------
 # make results: docs/results.md and docs/img/*.png from build/bench/*.jsonl (made by
