@@ -79,6 +79,7 @@
  *                        run everything, or only the benchmarks named
  *                        (default RUNS 1000, fork_* RUNS/4)
  *   lbench exit CODE     write CODE to QEMU's isa-debug-exit port (0xf4)
+ *   lbench tsc           print "LBENCH-CLOCK tsc N", the TSC now
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -640,6 +641,10 @@ static void bench_mmap_touch(const char *name, size_t bytes)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "tsc")) {     /* the boot's clock (bench/linux/init) */
+        printf("LBENCH-CLOCK tsc %llu\n", (unsigned long long)tsc());
+        return 0;
+    }
     if (argc == 3 && !strcmp(argv[1], "exit")) {    /* QEMU isa-debug-exit */
         if (ioperm(0xf4, 4, 1)) die("ioperm");
         outb((unsigned char)atoi(argv[2]), 0xf4);

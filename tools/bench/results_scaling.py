@@ -84,8 +84,8 @@ def fmt(x):
 def describe(label, pts, unit, per):
     """One sentence on how the cost grows, from the points."""
     a, b, r2, segs, lin = linearity(sorted(pts))
-    s = (f"{label}: {fmt(b)} instructions per {per} beyond a fixed {fmt(a)} "
-         f"(least squares, R² {r2:.4f})")
+    s = (f"{label}: {fmt(b)} instructions per {per} (least-squares slope; intercept "
+         f"{fmt(a)}, R² {r2:.4f})")
     if lin:
         s += "; grows linearly (each step's slope within " \
              f"{LINEAR_TOLERANCE:.0%} of it)"
@@ -258,10 +258,11 @@ def scaling_section(gnuplot, datafile, lx_by, uk, multi, boot_mem):
         L += ["`tools/bench/run-boot-mem`: the benchmark initramfs's `/init` prints its clocks "
               "at its start (`lbench_boot=1`). *guest*: the whole stack from the microkernel's "
               "first instruction (root task, console server, vmm-server loading and starting "
-              "Linux, Linux's boot), halted time subtracted (`/proc/ukvm`); *native*: Linux from "
-              "its clock's start (early in `start_kernel`; firmware and decompression not "
-              "counted), idle and iowait time subtracted (`/proc/timer_list`). The two do not "
-              "count the same stretch; the slopes compare.", "",
+              "Linux, Linux's boot; GRUB before it not counted), halted time subtracted "
+              "(`/proc/ukvm`); *native*: the TSC at `/init` from QEMU's reset (SeaBIOS, the "
+              "kernel's decompression, Linux's boot), idle and iowait time subtracted "
+              "(`/proc/timer_list`). The two do not count the same stretch; the slopes "
+              "compare.", "",
               "| RAM (MiB) | native | guest | guest/native |", "|---:|---:|---:|---:|"]
         gd, nd = dict(g), dict(n)
         for x in sorted(set(gd) | set(nd)):
