@@ -67,7 +67,7 @@ def plot_lines(gnuplot, datafile, name, title, xlabel, ylabel, series, logx=Fals
     top = max(y for _, pts, _ in series for _, y in pts)
     yfmt = "%.0f" if top < 1e4 else "%.1s%c"      # 800, 1.2k, 35.0M
     script = (f'set title "{title}"\nset xlabel "{xlabel}"\nset ylabel "{ylabel}"\n'
-              f'set grid\nset key top left\nset format y "{yfmt}"\n'
+              f'set grid\nset key below\nset format y "{yfmt}"\n'
               + ("set logscale x 2\n" if logx else "") + ("set logscale y 10\n" if logy else "")
               + (f"set xtics ({xtics})\n" if xtics else "")
               + "plot " + ", \\\n     ".join(plots) + "\n")
