@@ -262,7 +262,10 @@ def scaling_section(gnuplot, datafile, lx_by, uk, multi, boot_mem):
               "(`/proc/ukvm`); *native*: the TSC at `/init` from QEMU's reset (SeaBIOS, the "
               "kernel's decompression, Linux's boot), idle and iowait time subtracted "
               "(`/proc/timer_list`). The two do not count the same stretch; the slopes "
-              "compare.", "",
+              "compare. Up to a 256 MiB guest the machine has 1 GiB, above it 2.5 x the "
+              "guest's RAM + 384 MiB (`tools/run/boot-guest`, as `make run`), and the "
+              "microkernel hands all free machine memory to the root task at its boot, so "
+              "above 256 MiB the guest's figure also grows with the machine's memory.", "",
               "| RAM (MiB) | native | guest | guest/native |", "|---:|---:|---:|---:|"]
         gd, nd = dict(g), dict(n)
         for x in sorted(set(gd) | set(nd)):
