@@ -273,9 +273,8 @@ def scaling_section(gnuplot, datafile, lx_by, uk, multi, boot_mem):
                      + (f"{gd[x] / nd[x]:.2f}x" if x in gd and x in nd else "-") + " |")
         L.append("")
         if plot_lines(gnuplot, datafile, "scaling-boot.png",
-                      "Boot to /init against RAM (tcg-icount)", "RAM (MiB, log scale)",
-                      "instructions", [("native", n, "#4477aa"), ("guest", g, "#ee6677")],
-                      logx=True):
+                      "Boot to /init against RAM (tcg-icount)", "RAM (MiB)",
+                      "instructions", [("native", n, "#4477aa"), ("guest", g, "#ee6677")]):
             L += ["![boot against RAM](img/scaling-boot.png)", ""]
         text, slopes = [], {}
         for label, pts in (("Native", n), ("Guest", g)):
