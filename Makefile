@@ -1,11 +1,16 @@
 # ukvm: a small IPC microkernel hosting paravirtualised Linux.
 #   make run    install what is needed, build, boot in QEMU (interactive):
 #               root task, console server, a vmm-server and a Linux guest
-#               with a busybox shell (GUESTS=2: two; GUEST=toy: toy guests)
+#               with its root on its own disk, Debian's userland (GUESTS=2:
+#               two, a disk each; FRESH=1: clean disks; ROOT=initramfs: the
+#               busybox shell initramfs, no disk; GUEST=toy: toy guests)
 #   make test   host unit tests, then QEMU test images; ends "N passed, N failed"
 #   make fuzz   the microkernel system-call fuzzer, long form (FUZZ_CALLS,
 #               FUZZ_SECONDS, FUZZ_SEED), then the host-side parser fuzzers
-#               (libFuzzer, FUZZ_SECONDS each, default 60); docs/testing.md
+#               (libFuzzer, FUZZ_SECONDS each, default 60), then trinity in a
+#               Linux guest (TRINITY_CALLS, TRINITY_SEED); docs/testing.md
+#   make soak   two Linux guests under stress-ng for SOAK_SECONDS (600), then
+#               the isolation check under a longer hostile load; docs/testing.md
 #   make bench  instruction counts under QEMU TCG -icount: the microkernel, then
 #               Linux native, Debian's and the guest (build/bench/*.jsonl),
 #               then docs/results.md (make results)
@@ -218,39 +223,44 @@ GUEST_KMEM    ?= $(shell m=$(GUEST_MEM); echo $$((65536 + (m > 256 ? m - 256 : 0
 # microkernel's machine-wide counters (/proc/ukvm), `kfaults`
 GUEST_OPTS    ?=
 # Disks (docs/storage.md "make run's disks"): each guest gi gets its own
-# build/disks/gi.img, a copy of the Debian root image (tools/build/mkrootfs)
-# made when it is missing (FRESH=1: made again, what the guests wrote is
-# lost), as its own virtio-blk device and the guest line's disk=i-1, with
-# the block server.  ROOT=disk boots each guest with its root on its disk
-# (root=/dev/vda through the guest's virtio_blk, Debian's userland, busybox
-# init); ROOT=initramfs (the default) boots the shell initramfs; DISK=1
-# gives the guests their disks with either root (the default: with
-# ROOT=disk only).
-ROOT          ?= initramfs
+# RUN_DISK_DIR/gi.img (build/disks), a copy of the Debian root image
+# (tools/build/mkrootfs) made when it is missing (FRESH=1: made again, what
+# the guests wrote is lost), as its own virtio-blk device and the guest
+# line's disk=i-1, with the block server.  ROOT=disk (the default) boots
+# each guest with its root on its disk (root=/dev/vda through the guest's
+# virtio_blk, Debian's userland, busybox init); ROOT=initramfs boots the
+# shell initramfs; DISK=1 gives the guests their disks with either root
+# (the default: with ROOT=disk only).
+ROOT          ?= disk
 DISK          ?= $(if $(filter disk,$(ROOT)),1,0)
 FRESH         ?= 0
+RUN_DISK_DIR  ?= $(BUILD)/disks
 ifeq ($(filter disk initramfs,$(ROOT)),)
 $(error ROOT must be disk or initramfs, not '$(ROOT)')
 endif
 ifeq ($(DISK),1)
-RUN_DISKS     := $(foreach i,$(shell seq 1 $(GUESTS)),$(BUILD)/disks/g$(i).img)
+RUN_DISKS     := $(foreach i,$(shell seq 1 $(GUESTS)),$(RUN_DISK_DIR)/g$(i).img)
 RUN_DISK_WORD  = disk=$(shell echo $$(($(1) - 1)))
 endif
 # NET=1: the network server on QEMU's user network (restrict=on), each guest
 # gN on its port with virtio_net, its address 10.0.2.(14+N) from the kernel's
 # ip= (docs/network.md), and a forward 127.0.0.1:(NET_PORT+N-1) -> gN:80,
-# where the shell initramfs' busybox httpd serves a page
+# where busybox httpd serves a page (the shell initramfs' /init, the root
+# disk's rcS); with ROOT=disk also 127.0.0.1:(SSH_PORT+N-1) -> gN:22, the
+# root disk's dropbear (key build/rootfs/id_ed25519)
 NET           ?= 0
 NET_PORT      ?= 8080
+SSH_PORT      ?= 2222
 ifeq ($(NET),1)
 RUN_NET_SERVER := $(NET_SERVER) "net-server"
 run_net_word   = net
 run_net_ip     = ip=10.0.2.$(shell echo $$((14 + $(1))))::10.0.2.2:255.255.255.0:g$(1):eth0:off
 RUN_HOSTFWD    := $(foreach i,$(shell seq 1 $(GUESTS)),$(shell echo $$(($(NET_PORT) + $(i) - 1)))-10.0.2.$(shell echo $$((14 + $(i)))):80)
+RUN_SSHFWD     := $(if $(filter disk,$(ROOT)),$(foreach i,$(shell seq 1 $(GUESTS)),$(shell echo $$(($(SSH_PORT) + $(i) - 1)))-10.0.2.$(shell echo $$((14 + $(i)))):22))
 endif
 ifeq ($(ROOT),disk)
 RUN_GUESTS    := $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
-    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) $(call RUN_DISK_WORD,$(i)) $(run_net_word) $(GUEST_OPTS)) -- $(strip root=/dev/vda rw $(call run_net_ip,$(i)) $(GUEST_CMDLINE))")
+    $(foreach i,$(shell seq 1 $(GUESTS)),$(LINUX_GUEST) "$(strip guest name=g$(i) mem=$(GUEST_MEM) kmem=$(GUEST_KMEM) $(call RUN_DISK_WORD,$(i)) $(run_net_word) $(GUEST_OPTS)) -- $(strip root=/dev/vda rw hostname=g$(i) $(call run_net_ip,$(i)) $(GUEST_CMDLINE))")
 RUN_PIECES    := $(LINUX_GUEST) $(BLK_SERVER) $(if $(RUN_NET_SERVER),$(NET_SERVER))
 else
 RUN_GUESTS    := $(GL_SHELL) "initramfs" $(if $(RUN_DISKS),$(BLK_SERVER) "blk-server") \
@@ -327,9 +337,17 @@ $(ISO_BENCH): $(KERNEL) $(BENCH_UK) tools/build/mkiso
 run: deps-linux $(ISO_RUN) $(if $(RUN_DISKS),run-disks)
 ifeq ($(NET),1)
 	@for f in $(RUN_HOSTFWD); do echo "make run: guest $${f#*-} is reachable from this host: curl http://127.0.0.1:$${f%%-*}/"; done
+	@for f in $(RUN_SSHFWD); do echo "make run: a shell in guest $${f#*-}: ssh -p $${f%%-*} -i build/rootfs/id_ed25519 root@127.0.0.1"; done
 endif
-	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) DISKS="$(RUN_DISKS)" NET=$(NET) HOSTFWD="$(RUN_HOSTFWD)" \
+	INTERACTIVE=1 ACCEL=$(ACCEL) MEM=$(RUN_MEM) DISKS="$(RUN_DISKS)" NET=$(NET) HOSTFWD="$(strip $(RUN_HOSTFWD) $(RUN_SSHFWD))" \
 	    tools/run/qemu-run --iso $(ISO_RUN)
+
+# make run's configuration as shell assignments, for the rootdisk suite
+# (tests/rootdisk/run), which boots make run's guest lines in batch runs
+.PHONY: run-config
+run-config:
+	@echo 'run_modules=($(RUN_MODULES))'
+	@echo 'run_disks="$(RUN_DISKS)" run_mem=$(RUN_MEM) run_net=$(NET) run_hostfwd="$(strip $(RUN_HOSTFWD) $(RUN_SSHFWD))"'
 
 # make run's per-guest disks: copies of the root image, kept between runs
 # (what a guest wrote is there next time) unless FRESH=1
@@ -337,7 +355,7 @@ endif
 deps-rootfs:
 	@tools/build/install-deps rootfs
 run-disks: deps-rootfs
-	@img=$$(tools/build/mkrootfs | tail -1) && mkdir -p $(BUILD)/disks && \
+	@img=$$(tools/build/mkrootfs | tail -1) && mkdir -p $(RUN_DISK_DIR) && \
 	for d in $(RUN_DISKS); do \
 	    if [ "$(FRESH)" = 1 ] || [ ! -f $$d ]; then \
 	        cp --sparse=always $$img $$d.tmp && mv $$d.tmp $$d && echo "make run: $$d: a fresh copy of $$img"; \
@@ -351,8 +369,8 @@ run-disks: deps-rootfs
 .PHONY: debug deps-debug
 deps-debug:
 	@tools/build/install-deps linux debug
-debug: deps-debug $(ISO_RUN)
-	MEM=$(RUN_MEM) tools/run/debug --iso $(ISO_RUN) \
+debug: deps-debug $(ISO_RUN) $(if $(RUN_DISKS),run-disks)
+	MEM=$(RUN_MEM) DISKS="$(RUN_DISKS)" tools/run/debug --iso $(ISO_RUN) \
 	    $(addprefix --symbols ,$(sort $(filter %.elf %/vmlinux,$(RUN_MODULES)))) $(DEBUG_ARGS)
 
 # make test also runs the bench-smoke suite, which builds the native Linux
@@ -374,10 +392,21 @@ test: deps-test
 FUZZ_SEED    ?= 0x$(shell od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 FUZZ_CALLS   ?= $(if $(FUZZ_SECONDS),0,10000000)
 FUZZ_SECONDS ?= 0
-.PHONY: fuzz fuzz-syscalls fuzz-parsers deps-fuzz
+.PHONY: fuzz fuzz-syscalls fuzz-parsers fuzz-trinity deps-fuzz
 fuzz:
 	@rc=0; $(MAKE) --no-print-directory fuzz-syscalls || rc=$$?; \
-	$(MAKE) --no-print-directory fuzz-parsers || rc=$$?; exit $$rc
+	$(MAKE) --no-print-directory fuzz-parsers || rc=$$?; \
+	$(MAKE) --no-print-directory fuzz-trinity || rc=$$?; exit $$rc
+# fuzz-trinity (tests/robust/run trinity): Debian's trinity as uid 1000 in a
+# Linux guest, TRINITY_CALLS system calls (default 200000) from TRINITY_SEED
+# (random by default; printed).  Log: build/test-logs/fuzz-trinity/.
+TRINITY_CALLS ?= 200000
+TRINITY_SEED  ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+fuzz-trinity:
+	@mkdir -p $(BUILD)/test-logs/fuzz-trinity
+	@LOGDIR=$(BUILD)/test-logs/fuzz-trinity TRINITY_CALLS=$(TRINITY_CALLS) \
+	    TRINITY_SEED=$(TRINITY_SEED) tests/robust/run trinity | tee $(BUILD)/test-logs/fuzz-trinity/run.log; \
+	grep -q '^robust: [0-9]* passed, 0 failed' $(BUILD)/test-logs/fuzz-trinity/run.log
 deps-fuzz:
 	@tools/build/install-deps fuzz
 fuzz-parsers: deps-fuzz
@@ -405,6 +434,7 @@ define run_linux_bench
 	tools/bench/run-linux native
 	tools/bench/run-linux debian
 	tools/bench/run-storage native
+	tools/bench/run-net native both
 endef
 LBENCH_DIR := $(BUILD)/linux-bench
 $(LBENCH_DIR)/lbench: bench/linux/lbench.c
@@ -435,32 +465,41 @@ bench-linux: deps-linux deps-rootfs $(LBENCH_DIR)/initramfs.cpio
 	$(run_linux_bench)
 	tools/bench/run-linux guest
 	tools/bench/run-storage guest
+	tools/bench/run-net guest both
 
 # make bench: everything measured, in instructions under tcg-icount: the
 # microkernel (tools/bench/run-ukernel -> build/bench/ukernel.jsonl), the Linux
 # benchmarks on every system there is (above -> build/bench/linux.jsonl),
 # the guest's boot to its shell (tools/bench/run-boot -> build/bench/boot.jsonl),
 # where a guest system call's instructions go (tools/bench/syscall-breakdown ->
-# build/bench/syscall-breakdown.json), several guests at once (tools/bench/run-multi
-# busy and pair -> build/bench/multi.jsonl), the boot against the guest's RAM
-# (tools/bench/run-boot-mem -> build/bench/boot-mem.jsonl), then docs/results.md
-# (tools/bench/make-results).  A guest that is built but fails
+# build/bench/syscall-breakdown.json), TCP round trips and streams on both
+# (tools/bench/run-net -> build/bench/net.jsonl) and where a guest's round
+# trip goes (tools/bench/net-breakdown), the guest's disk I/O's
+# (tools/bench/storage-breakdown -> build/bench/storage-breakdown.json),
+# several guests at once (tools/bench/run-multi busy and pair ->
+# build/bench/multi.jsonl), the boot against the guest's RAM
+# (tools/bench/run-boot-mem -> build/bench/boot-mem.jsonl), then
+# docs/results.md (tools/bench/make-results).  A guest that is built but fails
 # does not stop the report: make bench says so and fails after it.
 bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	@tools/bench/run-ukernel
 	$(run_linux_bench)
 	@rc=0; tools/bench/run-linux guest || rc=$$?; \
 	st=0; tools/bench/run-storage guest || st=$$?; \
+	tools/bench/run-net guest both || st=$$?; \
 	boot=0; tools/bench/run-boot || boot=$$?; \
 	tools/bench/syscall-breakdown || boot=$$?; \
+	tools/bench/net-breakdown && tools/bench/net-breakdown --stream || boot=$$?; \
+	tools/bench/storage-breakdown || boot=$$?; \
 	multi=0; tools/bench/run-multi busy || multi=$$?; tools/bench/run-multi pair || multi=$$?; \
 	tools/bench/run-boot-mem || multi=$$?; \
 	tools/bench/make-results; \
 	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
 	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi; \
-	if [ $$st != 0 ]; then echo "make bench: the guest's storage run failed (exit $$st; \
-	build/bench/storage-guest-serial.log): no new guest rows in build/bench/storage.jsonl"; exit $$st; fi; \
-	if [ $$boot != 0 ]; then echo "make bench: the boot measurement or the syscall breakdown failed"; exit $$boot; fi; \
+	if [ $$st != 0 ]; then echo "make bench: the guest's storage or network run failed (exit $$st; \
+	build/bench/storage-guest-serial.log, build/bench/net-guest-*-serial.log): rows missing in \
+	build/bench/storage.jsonl or net.jsonl"; exit $$st; fi; \
+	if [ $$boot != 0 ]; then echo "make bench: the boot measurement or a breakdown failed"; exit $$boot; fi; \
 	if [ $$multi != 0 ]; then echo "make bench: a several-guest run (tools/bench/run-multi) or the boot against RAM \
 	(tools/bench/run-boot-mem) failed"; exit $$multi; fi
 
@@ -512,3 +551,37 @@ $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramf
 		$(if $(filter test,$*),--debian)
 .PHONY: guest-initramfs
 guest-initramfs: $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio
+
+# --- robust: trinity, stress-ng soak, isolation under load (tests/robust) ----------
+# The robust initramfs: the test initramfs' programs (no --debian) plus Debian's
+# trinity and stress-ng with their libraries (from the root disk image's
+# packages: tests/robust/mksysroot), lbench and tests/robust/rbtool; /init's
+# mode `robust` runs tests/robust/guest (docs/testing.md).
+RB_DIR := $(BUILD)/robust
+$(RB_DIR)/rbtool: tests/robust/rbtool.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+$(RB_DIR)/sysroot.key: tools/build/rootfs/packages tests/robust/mksysroot
+	tests/robust/mksysroot >/dev/null
+# make soak: two guests under stress-ng for SOAK_SECONDS of wall time (600),
+# then the isolation check with HOSTILE_SECONDS (10) of hostile load and the
+# oomcopy check (tests/robust/run soak isolation oomcopy).  Logs: build/test-logs/soak/.
+SOAK_SECONDS    ?= 600
+HOSTILE_SECONDS ?= 10
+.PHONY: soak
+soak:
+	@mkdir -p $(BUILD)/test-logs/soak
+	@LOGDIR=$(BUILD)/test-logs/soak SOAK_SECONDS=$(SOAK_SECONDS) HOSTILE_SECONDS=$(HOSTILE_SECONDS) \
+	    ISOLATION_DELAY=3 tests/robust/run soak isolation oomcopy | tee $(BUILD)/test-logs/soak/run.log; \
+	grep -q '^robust: [0-9]* passed, 0 failed' $(BUILD)/test-logs/soak/run.log
+$(GL_DIR)/initramfs-robust.cpio: $(GL_DIR)/gltest $(GL_DIR)/dynhello $(RB_DIR)/rbtool \
+		$(RB_DIR)/sysroot.key $(LBENCH_DIR)/lbench $(LBENCH_DIR)/lbench-nop \
+		tests/guest-linux/init tests/guest-linux/vdatest tests/guest-linux/nettest \
+		tests/robust/guest tests/robust/passwd tests/robust/group \
+		tools/build/mkguest-initramfs tools/build/cpio.py
+	tools/build/mkguest-initramfs $@ --mode test --gltest $(GL_DIR)/gltest --dynhello $(GL_DIR)/dynhello \
+		--extra $(RB_DIR)/rbtool:bin/rbtool --extra tests/robust/guest:bin/robust-guest \
+		--extra $(LBENCH_DIR)/lbench:bin/lbench --extra $(LBENCH_DIR)/lbench-nop:bin/lbench-nop \
+		--extra tests/robust/passwd:etc/passwd --extra tests/robust/group:etc/group \
+		--sysroot $(RB_DIR)/sysroot --sysroot-program /usr/bin/trinity \
+		--sysroot-program /usr/bin/stress-ng

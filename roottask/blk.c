@@ -187,6 +187,27 @@ void *blk_add_client(uk_word_t n, uk_word_t disk, uk_word_t task, uk_word_t va,
     return win;
 }
 
+/* Zero copy (docs/storage.md "Zero copy or bounce"): the guest's RAM, our
+ * one allocation of `pages` at `ram` (the physical window: ram - UK_PHYS_WINDOW
+ * is its physical address, checked at both ends), registered with the
+ * block server for client n's DMA; the server never maps it.  Refused or
+ * not contiguous: the client bounces through its window, as before. */
+void blk_give_ram(uk_word_t n, const char *name, void *ram, uk_word_t pages)
+{
+    uk_word_t phys = (uk_word_t)ram - UK_PHYS_WINDOW, first = 0, last = 0, rights = 0;
+    uk_word_t last_va = (uk_word_t)ram + (pages - 1) * UK_PAGE_SIZE;
+    if (!B.live || !pages || uk_mem_info((uk_word_t)ram, &first, &rights) ||
+        uk_mem_info(last_va, &last, &rights) || first != phys ||
+        last != phys + (pages - 1) * UK_PAGE_SIZE) {
+        printf("root task: %s: its RAM is not one physical run: its disk bounces\n", name);
+        return;
+    }
+    long st = blk_control(UK_BLK_CTL_SET_RAM, n, phys, pages * UK_PAGE_SIZE, 0);
+    if (st != UK_BLK_OK)
+        printf("root task: %s: the block server refused its RAM (status %ld): its disk "
+               "bounces\n", name, st);
+}
+
 void blk_remove_client(uk_word_t n)
 {
     if (!B.live || n < 1 || n > UK_BLK_MAX_CLIENTS || !B.window_pages[n])

@@ -220,9 +220,10 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
             printf("root task: %s: the block server takes %u clients: no disk\n", g->name,
                    UK_BLK_MAX_CLIENTS);
         else if (blk_add_client(index, (uk_word_t)g->disk, r->task, UK_VMM_BLK_WINDOW,
-                                UK_VMM_BLK_WINDOW_PAGES, UK_VMM_SLOT_BLK))
+                                UK_VMM_BLK_WINDOW_PAGES, UK_VMM_SLOT_BLK)) {
             r->disk = 1;
-        else
+            blk_give_ram(index, g->name, mem, mem_pages);
+        } else
             printf("root task: %s: disk %d not given (no block server, or no such disk)\n",
                    g->name, g->disk);
     }

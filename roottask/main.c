@@ -105,10 +105,22 @@ static uk_word_t word_value(const char *cmd, const char *name, uk_word_t max, uk
     return dflt;
 }
 
+/* The kernel pool's free frames now (UK_SYS_DEBUG_STATS through our debug
+ * cap), 0 if the call fails. */
+static uk_word_t free_frames(void)
+{
+    struct uk_stats s;
+    if (uk_debug_stats() != UK_OK)
+        return 0;
+    memcpy(&s, uk_ipc_buf->data, sizeof s);
+    return s.free_frames;
+}
+
 /* Starts the console server and the guests' vmm-servers; how many
  * vmm-servers run.  *kmem: our kernel memory in use just before the vmm-servers (all of
- * it comes back when they have ended). */
-static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *kmem)
+ * it comes back when they have ended); *frames: the kernel pool's free frames then. */
+static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *kmem,
+                        uk_word_t *frames)
 {
     int running = 0;
     int vmm = find_modules(bi, guests, &nguests);
@@ -136,6 +148,7 @@ static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *k
     if (net >= 0)
         net_start(bi, net, ep);
     uk_kmem_info(UK_SLOT_SELF_TASK, kmem, 0);
+    *frames = free_frames();
     supervise_init(bi, ep, guests, nguests, vmm);
     for (int i = 0; i < nguests; i++)
         running += launch_vmm(bi, vmm, (uk_word_t)i + 1, &guests[i], ep) == UK_OK;
@@ -179,8 +192,8 @@ int main(const struct uk_bootinfo *bi)
     }
 
     acpi_start();                        /* before the guests: a press then waits */
-    uk_word_t ep = uk_slot_alloc(), kmem_before = 0, kmem_after = 0;
-    int running = start_guests(bi, ep, &kmem_before);
+    uk_word_t ep = uk_slot_alloc(), kmem_before = 0, kmem_after = 0, frames_before = 0;
+    int running = start_guests(bi, ep, &kmem_before, &frames_before);
     int exit_after = has_word(cmd, "exit-after-guests");
     int powering_off = 0, stopped = 0;
     uk_word_t wait_s = word_value(cmd, "power-wait", POWER_OFF_WAIT_MAX, POWER_OFF_WAIT_S);
@@ -228,6 +241,12 @@ int main(const struct uk_bootinfo *bi)
         printf("root task: kernel memory in use: %lu KiB before the vmm-servers, %lu KiB "
                "after: %s\n", kmem_before >> 10, kmem_after >> 10,
                kmem_after == kmem_before ? "all given back" : "NOT all given back");
+    if (kmem_before && frames_before) {  /* the whole machine's: every task's objects */
+        uk_word_t frames_after = free_frames();
+        printf("root task: kernel pool free frames: %lu before the vmm-servers, %lu after: %s\n",
+               frames_before, frames_after,
+               frames_after == frames_before ? "all given back" : "NOT all given back");
+    }
     if (exit_after) {
         const char *who;
         uk_word_t st = exit_status(bi, &who);

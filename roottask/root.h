@@ -97,6 +97,8 @@ void *blk_add_client(uk_word_t n, uk_word_t disk, uk_word_t task, uk_word_t va,
                      uk_word_t pages, uk_word_t slot);
 void blk_remove_client(uk_word_t n);
 long blk_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4]);
+/* Registers a guest's RAM (one allocation) for client n's zero-copy DMA. */
+void blk_give_ram(uk_word_t n, const char *name, void *ram, uk_word_t pages);
 void blk_stop(void);
 int blk_fault(uk_word_t badge, const struct uk_msg *m);
 

@@ -24,6 +24,14 @@
  *      slow      for SLOW_SPAN_MS (300) ms, suspended ARG ms (default 10) of
  *                every SLOW_PERIOD_MS (20): each answer late by up to ARG ms
  *                (one slow fault at a time)
+ *      link      (a guest only) its network port goes down for ARG ms
+ *                (default 300): the network server's UK_NET_CTL_LINK down,
+ *                then up; frames from and to the guest are dropped and
+ *                counted (`down`) meanwhile, and its TCP connections must
+ *                live through it by retransmission (tests/network/run)
+ *      flap      (a guest only) `link` every FLAP_PERIOD_MS (1000) from
+ *                then on, while the guest's port is there: whatever the
+ *                guest does later, it meets an outage
  *      panic     (a guest only) its guest kernel faults at that time: the
  *                toy guest's own `panic-at=MS` does it (we have no cap of
  *                the guest kernel's thread), we log the time; its vmm-server
@@ -38,6 +46,7 @@
  * tools/experiments/run.  A bad word refuses the whole line, named.
  */
 #include "root.h"
+#include <uk/net.h>
 
 #define MAX_ACTIONS   64
 #define BEAT_MS       50
@@ -45,9 +54,12 @@
 #define SLOW_MS       10
 #define SLOW_PERIOD_MS 20
 #define SLOW_SPAN_MS  300
+#define LINK_DOWN_MS  300
+#define FLAP_PERIOD_MS 1000
 
-enum fault { F_CRASH, F_HANG, F_STALL, F_SLOW, F_PANIC, F_RESUME };
-static const char *const fault_name[] = { "crash", "hang", "stall", "slow", "panic", "resume" };
+enum fault { F_CRASH, F_HANG, F_STALL, F_SLOW, F_PANIC, F_LINK, F_FLAP, F_RESUME, F_LINK_UP };
+static const char *const fault_name[] = { "crash", "hang", "stall", "slow", "panic", "link",
+                                          "flap", "resume", "link-up" };
 
 /* A target: a server or a vmm-server (guest index). */
 enum kind { T_CONSOLE, T_NET, T_BLK, T_VMM };
@@ -216,8 +228,13 @@ static int parse_word(const char *p, unsigned long n)
             a.fault = F_SLOW, a.arg_ms = SLOW_MS;
         else if (is(q, m, "panic"))
             a.fault = F_PANIC;
+        else if (is(q, m, "link"))
+            a.fault = F_LINK, a.arg_ms = LINK_DOWN_MS;
+        else if (is(q, m, "flap"))
+            a.fault = F_FLAP, a.arg_ms = LINK_DOWN_MS;
         else {
-            printf("experiment: \"%s\": unknown fault (crash, hang, stall, slow, panic)\n", w);
+            printf("experiment: \"%s\": unknown fault (crash, hang, stall, slow, panic, link, "
+                   "flap)\n", w);
             return 0;
         }
         q += m;
@@ -227,16 +244,19 @@ static int parse_word(const char *p, unsigned long n)
             return 0;
         }
         q += m;
-        if (a.fault == F_PANIC && a.t.kind != T_VMM) {
-            printf("experiment: \"%s\": only a guest can panic\n", w);
+        if ((a.fault == F_PANIC || a.fault == F_LINK || a.fault == F_FLAP) && a.t.kind != T_VMM) {
+            printf("experiment: \"%s\": only a guest can panic or lose its link\n", w);
             return 0;
         }
         if (q < end && *q == ':') {
             long v = num(q + 1, wlen(q + 1));
-            if (v < 1 || (a.fault != F_STALL && a.fault != F_SLOW) ||
-                (a.fault == F_SLOW && v >= SLOW_PERIOD_MS)) {
-                printf("experiment: \"%s\": only stall (ms, 1..) and slow (ms, 1..%d) take "
-                       "an argument\n", w, SLOW_PERIOD_MS - 1);
+            if (v < 1 || (a.fault != F_STALL && a.fault != F_SLOW && a.fault != F_LINK &&
+                          a.fault != F_FLAP) ||
+                (a.fault == F_SLOW && v >= SLOW_PERIOD_MS) ||
+                (a.fault == F_FLAP && v >= FLAP_PERIOD_MS)) {
+                printf("experiment: \"%s\": only stall and link (ms, 1..), slow (ms, 1..%d) "
+                       "and flap (ms, 1..%d) take an argument\n", w, SLOW_PERIOD_MS - 1,
+                       FLAP_PERIOD_MS - 1);
                 return 0;
             }
             a.arg_ms = (uk_word_t)v;
@@ -302,8 +322,29 @@ int supervise_init(const struct uk_bootinfo *bi, uk_word_t root_ep, const struct
 
 /* --- injection --------------------------------------------------------------- */
 
+/* A guest's network port down (F_LINK, F_FLAP) or up again (F_LINK_UP):
+ * the network server's CTL_LINK on port = the guest's index (docs/network.md
+ * "MACs and addresses").  Not a death: nothing pending. */
+static long link_set(const struct action *a)
+{
+    char more[64];
+    int up = a->fault == F_LINK_UP;
+    long st = net_control(UK_NET_CTL_LINK, a->t.index, (uk_word_t)up, 0, 0);
+    if (st != UK_NET_OK && a->fault == F_FLAP)
+        return UK_E_INVAL;               /* no port (yet, or any more): quietly */
+    if (up)
+        snprintf(more, sizeof more, "fault=link status=%ld", st);
+    else
+        snprintf(more, sizeof more, "fault=%s ms=%lu status=%ld", fault_name[a->fault], a->arg_ms,
+                 st);
+    event(up ? "resume" : "inject", a->t, more);
+    return st == UK_NET_OK ? UK_OK : UK_E_INVAL;
+}
+
 static long inject(const struct action *a)
 {
+    if (a->fault == F_LINK || a->fault == F_FLAP || a->fault == F_LINK_UP)
+        return link_set(a);
     uk_word_t th = thread_of(a->t);
     char more[64];
     long err;
@@ -361,18 +402,37 @@ static long inject(const struct action *a)
     return err;
 }
 
-/* The stall's end, in the schedule (kept sorted). */
-static void schedule_resume(const struct action *a)
+/* An action in the schedule (kept sorted); the ones done are dropped from
+ * its front first when it is full (a flap schedules for as long as it lasts). */
+static void schedule(struct action r)
 {
+    if (S.na == MAX_ACTIONS && S.next > 0) {
+        for (int i = S.next; i < S.na; i++)
+            S.a[i - S.next] = S.a[i];
+        S.na -= S.next;
+        S.next = 0;
+    }
     if (S.na == MAX_ACTIONS)
         return;
-    struct action r = { now() + a->arg_ms * S.ms, F_RESUME, a->t, 0 };
     int i = S.na++;
     while (i > S.next && S.a[i - 1].at > r.at) {
         S.a[i] = S.a[i - 1];
         i--;
     }
     S.a[i] = r;
+}
+
+/* The stall's end, the link's return (if it went down: ok), a flap's next
+ * outage (whatever this one did: before the guest's port is there, and
+ * after it has gone, a flap waits quietly). */
+static void schedule_after(const struct action *a, int ok)
+{
+    if (ok && a->fault == F_STALL)
+        schedule((struct action){ now() + a->arg_ms * S.ms, F_RESUME, a->t, 0 });
+    if (ok && (a->fault == F_LINK || a->fault == F_FLAP))
+        schedule((struct action){ now() + a->arg_ms * S.ms, F_LINK_UP, a->t, 0 });
+    if (a->fault == F_FLAP)
+        schedule((struct action){ now() + FLAP_PERIOD_MS * S.ms, F_FLAP, a->t, a->arg_ms });
 }
 
 /* --- detection and restart ----------------------------------------------------- */
@@ -478,8 +538,7 @@ void supervise_run(void)
     }
     while (S.next < S.na && S.a[S.next].at <= now()) {
         struct action a = S.a[S.next++];
-        if (inject(&a) == UK_OK && a.fault == F_STALL)
-            schedule_resume(&a);
+        schedule_after(&a, inject(&a) == UK_OK);
         /* and no ping for a millisecond: we must block in our receive
          * first, so that a crashed server gets to fault and its fault
          * message to us, rather than a ping into it waiting out its timeout */

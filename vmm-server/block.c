@@ -47,7 +47,7 @@ void block_init(void)
     }
     vmm.disk = 1;
     vmm_say("disk: %lu sectors (%lu KiB) through the block server", r[1], r[1] / 2);
-    vblk_add(r[1], r[2]);
+    vblk_add(r[1], r[3]);        /* sectors, UK_BLK_F_* */
 }
 
 /* r: checked by vdev_decode (a disk; count 1..UK_BLK_MAX_SECTORS; the

@@ -23,8 +23,10 @@
  *
  * Flow control, either way: a token bucket of bytes, each request costing
  * at least MIN_COST, refilled at RATE bytes a second up to BURST; a write
- * that finds it empty is refused with UK_VDEV_EAGAIN, so a flooding guest
- * loses only its own output and never holds up the serial line for long.
+ * that finds it empty is refused with UK_VDEV_EAGAIN and told how long
+ * until the bucket holds it, so a flooding guest is slowed down to RATE (the
+ * Linux guest waits that long and sends again: arch/um/os-ukernel/vdev.c)
+ * and never holds up the serial line for long.
  */
 #include "vmm.h"
 
@@ -162,7 +164,7 @@ uk_word_t con_write(const unsigned char *bytes, uk_word_t n)
     return n;
 }
 
-long con_admit(uk_word_t n)
+long con_admit(uk_word_t n, uk_word_t *wait_ns)
 {
     uk_word_t hz = vmm.vi->tsc_hz, now = uk_rdtsc(), dt = now - refilled_tsc;
     if (dt >= hz) {                      /* a second or more: full */
@@ -176,9 +178,16 @@ long con_admit(uk_word_t n)
         }
     }
     uk_word_t cost = n < MIN_COST ? MIN_COST : n;
-    if (tokens < cost)
+    if (tokens < cost) {
+        /* when the bucket will hold `cost`: the missing tokens' ticks, less
+         * the fraction of a token already accumulated since refilled_tsc
+         * (cost <= UK_VDEV_BYTES_MAX, so no overflow) */
+        uk_word_t need = ((cost - tokens) * hz + RATE - 1) / RATE, have = now - refilled_tsc;
+        *wait_ns = tsc_to_ns(need > have ? need - have : 1);
         return UK_VDEV_EAGAIN;
+    }
     tokens -= cost;
+    *wait_ns = 0;
     return 0;
 }
 

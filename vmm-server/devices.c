@@ -31,9 +31,10 @@ static enum next reply(struct uk_msg *m, long status, uk_word_t nwords, uk_word_
 
 static enum next console_write(struct uk_msg *m, const struct vdev_req *r)
 {
-    long st = con_admit(r->count);
+    uk_word_t wait_ns;
+    long st = con_admit(r->count, &wait_ns);
     if (st)
-        return reply(m, st, 2, 0, 0, 0);
+        return reply(m, st, 2, wait_ns, 0, 0);
     return reply(m, 0, 2, con_write(r->bytes, r->count), 0, 0);
 }
 

@@ -10,12 +10,15 @@
  * malformed one UK_VIRTIO_BLK_S_IOERR (if it has a writable status byte at
  * all), and goes back to the used ring.
  *
- * Several in flight: consecutive reads and writes whose data fit the 64 KiB
- * window together (up to UK_BLK_BATCH_MAX) go to the block server as one
- * UK_BLK_OP_BATCH, which puts them on the device together.  Anything else
- * (a flush, an id, a request bigger than what is left of the window, a bad
- * chain) ends the batch and is served alone, in order; a request bigger
- * than the window moves 64 KiB per block-server request.
+ * Several in flight: reads and writes are cut into pieces of at most
+ * UK_BLK_MAX_SECTORS (64 KiB) that go to the block server as one
+ * UK_BLK_OP_BATCH (up to UK_BLK_BATCH_MAX pieces, in the 512 KiB window
+ * together), which puts them on the device together: so consecutive small
+ * requests share a batch, and a 1 MiB request is two batches of eight
+ * pieces rather than sixteen calls one after the other.  A chain's pieces
+ * may span batches; a chain is finished when its last piece is back.
+ * Anything else (a flush, an id, a bad chain) ends the batch and is served
+ * alone, in order.
  */
 #include "virtio.h"
 #include <uk/blk.h>
@@ -34,9 +37,20 @@ static unsigned largest_batch;  /* said once each time it grows (at most 7 lines
 struct vreq {
     struct uk_virtio_blk_hdr hdr;     /* read once from the guest */
     uk_word_t bytes;                  /* its data (not the status byte) */
-    uk_word_t off;                    /* in the window, when batched */
+    uk_word_t queued;                 /* bytes of it put into pieces so far */
+    unsigned seg;                     /* the copy cursor in its data (write: */
+    uk_word_t seg_off;                /*   copied in; read: copied out) */
+    int failed;                       /* a piece came back with an error */
+    int zero_copy;                    /* its pieces name guest RAM (UK_BLK_OP_RAM) */
 };
 static struct vreq vreqs[UK_BLK_BATCH_MAX + 1];
+
+/* A piece of a chain's data in the batch being gathered. */
+struct piece {
+    unsigned chain;                   /* its index in chains[] / vreqs[] */
+    uk_word_t sector, bytes, off;     /* off: in the window, or in guest RAM (zero copy) */
+};
+static struct piece pieces[UK_BLK_BATCH_MAX];
 
 static uk_word_t vblk_features(struct vio_dev *d)
 {
@@ -144,40 +158,24 @@ static int vblk_check(const struct vio_chain *c, struct vreq *r, unsigned char *
         *status = refuse("a length that is not whole sectors");
         return -1;
     }
+    if ((r->hdr.type == UK_VIRTIO_BLK_T_IN || r->hdr.type == UK_VIRTIO_BLK_T_OUT) &&
+        (r->hdr.sector > disk_sectors || r->bytes / UK_BLK_SECTOR > disk_sectors - r->hdr.sector)) {
+        /* past the disk's end: refused whole, before any piece goes out (a
+         * later piece's sector must not wrap round to the disk's start);
+         * unreported, as the block server's ERANGE is */
+        *status = UK_VIRTIO_BLK_S_IOERR;
+        return -1;
+    }
     return 0;
 }
 
-/* Serves one checked chain alone; its status; *written = data bytes
- * written into the chain (a read's, an id's). */
+/* Serves one checked chain that is not a read or a write (a flush, an
+ * id) alone; its status; *written = data bytes written into the chain. */
 static unsigned char vblk_serve(const struct vio_chain *c, const struct vreq *r,
                                 uk_word_t *written)
 {
     struct cursor k = { c, 1, 0 };
-    unsigned char *win = (unsigned char *)UK_VMM_BLK_WINDOW;
     switch (r->hdr.type) {
-    case UK_VIRTIO_BLK_T_IN:
-    case UK_VIRTIO_BLK_T_OUT: {
-        uk_word_t sector = r->hdr.sector;
-        for (uk_word_t done = 0; done < r->bytes;) {
-            uk_word_t n = r->bytes - done < WINDOW_BYTES ? r->bytes - done : WINDOW_BYTES;
-            long st;
-            if (r->hdr.type == UK_VIRTIO_BLK_T_OUT) {
-                cursor_copy(&k, win, n, 0);
-                st = blk_call(UK_BLK_OP_WRITE, 3, sector, n / UK_BLK_SECTOR, 0, 0);
-            } else {
-                st = blk_call(UK_BLK_OP_READ, 3, sector, n / UK_BLK_SECTOR, 0, 0);
-                if (st == 0) {
-                    cursor_copy(&k, win, n, 1);
-                    *written += n;
-                }
-            }
-            if (st)
-                return UK_VIRTIO_BLK_S_IOERR;      /* the server's ERANGE, EIO ... */
-            sector += n / UK_BLK_SECTOR;
-            done += n;
-        }
-        return UK_VIRTIO_BLK_S_OK;
-    }
     case UK_VIRTIO_BLK_T_FLUSH:
         return blk_call(UK_BLK_OP_FLUSH, 0, 0, 0, 0, 0) ? UK_VIRTIO_BLK_S_IOERR
                                                         : UK_VIRTIO_BLK_S_OK;
@@ -207,26 +205,41 @@ static void finish(struct vio_dev *d, unsigned q, const struct vio_chain *c, uns
     vio_done(d, q, c->head, (unsigned int)written);
 }
 
-/* Chains 0..k-1 (checked reads and writes, their data at vreqs[j].off in
- * the window) as one UK_BLK_OP_BATCH: on the device together. */
-static void run_batch(struct vio_dev *d, unsigned q, unsigned k)
+/* The batch being gathered: pieces[0..npieces-1] in the window's first
+ * WINDOW_BYTES - room bytes, of the open chains chains[0..nchains-1]
+ * (reads and writes, in order; all but the last cut completely). */
+static unsigned npieces, nchains;
+static uk_word_t room = WINDOW_BYTES;
+
+/* The next n bytes of chain j's data to (in) or from the window at win. */
+static void chain_copy(unsigned j, unsigned char *win, uk_word_t n, int in)
+{
+    struct vreq *r = &vreqs[j];
+    struct cursor k = { &chains[j], r->seg, r->seg_off };
+    cursor_copy(&k, win, n, in);
+    r->seg = k.seg;
+    r->seg_off = k.off;
+}
+
+/* The gathered pieces as one UK_BLK_OP_BATCH: on the device together.
+ * Then reads are copied out, every open chain all of whose pieces are back
+ * is finished, and one still being cut moves to chains[0]. */
+static void run_batch(struct vio_dev *d, unsigned q)
 {
     unsigned char *win = (unsigned char *)UK_VMM_BLK_WINDOW;
+    unsigned k = npieces;
     struct uk_msg m = { .info = uk_msginfo(UK_BLK_OP_BATCH, 1 + k * UK_BLK_BATCH_WORDS,
                                            uk_timeout_us(30000000)) };
     uk_msg_set_word(&m, uk_ipc_buf, 0, k);
     for (unsigned j = 0; j < k; j++) {
-        const struct vreq *r = &vreqs[j];
-        int write = r->hdr.type == UK_VIRTIO_BLK_T_OUT;
-        if (write) {
-            struct cursor c = { &chains[j], 1, 0 };
-            cursor_copy(&c, win + r->off, r->bytes, 0);
-        }
+        const struct piece *p = &pieces[j];
+        int write = vreqs[p->chain].hdr.type == UK_VIRTIO_BLK_T_OUT;
         uk_msg_set_word(&m, uk_ipc_buf, 1 + j * UK_BLK_BATCH_WORDS,
                         (write ? UK_BLK_OP_WRITE : UK_BLK_OP_READ) |
-                        (r->bytes / UK_BLK_SECTOR) << 8);
-        uk_msg_set_word(&m, uk_ipc_buf, 2 + j * UK_BLK_BATCH_WORDS, r->hdr.sector);
-        uk_msg_set_word(&m, uk_ipc_buf, 3 + j * UK_BLK_BATCH_WORDS, r->off);
+                        (vreqs[p->chain].zero_copy ? UK_BLK_OP_RAM : 0) |
+                        (p->bytes / UK_BLK_SECTOR) << 8);
+        uk_msg_set_word(&m, uk_ipc_buf, 2 + j * UK_BLK_BATCH_WORDS, p->sector);
+        uk_msg_set_word(&m, uk_ipc_buf, 3 + j * UK_BLK_BATCH_WORDS, p->off);
     }
     long err = uk_call(UK_VMM_SLOT_BLK, &m);
     long sts[UK_BLK_BATCH_MAX];
@@ -238,58 +251,132 @@ static void run_batch(struct vio_dev *d, unsigned q, unsigned k)
     if (k > largest_batch) {
         largest_batch = k;
         if (k >= 2)
-            vmm_say("disk: %u virtio requests on the device at once", k);
+            vmm_say("disk: %u block requests on the device at once", k);
     }
-    for (unsigned j = 0; j < k; j++) {
-        const struct vreq *r = &vreqs[j];
-        long st = sts[j];
-        uk_word_t written = 0;
-        if (st == 0 && r->hdr.type == UK_VIRTIO_BLK_T_IN) {
-            struct cursor c = { &chains[j], 1, 0 };
-            cursor_copy(&c, win + r->off, r->bytes, 1);
-            written = r->bytes;
+    for (unsigned j = 0; j < k; j++) {    /* in order: each chain's cursor moves on */
+        const struct piece *p = &pieces[j];
+        struct vreq *r = &vreqs[p->chain];
+        if (sts[j])
+            r->failed = 1;
+        else if (r->hdr.type == UK_VIRTIO_BLK_T_IN && !r->failed && !r->zero_copy)
+            chain_copy(p->chain, win + p->off, p->bytes, 1);
+    }
+    unsigned open = 0;
+    for (unsigned j = 0; j < nchains; j++) {
+        struct vreq *r = &vreqs[j];
+        if (r->queued < r->bytes) {       /* the last one, still being cut */
+            if (j) {
+                chains[0] = chains[j];
+                vreqs[0] = *r;
+            }
+            open = 1;
+            continue;
         }
-        finish(d, q, &chains[j], st ? UK_VIRTIO_BLK_S_IOERR : UK_VIRTIO_BLK_S_OK, written);
+        finish(d, q, &chains[j], r->failed ? UK_VIRTIO_BLK_S_IOERR : UK_VIRTIO_BLK_S_OK,
+               !r->failed && r->hdr.type == UK_VIRTIO_BLK_T_IN ? r->bytes : 0);
+    }
+    nchains = open;
+    npieces = 0;
+    room = WINDOW_BYTES;
+}
+
+/* Chain j (a checked read or write, chains[j] with j == nchains) joins the
+ * batch: cut into pieces of at most UK_BLK_MAX_SECTORS and what is left of
+ * the window, a write's data copied in as each piece is made; a full batch
+ * goes out on the way. */
+/* Zero copy for chain c: the block server has our guest's RAM
+ * (UK_BLK_F_RAM) and every data segment is whole sectors, so each can be
+ * a block request of its own at its offset in guest RAM. */
+static int can_zero_copy(const struct vio_chain *c)
+{
+    if (!(disk_flags & UK_BLK_F_RAM))
+        return 0;
+    for (unsigned int i = 1; i < c->nseg; i++)
+        if (seg_data_len(c, i) % UK_BLK_SECTOR)
+            return 0;
+    return 1;
+}
+
+/* Zero copy: chain cj's next piece, at most UK_BLK_MAX_SECTORS of its
+ * current segment, named by its offset in guest RAM (vio_next checked the
+ * segment inside guest RAM; the block server checks it against the RAM the
+ * root gave it). */
+static void add_ram_piece(unsigned cj)
+{
+    struct vreq *r = &vreqs[cj];
+    const struct vio_chain *c = &chains[cj];
+    while (seg_data_len(c, r->seg) == r->seg_off) {   /* empty ones: skipped */
+        r->seg++;
+        r->seg_off = 0;
+    }
+    uk_word_t n = seg_data_len(c, r->seg) - r->seg_off;
+    if (n > UK_BLK_MAX_SECTORS * UK_BLK_SECTOR)
+        n = UK_BLK_MAX_SECTORS * UK_BLK_SECTOR;
+    uk_word_t off = (uk_word_t)(c->seg[r->seg].p + r->seg_off - (unsigned char *)vmm.vi->mem_base);
+    pieces[npieces++] = (struct piece){ cj, r->hdr.sector + r->queued / UK_BLK_SECTOR, n, off };
+    r->seg_off += n;
+    r->queued += n;
+}
+
+static void add_rw(struct vio_dev *d, unsigned q, unsigned j)
+{
+    unsigned char *win = (unsigned char *)UK_VMM_BLK_WINDOW;
+    struct vreq *r = &vreqs[j];
+    r->queued = 0;
+    r->seg = 1;
+    r->seg_off = 0;
+    r->failed = 0;
+    r->zero_copy = can_zero_copy(&chains[j]);
+    nchains = j + 1;
+    while (vreqs[nchains - 1].zero_copy && vreqs[nchains - 1].queued < vreqs[nchains - 1].bytes) {
+        if (npieces == UK_BLK_BATCH_MAX)
+            run_batch(d, q);                 /* this chain is then chains[0] */
+        add_ram_piece(nchains - 1);
+    }
+    while (vreqs[nchains - 1].queued < vreqs[nchains - 1].bytes) {
+        if (npieces == UK_BLK_BATCH_MAX || room == 0)
+            run_batch(d, q);                 /* this chain is then chains[0] */
+        unsigned cj = nchains - 1;
+        r = &vreqs[cj];
+        uk_word_t n = r->bytes - r->queued;
+        if (n > UK_BLK_MAX_SECTORS * UK_BLK_SECTOR)
+            n = UK_BLK_MAX_SECTORS * UK_BLK_SECTOR;
+        if (n > room)
+            n = room;                        /* whole sectors: room and bytes are */
+        struct piece *p = &pieces[npieces++];
+        *p = (struct piece){ cj, r->hdr.sector + r->queued / UK_BLK_SECTOR, n, WINDOW_BYTES - room };
+        if (r->hdr.type == UK_VIRTIO_BLK_T_OUT)
+            chain_copy(cj, win + p->off, n, 0);
+        r->queued += n;
+        room -= n;
     }
 }
 
 static void vblk_notify(struct vio_dev *d, unsigned q)
 {
-    unsigned k = 0;             /* chains in the batch being gathered */
-    uk_word_t room = WINDOW_BYTES;
-    while (vio_next(d, q, &chains[k])) {
-        struct vio_chain *c = &chains[k];
-        struct vreq *r = &vreqs[k];
+    while (vio_next(d, q, &chains[nchains])) {
+        unsigned j = nchains;
+        struct vio_chain *c = &chains[j];
+        struct vreq *r = &vreqs[j];
         unsigned char st;
         if (vblk_check(c, r, &st)) {
-            if (k)
-                run_batch(d, q, k);        /* in order: those before it first */
-            finish(d, q, c, st, 0);
-            k = 0;
-            room = WINDOW_BYTES;
+            if (npieces)
+                run_batch(d, q);             /* in order: those before it first; */
+            finish(d, q, c, st, 0);          /* chains[j] is untouched by it */
             continue;
         }
-        int rw = r->hdr.type == UK_VIRTIO_BLK_T_IN || r->hdr.type == UK_VIRTIO_BLK_T_OUT;
-        if (rw && r->bytes <= room) {
-            r->off = WINDOW_BYTES - room;
-            room -= r->bytes;
-            if (++k == UK_BLK_BATCH_MAX) {
-                run_batch(d, q, k);
-                k = 0;
-                room = WINDOW_BYTES;
-            }
+        if (r->hdr.type == UK_VIRTIO_BLK_T_IN || r->hdr.type == UK_VIRTIO_BLK_T_OUT) {
+            add_rw(d, q, j);
             continue;
         }
-        if (k)
-            run_batch(d, q, k);            /* chains[k] is untouched by it */
+        if (npieces)
+            run_batch(d, q);
         uk_word_t written = 0;
         st = vblk_serve(c, r, &written);
         finish(d, q, c, st, written);
-        k = 0;
-        room = WINDOW_BYTES;
     }
-    if (k)
-        run_batch(d, q, k);
+    if (npieces)
+        run_batch(d, q);
     vio_interrupt(d, q);
 }
 

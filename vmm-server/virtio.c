@@ -22,6 +22,10 @@ struct vio_queue {                     /* main thread only */
     volatile struct uk_vring_used *used;
     unsigned short next_avail;         /* the avail entry we take next */
     unsigned short next_used;          /* the used entry we write next */
+    unsigned int taken;                /* chains taken since the last vio_interrupt: a
+                                          pass takes at most num (the guest may lay the
+                                          used ring over the avail index, so that each
+                                          chain we finish makes another available) */
     int done_since_interrupt;
 };
 
@@ -88,11 +92,25 @@ void virtio_boot(struct uk_guest_info *gi)
 int vio_next(struct vio_dev *d, unsigned qi, struct vio_chain *c)
 {
     struct vio_queue *q = &d->q[qi];
-    if (!q->num || q->avail->idx == q->next_avail)
+    if (!q->num || q->taken >= q->num)
         return 0;
+    unsigned short idx = q->avail->idx;            /* read once */
+    if (idx == q->next_avail)
+        return 0;
+    /* A driver never has more chains outstanding than the queue holds
+     * (virtio 1.x 2.7.13); an index run further ahead is a broken driver,
+     * and walking up to 65,535 chains for it would only waste our time: the
+     * queue goes off until the driver sets it again (or resets). */
+    if ((unsigned short)(idx - q->next_avail) > q->num) {
+        vmm_say("virtio: device %u queue %u: avail index %u is %u ahead of %u entries: queue off",
+                (unsigned)(d - devs), qi, idx, (unsigned short)(idx - q->next_avail), q->num);
+        queue_off(d, qi);
+        return 0;
+    }
     __atomic_thread_fence(__ATOMIC_ACQUIRE);       /* the entry after the index */
     unsigned int head = q->avail->ring[q->next_avail % q->num];
     q->next_avail++;
+    q->taken++;
 
     unsigned char seen[UK_VIRTIO_QUEUE_MAX / 8] = { 0 };
     c->head = head;
@@ -144,6 +162,7 @@ void vio_done(struct vio_dev *d, unsigned qi, unsigned int head, unsigned int wr
 void vio_interrupt(struct vio_dev *d, unsigned qi)
 {
     struct vio_queue *q = &d->q[qi];
+    q->taken = 0;                                  /* the pass ends here */
     if (!q->num || !q->done_since_interrupt)
         return;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);       /* used idx before the flags */

@@ -56,12 +56,14 @@ struct vio_dev *vio_dev(int n);                     /* device n of vio_add, or N
 uk_word_t vio_driver_features(struct vio_dev *d);   /* what the driver took */
 
 /* The next chain the driver made available on queue q: 1 and *c filled
- * (maybe bad: the back-end answers it with an error), 0 if there is none. */
+ * (maybe bad: the back-end answers it with an error), 0 if there is none,
+ * or if this pass has taken as many as the queue holds (a pass ends at
+ * vio_interrupt; what is left waits for the next notify). */
 int vio_next(struct vio_dev *d, unsigned q, struct vio_chain *c);
 /* The device is done with chain `head`, having written `written` bytes. */
 void vio_done(struct vio_dev *d, unsigned q, unsigned int head, unsigned int written);
 /* Raise queue q's event if chains were done since the last one (and the
- * driver did not turn interrupts off). */
+ * driver did not turn interrupts off); ends a pass over the queue. */
 void vio_interrupt(struct vio_dev *d, unsigned q);
 
 /* For vmm.h's callers: the guest's UK_VDEV_VIRTIO_* requests (status; reply

@@ -104,7 +104,8 @@ long console_call(struct uk_msg *m);      /* its status; uk_ipc_failed() if the 
                                              (and reported) */
 void con_reset(void);
 uk_word_t con_write(const unsigned char *bytes, uk_word_t n);   /* all taken */
-long con_admit(uk_word_t n);              /* 0 or UK_VDEV_EAGAIN: flow control */
+long con_admit(uk_word_t n, uk_word_t *wait_ns);   /* 0 or UK_VDEV_EAGAIN (then *wait_ns:
+                                                      until it would be taken): flow control */
 void con_flush(void);
 void vmm_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* "[name] ..." */
 

@@ -253,10 +253,11 @@ static void bench_pagefault(void)
 }
 
 /*
- * The longest stretch the kernel runs without a preemption point for one
- * request: a MAP, PROTECT or UNMAP of UK_MAP_MAX_PAGES pages (the kernel
- * is not preemptible, so nothing else runs meanwhile: docs/ABI.md states
- * the bound from these rows).  The root maps its own pages a second time,
+ * The longest requests: a MAP, PROTECT or UNMAP of UK_MAP_MAX_PAGES pages
+ * (each a preemption point every UK_PREEMPT_PAGES pages: the stretch
+ * without one is the call over its kernel entries), and the destruction of
+ * a task holding that many (none: the whole call).  docs/ABI.md §9.10
+ * states the bound from these rows.  The root maps its own pages a second time,
  * at LONG_VA, and takes them away again; LONG_RUNS of each, timed by the
  * TSC around the system call (instructions under tcg-icount).
  */
@@ -308,6 +309,26 @@ static void bench_longest(void)
     report_long("longest.map", map, em);
     report_long("longest.protect", prot, ep);
     report_long("longest.unmap", unmap, eu);
+
+    /* Destroying a task that holds them all: OBJ_DESTROY has no preemption
+     * point (docs/ABI.md §9.10). */
+    uk_word_t destroy[LONG_RUNS];
+    struct bench_events ed = { 0, 0, 0, 0 };
+    for (int i = 0; i < LONG_RUNS; i++) {
+        uk_word_t task = 0;
+        if ((e1 = uk_task_new(16ul << 20, 16, 0, &task)) ||
+            (e1 = uk_map(task, (uk_word_t)src, LONG_VA, UK_MAP_MAX_PAGES,
+                         UK_MAP_READ | UK_MAP_WRITE))) {
+            printf("bench: longest.destroy: setting up failed (%ld)\n", e1);
+            return;
+        }
+        destroy[i] = time_sys(UK_SYS_OBJ_DESTROY, task, 0, 0, 0, 0, &e2, &ed);
+        if (e2) {
+            printf("bench: longest.destroy failed (%ld)\n", e2);
+            return;
+        }
+    }
+    report_long("longest.destroy", destroy, ed);
 }
 
 static void read_cpu_name(void)

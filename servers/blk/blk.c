@@ -59,6 +59,7 @@ struct client {
     int live;
     unsigned disk;
     uk_word_t window_bytes;
+    uk_word_t ram_phys, ram_bytes;      /* UK_BLK_CTL_SET_RAM (0 bytes: none) */
 };
 
 static const struct uk_blk_info *info = (const void *)UK_BLK_INFO_VADDR;
@@ -102,14 +103,16 @@ static void run(unsigned d, const struct prepared *p, unsigned nslots, long st[]
         if (st[j] != UK_BLK_OK)
             continue;
         k->req[STATUS_OFF(j)] = 0xff;
-        if (virtq_add(&k->v, 0, SLOT_DESC(j), p[j].bufs, p[j].n) != UK_OK ||
-            virtq_notify(&k->v, 0) != UK_OK) {
+        if (virtq_add(&k->v, 0, SLOT_DESC(j), p[j].bufs, p[j].n) != UK_OK) {
             disk_fail(d, "its registers cannot be written");
             break;
         }
         k->requests++;
         left++;
     }
+    /* one notification for the whole batch (an I/O-port write each) */
+    if (left && k->live && virtq_notify(&k->v, 0) != UK_OK)
+        disk_fail(d, "its registers cannot be written");
     unsigned id = 0, len = 0, waits = 0;
     while (left && k->live) {
         if (virtq_get_used(&k->v, 0, &id, &len)) {
@@ -149,28 +152,62 @@ static void put_header(struct disk *k, unsigned j, unsigned type, uk_word_t sect
     *(uk_word_t *)(k->req + HDR_OFF(j) + 8) = sector;
 }
 
+/* The window's physical pages, taken once when the root adds the client
+ * (it maps the window first; ADD_CLIENT checks every page) and used for
+ * every request after: asking the microkernel (UK_SYS_MEM_INFO) for each
+ * page of each request cost 16 system calls per 64 KiB, the largest share
+ * of a MiB's instructions after the copy (docs/storage.md).  The window
+ * cannot change under a live client: the root removes the client
+ * (REMOVE_CLIENT) before it unmaps the window (roottask/blk.c), and a page
+ * past the cached ones is still asked for. */
+#define PHYS_CACHED_PAGES 256u          /* 1 MiB of a window (the vmm-servers' 512 KiB) */
+static uk_word_t window_page_phys[UK_BLK_MAX_CLIENTS + 1][PHYS_CACHED_PAGES];
+/* Pages from this one on that are physically contiguous with it (cached
+ * pages only): a request inside one run is one descriptor, without
+ * blk_data_chain's walk page by page (the root's windows are one run). */
+static unsigned short window_run_pages[UK_BLK_MAX_CLIENTS + 1][PHYS_CACHED_PAGES];
+
 static uk_word_t window_phys(uk_word_t va)
 {
+    uk_word_t rel = va - UK_BLK_WINDOW(1), n = 1 + rel / UK_BLK_WINDOW_MAX;
+    uk_word_t page = rel % UK_BLK_WINDOW_MAX / UK_PAGE_SIZE;
+    if (n <= UK_BLK_MAX_CLIENTS && clients[n].live && page < PHYS_CACHED_PAGES &&
+        page < clients[n].window_bytes / UK_PAGE_SIZE)
+        return window_page_phys[n][page] + va % UK_PAGE_SIZE;
     return virt_to_phys((const void *)va);
 }
 
 /* READ / WRITE for client c (number n), checked (check.c: every check
  * before the device sees anything) and prepared in slot j. */
 static long prepare_io(uk_word_t n, unsigned j, int write, uk_word_t sector, uk_word_t count,
-                       uk_word_t off, struct prepared *p)
+                       uk_word_t off, int ram, struct prepared *p)
 {
     struct client *c = &clients[n];
     struct disk *k = &disks[c->disk];
-    struct blk_target t = { k->live, k->sectors, k->flags, c->window_bytes };
+    /* an offset in the client's RAM is checked against the RAM as one in
+     * its window is against the window (EFAULT past it, overflow-safely) */
+    struct blk_target t = { k->live, k->sectors, k->flags, ram ? c->ram_bytes : c->window_bytes };
     long st = blk_check_io(&t, write, sector, count, off);
     if (st != UK_BLK_OK)
         return st;
     unsigned nb = 0;
     put_header(k, j, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector);
     p->bufs[nb++] = (struct virtq_buf){ k->req_phys + HDR_OFF(j), 16, 0 };
-    /* the data, one descriptor per physically contiguous run of the window */
-    if ((st = blk_data_chain(UK_BLK_WINDOW(n) + off, count * UK_BLK_SECTOR, write, window_phys,
-                             p->bufs, &nb)) != UK_BLK_OK)
+    if (ram) {                          /* physically contiguous: one descriptor */
+        p->bufs[nb++] = (struct virtq_buf){ c->ram_phys + off, count * UK_BLK_SECTOR, !write };
+        p->bufs[nb++] = (struct virtq_buf){ k->req_phys + STATUS_OFF(j), 1, 1 };
+        p->n = nb;
+        return UK_BLK_OK;
+    }
+    /* the data, one descriptor per physically contiguous run of the window
+     * (checked above: off and the length lie inside it) */
+    uk_word_t page = off / UK_PAGE_SIZE, bytes = count * UK_BLK_SECTOR;
+    if (page < PHYS_CACHED_PAGES && page < c->window_bytes / UK_PAGE_SIZE &&
+        off % UK_PAGE_SIZE + bytes <= (uk_word_t)window_run_pages[n][page] * UK_PAGE_SIZE)
+        p->bufs[nb++] = (struct virtq_buf){ window_page_phys[n][page] + off % UK_PAGE_SIZE,
+                                            (unsigned)bytes, !write };
+    else if ((st = blk_data_chain(UK_BLK_WINDOW(n) + off, bytes, write, window_phys,
+                                  p->bufs, &nb)) != UK_BLK_OK)
         return st;
     p->bufs[nb++] = (struct virtq_buf){ k->req_phys + STATUS_OFF(j), 1, 1 };
     p->n = nb;
@@ -181,7 +218,7 @@ static struct prepared slots[UK_BLK_BATCH_MAX];
 
 static long do_io(uk_word_t n, int write, uk_word_t sector, uk_word_t count, uk_word_t off)
 {
-    long st = prepare_io(n, 0, write, sector, count, off, &slots[0]);
+    long st = prepare_io(n, 0, write, sector, count, off, 0, &slots[0]);
     if (st == UK_BLK_OK)
         run(clients[n].disk, slots, 1, &st);
     return st;
@@ -201,7 +238,7 @@ static long do_batch(uk_word_t n, const struct uk_msg *m, uk_word_t len, long st
         blk_batch_decode(uk_msg_word(m, uk_ipc_buf, 1 + j * UK_BLK_BATCH_WORDS),
                          uk_msg_word(m, uk_ipc_buf, 2 + j * UK_BLK_BATCH_WORDS),
                          uk_msg_word(m, uk_ipc_buf, 3 + j * UK_BLK_BATCH_WORDS), &q);
-        st[j] = q.op_ok ? prepare_io(n, j, q.write, q.sector, q.count, q.off, &slots[j])
+        st[j] = q.op_ok ? prepare_io(n, j, q.write, q.sector, q.count, q.off, q.ram, &slots[j])
                         : UK_BLK_EINVAL;
     }
     run(clients[n].disk, slots, (unsigned)k, st);
@@ -234,10 +271,29 @@ static long control(uk_word_t op, const struct uk_msg *m, struct uk_msg *r)
         if (n < 1 || n > UK_BLK_MAX_CLIENTS || clients[n].live || d >= ndisks ||
             !disks[d].live || bytes == 0 || bytes % UK_PAGE_SIZE || bytes > UK_BLK_WINDOW_MAX)
             return UK_BLK_EINVAL;
-        for (uk_word_t off = 0; off < bytes; off += UK_PAGE_SIZE)
-            if (virt_to_phys((const void *)(UK_BLK_WINDOW(n) + off)) == ~0ul)
+        for (uk_word_t off = 0; off < bytes; off += UK_PAGE_SIZE) {
+            uk_word_t phys = virt_to_phys((const void *)(UK_BLK_WINDOW(n) + off));
+            if (phys == ~0ul)
                 return UK_BLK_EFAULT;      /* the root must map the window first */
-        clients[n] = (struct client){ 1, (unsigned)d, bytes };
+            if (off / UK_PAGE_SIZE < PHYS_CACHED_PAGES)
+                window_page_phys[n][off / UK_PAGE_SIZE] = phys;
+        }
+        uk_word_t cached = bytes / UK_PAGE_SIZE < PHYS_CACHED_PAGES ? bytes / UK_PAGE_SIZE
+                                                                   : PHYS_CACHED_PAGES;
+        for (uk_word_t p = cached; p-- > 0;)
+            window_run_pages[n][p] = (unsigned short)(
+                p + 1 < cached && window_page_phys[n][p + 1] == window_page_phys[n][p] + UK_PAGE_SIZE
+                ? window_run_pages[n][p + 1] + 1 : 1);
+        clients[n] = (struct client){ 1, (unsigned)d, bytes, 0, 0 };
+        return UK_BLK_OK;
+    }
+    case UK_BLK_CTL_SET_RAM: {
+        uk_word_t phys = m->w[1], bytes = m->w[2];
+        if (n < 1 || n > UK_BLK_MAX_CLIENTS || !clients[n].live || phys % UK_PAGE_SIZE ||
+            bytes % UK_PAGE_SIZE || phys > ~0ul - bytes)
+            return UK_BLK_EINVAL;
+        clients[n].ram_phys = bytes ? phys : 0;
+        clients[n].ram_bytes = bytes;
         return UK_BLK_OK;
     }
     case UK_BLK_CTL_REMOVE_CLIENT:
@@ -273,7 +329,7 @@ static void handle(const struct uk_msg *m, struct uk_msg *r)
         struct disk *k = &disks[clients[n].disk];
         r->w[1] = k->sectors;
         r->w[2] = clients[n].window_bytes;
-        r->w[3] = k->flags;
+        r->w[3] = k->flags | (clients[n].ram_bytes ? UK_BLK_F_RAM : 0);
         words = 4;
         st = k->live ? UK_BLK_OK : UK_BLK_EIO;
     } else if ((op == UK_BLK_OP_READ || op == UK_BLK_OP_WRITE) && len == 3) {

@@ -50,7 +50,8 @@ long blk_check_batch(uk_word_t k, uk_word_t len)
 
 void blk_batch_decode(uk_word_t w0, uk_word_t w1, uk_word_t w2, struct blk_batch_req *q)
 {
-    uk_word_t op = w0 & 0xff;
+    uk_word_t op = w0 & 0xff & ~UK_BLK_OP_RAM;
+    q->ram = (w0 & UK_BLK_OP_RAM) != 0;
     q->op_ok = op == UK_BLK_OP_READ || op == UK_BLK_OP_WRITE;
     q->write = op == UK_BLK_OP_WRITE;
     q->count = w0 >> 8;

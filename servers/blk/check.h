@@ -29,12 +29,13 @@ long blk_check_io(const struct blk_target *t, int write, uk_word_t sector, uk_wo
  * UK_BLK_EINVAL (k not 1..UK_BLK_BATCH_MAX, or len not 1 + k words each). */
 long blk_check_batch(uk_word_t k, uk_word_t len);
 
-/* One request of a batch, from its UK_BLK_BATCH_WORDS words (op | sectors
- * << 8, first sector, window offset).  op_ok: it is a READ or a WRITE
+/* One request of a batch, from its UK_BLK_BATCH_WORDS words (op, maybe |
+ * UK_BLK_OP_RAM, | sectors << 8, first sector, window or RAM offset).  op_ok: it is a READ or a WRITE
  * (else its status is UK_BLK_EINVAL); then blk_check_io checks the rest,
  * as for a READ or WRITE of its own. */
 struct blk_batch_req {
     int op_ok, write;
+    int ram;                  /* UK_BLK_OP_RAM: off is in the client's RAM */
     uk_word_t sector, count, off;
 };
 void blk_batch_decode(uk_word_t w0, uk_word_t w1, uk_word_t w2, struct blk_batch_req *q);

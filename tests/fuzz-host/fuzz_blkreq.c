@@ -107,7 +107,8 @@ static void check_batch(struct input *in)
         uk_word_t w1 = take(in, 8), w2 = take(in, 8);
         struct blk_batch_req q;
         blk_batch_decode(w0, w1, w2, &q);
-        uk_word_t op = w0 & 0xff;
+        uk_word_t op = w0 & 0xff & ~UK_BLK_OP_RAM;
+        CHECK(q.ram == ((w0 & UK_BLK_OP_RAM) != 0));
         CHECK(q.op_ok == (op == UK_BLK_OP_READ || op == UK_BLK_OP_WRITE));
         CHECK(!q.op_ok || q.write == (op == UK_BLK_OP_WRITE));
         CHECK(q.count == w0 >> 8 && q.sector == w1 && q.off == w2);

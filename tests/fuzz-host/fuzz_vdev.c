@@ -15,7 +15,7 @@
  *  - TIMER_SET: a period of 0 or at least the tick;
  *  - POWER: halt with a status 0..255, or reboot;
  *  - BLOCK_READ/WRITE: 1..UK_BLK_MAX_SECTORS sectors (so within the
- *    64 KiB window, UK_VMM_BLK_WINDOW_PAGES), and the buffer lies inside
+ *    512 KiB window, UK_VMM_BLK_WINDOW_PAGES), and the buffer lies inside
  *    the guest's RAM;
  *  - nothing is read past the message's words (ASan: the IPC buffer is
  *    an exact-size heap copy).

@@ -845,6 +845,37 @@ static long ukvm_counter(const char *name)
     return -1;
 }
 
+/* Console burst: BURST_LINES numbered lines in one write() to the console,
+ * four times the vmm-server's 8 KiB flow-control bucket.  The console
+ * must slow us down (console_waits in /proc/ukvm grows), lose nothing
+ * inside the guest (console_lost_bytes stays), and the host
+ * (tests/guest-linux/run) finds every line on the serial log, in order:
+ * before, the guest dropped a chunk after 200 yields. */
+#define BURST_LINES 3000
+static int case_console_burst(void)
+{
+    static char buf[BURST_LINES * 12];
+    size_t n = 0;
+    for (int i = 1; i <= BURST_LINES; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "burst %04d\n", i);
+    long waits0 = ukvm_counter("console_waits"), lost0 = ukvm_counter("console_lost_bytes");
+    if (waits0 < 0 || lost0 < 0)
+        return fail("/proc/ukvm has no console_waits or console_lost_bytes");
+    fflush(stdout);
+    step("one write of the burst");
+    if (write_all(1, buf, n) != (ssize_t)n)
+        return fail("write of %zu bytes to the console: %s", n, strerror(errno));
+    long waits = ukvm_counter("console_waits") - waits0;
+    long lost = ukvm_counter("console_lost_bytes") - lost0;
+    if (lost)
+        return fail("%ld bytes lost inside the guest", lost);
+    if (waits <= 0)
+        return fail("%zu bytes at once and flow control never made us wait", n);
+    detail("%d lines, %zu bytes in one write; flow control waited %ld times, 0 lost", BURST_LINES,
+           n, waits);
+    return 0;
+}
+
 static int case_proc(void)
 {
     static char buf[64 * 1024];
@@ -2158,6 +2189,7 @@ static const struct tcase cases[] = {
     {"mutex", case_mutex, 60, 0},
     {"tmpfs", case_tmpfs, 30, 0},
     {"proc", case_proc, 30, 0},
+    {"console-burst", case_console_burst, 60, 0},
     {"nanosleep", case_nanosleep, 30, 0},
     {"fpu", case_fpu, 120, 0},
     {"fpu-sigreturn", case_fpu_sigreturn, 30, 0},

@@ -110,7 +110,7 @@ def versus(pts_g, pts_n, xname, xunit):
 
 def scaling_section(gnuplot, datafile, lx_by, uk, multi, boot_mem):
     """'How cost grows with the work': figures and generated text."""
-    L = ["## 7. How cost grows with the work", "",
+    L = ["## 8. How cost grows with the work", "",
          "Each figure is measured by `make bench` (instructions under tcg-icount, medians); "
          "the text under it is generated from the same figures: a least-squares line through "
          "the points, and the slope between each pair of neighbouring points; the cost is "
@@ -348,7 +348,7 @@ def contention_section(gnuplot, datafile, multi, gst):
 
 def pair_section(multi, gst):
     """Two guests running lbench at the same time against a lone guest."""
-    L = ["## 8. Two guests at once", ""]
+    L = ["## 9. Two guests at once", ""]
     rows = [r for r in multi or [] if r.get("mode") == "pair"]
     if not rows:
         return L + ["Not measured: `make bench` runs `tools/bench/run-multi pair`.", ""], None
@@ -390,10 +390,10 @@ def issue15_targets(nat, gst, uk_by, baseline, pair_result):
     """Issue 15's targets, judged from the figures."""
     L = ["### Issue 15's targets", "",
          f"Every lbench row of the guest at most {GUEST_LIMIT}x native (the scaling rows of "
-         "section 7 are judged there, not here); the path rows' string placement within "
+         "section 8 are judged there, not here); the path rows' string placement within "
          f"{STAT_PAIR_TOLERANCE:.0%}; no microkernel row above its figure before the issue "
          "(`bench/baseline/issue15-before.jsonl`); two guests at once within "
-         f"{PAIR_TOLERANCE:.0%} (section 8).", "",
+         f"{PAIR_TOLERANCE:.0%} (section 9).", "",
          "| target | figure | verdict |", "|---|---|---|"]
     missed = []
     for n, g in gst.items():
@@ -437,7 +437,7 @@ def issue15_targets(nat, gst, uk_by, baseline, pair_result):
 
 def before_after_section(baseline, lx_by, uk_by, boot_rows, breakdown):
     """Before/after issue 15, from the baseline file and today's figures."""
-    L = ["## 9. Before and after issue 15", ""]
+    L = ["## 10. Before and after issue 15", ""]
     if not baseline:
         return L + ["No baseline: `bench/baseline/issue15-before.jsonl` is missing.", ""]
     srcs = list(dict.fromkeys(r["source"] for r in baseline))

@@ -51,6 +51,8 @@ struct thread {
     syscall_entry_t *syscall_fn;  /* where its syscall instruction goes (entry.asm):
                                      syscall_common, or a vCPU's entries */
     struct uk_vcpu_state *vcpu_state; /* vCPU state page (kernel address), or NULL */
+    word vcpu_state_va;           /* where its task sees the state page (rdi at
+                                     every entry of its guest kernel) */
     struct kobj hdr;
     struct task *task;            /* its task: capabilities, home address space */
     struct task *as;              /* address space it runs in now: task, or the

@@ -2,8 +2,9 @@
  * vCPUs: threads that run a guest kernel and, through it, guest processes
  * in other address spaces (abi.h, struct uk_vcpu_state, tells the story
  * from the guest's side).  Kernel side: the state page is kernel memory
- * mapped into the vCPU's task; `in_user` says whether the thread runs a
- * process now; `in_upcall` whether state->saved holds a frame.
+ * mapped into the vCPU's task; thread->as says whether the thread runs a
+ * process now (vcpu_path.h, vcpu_in_process); `in_upcall` whether
+ * state->saved holds a frame.
  */
 #ifndef UK_VCPU_H
 #define UK_VCPU_H
@@ -15,32 +16,38 @@ struct task;
 
 struct vcpu {
     u64 state_phys;               /* the state page (thread->vcpu_state) */
-    word state_va;                /* where it is mapped in thread->task */
     word flags;                   /* UK_VCPU_F_* */
-    bool in_user;                 /* running (or preempted in) a process */
-    bool in_upcall;               /* state->saved holds an interrupted frame
-                                     (entry.asm clears both in one store) */
+    bool in_upcall;               /* state->saved holds an interrupted frame */
     bool saved_irq;               /* irq_enabled when that frame was interrupted */
-    /* While in_user: the process task is thread->as; thread->regs.fs_base is
-     * the process's fs base, thread->regs.gs_base still the guest kernel's. */
-    word kernel_fs;               /* the guest kernel's fs base */
+    /* While it runs (or is preempted in) a process, the process's TLS bases,
+     * as the resume checked them: thread->regs keeps the guest kernel's. */
+    word user_fs;                 /* the process's fs base (MSR_FS_BASE) */
     word user_gs;                 /* the process's gs base (MSR_KERNEL_GS) */
     struct thread *next;          /* all vCPUs, for a process task's teardown */
 };
 
 int  vcpu_config(struct thread *t, struct task *charge, word state_va, word flags);
 void vcpu_teardown(struct thread *t);
-/* UK_SYS_VCPU_RESUME in C: everything entry.asm's vcpu_kernel_entry does
- * not serve itself (and a RESUME from a thread that is no vCPU). */
+/* UK_SYS_VCPU_RESUME, the slow path: everything the fast path
+ * (fastpath.c, vcpu_fastpath_resume) does not serve, and a RESUME from a
+ * thread that is no vCPU. */
 void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights);
+/* The fast path (fastpath.c), from entry.asm: a vCPU's RESUME. */
+void vcpu_fastpath_resume(word task_idx, word map_src, word map_dst, word map_rights);
+
 /* entry.asm: a vCPU's syscall_fn in its guest kernel, and while it runs a
  * process (see the story in vcpu.c) */
 syscall_entry_t vcpu_kernel_entry, vcpu_process_entry;
-/* From entry.asm on the way back into a process: its gs base into
- * MSR_KERNEL_GS (swapgs follows). */
+/* entry.asm: the fast resume's way to vcpu_resume (the rest of a syscall
+ * entry), with vcpu_resume's arguments. */
+void vcpu_resume_slow(word task_idx, word map_src, word map_dst, word map_rights);
+/* entry.asm, never returning (not declared noreturn, so that the C
+ * reaches it by a jump, not a call): run the process from regs (checked)
+ * with rflags (safe) and swapgs. */
+void vcpu_to_user(const struct uk_regs *regs, word rflags);
+/* From entry.asm on the way back into a process it was interrupted in:
+ * its TLS bases into MSR_FS_BASE and MSR_KERNEL_GS (swapgs follows). */
 void vcpu_process_tls(void);
-/* entry.asm: enter the guest kernel / run the process; never return */
-noreturn void vcpu_to_user(const struct uk_regs *regs);
 /* A trap while the vCPU runs a process; true if handled as an exit. */
 bool vcpu_user_trap(struct thread *t);
 /* A fault of the guest kernel itself; true if delivered as an exit. */

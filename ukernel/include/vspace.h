@@ -35,6 +35,11 @@ int  vspace_map_boot_free(struct task *t, word va, u64 pa);
  * write or execute imply read. */
 int  vspace_map(struct task *src, word sva, struct task *dst, word dva,
                 word npages, word rights);
+/* The first `part` pages of that MAP (the whole range checked as for
+ * vspace_map, the pages themselves only up to `part`): MAP's preemption
+ * points (syscall.c). */
+int  vspace_map_some(struct task *src, word sva, struct task *dst, word dva,
+                     word npages, word rights, word part);
 int  vspace_unmap(struct task *t, word va, word npages);
 int  vspace_protect(struct task *t, word va, word npages, word rights);
 /* The same, stopping after `budget` mapped pages (0: no limit) with *next =

@@ -12,6 +12,7 @@
 #include "ipc.h"
 #include "tqueue.h"
 #include "vcpu.h"
+#include "vcpu_path.h"
 #include "thread.h"
 #include "task.h"
 #include "sched.h"
@@ -113,6 +114,45 @@ static inline bool fastpath_reply_recv(word cap_idx, const struct ipc_msg *m)
     kstats.ipc_fastpath++;
     arch_switch_to(caller);
     return true;
+}
+
+/*
+ * The vCPU fast path: the guest kernel's RESUME of a process (vcpu.c tells
+ * the story), from entry.asm's vcpu_kernel_entry without the usual syscall
+ * entry.  Each check either holds or sends the call to the slow path
+ * (vcpu_resume_slow: the rest of a syscall entry, then vcpu.c's
+ * vcpu_resume) with nothing changed; the commit, vcpu_path.h's
+ * vcpu_run_process, is the slow path's too and cannot fail.  Nothing of the
+ * guest kernel's registers is kept: every exit enters it afresh.
+ */
+void vcpu_fastpath_resume(word task_idx, word map_src, word map_dst, word map_rights)
+{
+    struct thread *self = current;
+    struct cspace *cs = &self->task->cspace;
+    struct uk_vcpu_state *s = self->vcpu_state;
+
+    kstats.kernel_entries++;                             /* (fast or slow) */
+    if (unlikely(map_rights || task_idx == 0))           /* no mapping rides along, */
+        return vcpu_resume_slow(task_idx, map_src, map_dst, map_rights);
+                                                         /* not an upcall's return */
+    if (unlikely(task_idx >= cs->nslots))                /* slot exists */
+        goto slow;
+    struct cap *c = &cs->slots[task_idx];
+    if (unlikely(c->type != UK_CAP_TASK))                /* a task */
+        goto slow;
+    if (unlikely(!(c->rights & UK_R_CONTROL)))           /* that we may run */
+        goto slow;
+    struct task *p = (struct task *)c->obj;
+    if (unlikely(p == self->task))                       /* not the guest kernel's own */
+        goto slow;
+    if (unlikely((s->user.rip | s->user.fs_base | s->user.gs_base) >= UK_USER_MAP_TOP))
+        goto slow;                                       /* rip, TLS bases: user addresses
+                                                            (or'd: a few valid sets go slow) */
+    if (unlikely(s->pending))                            /* no events to take first */
+        goto slow;
+    return vcpu_run_process(self, s, p);                 /* commit (vcpu_path.h) */
+slow:                                                    /* (nothing rides along) */
+    return vcpu_resume_slow(task_idx, 0, 0, 0);
 }
 
 /* Call and reply-recv: the fast path, or the slow one. */

@@ -305,17 +305,8 @@ static void sys_notif_bind(word nidx, word tidx)
 
 /* --- memory -------------------------------------------------------------------- */
 
-static void sys_map(word task_idx, word sva, word dva, word npages, word rights)
-{
-    int err;
-    struct task *dst = task_cap(task_idx, UK_R_CONTROL, &err);
-    if (!dst)
-        RET(err);
-    RET(vspace_map(current->task, sva, dst, dva, npages, rights));
-}
-
 /*
- * UNMAP and PROTECT are preemption points: after UK_PREEMPT_PAGES mapped pages
+ * MAP, UNMAP and PROTECT are preemption points: after UK_PREEMPT_PAGES (mapped) pages
  * the call is made to start again from where it stopped (its registers
  * rewritten to the rest of the range, its rip back on its `syscall`), so
  * the kernel returns to user level in between, where a pending interrupt
@@ -324,6 +315,30 @@ static void sys_map(word task_idx, word sva, word dva, word npages, word rights)
  * call (docs/ABI.md §1.1).  This bounds the time the kernel runs with
  * interrupts off for one request (docs/ABI.md §9.10).
  */
+/* MAP in parts of UK_PREEMPT_PAGES: each part checks the cap and the whole
+ * rest of the call (ranges, rights, overlap), then its own source pages,
+ * before it changes anything; an error in a later part leaves the earlier
+ * parts mapped, as for UNMAP and PROTECT. */
+static void sys_map(word task_idx, word sva, word dva, word npages, word rights)
+{
+    int err;
+    struct task *dst = task_cap(task_idx, UK_R_CONTROL, &err);
+    if (!dst)
+        RET(err);
+    word part = npages < UK_PREEMPT_PAGES ? npages : UK_PREEMPT_PAGES;
+    if ((err = vspace_map_some(current->task, sva, dst, dva, npages, rights, part)))
+        RET(err);
+    if (part == npages)
+        RET(UK_OK);
+    current->regs.rdi = task_idx;
+    current->regs.rsi = sva + part * PAGE_SIZE;
+    current->regs.rdx = dva + part * PAGE_SIZE;
+    current->regs.r10 = npages - part;
+    current->regs.r8 = rights;
+    kstats.preemptions++;
+    arch_syscall_restart(current, UK_SYS_MAP);
+}
+
 /* The end of one part of call nr over [va, va + npages pages): done if the
  * part reached the range's end, else the call goes on from `next`. */
 static void done_or_go_on(word nr, word task_idx, word va, word npages, word next, word rights)

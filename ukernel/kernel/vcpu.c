@@ -4,30 +4,39 @@
  * The story of a guest process's system call, the path this file is
  * shaped around (bench: vcpu.syscall, docs/ukernel-performance.md):
  *   1. The guest kernel calls UK_SYS_VCPU_RESUME(process task).  Its
- *      syscall_fn, vcpu_kernel_entry (entry.asm), checks the call, enters
- *      the process's address space, points syscall_fn at
- *      vcpu_process_entry and leaves by iretq from state->user with swapgs:
- *      no C, nothing of the guest kernel's registers kept.  Anything it
- *      does not serve (a mapping riding along, an upcall's return, a TLS
- *      base to load, an error) goes the usual way to vcpu_resume below.
+ *      syscall_fn, vcpu_kernel_entry (entry.asm), keeps rip and rflags and
+ *      calls the fast path, fastpath.c's vcpu_fastpath_resume: a short list
+ *      of checks, then vcpu_path.h's vcpu_run_process (the commit: the
+ *      process's address space and TLS bases, syscall_fn =
+ *      vcpu_process_entry) and out by iretq from state->user with swapgs
+ *      (entry.asm vcpu_to_user); nothing of the guest kernel's registers is
+ *      kept.  Anything it does not serve (a mapping riding along, an
+ *      upcall's return, events pending, an error) goes to vcpu_resume
+ *      below, which ends in the same vcpu_run_process.
  *   2. The process executes `syscall`.  vcpu_process_entry (entry.asm)
- *      stores its registers into state->user and enters the guest kernel
- *      by sysret: rip = entry_ip, rsp = entry_sp, rdi = the state page.
+ *      stores its registers into state->user, records the exit and puts the
+ *      thread back in its guest kernel (the stores of vcpu_note_exit and
+ *      vcpu_leave_process; nothing to decide but whether fs must be
+ *      loaded) and enters the guest kernel by sysret: rip = entry_ip, rsp =
+ *      entry_sp, rdi = the state page.
  * TLS: while a process runs, MSR_GS_BASE holds its gs base and
  * MSR_KERNEL_GS the guest kernel's, so each direction is one swapgs.  The
  * kernel itself always sees the usual view (thread->regs.gs_base loaded,
  * the guest kernel's for a vCPU, and the process's in MSR_KERNEL_GS as
  * loaded_kernel_gs says): every entry from a process swaps back first
  * (vcpu_process_entry, vcpu_user_trap), every way into one swaps last
- * (vcpu_kernel_entry, vcpu_to_user, and for a vCPU interrupted in its
- * process, REGS_VCPU_USER in exit_to_user).  fs is switched only when the
- * process's differs from the guest kernel's (C, by wrmsr).
+ * (vcpu_to_user, and for a vCPU interrupted in its process, REGS_VCPU_USER
+ * in exit_to_user).  thread->regs.fs_base stays the guest kernel's; the
+ * process's fs base is loaded with wrmsr when it differs from what
+ * MSR_FS_BASE holds (vcpu_run_process, vcpu_process_tls), and the guest
+ * kernel's back the same way (vcpu_process_entry, or arch_load_space).
  * Exits from traps and events take the general way instead: the thread is
  * marked REGS_VCPU_ENTRY and exit_to_user enters the guest kernel.
  * Nothing of the guest kernel's own registers is kept across a resume:
  * every exit enters it afresh, as an exception would.
  */
 #include "vcpu.h"
+#include "vcpu_path.h"
 #include "thread.h"
 #include "task.h"
 #include "sched.h"
@@ -74,7 +83,7 @@ int vcpu_config(struct thread *t, struct task *charge, word state_va, word flags
     s->xsave_size = xsave_size;
     s->xsave_features = xsave_features;
     v->state_phys = kmem_phys(s);
-    v->state_va = state_va;
+    t->vcpu_state_va = state_va;
     v->flags = flags;
     v->next = vcpus;
     vcpus = t;
@@ -98,9 +107,9 @@ void vcpu_teardown(struct thread *t)
     /* take back the state page from wherever the guest still maps it */
     u64 pa;
     unsigned rights;
-    if (vspace_lookup(t->task, v->state_va, &pa, &rights) == UK_OK &&
+    if (vspace_lookup(t->task, t->vcpu_state_va, &pa, &rights) == UK_OK &&
         (pa & PAGE_MASK) == v->state_phys)
-        vspace_unmap(t->task, v->state_va, 1);
+        vspace_unmap(t->task, t->vcpu_state_va, 1);
     struct quota *q = t->hdr.owner ? &t->hdr.owner->quota : NULL;
     kmem_free(q, t->vcpu_state, PAGE_SIZE);
     kmem_free(q, v, sizeof *v);
@@ -110,40 +119,16 @@ void vcpu_teardown(struct thread *t)
     t->syscall_fn = syscall_common;
 }
 
-/* Leaves user mode for the guest kernel's address space and TLS (its
- * gs base never left thread->regs). */
-static void leave_process(struct thread *t)
-{
-    struct vcpu *v = t->vcpu;
-    struct uk_vcpu_state *s = t->vcpu_state;
-    s->user.fs_base = t->regs.fs_base;
-    s->user.gs_base = v->user_gs;
-    t->regs.fs_base = v->kernel_fs;
-    v->in_user = false;
-    t->as = t->task;
-    t->syscall_fn = vcpu_kernel_entry;
-}
-
-/* Where the guest kernel is entered.  sysret to a non-canonical rip faults
- * in ring 0 on Intel CPUs, on the guest's stack: an entry point outside
- * user space enters at the never-mapped last user page instead, so the
- * thread faults in user mode. */
-static inline word entry_rip(const struct uk_vcpu_state *s)
-{
-    return s->entry_ip < UK_USER_MAP_TOP ? s->entry_ip : UK_USER_MAP_TOP;
-}
-
 /* Makes t enter its guest kernel at entry_ip on its way out of the kernel
- * (now if it is current, or when it next runs). */
+ * (now if it is current, or when it next runs; entry.asm's
+ * sysret_to_guest_kernel makes sure entry_ip is a user address). */
 static void enter_kernel(struct thread *t, word reason)
 {
     struct uk_vcpu_state *s = t->vcpu_state;
-    s->exit_reason = reason;
-    s->irq_enabled = 0;
-    s->exits++;
-    t->regs.rip = entry_rip(s);
+    vcpu_note_exit(s, reason);
+    t->regs.rip = s->entry_ip;
     t->regs.rsp = s->entry_sp;
-    t->regs.rdi = t->vcpu->state_va;
+    t->regs.rdi = t->vcpu_state_va;
     t->regs_kind = REGS_VCPU_ENTRY;
     if (t == current)
         arch_load_space(t);              /* its own address space and TLS now */
@@ -153,11 +138,14 @@ static void enter_kernel(struct thread *t, word reason)
  * REGS_VCPU_USER): another vCPU's process may have had MSR_KERNEL_GS. */
 void vcpu_process_tls(void)
 {
-    arch_load_process_gs(current->vcpu->user_gs);
+    struct vcpu *v = current->vcpu;
+    arch_load_fs(v->user_fs);            /* a switch loaded the guest kernel's */
+    arch_load_process_gs(v->user_gs);
 }
 
 /* Moves a process's full register set (saved by a trap, or left by a
- * preemption) into the state page. */
+ * preemption) into the state page; its TLS bases are not in t->regs and
+ * stay in state->user as the resume found them (as after a syscall). */
 static void save_user_regs(struct thread *t)
 {
     struct uk_vcpu_state *s = t->vcpu_state;
@@ -177,7 +165,7 @@ bool vcpu_user_trap(struct thread *t)
         return false;
     }
     save_user_regs(t);
-    leave_process(t);
+    vcpu_leave_process(t);
     if (trap_is_page_fault(vector)) {
         s->exit_addr = t->regs.cr2;
         s->exit_access = page_fault_access(t->regs.error);
@@ -233,9 +221,9 @@ void vcpu_event(struct thread *t, word bits)
         return;
     if (t->regs_kind == REGS_VCPU_ENTRY)
         return;                          /* on its way in already */
-    if (v->in_user) {
+    if (vcpu_in_process(t)) {
         save_user_regs(t);
-        leave_process(t);
+        vcpu_leave_process(t);
         enter_kernel(t, UK_VCPU_EXIT_EVENT);
     } else if (s->irq_enabled && !v->in_upcall) {
         memcpy(&s->saved, &t->regs, sizeof s->saved);
@@ -247,41 +235,24 @@ void vcpu_event(struct thread *t, word bits)
 
 void vcpu_abandon_process(struct thread *t)
 {
-    if (t->vcpu && t->vcpu->in_user)
-        leave_process(t);
+    if (t->vcpu && vcpu_in_process(t))
+        vcpu_leave_process(t);
 }
 
 void vcpu_task_dying(struct task *process)
 {
     for (struct thread *t = vcpus; t; t = t->vcpu->next) {
-        if (!t->vcpu->in_user || t->as != process)
+        if (!vcpu_in_process(t) || t->as != process)
             continue;
         save_user_regs(t);
-        leave_process(t);
+        vcpu_leave_process(t);
         enter_kernel(t, UK_VCPU_EXIT_EVENT);
     }
 }
 
-/* Step 1 of the story, the general way: run the process (never returns). */
-static noreturn void run_process(struct thread *t, struct uk_vcpu_state *s, struct task *p)
-{
-    struct vcpu *v = t->vcpu;
-    s->user.rflags = rflags_for_user(s->user.rflags);
-    v->in_upcall = false;
-    v->in_user = true;
-    v->kernel_fs = t->regs.fs_base;
-    v->user_gs = s->user.gs_base;
-    t->regs.fs_base = s->user.fs_base;
-    t->as = p;
-    t->syscall_fn = vcpu_process_entry;
-    arch_load_space(t);
-    arch_load_process_gs(v->user_gs);
-    vcpu_to_user(&s->user);              /* swapgs, iretq */
-}
-
-/* UK_SYS_VCPU_RESUME whenever vcpu_kernel_entry does not serve it: the
- * return from an upcall, a resume with a mapping riding along, TLS bases
- * to load, and every error. */
+/* UK_SYS_VCPU_RESUME whenever vcpu_fastpath_resume does not serve it: the
+ * return from an upcall, a resume with a mapping riding along, events
+ * pending, and every error. */
 void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
 {
     struct thread *t = current;
@@ -322,7 +293,7 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
         t->regs.rax = UK_E_INVAL;        /* a process needs an address space of its own */
         return;
     }
-    if ((s->user.rip | s->user.fs_base | s->user.gs_base) >= UK_USER_MAP_TOP) {
+    if (!vcpu_user_addrs_ok(s)) {
         t->regs.rax = UK_E_ADDR;         /* checked before anything changes */
         return;
     }
@@ -330,10 +301,10 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
         t->regs.rax = (word)err;
         return;
     }
-    v->in_upcall = false;                /* running a process abandons a saved frame */
     if (s->pending) {                    /* events first: the process does not run */
+        v->in_upcall = false;            /* (a resume abandons a saved frame) */
         enter_kernel(t, UK_VCPU_EXIT_EVENT);
         return;
     }
-    run_process(t, s, p);
+    vcpu_run_process(t, s, p);
 }

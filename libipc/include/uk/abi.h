@@ -275,9 +275,9 @@ struct uk_regs {
 #define UK_MAP_WRITE  0x2u
 #define UK_MAP_EXEC   0x4u
 #define UK_MAP_RWX    0x7u
-#define UK_MAP_MAX_PAGES 0x10000u   /* one call covers at most 256 MiB (bounds its time) */
-#define UK_PREEMPT_PAGES 1024u      /* UNMAP, PROTECT: a preemption point after this many
-                                       mapped pages (docs/ABI.md §9.10) */
+#define UK_MAP_MAX_PAGES 0x10000u   /* one call covers at most 256 MiB */
+#define UK_PREEMPT_PAGES 1024u      /* MAP, UNMAP, PROTECT: a preemption point after this
+                                       many (mapped) pages (docs/ABI.md §9.10) */
 #define UK_MAP_MAX_DEPTH 40u        /* a mapping derives through at most this many others
                                        (more than task nesting, 32: each level may re-map) */
 
@@ -306,8 +306,8 @@ struct uk_stats {
     uk_word_t timer_ticks;
     uk_word_t fpu_switches;      /* FPU register sets saved and reloaded */
     uk_word_t idle_tsc;          /* TSC ticks spent halted with nothing to run */
-    uk_word_t preemptions;       /* long requests (UNMAP, PROTECT) that stopped at a
-                                    preemption point, to go on after a return to user */
+    uk_word_t preemptions;       /* long requests (MAP, UNMAP, PROTECT) that stopped at
+                                    a preemption point, to go on after a return to user */
 };
 
 #define UK_DEBUG_PUTS_MAX 1024u
@@ -368,7 +368,9 @@ struct uk_vcpu_state {
  * little-endian, in message words 1.. (the IPC buffer past word 3). */
 enum uk_vdev_op {
     UK_VDEV_CONSOLE_WRITE = 0x100,  /* w0 = byte count (<= UK_VDEV_BYTES_MAX), bytes
-                                       from w1 -> w0 = status, w1 = bytes taken */
+                                       from w1 -> w0 = status, w1 = bytes taken; for
+                                       UK_VDEV_EAGAIN (flow control) w1 = nanoseconds
+                                       until a write of this size would be taken */
     UK_VDEV_CONSOLE_READ,           /* w0 = at most this many bytes -> w0 = status,
                                        w1 = count, bytes from w2; 0 bytes if none:
                                        UK_VDEV_EVENT_CONSOLE says when some came */
@@ -570,7 +572,8 @@ struct uk_guest_info {
                                       with guest_index (empty: the guest has no disk) */
 #define UK_VMM_BLK_WINDOW    0x0000004000000000ul   /* the window it shares with the
                                       block server: UK_VMM_BLK_WINDOW_PAGES pages here */
-#define UK_VMM_BLK_WINDOW_PAGES 16u /* 64 KiB: one largest request (UK_BLK_MAX_SECTORS) */
+#define UK_VMM_BLK_WINDOW_PAGES 128u /* 512 KiB: a batch of UK_BLK_BATCH_MAX largest
+                                       requests (UK_BLK_MAX_SECTORS) */
 #define UK_VMM_SLOT_NET      12u   /* the network server's endpoint, send only, badged
                                       with guest_index (empty: the guest has no NIC) */
 #define UK_VMM_NET_WINDOW    0x0000005000000000ul   /* the window it shares with the

@@ -12,7 +12,9 @@
  * the device has finished (a batch: all of its requests) (a write is on the device, not necessarily on
  * stable storage before UK_BLK_OP_FLUSH).  Data moves by DMA straight
  * between the disk and the client's window: pages the root task mapped
- * both into the client and into the server at UK_BLK_WINDOW(n).  A reply's
+ * both into the client and into the server at UK_BLK_WINDOW(n); or, for a
+ * batch request marked UK_BLK_OP_RAM, the client's RAM the root registered
+ * (UK_BLK_CTL_SET_RAM: a guest's, for its vmm-server; never mapped here).  A reply's
  * w0 is a status: 0 or a negative UK_BLK_E*; a malformed request is
  * answered with an error, never acted on.
  */
@@ -51,10 +53,22 @@ enum uk_blk_op {                      /* message labels */
                                          server serves one call at a time) */
     UK_BLK_CTL_DISK_INFO,             /* w0 = disk -> w0 = status, w1 = sectors,
                                          w2 = UK_BLK_F_*, w3 = requests done */
+    UK_BLK_CTL_SET_RAM,               /* w0 = n (added), w1 = physical address, w2 =
+                                         bytes (both whole pages; 0 bytes: none): client
+                                         n's RAM, physically contiguous (a guest's, the
+                                         root's one allocation), which its batch requests
+                                         may name by offset (UK_BLK_OP_RAM): the device
+                                         DMAs straight into it, the server never maps it;
+                                         INFO then says UK_BLK_F_RAM -> w0 = status */
 };
+/* In a batch request's operation byte: its offset is in the client's RAM
+ * (UK_BLK_CTL_SET_RAM), checked against that as a window offset is against
+ * the window (EFAULT), not in its window: zero copy for a vmm-server. */
+#define UK_BLK_OP_RAM   0x80u
 
 #define UK_BLK_F_RO     0x1u          /* the device is read-only */
 #define UK_BLK_F_FLUSH  0x2u          /* the device has a write cache to flush */
+#define UK_BLK_F_RAM    0x4u          /* (INFO) the client's RAM is set: UK_BLK_OP_RAM */
 
 #define UK_BLK_OK        0l
 #define UK_BLK_EPERM    (-1l)         /* the badge is no client of ours */

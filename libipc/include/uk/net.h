@@ -122,7 +122,8 @@ struct uk_net_ring {
 #define UK_NET_INFO_VADDR    0x10000000ul    /* struct uk_net_info, read-only */
 #define UK_NET_DMA_VADDR     0x10100000ul    /* the NIC's DMA pages, physically contiguous:
                                                 its two virtqueues and frame buffers */
-#define UK_NET_DMA_PAGES     32u
+#define UK_NET_DMA_PAGES     40u             /* servers/net/nic.c: 8 for the queues, 16 for
+                                                32 receive buffers, 16 for 32 transmit ones */
 #define UK_NET_WINDOW(n)     (0x20000000ul + ((n) - 1) * UK_NET_WINDOW_MAX)
 
 #define UK_NET_INFO_MAGIC    0x4e4554494e464f00ul   /* "NETINFO" */

@@ -3,7 +3,11 @@
  * the instructions the guest executes between two marker instructions
  * (tools/bench/syscall-breakdown; docs/benchmarks.md).
  *
- *   qemu-system-x86_64 ... -plugin file=build/insn-profile.so,out=FILE
+ *   qemu-system-x86_64 ... -plugin file=build/insn-profile.so,out=FILE[,each=on][,windows=WFILE]
+ *
+ * each=on: at the STOP of window W the totals so far also go to FILE.W, so
+ * one run measures several things one after the other (each window's own
+ * counts are FILE.W less FILE.W-1: tools/bench/storage-breakdown).
  *
  * Markers, both no-ops (the Bochs "magic breakpoint" idea), recognised by
  * their bytes when QEMU translates them, wherever they run:
@@ -16,7 +20,12 @@
  * one line per address that ran inside a window, sorted by address; kind is
  * "-" or the event the instruction is (syscall, sysret, iret, cr3 for a
  * write of CR3, swapgs, invlpg, xsave, xrstor), so the events per window
- * come with the counts.  Markers are not counted.  The same address in two
+ * come with the counts.  Markers are not counted.
+ *
+ *   ...,out=FILE,windows=WFILE   also appends one line per window to WFILE
+ *   (tools/bench/run-net: a count per measured job), at its STOP:
+ *   window <n> instructions <N> syscall=.. sysret=.. iret=.. cr3=.. swapgs=..
+ *   invlpg=.. xsave=.. xrstor=..  The same address in two
  * address spaces is one line: link what you measure where nothing else is.
  *
  * How: every instruction QEMU translates gets a counter of its own and an
@@ -54,7 +63,7 @@ struct site {
 static struct site **blocks;
 static size_t nblocks, nsites;
 
-static const char *out_path;
+static const char *out_path, *windows_path;
 static int window_open;
 static uint64_t windows;
 
@@ -129,7 +138,7 @@ static int by_vaddr(const void *a, const void *b)
 
 /* The totals so far, merged by address, into out_path (through a rename,
  * so a reader never sees half a file). */
-static void write_profile(void)
+static void write_profile_to(const char *path)
 {
     struct site **v = malloc((nsites ? nsites : 1) * sizeof *v);
     size_t n = 0;
@@ -146,7 +155,7 @@ static void write_profile(void)
     qsort(v, n, sizeof *v, by_vaddr);
 
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f) {
         fprintf(stderr, "insn-profile: cannot write %s\n", tmp);
@@ -169,8 +178,20 @@ static void write_profile(void)
         i = j;
     }
     free(v);
-    if (fclose(f) != 0 || rename(tmp, out_path) != 0)
-        fprintf(stderr, "insn-profile: cannot write %s\n", out_path);
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        fprintf(stderr, "insn-profile: cannot write %s\n", path);
+}
+
+static int each_window;         /* each=on: FILE.W at each STOP too */
+
+static void write_profile(void)
+{
+    write_profile_to(out_path);
+    if (each_window && window_open == 0 && windows) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s.%llu", out_path, (unsigned long long)windows);
+        write_profile_to(path);
+    }
 }
 
 static void on_start(unsigned int vcpu, void *data)
@@ -188,12 +209,27 @@ static void on_stop(unsigned int vcpu, void *data)
     (void)vcpu, (void)data;
     if (!window_open)
         return;
+    uint64_t total = 0, kinds[K_XRSTOR + 1] = { 0 };
     for (size_t i = 0; i < nsites; i++) {
         struct site *s = site_at(i);
-        s->sum += s->hits - s->base;    /* sites made in the window start at 0 */
+        uint64_t d = s->hits - s->base;
+        s->sum += d;                    /* sites made in the window start at 0 */
+        total += d;
+        kinds[s->kind] += d;
     }
     window_open = 0;
     windows++;
+    FILE *w = windows_path ? fopen(windows_path, "a") : NULL;
+    if (w) {
+        fprintf(w, "window %llu instructions %llu", (unsigned long long)windows,
+                (unsigned long long)total);
+        for (int k = K_SYSCALL; k <= K_XRSTOR; k++)
+            fprintf(w, " %s=%llu", kind_name[k], (unsigned long long)kinds[k]);
+        fprintf(w, "\n");
+        fclose(w);
+    } else if (windows_path) {
+        fprintf(stderr, "insn-profile: cannot append to %s\n", windows_path);
+    }
     write_profile();
 }
 
@@ -229,8 +265,13 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     for (int i = 0; i < argc; i++) {
         if (!strncmp(argv[i], "out=", 4) && argv[i][4]) {
             out_path = argv[i] + 4;     /* argv stays valid while we are loaded */
+        } else if (!strncmp(argv[i], "windows=", 8) && argv[i][8]) {
+            windows_path = argv[i] + 8;
+        } else if (!strcmp(argv[i], "each=on")) {
+            each_window = 1;
         } else {
-            fprintf(stderr, "insn-profile: unknown argument '%s' (want out=FILE)\n", argv[i]);
+            fprintf(stderr, "insn-profile: unknown argument '%s' (want out=FILE, "
+                    "windows=FILE, each=on)\n", argv[i]);
             return -1;
         }
     }

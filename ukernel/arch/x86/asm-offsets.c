@@ -26,10 +26,6 @@
 _Static_assert(OFF(thread, regs) == 0, "struct thread: regs first");
 _Static_assert(OFF(uk_vcpu_state, user) == 0, "struct uk_vcpu_state: user first");
 _Static_assert(OFF(uk_stats, kernel_entries) == 0, "struct uk_stats: kernel_entries first");
-/* vcpu_kernel_entry indexes the capability table as slots + idx * 5 * 8,
- * and clears in_user and in_upcall with one 16-bit store. */
-_Static_assert(sizeof(struct cap) == 40, "struct cap: 40 bytes (entry.asm's lea)");
-_Static_assert(OFF(vcpu, in_upcall) == OFF(vcpu, in_user) + 1, "struct vcpu: in_upcall after in_user");
 
 void asm_offsets(void);
 void asm_offsets(void)
@@ -46,32 +42,20 @@ void asm_offsets(void)
     DEFINE(T_KIND, OFF(thread, regs_kind));
     DEFINE(T_SYSCALL_FN, OFF(thread, syscall_fn));
     DEFINE(T_VCPU_STATE, OFF(thread, vcpu_state));
+    DEFINE(T_VCPU_STATE_VA, OFF(thread, vcpu_state_va));
     DEFINE(T_TASK, OFF(thread, task));
     DEFINE(T_AS, OFF(thread, as));
-    DEFINE(T_VCPU, OFF(thread, vcpu));
     DEFINE(KIND_SYSCALL, REGS_SYSCALL);
     DEFINE(KIND_FULL, REGS_FULL);
     DEFINE(KIND_VCPU_USER, REGS_VCPU_USER);
     DEFINE(KIND_VCPU_ENTRY, REGS_VCPU_ENTRY);
 
-    /* struct task, its capability table, struct cap */
+    /* struct task, the state page (struct uk_vcpu_state) */
     DEFINE(TASK_PML4_PHYS, OFF(task, pml4_phys));
-    DEFINE(TASK_SLOTS, OFF(task, cspace) + OFF(cspace, slots));
-    DEFINE(TASK_NSLOTS, OFF(task, cspace) + OFF(cspace, nslots));
-    DEFINE(CAP_TYPE, OFF(cap, type));
-    DEFINE(CAP_RIGHTS, OFF(cap, rights));
-    DEFINE(CAP_OBJ, OFF(cap, obj));
-
-    /* struct vcpu, and the state page (struct uk_vcpu_state) */
-    DEFINE(V_STATE_VA, OFF(vcpu, state_va));
-    DEFINE(V_IN_USER, OFF(vcpu, in_user));
-    DEFINE(V_KERNEL_FS, OFF(vcpu, kernel_fs));
-    DEFINE(V_USER_GS, OFF(vcpu, user_gs));
     DEFINE(S_EXIT_REASON, OFF(uk_vcpu_state, exit_reason));
     DEFINE(S_ENTRY_IP, OFF(uk_vcpu_state, entry_ip));
     DEFINE(S_ENTRY_SP, OFF(uk_vcpu_state, entry_sp));
     DEFINE(S_IRQ_ENABLED, OFF(uk_vcpu_state, irq_enabled));
-    DEFINE(S_PENDING, OFF(uk_vcpu_state, pending));
     DEFINE(S_EXITS, OFF(uk_vcpu_state, exits));
 
     /* struct uk_stats (kstats) */
@@ -80,11 +64,8 @@ void asm_offsets(void)
 
     /* the ABI and the CPU */
     DEFINE(SYS_VCPU_RESUME, UK_SYS_VCPU_RESUME);
-    DEFINE(CAP_TASK, UK_CAP_TASK);
-    DEFINE(R_CONTROL, UK_R_CONTROL);
     DEFINE(EXIT_SYSCALL, UK_VCPU_EXIT_SYSCALL);
     DEFINE(USER_MAP_TOP, UK_USER_MAP_TOP);
-    DEFINE(RFLAGS_USER, UK_RFLAGS_USER);
     DEFINE(MSR_FS_BASE, MSR_FS_BASE);
     DEFINE(USER_CS, USER_CS);
     DEFINE(USER_SS, USER_SS);

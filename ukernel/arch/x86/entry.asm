@@ -10,8 +10,9 @@
 ;    so they are still the caller's when C returns; they are stored only if
 ;    another thread is to run.  Results go back in rax, rdi, rsi, rdx, r10,
 ;    r8, r9 from the thread's register area.  A vCPU has entries of its own
-;    (the end of this file): a process's system call, and its guest
-;    kernel's, where a plain RESUME never reaches C.
+;    (the end of this file): a process's system call, which stores into
+;    the state page and enters the guest kernel without C, and its guest
+;    kernel's, where a RESUME goes to C's fast path (fastpath.c).
 ;  - exception or interrupt from user: everything is stored (REGS_FULL) and
 ;    the thread later leaves through iretq (a vCPU interrupted in its
 ;    process: REGS_VCPU_USER, the same with swapgs).
@@ -27,7 +28,7 @@
 
 extern current, entry_thread, gone_thread, kstats, kstack_top, active_vspace
 extern syscall_dispatch, trap_dispatch, kernel_trap_dispatch
-extern loaded_kernel_gs, loaded_fs_base, vcpu_resume, vcpu_process_tls
+extern vcpu_resume, vcpu_process_tls, vcpu_fastpath_resume, loaded_fs_base
 
 ; The usual syscall entry up to C (rsp = the thread): rip, rflags, rsp
 ; stored, the kernel stack.
@@ -41,40 +42,33 @@ extern loaded_kernel_gs, loaded_fs_base, vcpu_resume, vcpu_process_tls
     lea rsp, [rel kstack_top - 16]
 %endmacro
 
-; The last part of every return to user by iretq: rax = the registers
-; (struct uk_regs), the frame pushed.
-%macro LOAD_REGS_IRETQ 0
-    mov rbx, [rax + R_RBX]
-    mov rcx, [rax + R_RCX]
-    mov rdx, [rax + R_RDX]
-    mov rsi, [rax + R_RSI]
+; The last part of every return to user by iretq, the frame pushed: %1 =
+; the registers (struct uk_regs), rax or rdi, loaded last.
+%macro LOAD_REGS_IRETQ 1
+    %ifidni %1, rdi
+    mov rax, [rdi + R_RAX]
+    %else
     mov rdi, [rax + R_RDI]
-    mov rbp, [rax + R_RBP]
-    mov r8,  [rax + R_R8]
-    mov r9,  [rax + R_R9]
-    mov r10, [rax + R_R10]
-    mov r11, [rax + R_R11]
-    mov r12, [rax + R_R12]
-    mov r13, [rax + R_R13]
-    mov r14, [rax + R_R14]
-    mov r15, [rax + R_R15]
+    %endif
+    mov rbx, [%1 + R_RBX]
+    mov rcx, [%1 + R_RCX]
+    mov rdx, [%1 + R_RDX]
+    mov rsi, [%1 + R_RSI]
+    mov rbp, [%1 + R_RBP]
+    mov r8,  [%1 + R_R8]
+    mov r9,  [%1 + R_R9]
+    mov r10, [%1 + R_R10]
+    mov r11, [%1 + R_R11]
+    mov r12, [%1 + R_R12]
+    mov r13, [%1 + R_R13]
+    mov r14, [%1 + R_R14]
+    mov r15, [%1 + R_R15]
+    %ifidni %1, rdi
+    mov rdi, [rdi + R_RDI]
+    %else
     mov rax, [rax + R_RAX]
+    %endif
     iretq
-%endmacro
-
-; A vCPU enters its guest kernel at rcx (a user address), with rsp and rdi
-; set; rbx, rbp, r12-r15 are cleared by the caller or are the process's own.
-; Interrupts on (the virtual flag is off); the registers the guest kernel
-; may rely on are zero.
-%macro SYSRET_TO_GUEST_KERNEL 0
-    mov r11d, RFLAGS_ENTRY                  ; IF and the reserved bit
-    xor eax, eax
-    xor edx, edx
-    xor esi, esi
-    xor r8d, r8d
-    xor r9d, r9d
-    xor r10d, r10d
-    o64 sysret
 %endmacro
 
 section .bss
@@ -152,13 +146,13 @@ iret_from_rax:                              ; rax = the registers (struct uk_reg
     push qword [rax + R_RFLAGS]
     push qword USER_CS
     push qword [rax + R_RIP]
-    LOAD_REGS_IRETQ
+    LOAD_REGS_IRETQ rax
 
 vcpu_from_exit:                             ; flags: kind compared with REGS_VCPU_USER
     mov byte [rax + T_KIND], KIND_SYSCALL
     jne vcpu_entry_from_exit                ; -> vcpu_entry_from_exit: into its guest kernel
-    ; REGS_VCPU_USER: back into the process it was interrupted in; its gs
-    ; base into MSR_KERNEL_GS if not there, then as any thread, with swapgs
+    ; REGS_VCPU_USER: back into the process it was interrupted in; its TLS
+    ; bases loaded if not there (C), then as any thread, with swapgs
     lea rsp, [rel kstack_top]
     call vcpu_process_tls
     mov rax, [rel current]
@@ -171,116 +165,68 @@ vcpu_entry_from_exit:
     mov rcx, [rax + R_RIP]
     mov rsp, [rax + R_RSP]
     mov rdi, [rax + R_RDI]
-enter_guest_kernel:                         ; rcx = rip, rsp, rdi set
+    xor edx, edx
     xor ebx, ebx                            ; rbx rbp r12-r15 are live from whoever
     xor ebp, ebp                            ; entered last (another task's thread,
     xor r12d, r12d                          ; or &gone_thread after a trap, or C):
     xor r13d, r13d                          ; they must not reach the guest kernel
     xor r14d, r14d
     xor r15d, r15d
-    SYSRET_TO_GUEST_KERNEL
+    jmp sysret_to_guest_kernel              ; -> sysret_to_guest_kernel: the one way in
 
-; The vCPU paths of vcpu.c, called from C and never returning.
-; vcpu_to_user(regs): run the process from its (checked) registers; its gs
-; base is in MSR_KERNEL_GS.
-global vcpu_to_user
-vcpu_to_user:
-    mov rax, rdi
-    swapgs
-    jmp iret_from_rax
-
-; ---- A vCPU's round trip (docs/ukernel-performance.md, vcpu.syscall) ----
+; ---- A vCPU's round trip (vcpu.c tells the story) ----
+; The RESUME's checks and commit are C's (fastpath.c, vcpu_path.h): here
+; only its registers.  The process's syscall has nothing to decide but fs.
 ;
-; 1. vcpu_kernel_entry: the guest kernel's system call.  UK_SYS_VCPU_RESUME
-;    of another task's process, with nothing riding along, is served here:
-;    every check below either holds or sends the call to C (vcpu_resume)
-;    with nothing changed; the commit after the checks cannot fail.
-;    Scratch: rax, rsi, rdx (ignored with map_rights 0), r8, r9; rcx,
-;    r11, rdi, r10 stay for the way to C.  The guest kernel's own
-;    registers are not kept: every exit enters it afresh.
+; 1. vcpu_kernel_entry: the guest kernel's system call.  A RESUME goes to
+;    C's fast path with only what the slow path would lose kept: rip and
+;    rflags (its rsp waits in syscall_user_rsp).
 global vcpu_kernel_entry
 vcpu_kernel_entry:                          ; rsp = the thread
     cmp rax, SYS_VCPU_RESUME
     jne syscall_common                      ; -> syscall_common: not a resume, the usual way
-    test r10, r10
-    jnz .slow                               ; -> slow: a mapping rides along
-    mov r8, [rsp + T_TASK]
-    mov r9d, [r8 + TASK_NSLOTS]
-    cmp rdi, r9
-    jae .slow                               ; -> slow: no such slot
-    mov r9, [r8 + TASK_SLOTS]
-    lea rsi, [rdi + rdi * 4]
-    lea rsi, [r9 + rsi * 8]                 ; rsi = the cap (40 bytes each)
-    cmp byte [rsi + CAP_TYPE], CAP_TASK
-    jne .slow                               ; -> slow: not a task cap (slot 0, RESUME(0), is empty)
-    test byte [rsi + CAP_RIGHTS], R_CONTROL
-    jz .slow                                ; -> slow: no CONTROL right
-    mov rsi, [rsi + CAP_OBJ]
-    cmp rsi, r8
-    je .slow                                ; -> slow: our own task (else rsi = the process)
-    mov rax, [rsp + T_VCPU_STATE]           ; rax = the state page (user at 0)
-    mov r9, [rax + R_RIP]
-    or r9, [rax + R_FS_BASE]
-    or r9, [rax + R_GS_BASE]
-    mov rdx, USER_MAP_TOP
-    cmp r9, rdx
-    jae .slow                               ; -> slow: rip or a TLS base not a user address
-    cmp qword [rax + S_PENDING], 0
-    jne .slow                               ; -> slow: events pending
-    mov r9, [rax + R_GS_BASE]
-    cmp r9, [rel loaded_kernel_gs]
-    jne .slow                               ; -> slow: its gs base not in MSR_KERNEL_GS
-    ; commit: count the entry, the process's fs base, its address space
-    inc qword [rel kstats + KSTATS_KERNEL_ENTRIES]
-    mov rdx, [rsp + T_VCPU]
-    mov word [rdx + V_IN_USER], 1           ; in_user, not in_upcall
-    mov r8, [rsp + R_FS_BASE]
-    mov [rdx + V_KERNEL_FS], r8             ; the guest kernel's, for the exit
-    mov [rdx + V_USER_GS], r9
-    mov r8, [rax + R_FS_BASE]
-    mov [rsp + R_FS_BASE], r8               ; the thread's fs is the process's now
-    cmp r8, [rel loaded_fs_base]
-    je .fs_loaded                           ; -> fs_loaded: the MSR holds it already
-    mov [rel loaded_fs_base], r8            ; a glibc process's TLS: wrmsr
-    mov r9, rax
-    mov eax, r8d
-    mov rdx, r8
-    shr rdx, 32
-    mov ecx, MSR_FS_BASE
-    wrmsr
-    mov rax, r9
-.fs_loaded:
-    mov [rsp + T_AS], rsi
-    mov qword [rsp + T_SYSCALL_FN], vcpu_process_entry
-    mov [rel active_vspace], rsi
-    inc qword [rel kstats + KSTATS_AS_SWITCHES]
-    mov rsi, [rsi + TASK_PML4_PHYS]
-    mov cr3, rsi
-    ; and leave by iretq from the state page, rflags made safe (in place)
-    lea rsp, [rel kstack_top]
-    push qword USER_SS
-    push qword [rax + R_RSP]
-    mov ecx, [rax + R_RFLAGS]
-    and ecx, RFLAGS_USER
-    or ecx, RFLAGS_ENTRY                    ; IF and the reserved bit
-    mov [rax + R_RFLAGS], rcx
-    push rcx
-    push qword USER_CS
-    push qword [rax + R_RIP]
-    swapgs                                  ; the process's gs base
-    LOAD_REGS_IRETQ
-.slow:                                      ; as syscall_common, to vcpu_resume
-    SYSCALL_TO_C
+    mov [rsp + R_RIP], rcx
+    mov [rsp + R_RFLAGS], r11
     mov rcx, r10                            ; 4th C argument
-    call vcpu_resume
-    jmp exit_to_user                        ; -> exit_to_user: the answer, or the guest kernel
+    lea rsp, [rel kstack_top - 16]
+    call vcpu_fastpath_resume               ; back only from the slow path (vcpu_resume)
+    jmp exit_to_user                        ; -> exit_to_user: its answer, or the guest kernel
+
+; The fast path's way to vcpu_resume (C tail-calls it with vcpu_resume's
+; arguments): the rest of SYSCALL_TO_C; vcpu_resume returns to the call in
+; vcpu_kernel_entry.  (The entry is counted already.)
+global vcpu_resume_slow
+vcpu_resume_slow:
+    mov rax, [rel current]
+    mov r11, [rel syscall_user_rsp]
+    mov [rax + R_RSP], r11
+    mov [rel entry_thread], rax
+    jmp vcpu_resume                         ; -> vcpu_resume (C): returns to the call above
+
+; vcpu_to_user(regs, rflags), from C: run the process from its (checked)
+; registers with rflags (made safe); its gs base is in MSR_KERNEL_GS.  The
+; frame goes on the kernel stack below C's.
+global vcpu_to_user
+vcpu_to_user:
+    push qword USER_SS
+    push qword [rdi + R_RSP]
+    push rsi
+    push qword USER_CS
+    push qword [rdi + R_RIP]
+    swapgs                                  ; the process's gs base
+    LOAD_REGS_IRETQ rdi
 
 ; 2. vcpu_process_entry: the process ran `syscall` (syscall_fn while a
-;    vCPU runs a process; rsp = the thread, rcx = rip, r11 = rflags).  Its
-;    registers go straight into the state page, and the guest kernel is
-;    entered at entry_ip by sysret, with the process's own rbx, rbp,
-;    r12-r15 (nothing else of anyone's).  A process cannot change its TLS
-;    bases (no FSGSBASE): they stay in state->user as the resume left them.
+;    vCPU runs a process; rsp = the thread, rcx = rip, r11 = rflags).  An
+;    exit with nothing to decide: its registers go straight into the state
+;    page, the exit is recorded and the thread is back in its guest kernel
+;    (as vcpu_path.h's vcpu_note_exit and vcpu_leave_process, which this
+;    mirrors store for store: no C call on the way, the +5 instructions
+;    docs/ukernel-performance.md allows could not pay for one), and the
+;    guest kernel is entered at entry_ip by sysret with the process's own
+;    rbx, rbp, r12-r15 (nothing else of anyone's).  A process cannot change
+;    its TLS bases (no FSGSBASE): they stay in state->user as the resume
+;    left them.
 global vcpu_process_entry
 vcpu_process_entry:
     swapgs                                  ; the guest kernel's gs base
@@ -303,38 +249,49 @@ vcpu_process_entry:
     mov rax, [rel syscall_user_rsp]
     mov [rsp + R_RSP], rax
     inc qword [rel kstats + KSTATS_KERNEL_ENTRIES]
-    mov qword [rsp + S_EXIT_REASON], EXIT_SYSCALL
+    mov qword [rsp + S_EXIT_REASON], EXIT_SYSCALL   ; vcpu_note_exit
     mov qword [rsp + S_IRQ_ENABLED], 0
     inc qword [rsp + S_EXITS]
     mov r11, [rel current]
-    mov rdx, [r11 + T_VCPU]
-    mov rax, [rdx + V_KERNEL_FS]
-    cmp rax, [r11 + R_FS_BASE]
-    je .fs_loaded                           ; -> fs_loaded: the process's fs is the guest kernel's
-    mov [r11 + R_FS_BASE], rax              ; the thread's is the guest kernel's again
-    mov [rel loaded_fs_base], rax           ; (the process's stays in state->user)
-    mov r8, rdx
+    mov qword [r11 + T_SYSCALL_FN], vcpu_kernel_entry   ; vcpu_leave_process
+    mov rax, [r11 + T_TASK]
+    mov [r11 + T_AS], rax
+    mov [rel active_vspace], rax            ; arch_switch_vspace
+    inc qword [rel kstats + KSTATS_AS_SWITCHES]
+    mov rax, [rax + TASK_PML4_PHYS]
+    mov cr3, rax
+    mov rax, [r11 + R_FS_BASE]              ; the guest kernel's fs base
+    cmp rax, [rel loaded_fs_base]
+    jne .load_fs                            ; -> load_fs: MSR_FS_BASE holds the process's (glibc's TLS)
+.fs_loaded:
+    mov rdi, [r11 + T_VCPU_STATE_VA]
+    mov rcx, [rsp + S_ENTRY_IP]
+    mov rsp, [rsp + S_ENTRY_SP]
+    xor edx, edx
+    ; fall through
+; Every way into a guest kernel: at rcx, with rsp, rdi and rdx (0) set; rbx,
+; rbp, r12-r15 are cleared or the process's own.  Interrupts on (the virtual
+; flag is off); the registers the guest kernel may rely on are zero.
+sysret_to_guest_kernel:
+    mov rax, USER_MAP_TOP                   ; sysret to a non-canonical rip faults in
+    cmp rcx, rax                            ; ring 0 on Intel CPUs, on the guest's stack:
+    cmova rcx, rax                          ; an entry point outside user space enters at
+                                            ; the never-mapped last user page instead
+    mov r11d, RFLAGS_ENTRY                  ; IF and the reserved bit
+    xor eax, eax
+    xor esi, esi
+    xor r8d, r8d
+    xor r9d, r9d
+    xor r10d, r10d
+    o64 sysret
+
+vcpu_process_entry.load_fs:                 ; as arch_load_fs
+    mov [rel loaded_fs_base], rax
     mov rdx, rax
     shr rdx, 32
     mov ecx, MSR_FS_BASE
     wrmsr
-    mov rdx, r8
-.fs_loaded:
-    mov byte [rdx + V_IN_USER], 0
-    mov qword [r11 + T_SYSCALL_FN], vcpu_kernel_entry
-    mov rax, [r11 + T_TASK]
-    mov [r11 + T_AS], rax
-    mov [rel active_vspace], rax
-    inc qword [rel kstats + KSTATS_AS_SWITCHES]
-    mov rax, [rax + TASK_PML4_PHYS]
-    mov cr3, rax
-    mov rdi, [rdx + V_STATE_VA]
-    mov rcx, [rsp + S_ENTRY_IP]
-    mov rax, USER_MAP_TOP                   ; sysret to a non-canonical rip faults
-    cmp rcx, rax                            ; in ring 0 on Intel CPUs: an entry
-    cmova rcx, rax                          ; point outside user space enters at
-    mov rsp, [rsp + S_ENTRY_SP]             ; the never-mapped last user page
-    SYSRET_TO_GUEST_KERNEL
+    jmp vcpu_process_entry.fs_loaded        ; -> fs_loaded: on into the guest kernel
 
 ; Exceptions and interrupts.  Each stub leaves [vector, error] above the
 ; hardware frame: [rsp] vector, +8 error, +16 rip, +24 cs, +32 rflags,

@@ -11,6 +11,7 @@
 #include "ipc.h"
 #include "irq.h"
 #include "vcpu.h"
+#include "vcpu_path.h"
 #include "stats.h"
 #include "log.h"
 #include "backtrace.h"
@@ -39,7 +40,7 @@ void trap_dispatch(struct thread *t)
     word vector = t->regs.vector;
     if (trap_is_page_fault(vector))
         t->regs.cr2 = read_cr2();
-    if (t->vcpu && t->vcpu->in_user && vcpu_user_trap(t)) {
+    if (t->vcpu && vcpu_in_process(t) && vcpu_user_trap(t)) {
         /* the process's exception or page fault: an exit to its guest kernel */
     } else if (vector >= VEC_FIRST_INTERRUPT) {
         device_interrupt(vector);

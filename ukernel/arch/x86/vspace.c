@@ -300,8 +300,11 @@ int vspace_map_boot_free(struct task *t, word va, u64 pa)
 
 static int unmap_range(struct task *t, word va, word npages, word budget, word *next);
 
-int vspace_map(struct task *src, word sva, struct task *dst, word dva,
-               word npages, word user_rights)
+/* MAP's work, written once for vspace_map (all of it: the usual small MAP,
+ * and the resume's, pay nothing for the parts) and vspace_map_some. */
+static inline __attribute__((always_inline))
+int map_pages(struct task *src, word sva, struct task *dst, word dva,
+              word npages, word user_rights, word part)
 {
     int err;
     unsigned rights = page_rights(user_rights);
@@ -311,9 +314,11 @@ int vspace_map(struct task *src, word sva, struct task *dst, word dva,
         return UK_E_INVAL;
     if (src == dst && sva < dva + npages * PAGE_SIZE && dva < sva + npages * PAGE_SIZE)
         return UK_E_INVAL;
+    if (part > npages)
+        part = npages;
     word src_span = 1, dst_span = 1;               /* walk_run: nothing kept yet */
     u64 *src_leaf = NULL, *dst_leaf = NULL;
-    for (word i = 0; i < npages; i++) {            /* all of it is ours to give */
+    for (word i = 0; i < part; i++) {              /* all of this part is ours to give */
         word s = sva + i * PAGE_SIZE;
         u64 *leaf = walk_run(src, s, false, &src_span, &src_leaf);
         struct mapping *from = leaf ? leaf_nodes(leaf)[pt_index(s, 0)] : NULL;
@@ -328,7 +333,7 @@ int vspace_map(struct task *src, word sva, struct task *dst, word dva,
             if (a->task == dst && node_va(a) >= dva && node_va(a) < dva + npages * PAGE_SIZE)
                 return UK_E_BUSY;
     }
-    for (word i = 0; i < npages; i++) {
+    for (word i = 0; i < part; i++) {
         word s = sva + i * PAGE_SIZE, d = dva + i * PAGE_SIZE;
         u64 *leaf = walk_run(src, s, false, &src_span, &src_leaf);  /* node and frame */
         struct mapping *from = leaf_nodes(leaf)[pt_index(s, 0)];
@@ -345,6 +350,18 @@ int vspace_map(struct task *src, word sva, struct task *dst, word dva,
         }
     }
     return UK_OK;
+}
+
+int vspace_map(struct task *src, word sva, struct task *dst, word dva,
+               word npages, word user_rights)
+{
+    return map_pages(src, sva, dst, dva, npages, user_rights, npages);
+}
+
+int vspace_map_some(struct task *src, word sva, struct task *dst, word dva,
+                    word npages, word user_rights, word part)
+{
+    return map_pages(src, sva, dst, dva, npages, user_rights, part);
 }
 
 /* As protect_range: a leaf table at a time (unmapping frees no table). */

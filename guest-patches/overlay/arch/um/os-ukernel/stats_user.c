@@ -9,6 +9,9 @@
  * (tests/guest-linux/init prints it at "shell ready").  Then kernel
  * memory: ours (kmem_used, our processes' included; kmem_quota) and the
  * processes' account (process.c): charged, room left, process tasks.
+ * Ours too: our vCPU's exits (a process's system call, fault or event
+ * each), and the console's flow control (vdev.c): how often it made us
+ * wait, and bytes dropped after waiting too long (0 unless it is broken).
  * Each read costs a few microkernel entries.  The machine's counters are
  * the whole machine's, so reading them takes the debug cap, which the
  * vmm-server passes on (READ only) when the root's guest line says
@@ -49,9 +52,12 @@ int ukvm_stats_text(char *buf, int size)
 	if (n < 0 || n >= size)
 		return n;
 	return n + snprintf(buf + n, size - n,
+			    "vcpu_exits %lu\nconsole_waits %lu\nconsole_lost_bytes %lu\n"
 			    "boot_tsc %lu\ntsc %llu\n"
 			    "kmem_used %lu\nkmem_quota %lu\nprocess_kmem_used %lu\n"
 			    "process_kmem_room %lu\nprocess_tasks %lu\n",
+			    (unsigned long)ukvm_vcpu->exits, ukvm_console_waits,
+			    ukvm_console_lost_bytes,
 			    (unsigned long)ukvm_gi->boot_tsc, now,
 			    (unsigned long)used, (unsigned long)quota,
 			    p_used, p_room, p_tasks);

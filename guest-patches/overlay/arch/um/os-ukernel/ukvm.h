@@ -26,6 +26,8 @@ extern struct uk_vcpu_state *ukvm_vcpu;     /* our vCPU's state page */
 long ukvm_vdev_call(uk_word_t op, uk_word_t nwords, const uk_word_t *words,
 		    uk_word_t out[UK_MSG_REG_WORDS]);
 void ukvm_console_write(const char *s, unsigned long n);
+/* flow control made us wait; bytes dropped after waiting too long (/proc/ukvm) */
+extern unsigned long ukvm_console_waits, ukvm_console_lost_bytes;
 long ukvm_console_read(char *buf, unsigned long n);
 long ukvm_timer_set(uk_word_t first_ns, uk_word_t period_ns);
 void ukvm_power(uk_word_t how, uk_word_t status) __attribute__((noreturn));

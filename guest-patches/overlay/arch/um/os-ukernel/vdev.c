@@ -24,21 +24,64 @@ long ukvm_vdev_call(uk_word_t op, uk_word_t nwords, const uk_word_t *words,
 	return status;
 }
 
-/* Output: at most UK_VDEV_BYTES_MAX bytes a call; when the console server
- * is full ("again"), wait for an event and retry, a bounded number of
- * times, so a stuck console costs lost text rather than a stuck guest. */
+/* Output: at most UK_VDEV_BYTES_MAX bytes a call.  The vmm-server's flow
+ * control (a token bucket of 8 KiB refilled at 8 KiB/s, docs/vmm-server.md)
+ * answers "again" with the nanoseconds until it will take the chunk: we
+ * sleep that long -- a receive on our event notification with that timeout,
+ * so the CPU halts and an event that comes meanwhile ends the sleep early
+ * and stays pending in the state page for its handler -- and send the chunk
+ * again.  So a burst is slowed down to the console's rate, as by a real
+ * serial line, and never cut (it was: 200 yields, then the chunk dropped,
+ * uncounted).  Bounded all the same: a chunk still refused after
+ * CONSOLE_WAIT_MAX_NS of guest time (a vmm-server that keeps saying
+ * "again") is dropped and its bytes counted (console_lost_bytes in
+ * /proc/ukvm), so a broken console costs counted text, not a stuck kernel.
+ * A dead console server never answers "again": the vmm-server puts our text
+ * on the kernel log until one is back (vmm-server/conout.c). */
+#define CONSOLE_WAIT_MAX_NS   5000000000ull   /* per chunk, in all */
+#define CONSOLE_SLEEP_MAX_NS  100000000ull    /* one sleep at most (a bad w1) */
+unsigned long ukvm_console_waits, ukvm_console_lost_bytes;
+
+/* The microkernel ends a vCPU's receive at once while events are pending
+ * (they came before it blocked), and ours often are: a write with
+ * interrupts off (printk, the tty's lock) cannot take them, and the sleep
+ * was a spin (334,034 "sleeps" for a 33 KB burst).  So the bits are held
+ * here while we sleep and put back after: the microkernel only ORs into
+ * the word, so none is lost, and one that comes meanwhile ends the sleep
+ * early; the next ukvm_vdev_call's ukvm_poll_events takes them. */
+static void console_sleep(uk_word_t ns)
+{
+	unsigned long held;
+
+	if (ns > CONSOLE_SLEEP_MAX_NS)
+		ns = CONSOLE_SLEEP_MAX_NS;
+	held = ukvm_vcpu ? __atomic_exchange_n(&ukvm_vcpu->pending, 0, __ATOMIC_SEQ_CST)
+			 : 0;   /* (none before start.c has our state page) */
+	uk_sys(UK_SYS_RECV, UK_GUEST_SLOT_EVENTS,
+	       uk_msginfo(0, 0, uk_timeout_us(ns / 1000 + 1)), 0, 0, 0, 0);
+	if (held)
+		__atomic_fetch_or(&ukvm_vcpu->pending, held, __ATOMIC_SEQ_CST);
+}
+
 void ukvm_console_write(const char *s, unsigned long n)
 {
-	uk_word_t words[1 + UK_VDEV_BYTES_MAX / 8];
+	uk_word_t words[1 + UK_VDEV_BYTES_MAX / 8], out[UK_MSG_REG_WORDS];
 	while (n) {
 		uk_word_t k = n < UK_VDEV_BYTES_MAX ? n : UK_VDEV_BYTES_MAX;
+		unsigned long long first = 0;
 		words[0] = k;
 		memcpy(&words[1], s, k);
-		for (int tries = 0; tries < 200; tries++) {
-			if (ukvm_vdev_call(UK_VDEV_CONSOLE_WRITE, 1 + (k + 7) / 8, words, NULL) !=
-			    UK_VDEV_EAGAIN)
+		while (ukvm_vdev_call(UK_VDEV_CONSOLE_WRITE, 1 + (k + 7) / 8, words, out) ==
+		       UK_VDEV_EAGAIN) {
+			unsigned long long now = uk_rdtsc();
+			if (!first)
+				first = now;
+			else if (ukvm_tsc_to_ns(now - first) > CONSOLE_WAIT_MAX_NS) {
+				ukvm_console_lost_bytes += k;
 				break;
-			uk_yield();
+			}
+			ukvm_console_waits++;
+			console_sleep(out[1]);
 		}
 		s += k;
 		n -= k;

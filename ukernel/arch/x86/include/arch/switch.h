@@ -16,19 +16,30 @@ extern word loaded_fs_base, loaded_gs_base;   /* what the MSRs hold now */
 extern word loaded_kernel_gs;                 /* MSR_KERNEL_GS: a vCPU process's gs
                                                  base, swapped in (entry.asm) */
 
+/* Switches to another address space than the loaded one. */
+static inline __attribute__((always_inline)) void arch_switch_vspace(struct task *task)
+{
+    active_vspace = task;
+    kstats.as_switches++;
+    write_cr3(task->pml4_phys);
+}
+
+/* Loads fs_base into MSR_FS_BASE if it is not there. */
+static inline __attribute__((always_inline)) void arch_load_fs(word fs_base)
+{
+    if (unlikely(fs_base != loaded_fs_base)) {
+        loaded_fs_base = fs_base;
+        wrmsr(MSR_FS_BASE, fs_base);
+    }
+}
+
 /* Loads t's address space (t->as) and TLS bases, if not loaded already. */
 static inline __attribute__((always_inline)) void arch_load_space(struct thread *t)
 {
     struct task *task = t->as;
-    if (task != active_vspace) {                 /* another address space */
-        active_vspace = task;
-        kstats.as_switches++;
-        write_cr3(task->pml4_phys);
-    }
-    if (unlikely(t->regs.fs_base != loaded_fs_base)) {
-        loaded_fs_base = t->regs.fs_base;
-        wrmsr(MSR_FS_BASE, loaded_fs_base);
-    }
+    if (task != active_vspace)                   /* another address space */
+        arch_switch_vspace(task);
+    arch_load_fs(t->regs.fs_base);
     if (unlikely(t->regs.gs_base != loaded_gs_base)) {
         loaded_gs_base = t->regs.gs_base;
         wrmsr(MSR_GS_BASE, loaded_gs_base);
@@ -37,7 +48,7 @@ static inline __attribute__((always_inline)) void arch_load_space(struct thread 
 
 /* A vCPU's process is to run: its gs base into MSR_KERNEL_GS, where the
  * swapgs on the way out (entry.asm) takes it from. */
-static inline void arch_load_process_gs(word gs_base)
+static inline __attribute__((always_inline)) void arch_load_process_gs(word gs_base)
 {
     if (gs_base != loaded_kernel_gs) {
         loaded_kernel_gs = gs_base;
