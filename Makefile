@@ -475,7 +475,10 @@ bench-linux: deps-linux deps-rootfs $(LBENCH_DIR)/initramfs.cpio
 # build/bench/syscall-breakdown.json), TCP round trips and streams on both
 # (tools/bench/run-net -> build/bench/net.jsonl) and where a guest's round
 # trip goes (tools/bench/net-breakdown), the guest's disk I/O's
-# (tools/bench/storage-breakdown -> build/bench/storage-breakdown.json), then
+# (tools/bench/storage-breakdown -> build/bench/storage-breakdown.json),
+# several guests at once (tools/bench/run-multi busy and pair ->
+# build/bench/multi.jsonl), the boot against the guest's RAM
+# (tools/bench/run-boot-mem -> build/bench/boot-mem.jsonl), then
 # docs/results.md (tools/bench/make-results).  A guest that is built but fails
 # does not stop the report: make bench says so and fails after it.
 bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
@@ -487,13 +490,18 @@ bench: deps-bench $(ISO_BENCH) $(LBENCH_DIR)/initramfs.cpio
 	boot=0; tools/bench/run-boot || boot=$$?; \
 	tools/bench/syscall-breakdown || boot=$$?; \
 	tools/bench/net-breakdown && tools/bench/net-breakdown --stream || boot=$$?; \
-	tools/bench/storage-breakdown || boot=$$?; tools/bench/make-results; \
+	tools/bench/storage-breakdown || boot=$$?; \
+	multi=0; tools/bench/run-multi busy || multi=$$?; tools/bench/run-multi pair || multi=$$?; \
+	tools/bench/run-boot-mem || multi=$$?; \
+	tools/bench/make-results; \
 	if [ $$rc != 0 ]; then echo "make bench: the guest's run failed (exit $$rc; \
 	build/bench/linux-guest-serial.log): no new guest rows in build/bench/linux.jsonl"; exit $$rc; fi; \
 	if [ $$st != 0 ]; then echo "make bench: the guest's storage or network run failed (exit $$st; \
 	build/bench/storage-guest-serial.log, build/bench/net-guest-*-serial.log): rows missing in \
 	build/bench/storage.jsonl or net.jsonl"; exit $$st; fi; \
-	if [ $$boot != 0 ]; then echo "make bench: the boot measurement or a breakdown failed"; exit $$boot; fi
+	if [ $$boot != 0 ]; then echo "make bench: the boot measurement or a breakdown failed"; exit $$boot; fi; \
+	if [ $$multi != 0 ]; then echo "make bench: a several-guest run (tools/bench/run-multi) or the boot against RAM \
+	(tools/bench/run-boot-mem) failed"; exit $$multi; fi
 
 # --- results (not in `make test`) ---------------------------------------------------
 # make results: docs/results.md and docs/img/*.png from build/bench/*.jsonl (made by

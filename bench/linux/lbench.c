@@ -46,6 +46,11 @@
  *   sig_install    rt_sigaction(SIGUSR1, handler)
  *   sig_deliver    kill(getpid(), SIGUSR1): the syscall, the signal frame,
  *                  the (empty) handler and rt_sigreturn
+ * How cost grows with the work (fewer samples the bigger: scale_runs()):
+ *   fork_exit_touch_1m/16m/64m   fork_exit with 1, 16, 64 MiB of the
+ *                  parent's anonymous memory written before
+ *   mmap_touch_64k/256k/1m/4m/16m/64m   mmap(S anonymous) + a write to
+ *                  each page + munmap
  *
  * Counting caveat: icount counts each iteration of a rep-prefixed string
  * instruction (lbench prints "rep stosb of 4096 bytes = 4100"), so a kernel
@@ -74,6 +79,7 @@
  *                        run everything, or only the benchmarks named
  *                        (default RUNS 1000, fork_* RUNS/4)
  *   lbench exit CODE     write CODE to QEMU's isa-debug-exit port (0xf4)
+ *   lbench tsc           print "LBENCH-CLOCK tsc N", the TSC now
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -104,6 +110,7 @@
 #define HUGE (2ul << 20)
 
 static int runs = 1000;
+static int warmup = WARMUP;         /* samples dropped first; fewer for the scaling rows */
 static int64_t samples[MAXRUNS + WARMUP];
 static int64_t overhead;
 
@@ -113,6 +120,11 @@ static const char *const NAMES[] = {
     "stat_stack",
     "fork_exit", "fork_exec", "pipe_rtt", "unix_rtt", "tcp_rtt", "ctx_switch", "pagefault_anon",
     "pagefault_file", "mmap_1m", "sig_install", "sig_deliver",
+    /* how cost grows with the work (docs/benchmarks.md "Scaling"): last, so
+     * that the memory they touch cannot change the rows above */
+    "fork_exit_touch_1m", "fork_exit_touch_16m", "fork_exit_touch_64m",
+    "mmap_touch_64k", "mmap_touch_256k", "mmap_touch_1m", "mmap_touch_4m", "mmap_touch_16m",
+    "mmap_touch_64m",
 };
 #define NNAMES (int)(sizeof NAMES / sizeof NAMES[0])
 static const char *only;            /* -o: comma-separated names; NULL: all */
@@ -178,8 +190,8 @@ static int cmp64(const void *a, const void *b)
 /* sort the n samples after the warm-up ones; return the median */
 static int64_t median(int64_t *v, int n)
 {
-    qsort(v + WARMUP, n, sizeof *v, cmp64);
-    return v[WARMUP + n / 2];
+    qsort(v + warmup, n, sizeof *v, cmp64);
+    return v[warmup + n / 2];
 }
 
 static int want(const char *name)
@@ -257,15 +269,15 @@ static inline void ev_end(int i)
 
 static void report(const char *name, int n)
 {
-    for (int i = 0; i < n + WARMUP; i++)
+    for (int i = 0; i < n + warmup; i++)
         samples[i] -= overhead;
     int64_t med = median(samples, n);
     printf("LBENCH {\"name\":\"%s\",\"median\":%lld,\"min\":%lld,\"runs\":%d}",
-           name, (long long)med, (long long)samples[WARMUP], n);
+           name, (long long)med, (long long)samples[warmup], n);
     if (ev_fd >= 0) {
         printf(" events=");
         for (int k = 0; k < NREP; k++) {
-            for (int i = 0; i < n + WARMUP; i++)
+            for (int i = 0; i < n + warmup; i++)
                 ev_samples[k][i] -= ev_overhead[k];
             printf("%s%s:%.10g", k ? "," : "", EV_OUT[k], (double)median(ev_samples[k], n) / ev_div);
         }
@@ -561,8 +573,78 @@ static void bench_signals(int n)
     report("sig_deliver", n);
 }
 
+/* --- how cost grows with the work (the *_touch_* rows) ---------------------
+ * Each size runs fewer samples the more pages it touches, so that every
+ * size does about the same work in all: n = runs * SCALE_PAGES / pages,
+ * within [SCALE_MIN, runs], after n / 4 (1 to WARMUP) warm-up samples.
+ * Under tcg-icount the counts repeat exactly, so a few samples suffice. */
+#define SCALE_PAGES 16
+#define SCALE_MIN   5
+static int scale_runs(size_t pages, int limit)
+{
+    long n = (long)limit * SCALE_PAGES / (long)pages;
+    return n < SCALE_MIN ? SCALE_MIN : n > limit ? limit : (int)n;
+}
+static int scale_warmup(int n)      /* n / 4, within [1, WARMUP]: the arrays' room */
+{
+    return n / 4 < 1 ? 1 : n / 4 > WARMUP ? WARMUP : n / 4;
+}
+
+/* fork_exit_touch_<M>: fork_exit with M MiB of the parent's private
+ * anonymous memory written (so present, copy-on-write after the fork):
+ * what a fork costs against what the parent has mapped. */
+static void bench_fork_touch(const char *name, size_t bytes, int limit)
+{
+    char *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) die("mmap for fork_exit_touch");
+    for (size_t o = 0; o < bytes; o += PAGE)
+        m[o] = 1;
+    int n = scale_runs(bytes / PAGE, limit);
+    warmup = scale_warmup(n);
+    for (int i = 0; i < n + warmup; i++) {
+        ev_begin();
+        uint64_t t0 = tsc();
+        long pid = sc0(SYS_fork);
+        if (pid == 0)
+            sc1(SYS_exit_group, 0);
+        if (pid < 0) { errno = -pid; die("fork"); }
+        wait_child(pid);
+        samples[i] = (int64_t)(tsc() - t0);
+        ev_end(i);
+    }
+    munmap(m, bytes);
+    report(name, n);
+    warmup = WARMUP;
+}
+
+/* mmap_touch_<S>: mmap S bytes anonymous, write one byte of every page,
+ * munmap: page faults, page clearing and the unmap, against the size. */
+static void bench_mmap_touch(const char *name, size_t bytes)
+{
+    int n = scale_runs(bytes / PAGE, runs);
+    warmup = scale_warmup(n);
+    for (int i = 0; i < n + warmup; i++) {
+        ev_begin();
+        uint64_t t0 = tsc();
+        long p = sc6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+        if (p < 0 && p > -4096) { errno = -p; die("mmap for mmap_touch"); }
+        for (size_t o = 0; o < bytes; o += PAGE)
+            ((volatile char *)p)[o] = 1;
+        sc2(SYS_munmap, p, (long)bytes);
+        samples[i] = (int64_t)(tsc() - t0);
+        ev_end(i);
+    }
+    report(name, n);
+    warmup = WARMUP;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "tsc")) {     /* the boot's clock (bench/linux/init) */
+        printf("LBENCH-CLOCK tsc %llu\n", (unsigned long long)tsc());
+        return 0;
+    }
     if (argc == 3 && !strcmp(argv[1], "exit")) {    /* QEMU isa-debug-exit */
         if (ioperm(0xf4, 4, 1)) die("ioperm");
         outb((unsigned char)atoi(argv[2]), 0xf4);
@@ -676,6 +758,17 @@ int main(int argc, char **argv)
     }
     if (want("sig_install") || want("sig_deliver"))
         bench_signals(runs);
+    static const struct { const char *name; size_t mib; } forks[] = {
+        { "fork_exit_touch_1m", 1 }, { "fork_exit_touch_16m", 16 }, { "fork_exit_touch_64m", 64 } };
+    for (size_t i = 0; i < sizeof forks / sizeof forks[0]; i++)
+        if (want(forks[i].name))
+            bench_fork_touch(forks[i].name, forks[i].mib << 20, nfork);
+    static const struct { const char *name; size_t kib; } maps[] = {
+        { "mmap_touch_64k", 64 }, { "mmap_touch_256k", 256 }, { "mmap_touch_1m", 1024 },
+        { "mmap_touch_4m", 4096 }, { "mmap_touch_16m", 16384 }, { "mmap_touch_64m", 65536 } };
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+        if (want(maps[i].name))
+            bench_mmap_touch(maps[i].name, maps[i].kib << 10);
     printf("LBENCH-DONE\n");
     return 0;
 }

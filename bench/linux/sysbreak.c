@@ -10,7 +10,9 @@
  * The call is getppid(), or with $sysbreak_op (the kernel command line's
  * sysbreak_op=): stat_rodata, stat() of /bin/sysbreak with the path in
  * .rodata; stat_stack, the same path copied into a stack array (lbench's
- * rows of those names).
+ * rows of those names); fork_exit_touch_16m, fork() with 16 MiB of
+ * anonymous memory written before the window, the child exits at once,
+ * the parent waits (lbench's row: where a fork's cost per page goes).
  *
  * Run as the initramfs's init (rdinit=/bin/sysbreak; the kernel hands
  * sysbreak_calls=N from its command line over as the environment variable);
@@ -33,7 +35,9 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The plugin's markers, as bytes: the plugin recognises exactly these. */
@@ -75,12 +79,23 @@ static int read_counters(int64_t *v)
 
 static const char rodata_path[] = "/bin/sysbreak";
 
+static long fork_exit(void)
+{
+    long pid = syscall(SYS_fork);
+    if (pid == 0)
+        syscall(SYS_exit_group, 0);
+    if (pid < 0 || syscall(SYS_wait4, pid, NULL, 0, NULL) != pid)
+        return -1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *arg = argc > 1 ? argv[1] : getenv("sysbreak_calls");
     const char *op_name = getenv("sysbreak_op");
     int op = !op_name || !strcmp(op_name, "getppid") ? 0
-           : !strcmp(op_name, "stat_rodata") ? 1 : !strcmp(op_name, "stat_stack") ? 2 : -1;
+           : !strcmp(op_name, "stat_rodata") ? 1 : !strcmp(op_name, "stat_stack") ? 2
+           : !strcmp(op_name, "fork_exit_touch_16m") ? 3 : -1;
     char stack_path[sizeof rodata_path];
     struct stat st;
     memcpy(stack_path, rodata_path, sizeof stack_path);
@@ -96,10 +111,20 @@ int main(int argc, char **argv)
     }
     mount("proc", "/proc", "proc", 0, NULL);   /* as init; fails harmlessly otherwise */
 
-#define CALL() (op ? syscall(SYS_stat, path, &st) : syscall(SYS_getppid))
-    for (int i = 0; i < WARMUP; i++)
+    if (op == 3) {          /* the parent's 16 MiB, written: present pages */
+        size_t len = 16ul << 20;
+        char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) {
+            fprintf(stderr, "sysbreak: mmap failed\n");
+            return 1;
+        }
+        for (size_t o = 0; o < len; o += 4096)
+            m[o] = 1;
+    }
+#define CALL() (op == 3 ? fork_exit() : op ? syscall(SYS_stat, path, &st) : syscall(SYS_getppid))
+    for (int i = 0; i < (op == 3 ? 2 : WARMUP); i++)
         if (CALL() < 0)
-            fprintf(stderr, "sysbreak: %s failed\n", op ? "stat" : "getppid");
+            fprintf(stderr, "sysbreak: %s failed\n", op == 3 ? "fork" : op ? "stat" : "getppid");
     /* two reads back to back: what one read adds to the counters (after a
      * first one, whose page faults and allocations the others do not have) */
     int64_t e0[NCOUNTERS], e1[NCOUNTERS], e2[NCOUNTERS];

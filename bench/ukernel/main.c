@@ -375,6 +375,16 @@ int main(const struct uk_bootinfo *bi)
     } else {
         bench_ipc("ipc.call.cross", "ipc.replyrecv.cross", task, ep, child_ep, 0);
         bench_ipc("ipc.call.cross.4w", 0, task, ep, child_ep, 4);
+        /* how the cost grows with the message: words 0-3 travel in
+         * registers, 4.. in the IPC buffers (UK_MSG_REG_WORDS, abi.h), up
+         * to UK_MSG_MAX_WORDS; 0 and 4 words are the rows above */
+        static const struct { const char *name; uk_word_t words; } lens[] = {
+            { "ipc.call.cross.1w", 1 }, { "ipc.call.cross.2w", 2 }, { "ipc.call.cross.3w", 3 },
+            { "ipc.call.cross.5w", 5 }, { "ipc.call.cross.8w", 8 },
+            { "ipc.call.cross.16w", 16 }, { "ipc.call.cross.32w", 32 },
+            { "ipc.call.cross.64w", UK_MSG_MAX_WORDS } };
+        for (unsigned i = 0; i < sizeof lens / sizeof lens[0]; i++)
+            bench_ipc(lens[i].name, 0, task, ep, child_ep, lens[i].words);
         uk_obj_destroy(task);
     }
     bench_pagefault();

@@ -200,22 +200,36 @@ static word quota_room_used(const struct quota *q)
     return least;
 }
 
+/* One walk up the chain when it fits (the usual case: every kernel object
+ * of a guest's process is charged along a chain of four or five); a link
+ * without room undoes what the walk charged below it. */
 bool quota_charge(struct quota *q, word n)
 {
-    for (struct quota *a = q; a; a = a->parent)
+    struct quota *a;
+    for (a = q; a; a = a->parent) {
         if (a->used > a->limit || n > a->limit - a->used)
-            return false;
-    for (struct quota *a = q; a; a = a->parent)
+            break;
         a->used += n;
-    return true;
+    }
+    if (!a)
+        return true;
+    for (struct quota *b = q; b != a; b = b->parent)
+        b->used -= n;
+    return false;
+}
+
+/* Gives n back along q's chain; the caller checked that it can. */
+static void quota_give_back(struct quota *q, word n)
+{
+    for (struct quota *a = q; a; a = a->parent)
+        a->used -= n;
 }
 
 void quota_uncharge(struct quota *q, word n)
 {
     if (quota_room_used(q) < n)
         panic("quota_uncharge: %lu bytes, more than charged\n", (unsigned long)n);
-    for (struct quota *a = q; a; a = a->parent)
-        a->used -= n;
+    quota_give_back(q, n);
 }
 
 word quota_room(const struct quota *q)
@@ -234,7 +248,7 @@ void *kmem_alloc(struct quota *q, word size)
     if (size == 0 || size > npages * PAGE_SIZE)
         return NULL;
     word charge = kmem_charge(size);
-    if (q && quota_room(q) < charge)
+    if (!quota_charge(q, charge))   /* charged first: one walk of q's chain */
         return NULL;
     void *p;
     if (charge < PAGE_SIZE) {
@@ -243,10 +257,11 @@ void *kmem_alloc(struct quota *q, word size)
         word i = page_alloc(charge / PAGE_SIZE);
         p = i == NONE ? NULL : pool + i * PAGE_SIZE;
     }
-    if (!p)
-        return NULL;    /* pool exhausted: nothing charged */
+    if (!p) {
+        quota_uncharge(q, charge);  /* pool exhausted: nothing stays charged */
+        return NULL;
+    }
     __builtin_memset(p, 0, charge);
-    quota_charge(q, charge);    /* fits: checked above */
     bytes_used += charge;
     return p;
 }
@@ -266,7 +281,7 @@ void kmem_free(struct quota *q, void *p, word size)
             panic("kmem_free: %p is not a live %lu-page run\n", p, (unsigned long)n);
         page_free(i, n);
     }
-    quota_uncharge(q, charge);
+    quota_give_back(q, charge);     /* checked above, before anything changed */
     bytes_used -= charge;
 }
 

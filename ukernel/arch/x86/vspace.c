@@ -93,6 +93,21 @@ static inline word leaf_limit(word a, word end)
     return leaf_end < end ? leaf_end : end;
 }
 
+/* walk() for a run of pages: the leaf table of the last call is kept with
+ * the 2 MiB it covers (*span), so a MAP of many pages walks once per leaf
+ * table, not once per page.  Tables are never freed while a task lives
+ * (UNMAP leaves them), so a kept leaf stays valid for the whole call. */
+#define LEAF_SPAN (PAGE_SIZE << 9)
+static inline u64 *walk_run(struct task *t, word va, bool create, word *span, u64 **leaf)
+{
+    word s = va & ~(LEAF_SPAN - 1);
+    if (s != *span || !*leaf) {
+        *leaf = walk(t, va, create);
+        *span = s;
+    }
+    return *leaf;
+}
+
 static struct mapping *node_at(struct task *t, word va)
 {
     u64 *leaf = walk(t, va, false);
@@ -210,9 +225,10 @@ static void unmap_tree(struct mapping *root, u64 *root_pte)
     }
 }
 
-static int map_one(struct task *dst, word va, u64 pa, unsigned rights, struct mapping *parent)
+/* leaf: dst's leaf table for va (walk(dst, va, true)), NULL if that failed */
+static int map_one(struct task *dst, u64 *leaf, word va, u64 pa, unsigned rights,
+                   struct mapping *parent)
 {
-    u64 *leaf = walk(dst, va, true);
     if (!leaf)
         return UK_E_NOMEM;
     unsigned i = pt_index(va, 0);
@@ -269,12 +285,12 @@ int vspace_init(struct task *t)
 
 int vspace_map_boot(struct task *t, word va, u64 pa, unsigned rights)
 {
-    return map_one(t, va, pa, page_rights(rights), NULL);
+    return map_one(t, walk(t, va, true), va, pa, page_rights(rights), NULL);
 }
 
 int vspace_map_boot_free(struct task *t, word va, u64 pa)
 {
-    int err = map_one(t, va, pa, UK_MAP_READ | UK_MAP_WRITE, NULL);
+    int err = map_one(t, walk(t, va, true), va, pa, UK_MAP_READ | UK_MAP_WRITE, NULL);
     if (err == UK_OK) {                  /* read/write now, executable on request */
         struct mapping *n = node_at(t, va);
         n->va |= (word)UK_MAP_RWX << GRANT_SHIFT;
@@ -300,8 +316,12 @@ int map_pages(struct task *src, word sva, struct task *dst, word dva,
         return UK_E_INVAL;
     if (part > npages)
         part = npages;
+    word src_span = 1, dst_span = 1;               /* walk_run: nothing kept yet */
+    u64 *src_leaf = NULL, *dst_leaf = NULL;
     for (word i = 0; i < part; i++) {              /* all of this part is ours to give */
-        struct mapping *from = node_at(src, sva + i * PAGE_SIZE);
+        word s = sva + i * PAGE_SIZE;
+        u64 *leaf = walk_run(src, s, false, &src_span, &src_leaf);
+        struct mapping *from = leaf ? leaf_nodes(leaf)[pt_index(s, 0)] : NULL;
         if (!from || !node_rights(from))           /* protected to no access: not now */
             return UK_E_NOT_MAPPED;
         if (node_depth(from) >= UK_MAP_MAX_DEPTH)
@@ -314,11 +334,12 @@ int map_pages(struct task *src, word sva, struct task *dst, word dva,
                 return UK_E_BUSY;
     }
     for (word i = 0; i < part; i++) {
-        word s = sva + i * PAGE_SIZE;
-        u64 *leaf = walk(src, s, false);             /* one walk for node and frame */
+        word s = sva + i * PAGE_SIZE, d = dva + i * PAGE_SIZE;
+        u64 *leaf = walk_run(src, s, false, &src_span, &src_leaf);  /* node and frame */
         struct mapping *from = leaf_nodes(leaf)[pt_index(s, 0)];
         u64 pa = leaf[pt_index(s, 0)] & PTE_ADDR;
-        err = map_one(dst, dva + i * PAGE_SIZE, pa, rights & node_rights(from), from);
+        err = map_one(dst, walk_run(dst, d, true, &dst_span, &dst_leaf), d, pa,
+                      rights & node_rights(from), from);
         if (err) {
             if (i > 0 && err == UK_E_NOMEM) {      /* undo this call's part */
                 word next;
