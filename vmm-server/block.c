@@ -115,7 +115,8 @@ long blk_call(uk_word_t op, unsigned len, uk_word_t w0, uk_word_t w1, uk_word_t 
     if (op == UK_BLK_OP_INFO && m.w[0] == UK_BLK_OK) {
         if (known_sectors && m.w[1] != known_sectors)
             return blk_reject("the disk's size changed", (long)m.w[1]);
-        if (m.w[2] != UK_VMM_BLK_WINDOW_PAGES * UK_PAGE_SIZE || m.w[3] & ~(uk_word_t)(UK_BLK_F_RO | UK_BLK_F_FLUSH))
+        if (m.w[2] != UK_VMM_BLK_WINDOW_PAGES * UK_PAGE_SIZE ||
+            m.w[3] & ~(uk_word_t)(UK_BLK_F_RO | UK_BLK_F_FLUSH | UK_BLK_F_RAM))
             return blk_reject("a window or flags not ours", (long)m.w[2]);
         known_sectors = m.w[1];
     }
