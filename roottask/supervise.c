@@ -81,6 +81,8 @@
 #define SWIFI_FIRST_MS 500         /* the first flip: the guests are up by then */
 #define BLK_MISSES    2            /* pings a block server misses in a row: hung */
 
+/* The faults a line may name (F_CRASH..F_EXHAUST, by fault_name), then the
+ * supervisor's own ends of them. */
 enum fault { F_CRASH, F_HANG, F_STALL, F_SLOW, F_PANIC, F_LINK, F_FLAP, F_WRONG, F_LATE,
              F_EXHAUST, F_RESUME, F_LINK_UP, F_BEHAVE };
 static const char *const fault_name[] = { "crash", "hang", "stall", "slow", "panic", "link",
@@ -181,6 +183,13 @@ static unsigned long wlen(const char *p)
     while (p[n] && p[n] != ' ' && p[n] != ':' && p[n] != ',')
         n++;
     return n;
+}
+
+/* A fault's argument when its line gives none (ms). */
+static uk_word_t default_ms(enum fault f)
+{
+    return f == F_SLOW ? SLOW_MS : f == F_LINK || f == F_FLAP ? LINK_DOWN_MS
+         : f == F_LATE ? LATE_MS : STALL_MS;
 }
 
 static int is(const char *p, unsigned long n, const char *w)
@@ -288,7 +297,7 @@ static int parse_word(const char *p, unsigned long n)
     }
     if (n > 7 && !strncmp(p, "inject=", 7)) {
         const char *q = p + 7, *end = p + n;
-        struct action a = { .arg_ms = STALL_MS };
+        struct action a = { 0 };
         unsigned long m = wlen(q);
         long ms = num(q, m);
         if (ms < 0 || q[m] != ':') {
@@ -297,31 +306,16 @@ static int parse_word(const char *p, unsigned long n)
         }
         q += m + 1;
         m = wlen(q);
-        if (is(q, m, "crash"))
-            a.fault = F_CRASH;
-        else if (is(q, m, "hang"))
-            a.fault = F_HANG;
-        else if (is(q, m, "stall"))
-            a.fault = F_STALL;
-        else if (is(q, m, "slow"))
-            a.fault = F_SLOW, a.arg_ms = SLOW_MS;
-        else if (is(q, m, "panic"))
-            a.fault = F_PANIC;
-        else if (is(q, m, "link"))
-            a.fault = F_LINK, a.arg_ms = LINK_DOWN_MS;
-        else if (is(q, m, "flap"))
-            a.fault = F_FLAP, a.arg_ms = LINK_DOWN_MS;
-        else if (is(q, m, "wrong"))
-            a.fault = F_WRONG;
-        else if (is(q, m, "late"))
-            a.fault = F_LATE, a.arg_ms = LATE_MS;
-        else if (is(q, m, "exhaust"))
-            a.fault = F_EXHAUST;
-        else {
+        int f = 0;                       /* the faults a line may name come first */
+        while (f <= F_EXHAUST && !is(q, m, fault_name[f]))
+            f++;
+        if (f > F_EXHAUST) {
             printf("experiment: \"%s\": unknown fault (crash, hang, stall, slow, panic, link, "
                    "flap, wrong, late, exhaust)\n", w);
             return 0;
         }
+        a.fault = (enum fault)f;
+        a.arg_ms = default_ms(a.fault);
         q += m;
         if (*q != ':' || (m = wlen(++q), !parse_target(q, m, &a.t))) {
             printf("experiment: \"%s\": unknown target (console, net, blk, blk2.. or a "

@@ -217,29 +217,6 @@ static void gp_to_uk(const unsigned long *gp, struct uk_regs *u)
 	u->gs_base = gp[HOST_GS_BASE];
 }
 
-void ukvm_frame_to_gp(const struct uk_regs *u, unsigned long *gp)
-{
-	gp[HOST_AX] = u->rax;
-	gp[HOST_BX] = u->rbx;
-	gp[HOST_CX] = u->rcx;
-	gp[HOST_DX] = u->rdx;
-	gp[HOST_SI] = u->rsi;
-	gp[HOST_DI] = u->rdi;
-	gp[HOST_BP] = u->rbp;
-	gp[HOST_SP] = u->rsp;
-	gp[HOST_R8] = u->r8;
-	gp[HOST_R9] = u->r9;
-	gp[HOST_R10] = u->r10;
-	gp[HOST_R11] = u->r11;
-	gp[HOST_R12] = u->r12;
-	gp[HOST_R13] = u->r13;
-	gp[HOST_R14] = u->r14;
-	gp[HOST_R15] = u->r15;
-	gp[HOST_IP] = u->rip;
-	gp[HOST_EFLAGS] = u->rflags;
-	gp[HOST_FS_BASE] = u->fs_base;
-	gp[HOST_GS_BASE] = u->gs_base;
-}
 
 /* A process's exit: its registers back into regs->gp, but for what cannot
  * have changed since gp_to_uk() -- its TLS bases (no FSGSBASE: only
@@ -267,6 +244,15 @@ static inline void exit_frame_to_gp(const struct uk_regs *u, unsigned long *gp, 
 		gp[HOST_CX] = u->rcx;
 		gp[HOST_R11] = u->r11;
 	}
+}
+
+/* A whole frame (a guest kernel fault's, signal.c): the exit's stores
+ * with rcx and r11, and the TLS bases. */
+void ukvm_frame_to_gp(const struct uk_regs *u, unsigned long *gp)
+{
+	exit_frame_to_gp(u, gp, 0);
+	gp[HOST_FS_BASE] = u->fs_base;
+	gp[HOST_GS_BASE] = u->gs_base;
 }
 
 /* entry.c (ukvm_entry): where an exit goes back to, and where it saves the FPU state */
