@@ -438,12 +438,12 @@ static void stop(struct blk_server *s)
     uk_cap_delete(UK_SLOT_SELF_TASK, s->cfg);
     /* the slots back: a campaign of restarts (the supervisor's swifi=)
      * ran the root task out of its capability table after ~400 */
-    uk_word_t slots[] = { s->task, s->notif, s->ep, s->fault_ep, s->cfg };
+    uk_word_t slots[] = { s->task, s->thread, s->notif, s->ep, s->fault_ep, s->cfg };
     for (unsigned k = 0; k < sizeof slots / sizeof *slots; k++)
         if (slots[k])
             uk_slot_free(slots[k]);
     memset(s->client, 0, sizeof s->client);
-    s->task = s->ep = s->notif = s->fault_ep = s->cfg = 0;
+    s->task = s->thread = s->ep = s->notif = s->fault_ep = s->cfg = 0;
 }
 
 void blk_stop(void)

@@ -120,7 +120,7 @@ static long give_up(struct vmm_rec *r, const char *what, long err)
     return err;
 }
 
-/* `net`: port r->index of the network server, ringing the vmm-server's
+/* `net`, `net=N`: port r->index of the network server of NIC 0 (N), ringing the vmm-server's
  * bell (badge UK_VMM_INPUT_NET). */
 static void add_net(struct vmm_rec *r, const struct guest_desc *g)
 {
@@ -129,12 +129,12 @@ static void add_net(struct vmm_rec *r, const struct guest_desc *g)
                UK_NET_MAX_CLIENTS);
         return;
     }
-    if (net_add_client(r->index, r->task, UK_VMM_NET_WINDOW, UK_VMM_NET_WINDOW_PAGES,
+    if (net_add_client(r->index, g->net, r->task, UK_VMM_NET_WINDOW, UK_VMM_NET_WINDOW_PAGES,
                        UK_VMM_SLOT_NET, r->bell, UK_VMM_INPUT_NET))
         r->net = 1;
     else
-        printf("root task: %s: no network (no network server, or it refused the client)\n",
-               g->name);
+        printf("root task: %s: no network (no network server for NIC %d, or it refused the "
+               "client)\n", g->name, g->net);
 }
 
 long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
@@ -227,7 +227,7 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
             printf("root task: %s: disk %d not given (no block server, or no such disk)\n",
                    g->name, g->disk);
     }
-    if (g->net)
+    if (g->net >= 0)
         add_net(r, g);
     if ((err = uk_start_program(r->task, &loaded, VMM_PRIO, r->fault_ep, VMM_INFO_VA, &r->thread)))
         return give_up(r, "starting its thread", err);

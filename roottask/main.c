@@ -142,9 +142,7 @@ static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *k
     else
         console_start(bi, con, ep);
     blk_start_all(bi, ep);             /* one per `blk-server` line */
-    int net = find_module(bi, "net-server");
-    if (net >= 0)
-        net_start(bi, net, ep);
+    net_start_all(bi, ep);             /* one per `net-server` line */
     uk_kmem_info(UK_SLOT_SELF_TASK, kmem, 0);
     *frames = free_frames();
     supervise_init(bi, ep, guests, nguests, vmm);

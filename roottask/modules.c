@@ -1,14 +1,16 @@
 /*
  * Boot modules, by their command lines (the first word names a module):
  *   vmm-server                     the vmm-server program
- *   guest name=g1 mem=64 [kmem=KiB] [initrd=<module>] [disk=N] [net] [kfaults] [stats] -- <kernel cmdline>
+ *   guest name=g1 mem=64 [kmem=KiB] [initrd=<module>] [disk=N] [net[=NIC]] [kfaults] [stats] -- <kernel cmdline>
  *                                  a guest kernel; one vmm-server each
  *   console-server                 the console server (find_module)
  *   blk-server [disk=N]            a block server (blk.c blk_start_all: one per line)
+ *   net-server [nic=N]             a network server (net.c net_start_all: one per line)
  * Anything else (initrds) is left to whoever names it.
  */
 #include "root.h"
 #include <uk/blk.h>
+#include <uk/net.h>
 
 const char *cmdline_of(const struct uk_bootinfo *bi, int i)
 {
@@ -73,6 +75,7 @@ static const char *parse_guest(const struct uk_bootinfo *bi, int i, int index,
     g->kernel = i;
     g->initrd = -1;
     g->disk = -1;
+    g->net = -1;
     for (;;) {
         while (*p == ' ')
             p++;
@@ -116,13 +119,17 @@ static const char *parse_guest(const struct uk_bootinfo *bi, int i, int index,
                 return "disk= needs a disk number (0..3) of the block server";
             g->disk = (int)v;
         } else if (n == 3 && !strncmp(p, "net", 3)) {
-            g->net = 1;
+            g->net = 0;
+        } else if (!strncmp(p, "net=", 4)) {
+            if ((v = number(p + 4, n - 4, UK_NET_MAX_SERVERS - 1)) < 0)
+                return "net= needs a NIC number (0..3)";
+            g->net = (int)v;
         } else if (n == 7 && !strncmp(p, "kfaults", 7)) {
             g->kfaults = 1;
         } else if (n == 5 && !strncmp(p, "stats", 5)) {
             g->stats = 1;
         } else {
-            return "unknown word (want name=, mem=, kmem=, initrd=, disk=, net, kfaults, stats, --)";
+            return "unknown word (want name=, mem=, kmem=, initrd=, disk=, net[=N], kfaults, stats, --)";
         }
         p += n;
     }

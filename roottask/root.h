@@ -27,10 +27,11 @@
 #define CONSOLE_BADGE   0xc0u     /* its faults on our endpoint (guests: 1..ROOT_MAX_GUESTS) */
 
 /* A guest, from a module command line:
- *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [disk=D] [net] [kfaults] [stats] [-- kernel command line]
+ *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [disk=D] [net[=NIC]] [kfaults] [stats] [-- kernel command line]
  * MODULE is the first word of another module's command line; D: the block
- * server's disk D is the guest's (docs/storage.md); net: a port of the
- * network server, client number = the guest's index (docs/network.md); kfaults: the
+ * server's disk D is the guest's (docs/storage.md); net (net=N): a port of the
+ * network server of NIC 0 (N), client number = the guest's index
+ * (docs/network.md); kfaults: the
  * guest kernel's own faults go to it (UK_VMM_F_KERNEL_FAULTS). */
 struct guest_desc {
     char name[32];
@@ -40,7 +41,8 @@ struct guest_desc {
     int initrd;               /* index into bi->modules, or -1 */
     int kfaults;              /* `kfaults` given */
     int disk;                 /* the block server's disk for it, or -1 */
-    int net;                  /* `net` given: a client of the network server */
+    int net;                  /* `net` (0), `net=N` (N): a client of the network server
+                                 of PCI NIC N; -1: none */
     int stats;                /* `stats` given: the guest may read the kernel's
                                  machine-wide counters (UK_SYS_DEBUG_STATS) */
     char cmdline[1024];
@@ -133,32 +135,45 @@ long pcidev_claim_virtio(uk_word_t cfg, const struct uk_pci_dev *p, uk_word_t *i
 void pcidev_release_virtio(uk_word_t cfg, const struct uk_pci_dev *p, uk_word_t *io,
                            uk_word_t *irq);
 
-/* net.c: the network server from module `module`, given the first
- * virtio-net device on the PCI bus; 1 if it runs.  Its faults come to
- * root_ep with badge NET_BADGE (net_fault: 1 if it was that; its NIC is
- * reset).  A client n (port n, 1..UK_NET_MAX_CLIENTS) with MAC
- * UK_NET_CLIENT_MAC(n): `pages` fresh pages mapped at va in `task` and in
- * the server, a send-only endpoint cap badged n into `ep_slot` of task,
- * and a copy of our notification cap `notif` badged `notif_badge` for the
- * server ("frames in your ring"); the window (our view of it) or NULL.
- * net_control: a control request (uk/net.h), its status, the reply words
- * in reply[0..3] if non-NULL.  net_restart: the server stopped (its NIC
- * reset) and started again from module `module`, every client reconnected
- * on its kept window and ring with a fresh endpoint cap in the same slot
- * (docs/network.md "Restarting"); 1 if the new server runs. */
+/* net.c: network servers.  net_start: one from module `module`
+ * (`net-server [nic=N]`: the Nth virtio-net device on the PCI bus, else
+ * the first no other server drives) in the first free slot i, linked with
+ * every other running one (peer rings: frames between their clients); 1 if
+ * it runs.  net_start_all: one per `net-server` line (how many started).
+ * Server i's faults come to root_ep with badge NET_BADGE + i (net_fault: 1
+ * if it was one; its NIC is reset).  A client n (port n,
+ * 1..UK_NET_MAX_CLIENTS) with MAC UK_NET_CLIENT_MAC(n), on the server of
+ * NIC `nic`: `pages` fresh pages mapped at va in `task` and in the server,
+ * a send-only endpoint cap badged n into `ep_slot` of task, and a copy of
+ * our notification cap `notif` badged `notif_badge` for the server
+ * ("frames in your ring"); the window (our view of it) or NULL.
+ * net_control: a control request (uk/net.h) to server 0 (net_control_of:
+ * to server i), its status, the reply words in reply[0..3] if non-NULL;
+ * net_link: client n's port up or down on its server (a status).
+ * net_restart: server i stopped (its NIC reset) and started again on the
+ * same NIC, linked to its peers again, every client reconnected on its
+ * kept window and ring with a fresh endpoint cap in the same slot
+ * (docs/network.md "Restarting"); how many clients, -1: it does not run.
+ * Every slot a server took is ours again when it ends. */
 #define NET_PRIO        210u      /* above the vmm-servers, its clients */
-#define NET_BADGE       0xb1u     /* its faults on our endpoint */
+#define NET_BADGE       0xb1u     /* server i's faults on our endpoint: NET_BADGE + i */
+#define NET_MAX_SERVERS 4
 int net_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
-void *net_add_client(uk_word_t n, uk_word_t task, uk_word_t va, uk_word_t pages,
+int net_start_all(const struct uk_bootinfo *bi, uk_word_t root_ep);
+void *net_add_client(uk_word_t n, int nic, uk_word_t task, uk_word_t va, uk_word_t pages,
                      uk_word_t ep_slot, uk_word_t notif, uk_word_t notif_badge);
 void net_remove_client(uk_word_t n);
-/* One line on the kernel log: client n's port counters and the uplink's
- * (what a guest sent and got; that its traffic stayed in the switch). */
+/* One line on the kernel log: client n's port counters and its server's
+ * uplink's (what a guest sent and got; that its traffic stayed in the switch). */
 void net_report(uk_word_t n, const char *name);
 long net_control(uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2, uk_word_t reply[4]);
+long net_control_of(int i, uk_word_t op, uk_word_t w0, uk_word_t w1, uk_word_t w2,
+                    uk_word_t reply[4]);
+long net_link(uk_word_t n, int up);
 void net_stop(void);
-int net_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
+int net_restart(const struct uk_bootinfo *bi, int i, uk_word_t root_ep);
 int net_fault(uk_word_t badge, const struct uk_msg *m);
+int net_servers(void);        /* server slots used (0..NET_MAX_SERVERS) */
 /* acpi.c (docs/shutdown.md): acpi_start finds the PIIX4's ACPI power
  * management, turns ACPI mode and the power button on, binds the SCI
  * (through a notification badged ROOT_BELL_SCI) to the calling thread, our
@@ -185,8 +200,8 @@ long console_ping(uk_word_t timeout);
 int console_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
 int vmm_console_reconnect(void);
 uk_word_t vmm_thread(uk_word_t index);
-uk_word_t net_thread(void);
-long net_ping(uk_word_t timeout);
+uk_word_t net_thread(int i);
+long net_ping(int i, uk_word_t timeout);
 uk_word_t blk_thread(int i);
 long blk_ping(int i, uk_word_t timeout);
 

@@ -56,9 +56,10 @@
  *                the guest kernel's thread), we log the time; its vmm-server
  *                then ends with UK_VMM_END_GUEST_FAULT, a crash we detect
  *                and (restart=vmm) repair
- *                TARGET: `console`, `net`, `blk` (the first block server),
- *                `blk2`.. (the others, blk.c's slots), or a guest's name (its
- *                vmm-server)
+ *                TARGET: `console`, `net` (the first network server),
+ *                `net2`.. (the others, net.c's slots), `blk` (the first block
+ *                server), `blk2`.. (the others, blk.c's slots), or a guest's
+ *                name (its vmm-server)
  *
  * Times on the log are TSC ticks since the microkernel's first instruction
  * (uk_bootinfo.boot_tsc): instructions under tcg-icount (ICOUNT=1).  Every
@@ -89,11 +90,11 @@ static const char *const fault_name[] = { "crash", "hang", "stall", "slow", "pan
                                           "flap", "wrong", "late", "exhaust", "resume",
                                           "link-up", "behave" };
 
-/* A target: a server (a block server: its slot, blk.c) or a vmm-server
- * (guest index). */
+/* A target: a server (a network or block server: its slot, net.c, blk.c)
+ * or a vmm-server (guest index). */
 enum kind { T_CONSOLE, T_NET, T_BLK, T_VMM };
 struct target { enum kind kind; uk_word_t index; };
-#define NSLOTS (2 + BLK_MAX_SERVERS + 1 + ROOT_MAX_GUESTS)
+#define NSLOTS (1 + NET_MAX_SERVERS + BLK_MAX_SERVERS + 1 + ROOT_MAX_GUESTS)
 
 struct action {
     uk_word_t at;             /* TSC */
@@ -141,19 +142,20 @@ static int slot_of(struct target t)
 {
     switch (t.kind) {
     case T_CONSOLE: return 0;
-    case T_NET:     return 1;
-    case T_BLK:     return 2 + (int)t.index;
-    default:        return 2 + BLK_MAX_SERVERS + (int)t.index;
+    case T_NET:     return 1 + (int)t.index;
+    case T_BLK:     return 1 + NET_MAX_SERVERS + (int)t.index;
+    default:        return 1 + NET_MAX_SERVERS + BLK_MAX_SERVERS + (int)t.index;
     }
 }
 
 static const char *const blk_names[BLK_MAX_SERVERS] = { "blk", "blk2", "blk3", "blk4" };
+static const char *const net_names[NET_MAX_SERVERS] = { "net", "net2", "net3", "net4" };
 
 static const char *target_name(struct target t)
 {
     switch (t.kind) {
     case T_CONSOLE: return "console";
-    case T_NET:     return "net";
+    case T_NET:     return net_names[t.index];
     case T_BLK:     return blk_names[t.index];
     default:        return S.g[t.index - 1].name;
     }
@@ -163,7 +165,7 @@ static uk_word_t thread_of(struct target t)
 {
     switch (t.kind) {
     case T_CONSOLE: return console_thread();
-    case T_NET:     return net_thread();
+    case T_NET:     return net_thread((int)t.index);
     case T_BLK:     return blk_thread((int)t.index);
     default:        return vmm_thread(t.index);
     }
@@ -213,7 +215,11 @@ static long num(const char *p, unsigned long n)
 static int parse_target(const char *p, unsigned long n, struct target *t)
 {
     if (is(p, n, "console")) { *t = (struct target){ T_CONSOLE, 0 }; return 1; }
-    if (is(p, n, "net"))     { *t = (struct target){ T_NET, 0 }; return 1; }
+    for (int i = 0; i < NET_MAX_SERVERS; i++)
+        if (is(p, n, net_names[i])) {
+            *t = (struct target){ T_NET, (uk_word_t)i };
+            return 1;
+        }
     for (int i = 0; i < BLK_MAX_SERVERS; i++)
         if (is(p, n, blk_names[i])) {
             *t = (struct target){ T_BLK, (uk_word_t)i };
@@ -318,8 +324,8 @@ static int parse_word(const char *p, unsigned long n)
         a.arg_ms = default_ms(a.fault);
         q += m;
         if (*q != ':' || (m = wlen(++q), !parse_target(q, m, &a.t))) {
-            printf("experiment: \"%s\": unknown target (console, net, blk, blk2.. or a "
-                   "guest's name)\n", w);
+            printf("experiment: \"%s\": unknown target (console, net, net2.., blk, blk2.. or "
+                   "a guest's name)\n", w);
             return 0;
         }
         q += m;
@@ -417,7 +423,7 @@ static long link_set(const struct action *a)
 {
     char more[64];
     int up = a->fault == F_LINK_UP;
-    long st = net_control(UK_NET_CTL_LINK, a->t.index, (uk_word_t)up, 0, 0);
+    long st = net_link(a->t.index, up);      /* on the server of its NIC */
     if (st != UK_NET_OK && a->fault == F_FLAP)
         return UK_E_INVAL;               /* no port (yet, or any more): quietly */
     if (up)
@@ -578,8 +584,10 @@ static void restart(struct target t)
         ok = con >= 0 && console_restart(S.bi, con, S.ep);
         clients = ok ? vmm_console_reconnect() : 0;
     } else if (t.kind == T_NET) {
-        int net = find_module(S.bi, "net-server");
-        ok = net >= 0 && net_restart(S.bi, net, S.ep);
+        clients = net_restart(S.bi, (int)t.index, S.ep);
+        ok = clients >= 0;
+        if (!ok)
+            clients = 0;
     } else if (t.kind == T_BLK) {
         clients = blk_restart(S.bi, (int)t.index, S.ep);
         ok = clients >= 0;
@@ -609,7 +617,7 @@ static void ping(struct target t)
     int blk = t.kind == T_BLK;
     uk_word_t to = uk_timeout_us(S.beat_ms * (blk ? 1000 : 500));
     long err = t.kind == T_CONSOLE ? console_ping(to) : t.kind == T_NET
-                                                            ? net_ping(to)
+                                                            ? net_ping((int)t.index, to)
                                                             : blk_ping((int)t.index, to);
     if (err != UK_E_TIMEOUT) {
         S.missed[slot_of(t)] = 0;
@@ -742,7 +750,8 @@ void supervise_run(void)
      * server would wait out its timeout before we heard of its fault */
     if (S.next_beat && S.next_beat <= now()) {
         ping((struct target){ T_CONSOLE, 0 });
-        ping((struct target){ T_NET, 0 });
+        for (int i = 0; i < net_servers(); i++)
+            ping((struct target){ T_NET, (uk_word_t)i });
         for (int i = 0; i < blk_servers(); i++)
             ping((struct target){ T_BLK, (uk_word_t)i });
         S.next_beat = now() + S.beat_ms * S.ms;
@@ -784,8 +793,8 @@ int supervise_fault(uk_word_t badge, const struct uk_msg *m)
     struct target t;
     if (badge == CONSOLE_BADGE)
         t = (struct target){ T_CONSOLE, 0 };
-    else if (badge == NET_BADGE)
-        t = (struct target){ T_NET, 0 };
+    else if (badge >= NET_BADGE && badge < NET_BADGE + (uk_word_t)net_servers())
+        t = (struct target){ T_NET, badge - NET_BADGE };
     else if (badge >= BLK_BADGE && badge < BLK_BADGE + (uk_word_t)blk_servers())
         t = (struct target){ T_BLK, badge - BLK_BADGE };
     else if (badge >= 1 && badge <= (uk_word_t)S.nguests && vmm_thread(badge) &&

@@ -42,6 +42,9 @@ static unsigned char frame[UK_NET_FRAME_MAX];   /* a client's frame, copied befo
 
 static void service_interrupt(uk_word_t bits)
 {
+    if (bits & ~1ul)                       /* a peer wrote: look at every peer's ring */
+        for (unsigned j = 0; j < UK_NET_MAX_SERVERS; j++)
+            peer_receive(j);
     if (!(bits & 1))
         return;
     if (ports[UK_NET_UPLINK].live)
@@ -110,6 +113,28 @@ static long control(uk_word_t op, const struct uk_msg *m, struct uk_msg *r)
         if (n >= UK_NET_PORTS || m->w[1] >= UK_NET_C_COUNT)
             return UK_NET_EINVAL;
         counters(&ports[n], m->w[1], r);
+        return UK_NET_OK;
+    case UK_NET_CTL_ADD_PEER: {           /* a new peer, or one of us restarted */
+        if (n >= UK_NET_MAX_SERVERS)
+            return UK_NET_EINVAL;
+        for (uk_word_t off = 0; off < UK_NET_PEER_RING_PAGES * UK_PAGE_SIZE; off += UK_PAGE_SIZE)
+            if (virt_to_phys((const void *)(UK_NET_PEER_OUT(n) + off)) == ~0ul ||
+                virt_to_phys((const void *)(UK_NET_PEER_IN(n) + off)) == ~0ul)
+                return UK_NET_EFAULT;
+        const struct uk_net_ring *o = (const void *)UK_NET_PEER_OUT(n),
+                                 *i = (const void *)UK_NET_PEER_IN(n);
+        struct port *p = &ports[UK_NET_PEER_PORT(n)];
+        if (!p->live)
+            *p = (struct port){ .live = 1, .up = 1 };
+        p->head = o->head;                 /* both rings where they are */
+        p->tail = i->tail;
+        peer_receive((unsigned)n);         /* what it wrote while we were away */
+        return UK_NET_OK;
+    }
+    case UK_NET_CTL_PEER_STATS:
+        if (n >= UK_NET_MAX_SERVERS || m->w[1] >= UK_NET_C_COUNT)
+            return UK_NET_EINVAL;
+        counters(&ports[UK_NET_PEER_PORT(n)], m->w[1], r);
         return UK_NET_OK;
     case UK_NET_CTL_NIC_INFO:
         r->w[1] = nic_mac;

@@ -19,10 +19,11 @@ struct port {
     uk_word_t mac;                 /* a client's assigned MAC */
     uk_word_t window;              /* a client's window, bytes */
     uk_word_t head;                /* frames put into its ring (the ring's head is a copy) */
+    uk_word_t tail;                /* a peer port: frames taken from its ring to us */
     int wake;                      /* frames put in since we last signalled it */
     uk_word_t c[UK_NET_C_COUNT];   /* its counters, UK_NET_C_* */
 };
-extern struct port ports[UK_NET_PORTS];
+extern struct port ports[UK_NET_ALL_PORTS];   /* uplink, clients, then peers */
 
 /* nic.c: the NIC's queues and buffers set up, its interrupt bound, receive
  * buffers posted (1), or a report and 0; its MAC in nic_mac. */
@@ -45,7 +46,9 @@ long check_in(unsigned src, uk_word_t len);
 /* A frame whose length passed check_in, from port src, through the switch:
  * a status (a spoofed source: refused and counted). */
 long switch_frame(unsigned src, const unsigned char *f, unsigned len);
-/* Signals every client that got frames since the last call. */
+/* Signals every client (and peer) that got frames since the last call. */
 void wake_clients(void);
+/* Peer j's frames to us (its ring at UK_NET_PEER_IN(j)) through the switch. */
+void peer_receive(unsigned j);
 
 #endif

@@ -11,8 +11,8 @@
 #define LEARN_MAX 64u
 _Static_assert(UK_NET_FRAME_MAX <= UK_NET_SLOT_BYTES, "a frame does not fit a ring slot");
 
-struct port ports[UK_NET_PORTS];
-static struct { uk_word_t mac, seen; } learnt[LEARN_MAX];   /* behind the uplink */
+struct port ports[UK_NET_ALL_PORTS];
+static struct { uk_word_t mac, seen, port; } learnt[LEARN_MAX];   /* behind the uplink or a peer */
 static uk_word_t clock;
 
 static uk_word_t mac_at(const unsigned char *p)
@@ -25,6 +25,8 @@ static uk_word_t mac_at(const unsigned char *p)
 
 int is_group(uk_word_t mac) { return mac & 1; }   /* broadcast or multicast */
 
+static int is_client(unsigned p) { return p != UK_NET_UPLINK && p < UK_NET_PORTS; }
+
 int client_with(uk_word_t mac)
 {
     for (unsigned p = 1; p < UK_NET_PORTS; p++)
@@ -33,13 +35,14 @@ int client_with(uk_word_t mac)
     return -1;
 }
 
-static void learn(uk_word_t mac)
+static void learn(uk_word_t mac, unsigned port)
 {
     unsigned oldest = 0;
     clock++;
     for (unsigned i = 0; i < LEARN_MAX; i++) {
         if (learnt[i].seen && learnt[i].mac == mac) {
             learnt[i].seen = clock;
+            learnt[i].port = port;
             return;
         }
         if (learnt[i].seen < learnt[oldest].seen)
@@ -47,6 +50,7 @@ static void learn(uk_word_t mac)
     }
     learnt[oldest].mac = mac;
     learnt[oldest].seen = clock;
+    learnt[oldest].port = port;
 }
 
 /* The port behind a unicast address, -1 if unknown. */
@@ -57,15 +61,16 @@ static int lookup(uk_word_t mac)
         return p;
     for (unsigned i = 0; i < LEARN_MAX; i++)
         if (learnt[i].seen && learnt[i].mac == mac)
-            return UK_NET_UPLINK;
+            return (int)learnt[i].port;
     return -1;
 }
 
-/* Into client p's receive ring, in its window. */
+/* Into client p's receive ring, in its window, or peer port p's ring. */
 static void out_client(unsigned p, const unsigned char *f, unsigned len)
 {
     struct port *o = &ports[p];
-    struct uk_net_ring *r = (struct uk_net_ring *)UK_NET_WINDOW(p);
+    struct uk_net_ring *r = (struct uk_net_ring *)(is_client(p) ? UK_NET_WINDOW(p)
+                                                   : UK_NET_PEER_OUT(p - UK_NET_PORTS));
     uk_word_t tail = r->tail;      /* the client's word: any value must be harmless */
     if (o->head - tail >= UK_NET_RX_SLOTS) {
         o->c[UK_NET_C_DROP_FULL]++;
@@ -112,36 +117,76 @@ long check_in(unsigned src, uk_word_t len)
     return UK_NET_OK;
 }
 
+/* May a frame from port src go out on port dst?  A client's anywhere; the
+ * uplink's and a peer's only to clients: a peer link carries frames
+ * between clients only, so each server's uplink (its own QEMU network)
+ * sees its own clients' frames only, and no frame goes round between peers. */
+static int may_forward(unsigned src, unsigned dst)
+{
+    return dst != src && (is_client(src) || is_client(dst));
+}
+
 /* A checked-length frame from port src through the switch (a status). */
 long switch_frame(unsigned src, const unsigned char *f, unsigned len)
 {
     struct port *s = &ports[src];
     uk_word_t dst = mac_at(f), from = mac_at(f + 6);
-    if (src != UK_NET_UPLINK ? from != s->mac : (is_group(from) || client_with(from) >= 0)) {
+    /* a peer's frame's source is one of its clients: never ours, nor an
+     * address behind our uplink (it would pull our host traffic to it) */
+    if (is_client(src) ? from != s->mac
+                       : (is_group(from) || client_with(from) >= 0 ||
+                          (src != UK_NET_UPLINK && lookup(from) == (int)UK_NET_UPLINK))) {
         s->c[UK_NET_C_DROP_SPOOF]++;
         return UK_NET_EACCES;
     }
     s->c[UK_NET_C_IN_FRAMES]++;
     s->c[UK_NET_C_IN_BYTES] += len;
-    if (src == UK_NET_UPLINK)
-        learn(from);
+    if (!is_client(src))
+        learn(from, src);
     int to = is_group(dst) ? -1 : lookup(dst);
     if (to >= 0) {
-        if ((unsigned)to != src)
+        if (may_forward(src, (unsigned)to))
             out((unsigned)to, f, len);
         return UK_NET_OK;
     }
-    for (unsigned p = 0; p < UK_NET_PORTS; p++)
-        if (p != src && ports[p].live)
+    for (unsigned p = 0; p < UK_NET_ALL_PORTS; p++)
+        if (ports[p].live && may_forward(src, p))
             out(p, f, len);
     return UK_NET_OK;
 }
 
+/* Peer j's ring to us: its head is its word (any value must be harmless,
+ * as a client's tail is), each frame copied before it is checked. */
+void peer_receive(unsigned j)
+{
+    static unsigned char f[UK_NET_FRAME_MAX];
+    unsigned p = UK_NET_PEER_PORT(j);
+    struct port *s = &ports[p];
+    struct uk_net_ring *r = (struct uk_net_ring *)UK_NET_PEER_IN(j);
+    if (!s->live)
+        return;
+    uk_word_t head = r->head;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);   /* the frames before the head */
+    if (head - s->tail > UK_NET_RX_SLOTS) {    /* nonsense: skip to it */
+        s->c[UK_NET_C_DROP_FAULT]++;
+        s->tail = head;
+    }
+    for (; s->tail != head; s->tail++) {
+        unsigned slot = (unsigned)(s->tail % UK_NET_RX_SLOTS), len = r->len[slot];
+        if (check_in(p, len) != UK_NET_OK)
+            continue;
+        memcpy(f, (unsigned char *)r + UK_NET_RX_DATA + slot * UK_NET_SLOT_BYTES, len);
+        switch_frame(p, f, len);
+    }
+    r->tail = s->tail;
+}
+
 void wake_clients(void)
 {
-    for (unsigned p = 1; p < UK_NET_PORTS; p++)
+    for (unsigned p = 1; p < UK_NET_ALL_PORTS; p++)
         if (ports[p].wake) {
             ports[p].wake = 0;
-            uk_signal(UK_NET_SLOT_CLIENT0 + p);
+            uk_signal(is_client(p) ? UK_NET_SLOT_CLIENT0 + p
+                                   : UK_NET_SLOT_PEER0 + (p - UK_NET_PORTS));
         }
 }

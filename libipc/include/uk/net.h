@@ -37,6 +37,16 @@
 #define UK_NET_MAX_CLIENTS  8u
 #define UK_NET_PORTS        (UK_NET_MAX_CLIENTS + 1u)      /* port 0: the uplink */
 #define UK_NET_UPLINK       0u
+/* Several servers (the per-guest topology: one per NIC, docs/network.md
+ * "Several network servers"): server j is reached through a peer port of
+ * each other server, UK_NET_PEER_PORT(j), after the client ports (so
+ * UK_NET_PORTS stays the uplink and the clients, which the root's control
+ * requests name).  A peer port carries only frames between clients: what
+ * a server's uplink receives never goes to a peer, what comes from a peer
+ * goes only to clients. */
+#define UK_NET_MAX_SERVERS  4u
+#define UK_NET_PEER_PORT(j) (UK_NET_PORTS + (j))
+#define UK_NET_ALL_PORTS    (UK_NET_PORTS + UK_NET_MAX_SERVERS)
 
 /* A MAC as a word: its first octet in bits 0-7, ..., its sixth in 40-47. */
 #define UK_NET_MAC_MASK     0xffffffffffffull
@@ -68,6 +78,14 @@ enum uk_net_op {                      /* message labels */
     UK_NET_CTL_STATS,                 /* w0 = port, w1 = first counter -> w1..w3 */
     UK_NET_CTL_NIC_INFO,              /* -> w0 = status, w1 = the NIC's MAC, w2 = rx
                                          buffers posted, w3 = tx buffers */
+    UK_NET_CTL_ADD_PEER,              /* w0 = j, another server's number: its rings are
+                                         mapped at UK_NET_PEER_OUT(j) (ours to write) and
+                                         UK_NET_PEER_IN(j) (its), its notification in
+                                         UK_NET_SLOT_PEER0 + j -> w0 = status; again after
+                                         either end restarted: both rings are adopted
+                                         where they are */
+    UK_NET_CTL_PEER_STATS,            /* w0 = j, w1 = first counter -> w1..w3: the peer
+                                         port's counters */
 };
 
 #define UK_NET_F_LINK_UP  0x1u        /* INFO: our port's link is up */
@@ -125,6 +143,15 @@ struct uk_net_ring {
 #define UK_NET_DMA_PAGES     40u             /* servers/net/nic.c: 8 for the queues, 16 for
                                                 32 receive buffers, 16 for 32 transmit ones */
 #define UK_NET_WINDOW(n)     (0x20000000ul + ((n) - 1) * UK_NET_WINDOW_MAX)
+/* A peer link: one ring each way, a struct uk_net_ring and its
+ * UK_NET_RX_SLOTS slots (the layout of a client's receive ring), in pages
+ * the root task keeps (they survive either server's restart).  The writer
+ * moves head and signals the reader's notification (its cap badged
+ * UK_NET_PEER_BIT(writer)); the reader moves tail. */
+#define UK_NET_PEER_RING_PAGES (UK_NET_TX_AREA / UK_PAGE_SIZE)
+#define UK_NET_PEER_OUT(j)   (0x30000000ul + (j) * 0x20000ul)   /* ours to write, to j */
+#define UK_NET_PEER_IN(j)    (0x30100000ul + (j) * 0x20000ul)   /* j's, to us */
+#define UK_NET_PEER_BIT(j)   (2ul << (j))    /* on our notification: peer j wrote */
 
 #define UK_NET_INFO_MAGIC    0x4e4554494e464f00ul   /* "NETINFO" */
 struct uk_net_info {
@@ -142,6 +169,11 @@ struct uk_net_info {
 #define UK_NET_SLOT_NIC_IRQ_NOTIF 12u /* the notification badged 1: WRITE (for IRQ_BIND) */
 #define UK_NET_SLOT_CLIENT0  16u     /* client n's notification at + n: WRITE, badged
                                         as the client asked: "frames in your ring" */
-#define UK_NET_SLOTS (UK_NET_SLOT_CLIENT0 + UK_NET_MAX_CLIENTS + 1u)
+#define UK_NET_SLOT_PEER0    (UK_NET_SLOT_CLIENT0 + UK_NET_MAX_CLIENTS + 1u)
+                                     /* peer j's notification at + j: WRITE, badged
+                                        UK_NET_PEER_BIT(our number) */
+#define UK_NET_SLOTS (UK_NET_SLOT_PEER0 + UK_NET_MAX_SERVERS)
+_Static_assert(UK_NET_PEER_RING_PAGES * UK_PAGE_SIZE <= 0x20000ul, "a peer ring overlaps the next");
+_Static_assert(UK_NET_PEER_OUT(UK_NET_MAX_SERVERS) <= UK_NET_PEER_IN(0), "peer rings overlap");
 
 #endif
