@@ -21,10 +21,12 @@
  *
  * Peers: every two servers are linked by two rings (one each way, pages we
  * allocate once and keep, so they outlive either server) and a cap to each
- * other's notification: frames between guests of different servers go
- * through them and never through a NIC (docs/network.md "Several network
- * servers").  A restarted server is linked again to every live one; the
- * other ends only get their cap to its new notification.
+ * other's notification, and each knows the others' clients' MACs (static
+ * entries, UK_NET_CTL_REMOTE): frames between guests of different servers
+ * go through the rings and never through a NIC (docs/network.md "Several
+ * network servers").  A restarted server is linked again to every live one
+ * and told their clients; the other ends only get their cap to its new
+ * notification (their entries for its clients stay: the same MACs).
  *
  * DMA: a server (through its NIC) can write any physical memory, as the
  * block server can; when it ends the NIC is reset and its bus mastering
@@ -216,6 +218,25 @@ static void link_peers(int i)
             printf("root task: net-server %s: linked with %s\n", srv[i].name, srv[j].name);
 }
 
+/* Every other live server told that client n's MAC is behind peer s
+ * (add) or no more (UK_NET_CTL_REMOTE). */
+static void announce(struct net_server *s, uk_word_t n, int add)
+{
+    for (int j = 0; j < nsrv; j++)
+        if (&srv[j] != s && srv[j].live)
+            control(&srv[j], UK_NET_CTL_REMOTE, (uk_word_t)(s - srv), UK_NET_CLIENT_MAC(n),
+                    (uk_word_t)add, 0);
+}
+
+/* Server slot i (just started) told of every other live server's clients. */
+static void learn_remotes(int i)
+{
+    for (int j = 0; j < nsrv; j++)
+        for (uk_word_t n = 1; j != i && srv[j].live && n <= UK_NET_MAX_CLIENTS; n++)
+            if (srv[j].client[n].window_pages)
+                control(&srv[i], UK_NET_CTL_REMOTE, (uk_word_t)j, UK_NET_CLIENT_MAC(n), 1, 0);
+}
+
 static void stop(struct net_server *s);
 
 /* Server slot `slot` started from module `module`; 1 if it runs. */
@@ -312,6 +333,7 @@ static int start(struct net_server *s, int slot, const struct uk_bootinfo *bi, i
            "IRQ %u)\n", s->name, s->pci.bus, s->pci.dev, s->pci.fn, s->nic, s->pci.bar[0],
            s->pci.bar_size[0], s->pci.irq);
     link_peers(slot);
+    learn_remotes(slot);
     return 1;
 fail:
     stop(s);
@@ -377,6 +399,7 @@ static int connect_client(struct net_server *s, uk_word_t n)
 static void remove_client(struct net_server *s, uk_word_t n)
 {
     control(s, UK_NET_CTL_REMOVE_CLIENT, n, 0, 0, 0);
+    announce(s, n, 0);
     uk_cap_delete(s->client[n].task, s->client[n].ep_slot);   /* its calls fail from now */
     uk_cap_delete(s->task, UK_NET_SLOT_CLIENT0 + n);
     uk_unmap(s->task, UK_NET_WINDOW(n), s->client[n].window_pages);
@@ -406,6 +429,7 @@ void *net_add_client(uk_word_t n, int nic, uk_word_t task, uk_word_t va, uk_word
         remove_client(s, n);
         return 0;
     }
+    announce(s, n, 1);
     return win;
 }
 

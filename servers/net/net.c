@@ -136,6 +136,10 @@ static long control(uk_word_t op, const struct uk_msg *m, struct uk_msg *r)
             return UK_NET_EINVAL;
         counters(&ports[UK_NET_PEER_PORT(n)], m->w[1], r);
         return UK_NET_OK;
+    case UK_NET_CTL_REMOTE:
+        if (n >= UK_NET_MAX_SERVERS || m->w[2] > 1)
+            return UK_NET_EINVAL;
+        return set_remote((unsigned)n, m->w[1], (int)m->w[2]);
     case UK_NET_CTL_NIC_INFO:
         r->w[1] = nic_mac;
         r->w[2] = NIC_RX_BUFS;

@@ -48,6 +48,8 @@ long check_in(unsigned src, uk_word_t len);
 long switch_frame(unsigned src, const unsigned char *f, unsigned len);
 /* Signals every client (and peer) that got frames since the last call. */
 void wake_clients(void);
+/* UK_NET_CTL_REMOTE: MAC a client of peer j (add) or not (a status). */
+long set_remote(unsigned j, uk_word_t mac, int add);
 /* Peer j's frames to us (its ring at UK_NET_PEER_IN(j)) through the switch. */
 void peer_receive(unsigned j);
 

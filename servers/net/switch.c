@@ -12,7 +12,7 @@
 _Static_assert(UK_NET_FRAME_MAX <= UK_NET_SLOT_BYTES, "a frame does not fit a ring slot");
 
 struct port ports[UK_NET_ALL_PORTS];
-static struct { uk_word_t mac, seen, port; } learnt[LEARN_MAX];   /* behind the uplink or a peer */
+static struct { uk_word_t mac, seen; } learnt[LEARN_MAX];   /* behind the uplink */
 static uk_word_t clock;
 
 static uk_word_t mac_at(const unsigned char *p)
@@ -27,6 +27,40 @@ int is_group(uk_word_t mac) { return mac & 1; }   /* broadcast or multicast */
 
 static int is_client(unsigned p) { return p != UK_NET_UPLINK && p < UK_NET_PORTS; }
 
+/* Peers' clients (UK_NET_CTL_REMOTE): static entries, the root's. */
+static struct { uk_word_t mac; unsigned port; } remote[UK_NET_MAX_CLIENTS];
+
+/* The peer port whose client has this MAC, -1 if none. */
+static int remote_with(uk_word_t mac)
+{
+    for (unsigned i = 0; i < UK_NET_MAX_CLIENTS; i++)
+        if (remote[i].port && remote[i].mac == mac)
+            return (int)remote[i].port;
+    return -1;
+}
+
+long set_remote(unsigned j, uk_word_t mac, int add)
+{
+    unsigned port = UK_NET_PEER_PORT(j), free = UK_NET_MAX_CLIENTS;
+    if (j >= UK_NET_MAX_SERVERS || mac == 0 || mac & ~UK_NET_MAC_MASK || is_group(mac))
+        return UK_NET_EINVAL;
+    for (unsigned i = 0; i < UK_NET_MAX_CLIENTS; i++) {
+        if (remote[i].port && remote[i].mac == mac) {
+            remote[i].port = add ? port : 0;   /* moved to another peer, or gone */
+            return UK_NET_OK;
+        }
+        if (!remote[i].port && free == UK_NET_MAX_CLIENTS)
+            free = i;
+    }
+    if (!add)
+        return UK_NET_EINVAL;
+    if (free == UK_NET_MAX_CLIENTS || client_with(mac) >= 0)
+        return UK_NET_EINVAL;                  /* full (a client number is one guest's), ours */
+    remote[free].mac = mac;
+    remote[free].port = port;
+    return UK_NET_OK;
+}
+
 int client_with(uk_word_t mac)
 {
     for (unsigned p = 1; p < UK_NET_PORTS; p++)
@@ -35,14 +69,13 @@ int client_with(uk_word_t mac)
     return -1;
 }
 
-static void learn(uk_word_t mac, unsigned port)
+static void learn(uk_word_t mac)
 {
     unsigned oldest = 0;
     clock++;
     for (unsigned i = 0; i < LEARN_MAX; i++) {
         if (learnt[i].seen && learnt[i].mac == mac) {
             learnt[i].seen = clock;
-            learnt[i].port = port;
             return;
         }
         if (learnt[i].seen < learnt[oldest].seen)
@@ -50,18 +83,17 @@ static void learn(uk_word_t mac, unsigned port)
     }
     learnt[oldest].mac = mac;
     learnt[oldest].seen = clock;
-    learnt[oldest].port = port;
 }
 
 /* The port behind a unicast address, -1 if unknown. */
 static int lookup(uk_word_t mac)
 {
     int p = client_with(mac);
-    if (p >= 0)
+    if (p >= 0 || (p = remote_with(mac)) >= 0)
         return p;
     for (unsigned i = 0; i < LEARN_MAX; i++)
         if (learnt[i].seen && learnt[i].mac == mac)
-            return (int)learnt[i].port;
+            return UK_NET_UPLINK;
     return -1;
 }
 
@@ -131,25 +163,27 @@ long switch_frame(unsigned src, const unsigned char *f, unsigned len)
 {
     struct port *s = &ports[src];
     uk_word_t dst = mac_at(f), from = mac_at(f + 6);
-    /* a peer's frame's source is one of its clients: never ours, nor an
-     * address behind our uplink (it would pull our host traffic to it) */
+    /* a peer's frame comes from one of its clients (static entries); the
+     * uplink's from none of ours or our peers' */
     if (is_client(src) ? from != s->mac
-                       : (is_group(from) || client_with(from) >= 0 ||
-                          (src != UK_NET_UPLINK && lookup(from) == (int)UK_NET_UPLINK))) {
+        : src == UK_NET_UPLINK ? (is_group(from) || client_with(from) >= 0 ||
+                                  remote_with(from) >= 0)
+                               : remote_with(from) != (int)src) {
         s->c[UK_NET_C_DROP_SPOOF]++;
         return UK_NET_EACCES;
     }
     s->c[UK_NET_C_IN_FRAMES]++;
     s->c[UK_NET_C_IN_BYTES] += len;
-    if (!is_client(src))
-        learn(from, src);
+    if (src == UK_NET_UPLINK)
+        learn(from);
     int to = is_group(dst) ? -1 : lookup(dst);
     if (to >= 0) {
         if (may_forward(src, (unsigned)to))
             out((unsigned)to, f, len);
         return UK_NET_OK;
     }
-    for (unsigned p = 0; p < UK_NET_ALL_PORTS; p++)
+    /* every peer's clients are known: only group frames go to peers */
+    for (unsigned p = 0; p < (is_group(dst) ? UK_NET_ALL_PORTS : UK_NET_PORTS); p++)
         if (ports[p].live && may_forward(src, p))
             out(p, f, len);
     return UK_NET_OK;

@@ -55,6 +55,7 @@ static void defaults(void **state)
     assert_int_equal(g[0].initrd, -1);
     assert_int_equal(g[0].kfaults, 0);
     assert_int_equal(g[0].disk, -1);
+    assert_int_equal(g[0].net, -1);                    /* no NIC */
     assert_int_equal(g[0].stats, 0);
     assert_string_equal(g[0].cmdline, "");
 }
@@ -79,6 +80,12 @@ static void every_field(void **state)
     assert_null(parse_one("guest name=b disk=3"));        /* the block server's last disk */
     assert_int_equal(g[0].disk, 3);
     assert_int_equal(g[0].stats, 0);
+    assert_null(parse_one("guest net -- net=2"));       /* NIC 0's network server */
+    assert_int_equal(g[0].net, 0);
+    assert_null(parse_one("guest net=1"));              /* NIC 1's: the per-guest topology */
+    assert_int_equal(g[0].net, 1);
+    assert_null(parse_one("guest net=3"));
+    assert_int_equal(g[0].net, 3);
 }
 
 static void refused(void **state)
@@ -93,6 +100,7 @@ static void refused(void **state)
         "guest kfaults=1", "guest kfault", "guest kfaultsx", "guest mem=16kfaults",
         "guest disk=", "guest disk=4", "guest disk=-1", "guest disk=x", "guest disk",
         "guest disk=99999999999999999999",
+        "guest net=", "guest net=4", "guest net=-1", "guest net=x", "guest netx", "guest nets",
         "guest stats=1", "guest stat", "guest statsx",
         "guest name=console",                           /* the console server's label */
     };

@@ -43,7 +43,10 @@
  * UK_NET_PORTS stays the uplink and the clients, which the root's control
  * requests name).  A peer port carries only frames between clients: what
  * a server's uplink receives never goes to a peer, what comes from a peer
- * goes only to clients. */
+ * goes only to clients.  Peer j's clients' MACs are static entries the root
+ * gives (UK_NET_CTL_REMOTE), so no frame for another guest is ever flooded
+ * to an uplink (QEMU's user network would answer a TCP segment that is not
+ * its own with a reset). */
 #define UK_NET_MAX_SERVERS  4u
 #define UK_NET_PEER_PORT(j) (UK_NET_PORTS + (j))
 #define UK_NET_ALL_PORTS    (UK_NET_PORTS + UK_NET_MAX_SERVERS)
@@ -86,6 +89,11 @@ enum uk_net_op {                      /* message labels */
                                          where they are */
     UK_NET_CTL_PEER_STATS,            /* w0 = j, w1 = first counter -> w1..w3: the peer
                                          port's counters */
+    UK_NET_CTL_REMOTE,                /* w0 = j, w1 = MAC, w2 = 1 add / 0 remove: MAC is a
+                                         client of peer j (a static entry, as our own
+                                         clients' are: a frame to it goes to peer j only,
+                                         never to the uplink; a frame from peer j must
+                                         come from one of them) -> w0 = status */
 };
 
 #define UK_NET_F_LINK_UP  0x1u        /* INFO: our port's link is up */
