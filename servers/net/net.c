@@ -22,6 +22,11 @@
  * ever waits for a client.  A frame for the uplink goes into a free
  * transmit buffer, or is dropped and counted if all TX_BUFS are in flight.
  *
+ * With several servers (a NIC each) a server also has a peer port per
+ * other server, a ring each way in pages the root keeps (switch.c,
+ * UK_NET_CTL_ADD_PEER, UK_NET_CTL_REMOTE); a peer signals our notification
+ * with its bit (UK_NET_PEER_BIT) when it wrote.
+ *
  * The files: nic.c (the virtio-net driver), switch.c (ports, forwarding,
  * receive rings), this one (requests, control, the main loop).
  *

@@ -4,6 +4,13 @@
  * root assigned (static entries); addresses behind the uplink are learnt
  * (LEARN_MAX, the least recently seen replaced).  Nothing here waits: a
  * frame a port cannot take now is dropped and counted.
+ *
+ * Peers (other network servers, one per NIC: docs/network.md "Several
+ * network servers"): port UK_NET_PEER_PORT(j) writes into a ring peer j
+ * reads (the layout of a client's receive ring) and reads the ring j
+ * writes.  Peer j's clients' MACs are static entries (set_remote, the
+ * root's); a peer port carries frames between clients only: a frame from
+ * the uplink or a peer goes to our clients alone.
  */
 #include <user/rt.h>
 #include "net.h"
@@ -14,14 +21,6 @@ _Static_assert(UK_NET_FRAME_MAX <= UK_NET_SLOT_BYTES, "a frame does not fit a ri
 struct port ports[UK_NET_ALL_PORTS];
 static struct { uk_word_t mac, seen; } learnt[LEARN_MAX];   /* behind the uplink */
 static uk_word_t clock;
-
-static uk_word_t mac_at(const unsigned char *p)
-{
-    uk_word_t m = 0;
-    for (int i = 5; i >= 0; i--)
-        m = m << 8 | p[i];
-    return m;
-}
 
 int is_group(uk_word_t mac) { return mac & 1; }   /* broadcast or multicast */
 
@@ -162,7 +161,7 @@ static int may_forward(unsigned src, unsigned dst)
 long switch_frame(unsigned src, const unsigned char *f, unsigned len)
 {
     struct port *s = &ports[src];
-    uk_word_t dst = mac_at(f), from = mac_at(f + 6);
+    uk_word_t dst = uk_net_get_mac(f), from = uk_net_get_mac(f + 6);
     /* a peer's frame comes from one of its clients (static entries); the
      * uplink's from none of ours or our peers' */
     if (is_client(src) ? from != s->mac

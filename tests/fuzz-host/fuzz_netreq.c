@@ -96,19 +96,6 @@ static int seen_on_wire(uk_word_t mac)
     return 0;
 }
 
-static void put_mac(unsigned char *p, uk_word_t mac)
-{
-    for (int i = 0; i < 6; i++)
-        p[i] = (unsigned char)(mac >> (8 * i));
-}
-
-static uk_word_t get_mac(const unsigned char *p)
-{
-    uk_word_t m = 0;
-    for (int i = 5; i >= 0; i--)
-        m = m << 8 | p[i];
-    return m;
-}
 
 /* A MAC the input picks: a client's, the NIC's, broadcast, or any. */
 static uk_word_t pick_mac(struct input *in)
@@ -197,7 +184,7 @@ static void check_nothing(const struct snapshot *s, unsigned p)
 static void check_forwarding(const struct snapshot *s, unsigned src, const unsigned char *f,
                              unsigned len)
 {
-    uk_word_t dst = get_mac(f);
+    uk_word_t dst = uk_net_get_mac(f);
     int to = -1;
     if (!(dst & 1)) {
         to = model_client_with(dst);
@@ -284,8 +271,8 @@ static void step_send(struct input *in)
     uk_word_t words = take(in, 1) < 0xf8 ? 2 : take(in, 1) % 5;
     unsigned char f[UK_NET_FRAME_MAX];
     memset(f, 0, sizeof f);
-    put_mac(f, pick_mac(in));
-    put_mac(f + 6, take(in, 1) < 0xd0 && n >= 1 && n < UK_NET_PORTS ? model[n].mac : pick_mac(in));
+    uk_net_put_mac(f, pick_mac(in));
+    uk_net_put_mac(f + 6, take(in, 1) < 0xd0 && n >= 1 && n < UK_NET_PORTS ? model[n].mac : pick_mac(in));
     for (unsigned i = 12; i < 12 + 16 && i < sizeof f; i++)
         f[i] = (unsigned char)take(in, 1);
     int inside = n >= 1 && n <= UK_NET_MAX_CLIENTS && model[n].live &&
@@ -312,7 +299,7 @@ static void step_send(struct input *in)
         want = UK_NET_EMSGSIZE, cause = UK_NET_C_DROP_LONG;
     else if (!inside)
         want = UK_NET_EFAULT, cause = UK_NET_C_DROP_FAULT;
-    else if (get_mac(f + 6) != model[n].mac)
+    else if (uk_net_get_mac(f + 6) != model[n].mac)
         want = UK_NET_EACCES, cause = UK_NET_C_DROP_SPOOF;
     else
         want = UK_NET_OK;
@@ -337,9 +324,9 @@ static void step_wire(struct input *in)
     unsigned char f[UK_NET_FRAME_MAX];
     memset(f, 0, sizeof f);
     uk_word_t flen = UK_NET_ETH_HDR + take(in, 1) % 64;
-    put_mac(f, pick_mac(in));
+    uk_net_put_mac(f, pick_mac(in));
     uk_word_t from = take(in, 1) < 0xc0 ? 0x5254000000ul << 8 | take(in, 1) : pick_mac(in);
-    put_mac(f + 6, from);
+    uk_net_put_mac(f + 6, from);
     struct snapshot s;
     snap(&s);
     if (check_in(UK_NET_UPLINK, flen) != UK_NET_OK) {

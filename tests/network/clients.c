@@ -32,19 +32,6 @@ static long send_frame(const unsigned char *f, unsigned len)
     return send_at(UK_NET_TX_AREA, len);
 }
 
-static void put_mac(unsigned char *p, uk_word_t mac)
-{
-    for (int i = 0; i < 6; i++)
-        p[i] = (unsigned char)(mac >> (8 * i));
-}
-
-static uk_word_t get_mac(const unsigned char *p)
-{
-    uk_word_t m = 0;
-    for (int i = 5; i >= 0; i--)
-        m = m << 8 | p[i];
-    return m;
-}
 
 static void put16(unsigned char *p, unsigned v) { p[0] = (unsigned char)(v >> 8); p[1] = (unsigned char)v; }
 static unsigned get16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
@@ -109,8 +96,8 @@ static unsigned make_echo(unsigned char *f, uk_word_t gw, uk_word_t mac, unsigne
 {
     unsigned len = 14 + 20 + 8 + 56;
     memset(f, 0, len);
-    put_mac(f, gw);
-    put_mac(f + 6, mac);
+    uk_net_put_mac(f, gw);
+    uk_net_put_mac(f + 6, mac);
     put16(f + 12, 0x0800);
     unsigned char *ip = f + 14, *icmp = ip + 20;
     ip[0] = 0x45;
@@ -142,23 +129,23 @@ void client_gateway(uk_word_t arg)
     uk_word_t gw = 0;
     for (int tries = 0; tries < 5 && !gw; tries++) {
         memset(f, 0, 60);
-        put_mac(f, UK_NET_MAC_MASK);
-        put_mac(f + 6, mac);
+        uk_net_put_mac(f, UK_NET_MAC_MASK);
+        uk_net_put_mac(f + 6, mac);
         put16(f + 12, 0x0806);
         put16(f + 14, 1);                 /* Ethernet */
         put16(f + 16, 0x0800);            /* IPv4 */
         f[18] = 6;
         f[19] = 4;
         put16(f + 20, 1);                 /* request */
-        put_mac(f + 22, mac);
+        uk_net_put_mac(f + 22, mac);
         memcpy(f + 28, &(unsigned){ GUEST_IP }, 4);
         memcpy(f + 38, &(unsigned){ GATEWAY_IP }, 4);
         expect(r, 10, send_frame(f, 60), UK_NET_OK);
         long n;
         while ((n = recv_frame(in, 2000000)) >= 0)
             if (n >= 42 && get16(in + 12) == 0x0806 && get16(in + 20) == 2 &&
-                !memcmp(in + 28, &(unsigned){ GATEWAY_IP }, 4) && get_mac(in) == mac) {
-                gw = get_mac(in + 22);
+                !memcmp(in + 28, &(unsigned){ GATEWAY_IP }, 4) && uk_net_get_mac(in) == mac) {
+                gw = uk_net_get_mac(in + 22);
                 break;
             }
     }
@@ -175,8 +162,8 @@ void client_gateway(uk_word_t arg)
                 if (n >= (long)len && get16(in + 12) == 0x0800 && rip[9] == 1 &&
                     ricmp[0] == 0 && get16(ricmp + 4) == 0x554b && get16(ricmp + 6) == seq &&
                     !memcmp(rip + 12, &(unsigned){ GATEWAY_IP }, 4) &&
-                    !memcmp(ricmp + 8, f + 14 + 20 + 8, 56) && get_mac(in) == mac &&
-                    get_mac(in + 6) == gw)
+                    !memcmp(ricmp + 8, f + 14 + 20 + 8, 56) && uk_net_get_mac(in) == mac &&
+                    uk_net_get_mac(in + 6) == gw)
                     replied = 1;
             }
         }
@@ -192,8 +179,8 @@ void client_gateway(uk_word_t arg)
 static void make_test_frame(unsigned char *f, uk_word_t to, uk_word_t from, unsigned seq)
 {
     unsigned len = test_len(seq);
-    put_mac(f, to);
-    put_mac(f + 6, from);
+    uk_net_put_mac(f, to);
+    uk_net_put_mac(f + 6, from);
     put16(f + 12, ETH_TEST);
     memcpy(f + 14, &seq, 4);
     for (unsigned i = 18; i < len; i++)
@@ -242,9 +229,9 @@ void client_echoer(uk_word_t c)
         }
         if (seq == ~0u)
             break;
-        uk_word_t from = get_mac(in + 6);
-        put_mac(in, from);
-        put_mac(in + 6, mac);
+        uk_word_t from = uk_net_get_mac(in + 6);
+        uk_net_put_mac(in, from);
+        uk_net_put_mac(in + 6, mac);
         expect(r, 12, send_frame(in, (unsigned)n), UK_NET_OK);
         r->value++;                       /* frames echoed */
     }
@@ -261,11 +248,11 @@ void client_bad(uk_word_t arg)
     for (unsigned round = 0; round < BAD_ROUNDS; round++) {
         /* a frame claiming to come from another client */
         make_test_frame(f, mac, peer_mac[victim], 7);
-        put_mac(f, peer_mac[victim]);
+        uk_net_put_mac(f, peer_mac[victim]);
         expect(r, 10, send_frame(f, 100), UK_NET_EACCES);
         /* a broadcast with a multicast source */
-        put_mac(f, UK_NET_MAC_MASK);
-        put_mac(f + 6, mac | 1);
+        uk_net_put_mac(f, UK_NET_MAC_MASK);
+        uk_net_put_mac(f + 6, mac | 1);
         expect(r, 11, send_frame(f, 60), UK_NET_EACCES);
         expect(r, 12, send_at(UK_NET_TX_AREA, 0), UK_NET_EINVAL);                  /* empty */
         expect(r, 13, send_at(UK_NET_TX_AREA, UK_NET_ETH_HDR - 1), UK_NET_EINVAL); /* runt */
@@ -361,9 +348,9 @@ void client_echoer_retrying(uk_word_t c)
         }
         if (seq == ~0u)
             break;
-        uk_word_t from = get_mac(in + 6);
-        put_mac(in, from);
-        put_mac(in + 6, mac);
+        uk_word_t from = uk_net_get_mac(in + 6);
+        uk_net_put_mac(in, from);
+        uk_net_put_mac(in + 6, mac);
         expect(r, 12, send_retrying(in, (unsigned)n, &failures), UK_NET_OK);
         r->value++;
     }
@@ -464,8 +451,8 @@ void client_fuzz(uk_word_t arg)
         if (off < win) {                   /* a frame there: to the peer, from us or not */
             uk_word_t room = win - off < 14 ? win - off : 14;
             unsigned char hdr[14];
-            put_mac(hdr, peer_mac[peer]);
-            put_mac(hdr + 6, (x >> 40) % 4 ? mac : (x >> 8) & UK_NET_MAC_MASK);
+            uk_net_put_mac(hdr, peer_mac[peer]);
+            uk_net_put_mac(hdr + 6, (x >> 40) % 4 ? mac : (x >> 8) & UK_NET_MAC_MASK);
             put16(hdr + 12, ETH_TEST);
             memcpy(w + off, hdr, room);
         }

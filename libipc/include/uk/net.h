@@ -53,6 +53,22 @@
 
 /* A MAC as a word: its first octet in bits 0-7, ..., its sixth in 40-47. */
 #define UK_NET_MAC_MASK     0xffffffffffffull
+/* A MAC's six octets in a frame, from and to its word (the server's
+ * switch, its clients, the tests share these). */
+static inline void uk_net_put_mac(unsigned char *p, uk_word_t mac)
+{
+    for (int i = 0; i < 6; i++)
+        p[i] = (unsigned char)(mac >> (8 * i));
+}
+
+static inline uk_word_t uk_net_get_mac(const unsigned char *p)
+{
+    uk_word_t m = 0;
+    for (int i = 5; i >= 0; i--)
+        m = m << 8 | p[i];
+    return m;
+}
+
 /* Client n's MAC (the root task's choice, the same at every boot):
  * 52:54:00:12:34:NN with NN = n, 01..08.  QEMU's own default for a NIC is
  * 52:54:00:12:34:56, which no client gets; slirp's gateway is
