@@ -92,8 +92,10 @@ static void round_trip(const struct guest_desc *d)
     }
     if (d->disk >= 0)
         n += snprintf(line + n, sizeof line - n, " disk=%d", d->disk);
-    n += snprintf(line + n, sizeof line - n, "%s%s%s -- %s", d->kfaults ? " kfaults" : "",
-                  d->stats ? " stats" : "", d->net ? " net" : "", d->cmdline);
+    if (d->net >= 0)
+        n += snprintf(line + n, sizeof line - n, " net=%d", d->net);
+    n += snprintf(line + n, sizeof line - n, "%s%s -- %s", d->kfaults ? " kfaults" : "",
+                  d->stats ? " stats" : "", d->cmdline);
     /* the strings of the other modules stay where they are; the new line
      * goes after them (or in place, if there is no room: then not checked) */
     copy = bi;
@@ -150,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(d->disk >= -1 && d->disk < (int)UK_BLK_MAX_DISKS);
         CHECK(d->kfaults == 0 || d->kfaults == 1);
         CHECK(d->stats == 0 || d->stats == 1);
-        CHECK(d->net == 0 || d->net == 1);
+        CHECK(d->net >= -1 && d->net < (int)UK_NET_MAX_SERVERS);   /* none, or a NIC */
         if (d->initrd >= 0) {        /* the first module of that (non-empty) first word */
             const char *w = cmdline_of(&bi, d->initrd);
             CHECK(first_word(w) > 0 && strstr(line, " initrd="));
