@@ -44,6 +44,18 @@ static uk_word_t stat(uk_word_t port, uk_word_t counter)
     return r[1];
 }
 
+/* Server i's counter of port `port` (a peer port: UK_NET_PEER_PORT(j)). */
+static uk_word_t stat_of(int i, uk_word_t port, uk_word_t counter)
+{
+    uk_word_t r[4] = { 0 };
+    if (port >= UK_NET_PORTS)
+        KT_EQ(net_control_of(i, UK_NET_CTL_PEER_STATS, port - UK_NET_PORTS, counter, 0, r),
+              UK_NET_OK);
+    else
+        KT_EQ(net_control_of(i, UK_NET_CTL_STATS, port, counter, 0, r), UK_NET_OK);
+    return r[1];
+}
+
 static int server_up(void)
 {
     kmem_start = kmem_used();
@@ -60,7 +72,15 @@ static int server_up(void)
     return up;
 }
 
+static void client_make_on(struct client *cl, uk_word_t n, int nic);
+
 static void client_make(struct client *cl, uk_word_t n)
+{
+    client_make_on(cl, n, 0);
+}
+
+/* Client n on the network server of NIC `nic`. */
+static void client_make_on(struct client *cl, uk_word_t n, int nic)
 {
     memset(cl, 0, sizeof *cl);
     cl->n = n;
@@ -68,7 +88,7 @@ static void client_make(struct client *cl, uk_word_t n)
     cl->notif = kt_notification();
     KT_EQ(uk_task_new(256ul << 10, 16, 1, &cl->task), UK_OK);
     KT_EQ(uk_cap_copy(cl->notif, cl->task, CLIENT_NOTIF, UK_R_READ, 0), UK_OK);
-    cl->window = net_add_client(n, 0, cl->task, WIN, WINDOW_PAGES, CLIENT_EP, cl->notif, 1);
+    cl->window = net_add_client(n, nic, cl->task, WIN, WINDOW_PAGES, CLIENT_EP, cl->notif, 1);
     KT_CHECK(cl->window != 0);
     res[n] = (struct result){ 0 };
     peer_mac[n] = UK_NET_CLIENT_MAC(n);
@@ -315,6 +335,51 @@ KT_TEST(net_restart_under_two_clients)
     KT_CHECK(stat(2, UK_NET_C_IN_FRAMES) <= EXCHANGES - before + 50);
     KT_CHECK(stat(2, UK_NET_C_IN_FRAMES) >= EXCHANGES - before);
     KT_EQ(stat(0, UK_NET_C_OUT_FRAMES), 0);            /* nothing to the uplink */
+    client_end(&c2);
+    client_end(&c3);
+    kt_destroy(ep);
+    server_down();
+}
+
+/* Two servers, a NIC each (tests/network/run gives this image NET=2):
+ * client 2 on NIC 0's server, client 3 on NIC 1's.  Their exchange goes
+ * through the servers' peer rings and never out of a NIC; a third of the
+ * way in, NIC 1's server is restarted: the exchange finishes byte-exact,
+ * and NIC 0's server, never restarted, counted all of it. */
+KT_TEST(net_two_servers_link_their_clients)
+{
+    if (!server_up()) {
+        net_stop();
+        return;
+    }
+    uk_word_t ep = kt_endpoint();
+    KT_EQ(net_start(kt_bi, find_module(kt_bi, "net-server"), ep), 1);   /* NIC 1's */
+    KT_EQ(net_servers(), 2);
+    struct client c2, c3;
+    client_make_on(&c2, 2, 0);
+    client_make_on(&c3, 3, 1);
+    uk_word_t up0 = stat_of(0, UK_NET_UPLINK, UK_NET_C_OUT_FRAMES);
+    client_run(&c3, client_echoer_retrying, 3);
+    client_run(&c2, client_pinger_retrying, 2 | 3 << 8);
+    uk_word_t end = uk_rdtsc() + kt_us_to_tsc(60000000);
+    while (res[2].value < EXCHANGES / 3 && uk_rdtsc() < end)
+        kt_sleep_us(1000);
+    KT_CHECK(res[2].value >= EXCHANGES / 3 && res[2].value < EXCHANGES);
+    uk_word_t before = res[2].value;
+    KT_EQ(net_restart(kt_bi, 1, ep), 1);                /* client 3 reconnected */
+    client_wait(&c2);
+    client_wait(&c3);
+    uk_word_t peer_out = stat_of(0, UK_NET_PEER_PORT(1), UK_NET_C_OUT_FRAMES);
+    uk_word_t peer_in = stat_of(0, UK_NET_PEER_PORT(1), UK_NET_C_IN_FRAMES);
+    printf("    NIC 1's server restarted after %lu of %u exchanges; NIC 0's server's peer "
+           "port: %lu frames out, %lu in\n", before, EXCHANGES, peer_out, peer_in);
+    KT_EQ(res[2].value, EXCHANGES);                    /* every one echoed, byte-exact */
+    KT_EQ(stat_of(0, UK_NET_UPLINK, UK_NET_C_OUT_FRAMES), up0);   /* neither NIC sent */
+    KT_EQ(stat_of(1, UK_NET_UPLINK, UK_NET_C_OUT_FRAMES), 0);
+    KT_CHECK(stat_of(0, 2, UK_NET_C_IN_FRAMES) >= EXCHANGES + 1);   /* all of it, and END */
+    KT_CHECK(peer_out >= EXCHANGES + 1);               /* through the ring to NIC 1's */
+    KT_CHECK(peer_in >= EXCHANGES);                    /* and the echoes back */
+    KT_EQ(stat_of(0, UK_NET_PEER_PORT(1), UK_NET_C_DROP_SPOOF), 0);
     client_end(&c2);
     client_end(&c3);
     kt_destroy(ep);
