@@ -55,6 +55,11 @@ uk_word_t uk_slot_alloc(void)
     return nfreed ? freed[--nfreed] : next_slot++;
 }
 
+uk_word_t uk_slots_used(void)
+{
+    return next_slot - UK_SLOT_FIRST_FREE - nfreed;
+}
+
 void uk_slot_free(uk_word_t slot)
 {
     if (slot < UK_SLOT_FIRST_FREE || slot >= next_slot || nfreed == FREED_MAX)
