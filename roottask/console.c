@@ -30,7 +30,8 @@
  * the supervisor's restart=console a new one is started on the same UART
  * and its clients reconnected (console_restart), the other server
  * untouched.  Every slot a server took is given back when it stops (a
- * restart used to take seven for good: ~500 restarts filled our table).
+ * restart used to take seven for good: ~500 restarts filled our table),
+ * and a restart reuses the pages of the last run.
  */
 #include "root.h"
 #include <user/loader.h>
@@ -44,6 +45,11 @@ struct con_server {                      /* ours (the root task's main thread) *
     uk_word_t com;                       /* its UART, COM1 or COM2: srv[com - 1] */
     uk_word_t task, thread, ep, ports, irq, irqn, fault_ep;   /* our slots (0: none) */
     int added[UK_CONSOLE_MAX_CLIENTS + 1];         /* [n]: guest n is a client */
+    /* its program's pages and its stack and IPC buffer: taken at the first
+     * start, used again by every restart (its last task gone by then; the
+     * pool cannot free, so fresh ones would be ~140 KiB lost a restart) */
+    unsigned char *img_pages, *stack_pages;
+    uk_word_t img_npages;
 };
 static struct con_server srv[UK_CONSOLE_COM_MAX];
 static struct uk_loaded loaded;
@@ -99,6 +105,20 @@ static void stop(struct con_server *s)
     memset(s->added, 0, sizeof s->added);
 }
 
+/* uk_load_elf_with's allocator: the server's kept image pages if they are
+ * enough (read/write again: the last load left its code read/execute in
+ * our view), else fresh ones, kept. */
+static void *image_pages(void *ctx, uk_word_t n)
+{
+    struct con_server *s = ctx;
+    if (s->img_pages && n <= s->img_npages)
+        return uk_map_range(0, (uk_word_t)s->img_pages, 0, s->img_npages,
+                            UK_MAP_READ | UK_MAP_WRITE) ? 0 : s->img_pages;
+    s->img_pages = uk_pages_alloc(n);
+    s->img_npages = s->img_pages ? n : 0;
+    return s->img_pages;
+}
+
 /* Server s (its com and module set) started; 1 if it runs. */
 static int start(struct con_server *s, const struct uk_bootinfo *bi, uk_word_t root_ep)
 {
@@ -120,8 +140,8 @@ static int start(struct con_server *s, const struct uk_bootinfo *bi, uk_word_t r
         return 0;
     }
     s->live = 1;                         /* from here on, stop() undoes what was done */
-    if ((err = uk_load_elf(s->task, (const void *)(UK_PHYS_WINDOW + mod->phys), mod->size,
-                           &loaded))) {
+    if ((err = uk_load_elf_with(s->task, (const void *)(UK_PHYS_WINDOW + mod->phys), mod->size,
+                                UK_PAGE_SIZE, UK_PHYS_WINDOW, image_pages, s, &loaded))) {
         say(s, loaded.error, err);
         goto fail;
     }
@@ -160,10 +180,16 @@ static int start(struct con_server *s, const struct uk_bootinfo *bi, uk_word_t r
     if ((err = uk_cap_copy(UK_SLOT_DEBUG, s->task, UK_SLOT_DEBUG, UK_R_WRITE, 0)))
         say(s, "the kernel log not given", err);
     s->fault_ep = uk_slot_alloc();
+    if (!s->stack_pages)
+        s->stack_pages = uk_pages_alloc(UK_PROGRAM_STACK_PAGES + 1);
+    if (!s->stack_pages) {
+        say(s, "no pages for its stack", UK_E_NOMEM);
+        goto fail;
+    }
     if ((err = uk_cap_copy(root_ep, UK_SLOT_SELF_TASK, s->fault_ep, UK_R_WRITE,
                            CONSOLE_BADGE + s->com - 1)) ||
-        (err = uk_start_program(s->task, &loaded, CONSOLE_PRIO, s->fault_ep, port,
-                                &s->thread))) {
+        (err = uk_start_program_on(s->task, &loaded, CONSOLE_PRIO, s->fault_ep, port,
+                                   s->stack_pages, &s->thread))) {
         say(s, "not started", err);
         goto fail;
     }
@@ -332,7 +358,8 @@ int console_restart(const struct uk_bootinfo *bi, int i, uk_word_t root_ep)
     int n = vmm_console_reconnect(s->com);
     /* the leak check (tests/console/per-guest): the same after every restart */
     printf("root task: console server %s (COM%lu): restarted, %d client(s) reconnected; "
-           "root task slots in use: %lu\n", names[i], s->com, n, uk_slots_used());
+           "root task slots in use: %lu, free pages: %lu\n", names[i], s->com, n,
+           uk_slots_used(), uk_pages_left());
     return n;
 }
 

@@ -23,6 +23,8 @@ void uk_slot_free(uk_word_t slot);
 /* Slots handed out by uk_slot_alloc and not given back: a leak check for
  * programs that restart servers (the root task's console.c). */
 uk_word_t uk_slots_used(void);
+/* Pages uk_pages_alloc can still hand out (it never takes any back). */
+uk_word_t uk_pages_left(void);
 
 #define UK_SPAWN_STACK_PAGES 4
 
