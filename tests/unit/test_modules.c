@@ -55,6 +55,7 @@ static void defaults(void **state)
     assert_int_equal(g[0].initrd, -1);
     assert_int_equal(g[0].kfaults, 0);
     assert_int_equal(g[0].disk, -1);
+    assert_int_equal(g[0].console, 1);                    /* COM1's console server */
     assert_int_equal(g[0].stats, 0);
     assert_string_equal(g[0].cmdline, "");
 }
@@ -79,6 +80,10 @@ static void every_field(void **state)
     assert_null(parse_one("guest name=b disk=3"));        /* the block server's last disk */
     assert_int_equal(g[0].disk, 3);
     assert_int_equal(g[0].stats, 0);
+    assert_null(parse_one("guest name=b console=2 -- console=1"));   /* COM2's server */
+    assert_int_equal(g[0].console, 2);
+    assert_null(parse_one("guest console=1"));
+    assert_int_equal(g[0].console, 1);
 }
 
 static void refused(void **state)
@@ -93,6 +98,8 @@ static void refused(void **state)
         "guest kfaults=1", "guest kfault", "guest kfaultsx", "guest mem=16kfaults",
         "guest disk=", "guest disk=4", "guest disk=-1", "guest disk=x", "guest disk",
         "guest disk=99999999999999999999",
+        "guest console=", "guest console=0", "guest console=3", "guest console=x",
+        "guest console", "guest console=12",
         "guest stats=1", "guest stat", "guest statsx",
         "guest name=console",                           /* the console server's label */
     };
