@@ -285,6 +285,8 @@ $(ISO_RUN): $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(RUN_PIECES) 
 include tests/vmm/image.mk
 # the debug suite's images: tests/debug/image.mk
 include tests/debug/image.mk
+# the console suite's per-guest image (two UARTs, two console servers)
+include tests/console/image.mk
 $(ISO_TEST): $(KERNEL) $(KTEST) $(ROOTTASK) tools/build/mkiso
 	tools/build/mkiso $@ $(KERNEL) $(KTEST) "ktest" $(ROOTTASK) "second-module example"
 $(ISO_VTEST): $(KERNEL) $(VTEST) tools/build/mkiso

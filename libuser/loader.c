@@ -112,6 +112,17 @@ static long give_cap(uk_word_t src, uk_word_t task, uk_word_t dst, uk_word_t rig
 long uk_start_program(uk_word_t task, const struct uk_loaded *l, uk_word_t prio,
                       uk_word_t fault_ep, uk_word_t arg, uk_word_t *thread_slot)
 {
+    *thread_slot = 0;
+    unsigned char *pages = uk_pages_alloc(UK_PROGRAM_STACK_PAGES + 1);   /* stack, buffer */
+    if (!pages)
+        return UK_E_NOMEM;
+    return uk_start_program_on(task, l, prio, fault_ep, arg, pages, thread_slot);
+}
+
+long uk_start_program_on(uk_word_t task, const struct uk_loaded *l, uk_word_t prio,
+                         uk_word_t fault_ep, uk_word_t arg, void *pages,
+                         uk_word_t *thread_slot)
+{
     const uk_word_t stack = UK_PROGRAM_STACK_TOP - UK_PROGRAM_STACK_PAGES * UK_PAGE_SIZE;
     const uk_word_t ipc = UK_ROOT_IPC_BUFFER;
     long err;
@@ -119,20 +130,22 @@ long uk_start_program(uk_word_t task, const struct uk_loaded *l, uk_word_t prio,
     *thread_slot = 0;
     if (l->img.highest > stack && l->img.lowest < ipc + UK_PAGE_SIZE)
         return UK_E_ADDR;
-    unsigned char *pages = uk_pages_alloc(UK_PROGRAM_STACK_PAGES + 1);   /* stack, buffer */
-    if (!pages)
-        return UK_E_NOMEM;
+    memset(pages, 0, (UK_PROGRAM_STACK_PAGES + 1) * UK_PAGE_SIZE);   /* maybe used before */
     if ((err = uk_map(task, (uk_word_t)pages, stack, UK_PROGRAM_STACK_PAGES, RW)) ||
-        (err = uk_map(task, (uk_word_t)pages + UK_PROGRAM_STACK_PAGES * UK_PAGE_SIZE, ipc, 1, RW)))
+        (err = uk_map(task, (uk_word_t)pages + UK_PROGRAM_STACK_PAGES * UK_PAGE_SIZE, ipc, 1,
+                      RW)))
         return err;
     uk_word_t th = uk_slot_alloc();
-    if ((err = uk_thread_create(th, task)))
+    if ((err = uk_thread_create(th, task))) {
+        uk_slot_free(th);
         return err;
+    }
     if ((err = uk_thread_config(th, prio, fault_ep, ipc)) ||
         (err = give_cap(task, task, UK_SLOT_SELF_TASK, UK_R_READ | UK_R_WRITE | UK_R_CONTROL)) ||
         (err = give_cap(th, task, UK_SLOT_SELF_THREAD, UK_R_ALL)) ||
         (err = uk_thread_start(th, l->img.entry, UK_PROGRAM_STACK_TOP - 8, arg))) {
         uk_obj_destroy(th);
+        uk_slot_free(th);
         return err;
     }
     *thread_slot = th;

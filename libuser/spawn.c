@@ -55,6 +55,14 @@ uk_word_t uk_slot_alloc(void)
     return nfreed ? freed[--nfreed] : next_slot++;
 }
 
+uk_word_t uk_pages_left(void)
+{
+    uk_word_t n = 0;
+    for (uk_word_t i = cur; i < nranges; i++)
+        n += (ranges[i].end - ranges[i].next) / UK_PAGE_SIZE;
+    return n;
+}
+
 uk_word_t uk_slots_used(void)
 {
     return next_slot - UK_SLOT_FIRST_FREE - nfreed;

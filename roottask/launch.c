@@ -40,6 +40,7 @@ struct vmm_rec {
     int ended;                /* its ending was heard: status is valid */
     uk_word_t status;         /* the guest's exit status (abi.h UK_VMM_STATUS_*) */
     uk_word_t index;
+    uk_word_t com;            /* its console server's UART (the guest line's console=) */
     char name[32];
     uk_word_t task, thread, fault_ep;
     uk_word_t bell;           /* its bell (unbadged; destroyed with it) */
@@ -99,7 +100,7 @@ static void destroy_vmm(struct vmm_rec *r)
     uk_obj_destroy(r->task);
     uk_cap_delete(UK_SLOT_SELF_TASK, r->fault_ep);
     if (r->console)                      /* after the task: nothing more comes from it */
-        console_remove_guest(r->index, r->name);
+        console_remove_guest(r->com, r->index, r->name);
     if (r->disk)
         blk_remove_client(r->index);
     if (r->net) {
@@ -153,6 +154,7 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     uk_word_t old_ram_pages = r->ram_pages;
     memset(r, 0, sizeof *r);
     r->index = index;
+    r->com = (uk_word_t)g->console;
     memcpy(r->name, g->name, sizeof r->name);
     if ((err = uk_task_new(quota, UK_VMM_CAP_SLOTS, 0, &r->task))) {
         printf("root task: %s: no task for its vmm-server (%lu KiB of kernel memory): "
@@ -214,7 +216,7 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
                            UK_VMM_BELL_POWER_OFF))) {
         return give_up(r, "its bell (notification)", err);
     }
-    r->console = console_add_guest(index, g->name, r->task, r->bell);
+    r->console = console_add_guest(r->com, index, g->name, r->task, r->bell);
     if (g->disk >= 0) {
         if (index > UK_BLK_MAX_CLIENTS)
             printf("root task: %s: the block server takes %u clients: no disk\n", g->name,
@@ -311,15 +313,15 @@ uk_word_t vmm_thread(uk_word_t index)
     return vmms[index].thread;
 }
 
-int vmm_console_reconnect(void)
+int vmm_console_reconnect(uk_word_t com)
 {
     int n = 0;
     for (uk_word_t i = 1; i <= ROOT_MAX_GUESTS; i++) {
         struct vmm_rec *r = &vmms[i];
-        if (!r->live)
+        if (!r->live || r->com != com)  /* another server's guests: not touched */
             continue;
         uk_cap_delete(r->task, UK_VMM_SLOT_CONSOLE);   /* the old server's, if still there */
-        r->console = console_add_guest(i, r->name, r->task, r->bell);
+        r->console = console_add_guest(com, i, r->name, r->task, r->bell);
         n += r->console;
     }
     return n;

@@ -1,8 +1,8 @@
 /*
  * The root task (root.h): it gets every resource at boot.  It prints the
  * banner and runs an IPC self-test (a server thread in its own address
- * space answering calls), then starts the console server (if its module is
- * there) and a vmm-server for each guest module, and waits, reporting each
+ * space answering calls), then starts the console servers (if their modules
+ * are there) and a vmm-server for each guest module, and waits, reporting each
  * vmm-server that ends.
  *
  * Its own command line, words:
@@ -135,12 +135,7 @@ static int start_guests(const struct uk_bootinfo *bi, uk_word_t ep, uk_word_t *k
         return 0;
     }
     uk_pages_init(bi);
-    int con = find_module(bi, "console-server");
-    if (con < 0)
-        printf("root task: no console-server module: guests print on the kernel log, "
-               "no input\n");
-    else
-        console_start(bi, con, ep);
+    console_start_all(bi, ep);         /* one per `console-server [com=N]` line */
     blk_start_all(bi, ep);             /* one per `blk-server` line */
     net_start_all(bi, ep);             /* one per `net-server` line */
     uk_kmem_info(UK_SLOT_SELF_TASK, kmem, 0);

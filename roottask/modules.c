@@ -1,9 +1,9 @@
 /*
  * Boot modules, by their command lines (the first word names a module):
  *   vmm-server                     the vmm-server program
- *   guest name=g1 mem=64 [kmem=KiB] [initrd=<module>] [disk=N] [net[=NIC]] [kfaults] [stats] -- <kernel cmdline>
+ *   guest name=g1 mem=64 [kmem=KiB] [initrd=<module>] [disk=N] [console=C] [net[=NIC]] [kfaults] [stats] -- <kernel cmdline>
  *                                  a guest kernel; one vmm-server each
- *   console-server                 the console server (find_module)
+ *   console-server [com=C]         a console server, on COM C (console.c: one per line)
  *   blk-server [disk=N]            a block server (blk.c blk_start_all: one per line)
  *   net-server [nic=N]             a network server (net.c net_start_all: one per line)
  * Anything else (initrds) is left to whoever names it.
@@ -76,6 +76,7 @@ static const char *parse_guest(const struct uk_bootinfo *bi, int i, int index,
     g->initrd = -1;
     g->disk = -1;
     g->net = -1;
+    g->console = 1;
     for (;;) {
         while (*p == ' ')
             p++;
@@ -118,6 +119,10 @@ static const char *parse_guest(const struct uk_bootinfo *bi, int i, int index,
             if ((v = number(p + 5, n - 5, UK_BLK_MAX_DISKS - 1)) < 0)
                 return "disk= needs a disk number (0..3) of the block server";
             g->disk = (int)v;
+        } else if (!strncmp(p, "console=", 8)) {
+            if ((v = number(p + 8, n - 8, UK_CONSOLE_COM_MAX)) < 1)
+                return "console= needs a serial port (1..2): the console server of COM N";
+            g->console = (int)v;
         } else if (n == 3 && !strncmp(p, "net", 3)) {
             g->net = 0;
         } else if (!strncmp(p, "net=", 4)) {
@@ -129,7 +134,8 @@ static const char *parse_guest(const struct uk_bootinfo *bi, int i, int index,
         } else if (n == 5 && !strncmp(p, "stats", 5)) {
             g->stats = 1;
         } else {
-            return "unknown word (want name=, mem=, kmem=, initrd=, disk=, net[=N], kfaults, stats, --)";
+            return "unknown word (want name=, mem=, kmem=, initrd=, disk=, console=, net[=N], "
+                   "kfaults, stats, --)";
         }
         p += n;
     }

@@ -24,13 +24,15 @@
 
 #define ROOT_MAX_GUESTS UK_BOOT_MAX_MODULES
 #define CONSOLE_PRIO    220u      /* above the vmm-servers (VMM_PRIO, 200) */
-#define CONSOLE_BADGE   0xc0u     /* its faults on our endpoint (guests: 1..ROOT_MAX_GUESTS) */
+#define CONSOLE_BADGE   0xc0u     /* COM n's server's faults on our endpoint: CONSOLE_BADGE
+                                     + n - 1 (guests: 1..ROOT_MAX_GUESTS) */
 
 /* A guest, from a module command line:
- *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [disk=D] [net[=NIC]] [kfaults] [stats] [-- kernel command line]
+ *   guest [name=N] [mem=MiB] [kmem=KiB] [initrd=MODULE] [disk=D] [console=C] [net[=NIC]] [kfaults] [stats] [-- kernel command line]
  * MODULE is the first word of another module's command line; D: the block
- * server's disk D is the guest's (docs/storage.md); net (net=N): a port of the
- * network server of NIC 0 (N), client number = the guest's index
+ * server's disk D is the guest's (docs/storage.md); C: the console server
+ * of COM C is the guest's (default 1; console.c); net (net=N): a port of
+ * the network server of NIC 0 (N), client number = the guest's index
  * (docs/network.md); kfaults: the
  * guest kernel's own faults go to it (UK_VMM_F_KERNEL_FAULTS). */
 struct guest_desc {
@@ -41,6 +43,7 @@ struct guest_desc {
     int initrd;               /* index into bi->modules, or -1 */
     int kfaults;              /* `kfaults` given */
     int disk;                 /* the block server's disk for it, or -1 */
+    int console;              /* its console server's UART: COM 1 (default) or 2 */
     int net;                  /* `net` (0), `net=N` (N): a client of the network server
                                  of PCI NIC N; -1: none */
     int stats;                /* `stats` given: the guest may read the kernel's
@@ -72,16 +75,18 @@ int vmm_stop_all(void);
  * UK_VMM_STATUS_NOT_STARTED if its vmm-server never ran. */
 uk_word_t vmm_status(uk_word_t index);
 
-/* console.c: the console server from module `module`; 1 if it runs.  Its
- * faults come to root_ep with badge CONSOLE_BADGE (console_fault: 1 if it
- * was that).  A guest's console cap (UK_VMM_SLOT_CONSOLE) into vmm-server
- * task `task`, and to the server a copy of the vmm-server's bell (the
- * notification in its UK_VMM_SLOT_INPUT, launch.c's) badged
- * UK_VDEV_EVENT_CONSOLE: 1 if given; and its removal when the vmm-server
- * has ended. */
-int console_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
-int console_add_guest(uk_word_t index, const char *name, uk_word_t task, uk_word_t bell);
-void console_remove_guest(uk_word_t index, const char *name);
+/* console.c: the console servers, one per `console-server [com=N]` line
+ * (COM N's, default 1; one per UART): how many run.  COM n's faults come
+ * to root_ep with badge CONSOLE_BADGE + n - 1 (console_fault: 1 if it was
+ * one).  A guest's console cap (UK_VMM_SLOT_CONSOLE) of COM `com`'s server
+ * into vmm-server task `task`, and to the server a copy of the
+ * vmm-server's bell (the notification in its UK_VMM_SLOT_INPUT, launch.c's)
+ * badged UK_VDEV_EVENT_CONSOLE: 1 if given; and its removal when the
+ * vmm-server has ended. */
+int console_start_all(const struct uk_bootinfo *bi, uk_word_t root_ep);
+int console_add_guest(uk_word_t com, uk_word_t index, const char *name, uk_word_t task,
+                      uk_word_t bell);
+void console_remove_guest(uk_word_t com, uk_word_t index, const char *name);
 int console_fault(uk_word_t badge, const struct uk_msg *m);
 
 /* blk.c: block servers.  blk_start: one from module `module` (`blk-server
@@ -192,13 +197,15 @@ uk_word_t rtc_now_ns(uk_word_t *tsc);
 
 /* Accessors for the supervisor (supervise.c): a server's main thread (0:
  * not running); a ping (any answer within `timeout`, encoded: 0, else the
- * IPC error); console_restart: the server stopped and started afresh (1 if
- * it runs), vmm_console_reconnect then gives every running vmm-server its
- * console caps again (how many got them). */
-uk_word_t console_thread(void);
-long console_ping(uk_word_t timeout);
-int console_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
-int vmm_console_reconnect(void);
+ * IPC error); console server i is COM i+1's (console_name: "console",
+ * "console2"); console_restart: server i stopped and started afresh on its
+ * UART, then vmm_console_reconnect(com) gives every running vmm-server of
+ * that UART its console caps again: how many got them (-1: no server). */
+uk_word_t console_thread(int i);
+long console_ping(int i, uk_word_t timeout);
+int console_restart(const struct uk_bootinfo *bi, int i, uk_word_t root_ep);
+const char *console_name(int i);
+int vmm_console_reconnect(uk_word_t com);
 uk_word_t vmm_thread(uk_word_t index);
 uk_word_t net_thread(int i);
 long net_ping(int i, uk_word_t timeout);

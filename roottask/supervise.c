@@ -12,7 +12,8 @@
  *                TSC time (default 50; 0: no heartbeat), each ping answered
  *                within MS/2 (the block server: within MS, it may be waiting
  *                for its device) or the server counts as hung
- *   restart=     which deaths are repaired: `console`, `net`, `blk` (a new
+ *   restart=     which deaths are repaired: `console` (either console server:
+ *                a new one on the same UART, its guests reconnected), `net`, `blk` (a new
  *                block server on the same disks, its clients reconnected:
  *                roottask/blk.c blk_restart), `vmm` (a guest's vmm-server
  *                started again: its guest reboots), `none` (the default)
@@ -56,10 +57,11 @@
  *                the guest kernel's thread), we log the time; its vmm-server
  *                then ends with UK_VMM_END_GUEST_FAULT, a crash we detect
  *                and (restart=vmm) repair
- *                TARGET: `console`, `net` (the first network server),
- *                `net2`.. (the others, net.c's slots), `blk` (the first block
- *                server), `blk2`.. (the others, blk.c's slots), or a guest's
- *                name (its vmm-server)
+ *                TARGET: `console` (COM1's console server), `console2` (COM2's),
+ *                `net` (the first network server), `net2`.. (the others,
+ *                net.c's slots), `blk` (the first block server),
+ *                `blk2`.. (the others, blk.c's slots), or a guest's name (its
+ *                vmm-server)
  *
  * Times on the log are TSC ticks since the microkernel's first instruction
  * (uk_bootinfo.boot_tsc): instructions under tcg-icount (ICOUNT=1).  Every
@@ -90,11 +92,12 @@ static const char *const fault_name[] = { "crash", "hang", "stall", "slow", "pan
                                           "flap", "wrong", "late", "exhaust", "resume",
                                           "link-up", "behave" };
 
-/* A target: a server (a network or block server: its slot, net.c, blk.c)
- * or a vmm-server (guest index). */
+/* A target: a server (a console server: its UART - 1; a network or block
+ * server: its slot, net.c, blk.c) or a vmm-server (guest index). */
 enum kind { T_CONSOLE, T_NET, T_BLK, T_VMM };
 struct target { enum kind kind; uk_word_t index; };
-#define NSLOTS (1 + NET_MAX_SERVERS + BLK_MAX_SERVERS + 1 + ROOT_MAX_GUESTS)
+#define NCONSOLES ((int)UK_CONSOLE_COM_MAX)
+#define NSLOTS (NCONSOLES + NET_MAX_SERVERS + BLK_MAX_SERVERS + 1 + ROOT_MAX_GUESTS)
 
 struct action {
     uk_word_t at;             /* TSC */
@@ -141,10 +144,10 @@ static uk_word_t now(void) { return uk_rdtsc() - S.boot_tsc; }
 static int slot_of(struct target t)
 {
     switch (t.kind) {
-    case T_CONSOLE: return 0;
-    case T_NET:     return 1 + (int)t.index;
-    case T_BLK:     return 1 + NET_MAX_SERVERS + (int)t.index;
-    default:        return 1 + NET_MAX_SERVERS + BLK_MAX_SERVERS + (int)t.index;
+    case T_CONSOLE: return (int)t.index;
+    case T_NET:     return NCONSOLES + (int)t.index;
+    case T_BLK:     return NCONSOLES + NET_MAX_SERVERS + (int)t.index;
+    default:        return NCONSOLES + NET_MAX_SERVERS + BLK_MAX_SERVERS + (int)t.index;
     }
 }
 
@@ -154,7 +157,7 @@ static const char *const net_names[NET_MAX_SERVERS] = { "net", "net2", "net3", "
 static const char *target_name(struct target t)
 {
     switch (t.kind) {
-    case T_CONSOLE: return "console";
+    case T_CONSOLE: return console_name((int)t.index);
     case T_NET:     return net_names[t.index];
     case T_BLK:     return blk_names[t.index];
     default:        return S.g[t.index - 1].name;
@@ -164,7 +167,7 @@ static const char *target_name(struct target t)
 static uk_word_t thread_of(struct target t)
 {
     switch (t.kind) {
-    case T_CONSOLE: return console_thread();
+    case T_CONSOLE: return console_thread((int)t.index);
     case T_NET:     return net_thread((int)t.index);
     case T_BLK:     return blk_thread((int)t.index);
     default:        return vmm_thread(t.index);
@@ -214,7 +217,11 @@ static long num(const char *p, unsigned long n)
 
 static int parse_target(const char *p, unsigned long n, struct target *t)
 {
-    if (is(p, n, "console")) { *t = (struct target){ T_CONSOLE, 0 }; return 1; }
+    for (int i = 0; i < NCONSOLES; i++)
+        if (is(p, n, console_name(i))) {
+            *t = (struct target){ T_CONSOLE, (uk_word_t)i };
+            return 1;
+        }
     for (int i = 0; i < NET_MAX_SERVERS; i++)
         if (is(p, n, net_names[i])) {
             *t = (struct target){ T_NET, (uk_word_t)i };
@@ -324,8 +331,8 @@ static int parse_word(const char *p, unsigned long n)
         a.arg_ms = default_ms(a.fault);
         q += m;
         if (*q != ':' || (m = wlen(++q), !parse_target(q, m, &a.t))) {
-            printf("experiment: \"%s\": unknown target (console, net, net2.., blk, blk2.. or "
-                   "a guest's name)\n", w);
+            printf("experiment: \"%s\": unknown target (console, console2, net, net2.., blk, "
+                   "blk2.. or a guest's name)\n", w);
             return 0;
         }
         q += m;
@@ -580,9 +587,10 @@ static void restart(struct target t)
     uk_word_t t0 = now();
     int ok = 0, clients = 0;
     if (t.kind == T_CONSOLE) {
-        int con = find_module(S.bi, "console-server");
-        ok = con >= 0 && console_restart(S.bi, con, S.ep);
-        clients = ok ? vmm_console_reconnect() : 0;
+        clients = console_restart(S.bi, (int)t.index, S.ep);
+        ok = clients >= 0;
+        if (!ok)
+            clients = 0;
     } else if (t.kind == T_NET) {
         clients = net_restart(S.bi, (int)t.index, S.ep);
         ok = clients >= 0;
@@ -616,7 +624,7 @@ static void ping(struct target t)
      * loaded host one request can outlast a beat now and then */
     int blk = t.kind == T_BLK;
     uk_word_t to = uk_timeout_us(S.beat_ms * (blk ? 1000 : 500));
-    long err = t.kind == T_CONSOLE ? console_ping(to) : t.kind == T_NET
+    long err = t.kind == T_CONSOLE ? console_ping((int)t.index, to) : t.kind == T_NET
                                                             ? net_ping((int)t.index, to)
                                                             : blk_ping((int)t.index, to);
     if (err != UK_E_TIMEOUT) {
@@ -749,7 +757,8 @@ void supervise_run(void)
     /* heartbeats first: a ping right after an injection into the same
      * server would wait out its timeout before we heard of its fault */
     if (S.next_beat && S.next_beat <= now()) {
-        ping((struct target){ T_CONSOLE, 0 });
+        for (int i = 0; i < NCONSOLES; i++)
+            ping((struct target){ T_CONSOLE, (uk_word_t)i });
         for (int i = 0; i < net_servers(); i++)
             ping((struct target){ T_NET, (uk_word_t)i });
         for (int i = 0; i < blk_servers(); i++)
@@ -791,8 +800,9 @@ int supervise_fault(uk_word_t badge, const struct uk_msg *m)
     if (!S.on)
         return 0;
     struct target t;
-    if (badge == CONSOLE_BADGE)
-        t = (struct target){ T_CONSOLE, 0 };
+    if (badge >= CONSOLE_BADGE && badge < CONSOLE_BADGE + (uk_word_t)NCONSOLES &&
+        console_thread((int)(badge - CONSOLE_BADGE)))
+        t = (struct target){ T_CONSOLE, badge - CONSOLE_BADGE };
     else if (badge >= NET_BADGE && badge < NET_BADGE + (uk_word_t)net_servers())
         t = (struct target){ T_NET, badge - NET_BADGE };
     else if (badge >= BLK_BADGE && badge < BLK_BADGE + (uk_word_t)blk_servers())

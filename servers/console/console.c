@@ -1,7 +1,10 @@
 /*
- * The console server (docs/vmm-server.md): owns COM1 (ports 0x3f8-0x3ff, IRQ 4)
- * and shares it between its clients, one per guest.  Started by the root
- * task with its caps in the slots UK_CONSOLE_SLOT_* (uk/abi.h); requests
+ * The console server (docs/vmm-server.md): owns a UART (COM1: ports
+ * 0x3f8-0x3ff, IRQ 4; or COM2: 0x2f8-0x2ff, IRQ 3) and shares it between its
+ * clients, one per guest.  Which one: main's argument (rdi) is its first
+ * port (0: COM1; uk/abi.h UK_CONSOLE_COM_*); its caps say what it may touch.
+ * Started by the root task with its caps in the slots UK_CONSOLE_SLOT_*
+ * (uk/abi.h); requests
  * UK_CONSOLE_* on its endpoint, the client named by the badge.
  *
  * One thread, one loop: the IRQ notification is bound to the thread, so a
@@ -22,12 +25,11 @@
 #define IRQ    UK_CONSOLE_SLOT_IRQ
 #define IRQN   UK_CONSOLE_SLOT_IRQ_NOTIF
 
-#define COM1      0x3f8
-#define UART_DATA (COM1 + 0)   /* THR / RBR */
-#define UART_IER  (COM1 + 1)
-#define UART_FCR  (COM1 + 2)
-#define UART_MCR  (COM1 + 4)
-#define UART_LSR  (COM1 + 5)
+#define UART_DATA (uart + 0)   /* THR / RBR */
+#define UART_IER  (uart + 1)
+#define UART_FCR  (uart + 2)
+#define UART_MCR  (uart + 4)
+#define UART_LSR  (uart + 5)
 #define IER_RDA   0x01         /* interrupt when received data is available */
 #define FCR_FIFO  0x01         /* FIFOs on (already: no flush), trigger at 1 byte */
 #define MCR_OUT2  0x0b         /* DTR, RTS, OUT2 (the interrupt line) */
@@ -39,12 +41,19 @@
 #define RX_BATCH        4096   /* bytes read per interrupt at most */
 
 static struct con con;
+static uk_word_t uart;         /* its first I/O port */
+static char uart_name[8];      /* "COM1", "COM2": for our messages */
 static int uart_broken;        /* the port cap does not work: output dropped */
 static int rx_again;           /* the UART had bytes after the ack: look again */
 
 static void say(const char *what, long err)
 {
     printf("console-server: %s (error %ld)\n", what, err);
+}
+
+static void say_uart(const char *what, long err)
+{
+    printf("console-server: %s %s (error %ld)\n", uart_name, what, err);
 }
 
 /* --- the UART ------------------------------------------------------------------ */
@@ -54,7 +63,7 @@ static int uart_in(uk_word_t port, uk_word_t *v)
     long err = uk_inb(PORTS, port, v);
     if (err && !uart_broken) {
         uart_broken = 1;
-        say("COM1 not readable: output and input off", err);
+        say_uart("not readable: output and input off", err);
     }
     return err == UK_OK;
 }
@@ -64,7 +73,7 @@ static void uart_out(uk_word_t port, uk_word_t v)
     long err = uk_out(PORTS, port, 1, v);
     if (err && !uart_broken) {
         uart_broken = 1;
-        say("COM1 not writable: output and input off", err);
+        say_uart("not writable: output and input off", err);
     }
 }
 
@@ -86,10 +95,10 @@ static void uart_write(void *ctx, const unsigned char *s, unsigned n)
     }
 }
 
-/* IRQ 4: what the UART has (up to RX_BATCH bytes), into the line
+/* Its IRQ (COM1: 4): what the UART has (up to RX_BATCH bytes), into the line
  * discipline; the line is unmasked; the clients that got bytes hear of it.
  *
- * IRQ 4 is edge-triggered and the kernel masks the line until the ack: a
+ * The ISA IRQs of the UARTs are edge-triggered and the kernel masks the line until the ack: a
  * byte that comes after our last read but before the ack raises the line
  * while it is masked, and the IOAPIC drops that edge.  The line then
  * stays high with no interrupt to come.  So after the ack we look again,
@@ -261,14 +270,19 @@ static void uart_setup(void)
     uk_word_t lsr = 0, b = 0;
     if ((err = uk_inb(PORTS, UART_LSR, &lsr)) != UK_OK) {
         uart_broken = 1;
-        say("no COM1 ports in slot UK_CONSOLE_SLOT_PORTS: output and input off", err);
+        say_uart("ports not in slot UK_CONSOLE_SLOT_PORTS: output and input off", err);
+        return;
+    }
+    if (lsr == 0xff) {                           /* no UART answers there */
+        uart_broken = 1;
+        say_uart("absent (its status reads 0xff): output and input off", UK_E_INVAL);
         return;
     }
     uart_out(UART_FCR, FCR_FIFO);
     uart_out(UART_MCR, MCR_OUT2);
     /* interrupts: the line to our notification, the notification to us */
     if ((err = uk_irq_bind(IRQ, IRQN)) != UK_OK) {
-        say("IRQ 4 not bound: no input", err);
+        say_uart("IRQ not bound: no input", err);
         return;
     }
     if ((err = uk_notif_bind(IRQN, UK_SLOT_SELF_THREAD)) != UK_OK) {
@@ -281,9 +295,10 @@ static void uart_setup(void)
     rx_again = 1;                                /* whatever came meanwhile */
 }
 
-int main(const struct uk_bootinfo *unused)
+int main(const struct uk_bootinfo *arg)
 {
-    (void)unused;
+    uart = (uk_word_t)arg ? (uk_word_t)arg : UK_CONSOLE_COM_PORT(1);   /* a port, not a pointer */
+    snprintf(uart_name, sizeof uart_name, "COM%d", uart == UK_CONSOLE_COM_PORT(2) ? 2 : 1);
     con_init(&con, uart_write, 0);
     uart_setup();
     con_notice(&con, "console server: Ctrl-T 1-9 gives the input to a guest");

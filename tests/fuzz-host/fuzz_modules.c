@@ -7,7 +7,7 @@
  *  - every accepted guest comes from a `guest` line, in boot order, with
  *    a unique name of 1..31 letters, digits, - and _ (not `console`,
  *    the console server's own label), mem 1..65536 MiB,
- *    kmem 0 or 64..4194304 KiB, disk -1 or 0..3, an initrd that names
+ *    kmem 0 or 64..4194304 KiB, disk -1 or 0..3, console 1..2, an initrd that names
  *    the first module with that first word, and a command line taken
  *    from after `--` as it is;
  *  - it round-trips: the line written back from its fields (every field
@@ -92,6 +92,7 @@ static void round_trip(const struct guest_desc *d)
     }
     if (d->disk >= 0)
         n += snprintf(line + n, sizeof line - n, " disk=%d", d->disk);
+    n += snprintf(line + n, sizeof line - n, " console=%d", d->console);
     if (d->net >= 0)
         n += snprintf(line + n, sizeof line - n, " net=%d", d->net);
     n += snprintf(line + n, sizeof line - n, "%s%s -- %s", d->kfaults ? " kfaults" : "",
@@ -109,6 +110,7 @@ static void round_trip(const struct guest_desc *d)
           again.kmem_kib == d->kmem_kib && again.kernel == d->kernel &&
           again.initrd == d->initrd && again.kfaults == d->kfaults &&
           again.disk == d->disk && again.stats == d->stats && again.net == d->net &&
+          again.console == d->console &&
           !strcmp(again.cmdline, d->cmdline));
 }
 
@@ -150,6 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(d->mem_mib >= 1 && d->mem_mib <= 65536);
         CHECK(d->kmem_kib == 0 || (d->kmem_kib >= 64 && d->kmem_kib <= (1u << 22)));
         CHECK(d->disk >= -1 && d->disk < (int)UK_BLK_MAX_DISKS);
+        CHECK(d->console >= 1 && d->console <= (int)UK_CONSOLE_COM_MAX);
         CHECK(d->kfaults == 0 || d->kfaults == 1);
         CHECK(d->stats == 0 || d->stats == 1);
         CHECK(d->net >= -1 && d->net < (int)UK_NET_MAX_SERVERS);   /* none, or a NIC */

@@ -56,6 +56,7 @@ static void defaults(void **state)
     assert_int_equal(g[0].kfaults, 0);
     assert_int_equal(g[0].disk, -1);
     assert_int_equal(g[0].net, -1);                    /* no NIC */
+    assert_int_equal(g[0].console, 1);                    /* COM1's console server */
     assert_int_equal(g[0].stats, 0);
     assert_string_equal(g[0].cmdline, "");
 }
@@ -86,6 +87,10 @@ static void every_field(void **state)
     assert_int_equal(g[0].net, 1);
     assert_null(parse_one("guest net=3"));
     assert_int_equal(g[0].net, 3);
+    assert_null(parse_one("guest name=b console=2 -- console=1"));   /* COM2's server */
+    assert_int_equal(g[0].console, 2);
+    assert_null(parse_one("guest console=1"));
+    assert_int_equal(g[0].console, 1);
 }
 
 static void refused(void **state)
@@ -101,6 +106,8 @@ static void refused(void **state)
         "guest disk=", "guest disk=4", "guest disk=-1", "guest disk=x", "guest disk",
         "guest disk=99999999999999999999",
         "guest net=", "guest net=4", "guest net=-1", "guest net=x", "guest netx", "guest nets",
+        "guest console=", "guest console=0", "guest console=3", "guest console=x",
+        "guest console", "guest console=12",
         "guest stats=1", "guest stat", "guest statsx",
         "guest name=console",                           /* the console server's label */
     };

@@ -639,8 +639,9 @@ struct uk_vmm_info {
                                         UK_VCPU_F_KERNEL_FAULTS, so the guest kernel's own
                                         faults come to it as exits, not to the vmm-server */
 
-/* The console server (docs/vmm-server.md, "The console server"): it owns COM1
- * and multiplexes it between its clients (one per guest: its vmm-server).
+/* The console server (docs/vmm-server.md, "The console server"): it owns a UART
+ * (COM1, or COM2: UK_CONSOLE_COM_*) and multiplexes it between its clients
+ * (one per guest: its vmm-server).
  * Requests come on its endpoint; the badge of the caller's cap says who
  * asks: 1..UK_CONSOLE_MAX_CLIENTS a client (the guest's index), 0 the root
  * task (control).  The reply's w0 is a status (0 or a negative UK_VDEV_E*):
@@ -676,14 +677,22 @@ enum uk_console_op {
 /* Slots in the console server's table (the root fills them before starting
  * it; UK_SLOT_SELF_TASK and UK_SLOT_SELF_THREAD as for any program). */
 #define UK_CONSOLE_SLOT_EP        8u  /* its endpoint: READ (receive) */
-#define UK_CONSOLE_SLOT_PORTS     9u  /* I/O ports 0x3f8-0x3ff (COM1) */
-#define UK_CONSOLE_SLOT_IRQ      10u  /* IRQ 4: CONTROL (the server binds and acks) */
-#define UK_CONSOLE_SLOT_IRQ_NOTIF 11u /* notification for IRQ 4: READ|WRITE (the server
+#define UK_CONSOLE_SLOT_PORTS     9u  /* its UART's 8 I/O ports (COM1: 0x3f8-0x3ff) */
+#define UK_CONSOLE_SLOT_IRQ      10u  /* its UART's IRQ (COM1: 4): CONTROL (the server
+                                         binds and acks) */
+#define UK_CONSOLE_SLOT_IRQ_NOTIF 11u /* notification for that IRQ: READ|WRITE (the server
                                          binds it to its thread) */
 #define UK_CONSOLE_SLOT_CLIENT0  16u  /* client n's input notification at
                                          UK_CONSOLE_SLOT_CLIENT0 + n - 1: WRITE (it
                                          signals it); may stay empty */
 #define UK_CONSOLE_SLOTS (UK_CONSOLE_SLOT_CLIENT0 + UK_CONSOLE_MAX_CLIENTS)  /* table size */
+/* The UARTs a console server may drive: COM n (1..UK_CONSOLE_COM_MAX; the root
+ * task's `console-server com=N`, one server per UART) is 8 I/O ports from
+ * UK_CONSOLE_COM_PORT(n), its interrupt ISA IRQ UK_CONSOLE_COM_IRQ(n).  The
+ * server's argument (rdi, main's) is its UART's first port; 0 means COM1. */
+#define UK_CONSOLE_COM_MAX       2u
+#define UK_CONSOLE_COM_PORT(n)   ((n) == 2 ? 0x2f8u : 0x3f8u)
+#define UK_CONSOLE_COM_IRQ(n)    ((n) == 2 ? 3u : 4u)
 
 /* ------------------------------------------------------------------ */
 /* Boot info: one read-only page mapped in the root task at UK_BOOTINFO_VADDR,

@@ -80,6 +80,13 @@ long uk_load_elf_with(uk_word_t task, const void *elf, uk_word_t size, uk_word_t
  * stack or IPC buffer); on error no thread is left behind. */
 long uk_start_program(uk_word_t task, const struct uk_loaded *img, uk_word_t prio,
                       uk_word_t fault_ep, uk_word_t arg, uk_word_t *thread_slot);
+/* Same, with the stack and IPC buffer in `pages` (UK_PROGRAM_STACK_PAGES + 1
+ * of the caller's, read/write; zeroed here) instead of fresh pool pages: a
+ * server started again and again (the root task's console.c) reuses those
+ * of its last run, whose task is gone. */
+long uk_start_program_on(uk_word_t task, const struct uk_loaded *img, uk_word_t prio,
+                         uk_word_t fault_ep, uk_word_t arg, void *pages,
+                         uk_word_t *thread_slot);
 
 /* --- the pure part ------------------------------------------------------------- */
 

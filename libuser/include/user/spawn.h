@@ -20,9 +20,11 @@ uk_word_t uk_slot_alloc(void);
 /* Gives a slot of ours back (its cap deleted): the next uk_slot_alloc may
  * return it.  For slots of objects made again and again (server restarts). */
 void uk_slot_free(uk_word_t slot);
-/* How many slots uk_slot_alloc has handed out and not had back (tests:
- * a restart must give back every slot it took). */
+/* Slots handed out by uk_slot_alloc and not given back: a leak check for
+ * programs that restart servers (the root task's console.c). */
 uk_word_t uk_slots_used(void);
+/* Pages uk_pages_alloc can still hand out (it never takes any back). */
+uk_word_t uk_pages_left(void);
 
 #define UK_SPAWN_STACK_PAGES 4
 
