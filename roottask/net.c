@@ -62,6 +62,8 @@ struct net_server {                        /* ours (the root task's main thread)
     struct uk_pci_dev pci;
     uk_word_t io, irq;
     int peered[NET_MAX_SERVERS];           /* peer j's rings mapped into this task */
+    void *img_pages, *stack_pages;         /* its program's pages, kept for a restart */
+    uk_word_t img_npages;
     struct net_client client[UK_NET_MAX_CLIENTS + 1];
 };
 static struct net_server srv[NET_MAX_SERVERS];
@@ -239,6 +241,21 @@ static void learn_remotes(int i)
 
 static void stop(struct net_server *s);
 
+/* uk_load_elf_with's allocator: the slot's kept image pages if they are
+ * enough (read/write again: the last load left its code read/execute in
+ * our view), else fresh ones, kept (as console.c does: a restart takes no
+ * pool pages). */
+static void *image_pages(void *ctx, uk_word_t n)
+{
+    struct net_server *s = ctx;
+    if (s->img_pages && n <= s->img_npages)
+        return uk_map_range(0, (uk_word_t)s->img_pages, 0, s->img_npages,
+                            UK_MAP_READ | UK_MAP_WRITE) ? 0 : s->img_pages;
+    s->img_pages = uk_pages_alloc(n);
+    s->img_npages = s->img_pages ? n : 0;
+    return s->img_pages;
+}
+
 /* Server slot `slot` started from module `module`; 1 if it runs. */
 static int start(struct net_server *s, int slot, const struct uk_bootinfo *bi, int module,
                  uk_word_t root_ep)
@@ -247,7 +264,12 @@ static int start(struct net_server *s, int slot, const struct uk_bootinfo *bi, i
     struct uk_pci_dev found[MAX_NICS];
     long err;
 
+    void *img = s->img_pages, *stack = s->stack_pages;   /* kept across restarts */
+    uk_word_t img_n = s->img_npages;
     memset(s, 0, sizeof *s);
+    s->img_pages = img;
+    s->img_npages = img_n;
+    s->stack_pages = stack;
     s->module = module;
     snprintf(s->name, sizeof s->name, slot ? "net%d" : "net", slot + 1);
     int want = nic_word(bi, module);
@@ -282,8 +304,8 @@ static int start(struct net_server *s, int slot, const struct uk_bootinfo *bi, i
         return 0;
     }
     s->live = 1;                           /* from here on stop() undoes what was done */
-    if ((err = uk_load_elf(s->task, (const void *)(UK_PHYS_WINDOW + mod->phys), mod->size,
-                           &loaded))) {
+    if ((err = uk_load_elf_with(s->task, (const void *)(UK_PHYS_WINDOW + mod->phys), mod->size,
+                                UK_PAGE_SIZE, UK_PHYS_WINDOW, image_pages, s, &loaded))) {
         printf("root task: net-server %s: %s (error %ld)\n", s->name, loaded.error, err);
         goto fail;
     }
@@ -323,9 +345,16 @@ static int start(struct net_server *s, int slot, const struct uk_bootinfo *bi, i
         say(s, "its pages not mapped", err);
         goto fail;
     }
+    if (!s->stack_pages)
+        s->stack_pages = uk_pages_alloc(UK_PROGRAM_STACK_PAGES + 1);   /* stack, IPC buffer */
+    if (!s->stack_pages) {
+        say(s, "no pages for its stack", UK_E_NOMEM);
+        goto fail;
+    }
     if ((err = uk_cap_copy(root_ep, UK_SLOT_SELF_TASK, s->fault_ep, UK_R_WRITE,
                            NET_BADGE + (uk_word_t)slot)) ||
-        (err = uk_start_program(s->task, &loaded, NET_PRIO, s->fault_ep, 0, &s->thread))) {
+        (err = uk_start_program_on(s->task, &loaded, NET_PRIO, s->fault_ep, 0, s->stack_pages,
+                                   &s->thread))) {
         say(s, "not started", err);
         goto fail;
     }

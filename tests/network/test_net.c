@@ -403,14 +403,16 @@ KT_TEST(net_restarts_give_back_their_slots)
     client_make(&c3, 3);
     uk_word_t ep = kt_endpoint();
     KT_EQ(net_restart(kt_bi, 0, ep), 2);
-    uk_word_t used = uk_slots_used();
+    uk_word_t used = uk_slots_used(), pages = uk_pages_left();
     int ok = 0;
     for (int i = 1; i < RESTARTS; i++)
         ok += net_restart(kt_bi, 0, ep) == 2;
     printf("    %d restarts: %d with both clients back; our slots in use %lu after the first, "
-           "%lu after the last\n", RESTARTS, ok + 1, used, uk_slots_used());
+           "%lu after the last; pool pages left %lu, %lu\n", RESTARTS, ok + 1, used,
+           uk_slots_used(), pages, uk_pages_left());
     KT_EQ(ok, RESTARTS - 1);
     KT_EQ(uk_slots_used(), used);
+    KT_EQ(uk_pages_left(), pages);                     /* its pages reused, none taken */
     client_run(&c3, client_echoer_retrying, 3);
     client_run(&c2, client_pinger_retrying, 2 | 3 << 8);
     client_wait(&c2);
