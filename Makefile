@@ -553,6 +553,21 @@ $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramf
 .PHONY: guest-initramfs
 guest-initramfs: $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio
 
+# The Linux guests' matrix (tools/experiments/linux, docs/liability.md "Linux
+# guests"): two Linux guests run tools/experiments/lwork.c (console, CPU, disk
+# and one TCP connection to each other) in the experiment initramfs.
+EXL_DIR := $(BUILD)/experiments-linux
+$(EXL_DIR)/lwork: tools/experiments/lwork.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+$(EXL_DIR)/initramfs.cpio: $(EXL_DIR)/lwork $(GL_DIR)/gltest $(GL_DIR)/dynhello \
+		tests/guest-linux/init tests/guest-linux/vdatest tests/guest-linux/nettest \
+		tools/build/mkguest-initramfs tools/build/cpio.py
+	tools/build/mkguest-initramfs $@ --mode shell --gltest $(GL_DIR)/gltest \
+		--dynhello $(GL_DIR)/dynhello --extra $(EXL_DIR)/lwork:bin/lwork
+.PHONY: experiment-linux-pieces
+experiment-linux-pieces: $(EXPERIMENT_PIECES) $(LINUX_GUEST) $(EXL_DIR)/initramfs.cpio
+
 # --- robust: trinity, stress-ng soak, isolation under load (tests/robust) ----------
 # The robust initramfs: the test initramfs' programs (no --debian) plus Debian's
 # trinity and stress-ng with their libraries (from the root disk image's
