@@ -520,11 +520,18 @@ results:
 # (tools/experiments/make-doc).  docs/liability.md says what is measured.
 EXPERIMENT_PIECES := $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK_SERVER) \
                      $(NET_SERVER) $(TOYGUEST)
+# Then the Linux guests' matrix (tools/experiments/linux: every scenario of
+# its FULL list, EXPERIMENTS_LINUX="crash:net ..." for others, each
+# EXPERIMENTS_LINUX_REPEAT (3) times, both topologies), build/experiments/
+# linux-{shared,per-guest}.jsonl; EXPERIMENTS_LINUX_REPEAT=0 skips it.
 .PHONY: experiments experiment-pieces
 experiment-pieces: $(EXPERIMENT_PIECES)
-experiments: $(EXPERIMENT_PIECES)
+experiments: $(EXPERIMENT_PIECES) experiment-linux-pieces
 	tools/experiments/run $(if $(EXPERIMENTS),--scenarios "$(EXPERIMENTS)") \
 	    --repeat $(or $(EXPERIMENTS_REPEAT),3) --swifi $(or $(EXPERIMENTS_SWIFI),1000)
+	$(if $(filter 0,$(EXPERIMENTS_LINUX_REPEAT)),,tools/experiments/linux \
+	    $(if $(EXPERIMENTS_LINUX),--scenarios "$(EXPERIMENTS_LINUX)") \
+	    --repeat $(or $(EXPERIMENTS_LINUX_REPEAT),3))
 	tools/experiments/make-doc
 
 clean:
