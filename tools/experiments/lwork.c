@@ -3,7 +3,7 @@
  * (tools/experiments/linux, docs/liability.md "Linux guests").  One static
  * binary in the experiment initramfs; /init's mode `experiment` runs
  *
- *   lwork NAME PEER [work=N] [slots=N] [panic=MS] [bomb=MS:SPAN_MS]
+ *   lwork NAME PEER [work=N] [slots=N] [panic=MS] [bomb=MS:SPAN_MS | bombmax=MS:SPAN_MS]
  *
  * as root, which starts four things:
  *
@@ -24,7 +24,9 @@
  *    kernel's own panic("sysrq triggered crash"), which halts the guest
  *    with the panic status); bomb: a process that drops to uid/gid 1000
  *    (no supplementary groups) and forks until fork is refused, every
- *    process then waiting until SPAN_MS after the start and exiting.
+ *    process then waiting until SPAN_MS after the start and exiting;
+ *    bombmax: the same with the per-user process limit lifted first (by
+ *    root, before dropping to uid 1000).
  *    A time already past when the agent starts (after a reboot) is skipped;
  *  - the rounds, in this process: each round
  *      1. a CPU chunk (work= iterations of xorshift, a few instructions each);
@@ -63,6 +65,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -214,18 +217,28 @@ static void wait_until_ms(uint64_t ms)
         sleep_ms(1);
 }
 
+static int nolimit;                /* bomb: RLIMIT_NPROC lifted first (bombmax=) */
+
 static void bomb(uint64_t span_ms)
 {
     uint64_t end = now() + span_ms * TSC_PER_MS;
     int *said = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     long *count = (long *)(said + 2);
-    if (said == MAP_FAILED || setgroups(0, NULL) || setgid(1000) || setuid(1000)) {
+    /* no per-user process limit (Linux's default is half of threads-max):
+     * what stops the bomb is then the guest's memory and the kernel memory
+     * the microkernel gives it, not an rlimit */
+    struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+    if (!nolimit)
+        unlimited.rlim_cur = unlimited.rlim_max = 0;
+    if (said == MAP_FAILED || (nolimit && setrlimit(RLIMIT_NPROC, &unlimited)) ||
+        setgroups(0, NULL) || setgid(1000) || setuid(1000)) {
         say("bomb: cannot drop to uid 1000: %s", strerror(errno));
         _exit(1);
     }
     pid_t top = getpid();
     prctl(PR_SET_CHILD_SUBREAPER, 1);    /* the orphans come to us, not to init */
-    say("bomb: start as uid %d t=%llu", (int)getuid(), (unsigned long long)now());
+    say("bomb: start as uid %d, %s t=%llu", (int)getuid(),
+        nolimit ? "no process limit" : "the default process limit", (unsigned long long)now());
     while (now() < end) {
         pid_t c = fork();
         if (c > 0)
@@ -245,25 +258,28 @@ static void bomb(uint64_t span_ms)
     _exit(0);
 }
 
-static void agent(uint64_t panic_ms, uint64_t bomb_ms, uint64_t bomb_span)
+/* the agent's faults (panic=, bomb=, bombmax=), in the order given */
+#define MAX_FAULTS 8
+static struct fault { uint64_t at, span; int panic, nolimit; } faults[MAX_FAULTS];
+static int nfaults;
+
+static void agent(void)
 {
-    /* the earlier first; a time already past (we rebooted since) is skipped */
-    struct { uint64_t at; int panic; } f[2] = { { panic_ms, 1 }, { bomb_ms, 0 } };
-    if (bomb_ms && (!panic_ms || bomb_ms < panic_ms)) {
-        f[0] = (typeof(f[0])){ bomb_ms, 0 };
-        f[1] = (typeof(f[1])){ panic_ms, 1 };
-    }
-    for (int i = 0; i < 2; i++) {
-        if (!f[i].at)
-            continue;
-        const char *what = f[i].panic ? "panic" : "bomb";
-        if (now() > f[i].at * TSC_PER_MS) {
-            say("agent: %s at %llu ms already past: skipped", what,
-                (unsigned long long)f[i].at);
+    for (int i = 0; i < nfaults; i++) {  /* the earliest first */
+        int k = i;
+        for (int j = i + 1; j < nfaults; j++)
+            if (faults[j].at < faults[k].at)
+                k = j;
+        struct fault f = faults[k];
+        faults[k] = faults[i];
+        faults[i] = f;
+        const char *what = f.panic ? "panic" : "bomb";
+        if (now() > f.at * TSC_PER_MS) {   /* we rebooted since */
+            say("agent: %s at %llu ms already past: skipped", what, (unsigned long long)f.at);
             continue;
         }
-        wait_until_ms(f[i].at);
-        if (f[i].panic) {
+        wait_until_ms(f.at);
+        if (f.panic) {
             say("agent: panic: c into /proc/sysrq-trigger t=%llu", (unsigned long long)now());
             int fd = open("/proc/sysrq-trigger", O_WRONLY);
             if (fd < 0 || write(fd, "c", 1) != 1)
@@ -272,9 +288,10 @@ static void agent(uint64_t panic_ms, uint64_t bomb_ms, uint64_t bomb_span)
             say("agent: panic: the kernel went on (no panic)");
             continue;
         }
+        nolimit = f.nolimit;
         pid_t b = fork();
         if (b == 0)
-            bomb(bomb_span);
+            bomb(f.span);
         if (b < 0)
             say("agent: bomb: fork: %s", strerror(errno));
         else
@@ -423,10 +440,10 @@ static void tcp_client(void)
 
 int main(int argc, char **argv)
 {
-    uint64_t work = 2000000, panic_ms = 0, bomb_ms = 0, bomb_span = 0;
+    uint64_t work = 2000000;
     if (argc < 3) {
         fprintf(stderr, "usage: lwork NAME PEER [work=N] [slots=N] [panic=MS] "
-                        "[bomb=MS:SPAN_MS]\n");
+                        "[bomb=MS:SPAN_MS | bombmax=MS:SPAN_MS]\n");
         return 2;
     }
     snprintf(name, sizeof name, "%s", argv[1]);
@@ -441,10 +458,14 @@ int main(int argc, char **argv)
             work = a;
         else if (sscanf(argv[i], "slots=%llu", &a) == 1 && a >= 2 && a <= 1024)
             slots = (unsigned)a;
-        else if (sscanf(argv[i], "panic=%llu", &a) == 1 && a > 0)
-            panic_ms = a;
-        else if (sscanf(argv[i], "bomb=%llu:%llu", &a, &b) == 2 && a > 0 && b > 0)
-            bomb_ms = a, bomb_span = b;
+        else if (nfaults < MAX_FAULTS && sscanf(argv[i], "panic=%llu", &a) == 1 && a > 0)
+            faults[nfaults++] = (struct fault){ a, 0, 1, 0 };
+        else if (nfaults < MAX_FAULTS &&
+                 sscanf(argv[i], "bomb=%llu:%llu", &a, &b) == 2 && a > 0 && b > 0)
+            faults[nfaults++] = (struct fault){ a, b, 0, 0 };
+        else if (nfaults < MAX_FAULTS &&
+                 sscanf(argv[i], "bombmax=%llu:%llu", &a, &b) == 2 && a > 0 && b > 0)
+            faults[nfaults++] = (struct fault){ a, b, 0, 1 };
         else {
             fprintf(stderr, "lwork: unknown or bad word '%s'\n", argv[i]);
             return 2;
@@ -459,8 +480,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (fork() == 0)
         server();
-    if ((panic_ms || bomb_ms) && fork() == 0)
-        agent(panic_ms, bomb_ms, bomb_span);
+    if (nfaults && fork() == 0)
+        agent();
     if (fork() == 0)
         tcp_client();
 
