@@ -217,9 +217,8 @@ static void wait_until_ms(uint64_t ms)
         sleep_ms(1);
 }
 
-static int nolimit;                /* bomb: RLIMIT_NPROC lifted first (bombmax=) */
-
-static void bomb(uint64_t span_ms)
+/* nolimit: RLIMIT_NPROC lifted first (bombmax=) */
+static void bomb(uint64_t span_ms, int nolimit)
 {
     uint64_t end = now() + span_ms * TSC_PER_MS;
     int *said = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -228,8 +227,6 @@ static void bomb(uint64_t span_ms)
      * what stops the bomb is then the guest's memory and the kernel memory
      * the microkernel gives it, not an rlimit */
     struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-    if (!nolimit)
-        unlimited.rlim_cur = unlimited.rlim_max = 0;
     if (said == MAP_FAILED || (nolimit && setrlimit(RLIMIT_NPROC, &unlimited)) ||
         setgroups(0, NULL) || setgid(1000) || setuid(1000)) {
         say("bomb: cannot drop to uid 1000: %s", strerror(errno));
@@ -288,10 +285,9 @@ static void agent(void)
             say("agent: panic: the kernel went on (no panic)");
             continue;
         }
-        nolimit = f.nolimit;
         pid_t b = fork();
         if (b == 0)
-            bomb(f.span);
+            bomb(f.span, f.nolimit);
         if (b < 0)
             say("agent: bomb: fork: %s", strerror(errno));
         else
