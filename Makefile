@@ -522,11 +522,18 @@ results:
 # (tools/experiments/make-doc).  docs/liability.md says what is measured.
 EXPERIMENT_PIECES := $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK_SERVER) \
                      $(NET_SERVER) $(TOYGUEST)
+# Then the Linux guests' matrix (tools/experiments/linux: every scenario of
+# its FULL list, EXPERIMENTS_LINUX="crash:net ..." for others, each
+# EXPERIMENTS_LINUX_REPEAT (3) times, both topologies), build/experiments/
+# linux-{shared,per-guest}.jsonl; EXPERIMENTS_LINUX_REPEAT=0 skips it.
 .PHONY: experiments experiment-pieces
 experiment-pieces: $(EXPERIMENT_PIECES)
-experiments: $(EXPERIMENT_PIECES)
+experiments: $(EXPERIMENT_PIECES) experiment-linux-pieces
 	tools/experiments/run $(if $(EXPERIMENTS),--scenarios "$(EXPERIMENTS)") \
 	    --repeat $(or $(EXPERIMENTS_REPEAT),3) --swifi $(or $(EXPERIMENTS_SWIFI),1000)
+	$(if $(filter 0,$(EXPERIMENTS_LINUX_REPEAT)),,tools/experiments/linux \
+	    $(if $(EXPERIMENTS_LINUX),--scenarios "$(EXPERIMENTS_LINUX)") \
+	    --repeat $(or $(EXPERIMENTS_LINUX_REPEAT),3))
 	tools/experiments/make-doc
 
 clean:
@@ -554,6 +561,21 @@ $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio: $(GL_DIR)/initramf
 		$(if $(filter test,$*),--debian)
 .PHONY: guest-initramfs
 guest-initramfs: $(GL_DIR)/initramfs-test.cpio $(GL_DIR)/initramfs-shell.cpio
+
+# The Linux guests' matrix (tools/experiments/linux, docs/liability.md "Linux
+# guests"): two Linux guests run tools/experiments/lwork.c (console, CPU, disk
+# and one TCP connection to each other) in the experiment initramfs.
+EXL_DIR := $(BUILD)/experiments-linux
+$(EXL_DIR)/lwork: tools/experiments/lwork.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+$(EXL_DIR)/initramfs.cpio: $(EXL_DIR)/lwork $(GL_DIR)/gltest $(GL_DIR)/dynhello \
+		tests/guest-linux/init tests/guest-linux/vdatest tests/guest-linux/nettest \
+		tools/build/mkguest-initramfs tools/build/cpio.py
+	tools/build/mkguest-initramfs $@ --mode shell --gltest $(GL_DIR)/gltest \
+		--dynhello $(GL_DIR)/dynhello --extra $(EXL_DIR)/lwork:bin/lwork
+.PHONY: experiment-linux-pieces
+experiment-linux-pieces: $(EXPERIMENT_PIECES) $(LINUX_GUEST) $(EXL_DIR)/initramfs.cpio
 
 # --- robust: trinity, stress-ng soak, isolation under load (tests/robust) ----------
 # The robust initramfs: the test initramfs' programs (no --debian) plus Debian's

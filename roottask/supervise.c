@@ -56,7 +56,10 @@
  *                toy guest's own `panic-at=MS` does it (we have no cap of
  *                the guest kernel's thread), we log the time; its vmm-server
  *                then ends with UK_VMM_END_GUEST_FAULT, a crash we detect
- *                and (restart=vmm) repair
+ *                and (restart=vmm) repair.  A Linux guest panics itself
+ *                (tools/experiments/linux: sysrq `c`) and halts with
+ *                UK_VDEV_POWER_STATUS_PANIC: detected (how=guest-panic) and
+ *                repaired the same way
  *                TARGET: `console` (COM1's console server), `console2` (COM2's),
  *                `net` (the first network server), `net2`.. (the others,
  *                net.c's slots), `blk` (the first block server),
@@ -795,6 +798,17 @@ void supervise_run(void)
     }
 }
 
+/* A vmm-server's end that is its guest kernel's failure: the kernel faulted
+ * (the toy guest's panic-at=), or it halted with the panic status (a Linux
+ * guest's panic, e.g. sysrq `c`: tools/experiments/linux). */
+static int guest_failed(const struct uk_msg *m)
+{
+    return uk_msg_label(m->info) == UK_VMM_MSG_ENDED && uk_msg_len(m->info) >= 1 &&
+           (m->w[0] == UK_VMM_END_GUEST_FAULT ||
+            (m->w[0] == UK_VMM_END_HALTED && uk_msg_len(m->info) >= 2 &&
+             m->w[1] == UK_VDEV_POWER_STATUS_PANIC));
+}
+
 int supervise_fault(uk_word_t badge, const struct uk_msg *m)
 {
     if (!S.on)
@@ -808,14 +822,13 @@ int supervise_fault(uk_word_t badge, const struct uk_msg *m)
     else if (badge >= BLK_BADGE && badge < BLK_BADGE + (uk_word_t)blk_servers())
         t = (struct target){ T_BLK, badge - BLK_BADGE };
     else if (badge >= 1 && badge <= (uk_word_t)S.nguests && vmm_thread(badge) &&
-             ((uk_msg_flags(m->info) & UK_MSGF_FAULT) ||
-              (uk_msg_label(m->info) == UK_VMM_MSG_ENDED && uk_msg_len(m->info) >= 1 &&
-               m->w[0] == UK_VMM_END_GUEST_FAULT))) {
+             ((uk_msg_flags(m->info) & UK_MSGF_FAULT) || guest_failed(m))) {
         /* a vmm-server's fault, or its guest kernel's: noted here, before
          * vmm_ended's report and teardown, so that the detection time is
          * the message's arrival */
         t = (struct target){ T_VMM, badge };
-        detected(t, uk_msg_flags(m->info) & UK_MSGF_FAULT ? "fault" : "guest-fault");
+        detected(t, uk_msg_flags(m->info) & UK_MSGF_FAULT ? "fault"
+                    : m->w[0] == UK_VMM_END_GUEST_FAULT ? "guest-fault" : "guest-panic");
         S.vmm_faulted[badge] = 1;
         return 0;
     } else

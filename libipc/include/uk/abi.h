@@ -432,6 +432,9 @@ enum uk_vdev_op {
 #define UK_VDEV_POWER_HALT    0u
 #define UK_VDEV_POWER_REBOOT  1u
 #define UK_VDEV_POWER_STATUS_MAX 255u
+#define UK_VDEV_POWER_STATUS_PANIC 1u  /* a guest kernel that stopped abnormally (the Linux
+                                         guest's panic, abort, a failed exit): the supervisor
+                                         repairs it as a guest fault (roottask/supervise.c) */
 #define UK_VDEV_BYTES_MAX     ((UK_MSG_MAX_WORDS - 2u) * 8u)   /* 496 bytes a message */
 #define UK_VDEV_EINVAL        (-22l)   /* malformed request (length, operation) */
 #define UK_VDEV_EFAULT        (-14l)   /* bytes not where the message says */

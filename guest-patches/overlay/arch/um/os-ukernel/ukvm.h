@@ -75,6 +75,6 @@ void ukvm_rt_init(unsigned long brk_start, unsigned long brk_limit);
 unsigned long long ukvm_tsc_to_ns(unsigned long long tsc);
 
 /* Exit statuses (UK_VDEV_POWER w1) a guest reports when it stops. */
-#define UKVM_EXIT_PANIC 1
+#define UKVM_EXIT_PANIC UK_VDEV_POWER_STATUS_PANIC
 
 #endif
