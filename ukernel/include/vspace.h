@@ -24,7 +24,12 @@ struct mapping {
 };
 
 int  vspace_init(struct task *t);
-void vspace_destroy(struct task *t);
+/* A task's destruction (object.c): unmaps its user half and frees its
+ * tables from t->teardown_va on, while *work lasts (object.h's costs);
+ * true once all of it is gone.  Then vspace_free_top frees the PML4. */
+bool vspace_destroy_some(struct task *t, word *work);
+void vspace_free_top(struct task *t);
+void vspace_destroy(struct task *t);   /* both, with no limit */
 
 /* Boot: map physical page pa into t at va (a root of the mapping tree). */
 int  vspace_map_boot(struct task *t, word va, u64 pa, unsigned rights);

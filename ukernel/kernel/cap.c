@@ -31,6 +31,10 @@ struct cap *cap_lookup(struct cspace *cs, word idx, u8 type, u8 rights, int *err
         *err = UK_E_RIGHTS;
         return NULL;
     }
+    if (c->obj && c->obj->dying) {       /* being destroyed: OBJ_DESTROY only */
+        *err = UK_E_DESTROYED;
+        return NULL;
+    }
     return c;
 }
 
@@ -106,6 +110,17 @@ void cap_clear_all(struct kobj *obj)
         unlink_cap(obj->caps);
 }
 
+bool cap_clear_some(struct kobj *obj, word *work)
+{
+    while (obj->caps) {
+        if (*work < DESTROY_COST_CAP)
+            return false;
+        *work -= DESTROY_COST_CAP;
+        unlink_cap(obj->caps);
+    }
+    return true;
+}
+
 int cspace_init(struct cspace *cs, struct task *charge_to, u32 nslots)
 {
     if (nslots < 2 || nslots > UK_MAX_CAP_SLOTS)
@@ -117,13 +132,28 @@ int cspace_init(struct cspace *cs, struct task *charge_to, u32 nslots)
     return UK_OK;
 }
 
-void cspace_destroy(struct cspace *cs, struct task *charged)
+bool cspace_destroy_some(struct cspace *cs, struct task *charged, u32 *next, word *work)
 {
     if (!cs->slots)
-        return;
-    for (u32 i = 1; i < cs->nslots; i++)
+        return true;
+    for (u32 i = *next > 1 ? *next : 1; i < cs->nslots; i++) {
+        if (*work < DESTROY_COST_SLOT) {
+            *next = i;
+            return false;
+        }
+        *work -= DESTROY_COST_SLOT;
         cap_delete(&cs->slots[i]);
+    }
     kmem_free(&charged->quota, cs->slots, cs->nslots * sizeof(struct cap));
     cs->slots = NULL;
     cs->nslots = 0;
+    *next = 0;
+    return true;
+}
+
+void cspace_destroy(struct cspace *cs, struct task *charged)
+{
+    u32 next = 1;
+    word work = ~(word)0;
+    cspace_destroy_some(cs, charged, &next, &work);
 }

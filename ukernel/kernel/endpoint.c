@@ -34,7 +34,7 @@ void ep_queue_append(struct endpoint *ep, struct thread *t)
 void ep_queue_remove(struct endpoint *ep, struct thread *t)
 {
     if (tq_remove(&ep->queue, t))
-        ep->queue_kind = EPQ_EMPTY;
+        ep->queue_kind = ep->hdr.dying ? EPQ_SEND : EPQ_EMPTY;   /* endpoint_dying */
     t->wait_ep = NULL;
 }
 
@@ -184,7 +184,7 @@ void ipc_send_fault(struct thread *t, word label, const word *words, word len)
     struct cap *c = &t->fault_ep;
     for (word i = 0; i < UK_MSG_REG_WORDS; i++)
         t->fault_words[i] = i < len ? words[i] : 0;
-    if (c->type != UK_CAP_ENDPOINT || !(c->rights & UK_R_WRITE)) {
+    if (c->type != UK_CAP_ENDPOINT || !(c->rights & UK_R_WRITE) || c->obj->dying) {
         if (log_ration()) {
             kprintf("ukernel: thread %lu (task %lu) %s at rip %lx, no handler: stopped\n",
                     t->id, t->task->id, label == UK_FAULT_PAGE ? "page fault" : "exception",
@@ -381,8 +381,23 @@ void ipc_abort(struct thread *t, int err)
     sched_wake(t);
 }
 
-void endpoint_teardown(struct endpoint *ep)
+/* Dying (object.c): the slow paths refuse its caps (cap_lookup), and it
+ * says "senders queued" from now on, whatever its queue holds, so that
+ * neither fast path (fastpath.c: a call needs EPQ_RECV, a reply-recv
+ * blocks only where it is not EPQ_SEND) touches it either; the fault path
+ * finds no handler in it.  So no thread joins its queue any more. */
+void endpoint_dying(struct endpoint *ep)
 {
-    while (ep->queue)
+    ep->queue_kind = EPQ_SEND;
+}
+
+bool endpoint_drain_some(struct endpoint *ep, word *work)
+{
+    while (ep->queue) {
+        if (*work < DESTROY_COST_WAITER)
+            return false;
+        *work -= DESTROY_COST_WAITER;
         ipc_abort(ep->queue, UK_E_DESTROYED);
+    }
+    return true;
 }
