@@ -148,10 +148,10 @@ static void sys_obj_destroy(word idx, word going_on)
     bool again = going_on == UK_DESTROY_GOING_ON;
     if (!c || c->type == UK_CAP_NULL)
         RET(again ? UK_OK : UK_E_CAP);
-    if (!c->obj)
-        RET(again ? UK_OK : UK_E_CAP_TYPE);
     if (!(c->rights & UK_R_DESTROY))
         RET(again ? UK_OK : UK_E_RIGHTS);
+    if (!c->obj)
+        RET(again ? UK_OK : UK_E_CAP_TYPE);
     if (again && !c->obj->dying)
         RET(UK_OK);
     struct thread *self = current;
