@@ -331,6 +331,37 @@ static void bench_longest(void)
         }
     }
     report_long("longest.destroy", destroy, ed);
+
+    /* The other long parts of a destruction: the caps naming an object
+     * (65,535 copies of an endpoint cap, in a task's full table of
+     * UK_MAX_CAP_SLOTS) and a task's capability table (65,535 slots); one
+     * run each, the part being the call over its kernel entries. */
+    uk_word_t table = 0, ep1 = uk_slot_alloc(), ep2 = uk_slot_alloc(), caps_t, slots_t;
+    struct bench_events ec = { 0, 0, 0, 0 }, es = ec;
+    long e = uk_task_new(4ul << 20, UK_MAX_CAP_SLOTS, 0, &table);
+    if (!e)
+        e = uk_endpoint_create(ep1);
+    if (!e)
+        e = uk_endpoint_create(ep2);
+    for (uk_word_t i = 1; !e && i < UK_MAX_CAP_SLOTS; i++)
+        e = uk_cap_copy(ep1, table, i, UK_R_ALL, 0);
+    if (!e)
+        caps_t = time_sys(UK_SYS_OBJ_DESTROY, ep1, 0, 0, 0, 0, &e, &ec);
+    for (uk_word_t i = 1; !e && i < UK_MAX_CAP_SLOTS; i++)
+        e = uk_cap_copy(ep2, table, i, UK_R_ALL, 0);
+    if (!e)
+        slots_t = time_sys(UK_SYS_OBJ_DESTROY, table, 0, 0, 0, 0, &e, &es);
+    if (e) {
+        printf("bench: longest.destroy.caps/.slots failed (%ld)\n", e);
+        return;
+    }
+    uk_obj_destroy(ep2);
+    char evc[256];
+    events_format(evc, sizeof evc, ec, 1);
+    report_runs("longest.destroy.caps", &caps_t, 1, evc);
+    events_format(evc, sizeof evc, es, 1);
+    report_runs("longest.destroy.slots", &slots_t, 1, evc);
+
     uk_word_t part = stats().destroy_part_max;
     struct bench_events none = { 0, 0, 0, 0 };
     char ev[256];
