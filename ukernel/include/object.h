@@ -31,11 +31,11 @@ void kobj_link(struct kobj *o, struct task *owner, u8 type, word charge);
 /*
  * Destruction goes in parts (docs/ABI.md §9.10): each part does at most
  * DESTROY_PART_WORK units of work, then OBJ_DESTROY returns to user level
- * and goes on.  A unit is roughly an empty page-table entry passed (some
- * ten instructions); the costs below are from measurements of each kind of
- * step under tcg-icount, so that a part is about as long as an UNMAP part
- * (UK_PREEMPT_PAGES mappings).  bench_longest's longest.destroy row and
- * ABI.md §9.10 give what a part measures.
+ * and goes on.  A unit is roughly an empty page-table entry passed (7 to
+ * 13 instructions under tcg-icount: a mapping dropped came out at about
+ * 165, a cap emptied 26, a slot 35), so that a part is at most some
+ * 320,000 instructions, about a MAP part.  bench_longest's
+ * longest.destroy.* rows and ABI.md §9.10 give what a part measures.
  */
 #define DESTROY_COST_ENTRY   1     /* a page-table entry passed */
 #define DESTROY_COST_MAPPING 24    /* a mapping unmapped (derived ones included) */
