@@ -216,3 +216,28 @@ KT_TEST(destroy_unmap_of_a_much_derived_page_in_parts)
     KT_EQ(a.kmem_bytes_used - b.kmem_bytes_used, (N + 1) * 64);
     kt_destroy(child);
 }
+
+/* MAP over a page with many derived mappings: replacing it takes them all,
+ * in parts too (a part stops before the page whose old tree it could not
+ * finish; the call goes on from that page). */
+KT_TEST(destroy_map_over_a_much_derived_page_in_parts)
+{
+    enum { N = 3000 };
+    uk_word_t child = 0, alias = UK_BOOTINFO_VADDR + 0x100000ul;
+    unsigned char *p = uk_pages_alloc(2);
+    KT_CHECK(p != 0);
+    p[0] = 5;
+    p[UK_PAGE_SIZE] = 6;
+    KT_EQ(uk_task_new(1ul << 20, 16, 0, &child), UK_OK);
+    KT_EQ(uk_map(SELF, (uk_word_t)p, alias, 1, RW), UK_OK);
+    for (uk_word_t i = 0; i < N; i++)
+        KT_EQ(uk_map(child, alias, BIG_VA + i * UK_PAGE_SIZE, 1, UK_MAP_READ), UK_OK);
+    struct uk_stats a = kt_stats();
+    KT_EQ(uk_map(SELF, (uk_word_t)p + UK_PAGE_SIZE, alias, 1, RW), UK_OK);   /* replaces it */
+    struct uk_stats b = kt_stats();
+    KT_EQ(b.preemptions - a.preemptions, (N + 1) / UK_PREEMPT_PAGES);   /* 3,001 dropped: 2 stops */
+    KT_EQ(((volatile unsigned char *)alias)[0], 6);      /* the new page */
+    KT_EQ(a.kmem_bytes_used - b.kmem_bytes_used, N * 64);   /* 3,001 records gone, 1 made */
+    KT_EQ(uk_unmap(SELF, alias, 1), UK_OK);
+    kt_destroy(child);
+}

@@ -273,7 +273,10 @@ static int finish_fault(struct thread *server, struct thread *t, struct ipc_msg 
         return UK_OK;
     }
     if (kind == UK_FAULT_PAGE && label == UK_FAULT_REPLY_MAP) {
-        err = vspace_map(server->task, m->w[0], t->task, m->w[1], m->w[2], m->w[3]);
+        /* one MAP part at most: a reply cannot go on after a preemption
+         * point (docs/ABI.md §9.10); more pages: MAP them */
+        err = m->w[2] > UK_PREEMPT_PAGES ? UK_E_INVAL :
+              vspace_map(server->task, m->w[0], t->task, m->w[1], m->w[2], m->w[3]);
     } else if (kind == UK_FAULT_EXCEPTION && label == UK_FAULT_REPLY_REGS &&
                len >= UK_REGS_WORDS - 3) {
         struct uk_ipc_buffer *b = server->ipc_buffer ?

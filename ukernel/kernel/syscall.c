@@ -371,7 +371,7 @@ static void sys_map(word task_idx, word sva, word dva, word npages, word rights)
     if (!dst)
         RET(err);
     word part = npages < UK_PREEMPT_PAGES ? npages : UK_PREEMPT_PAGES;
-    if ((err = vspace_map_some(current->task, sva, dst, dva, npages, rights, part)))
+    if ((err = vspace_map_some(current->task, sva, dst, dva, npages, rights, part, &part)))
         RET(err);
     if (part == npages)
         RET(UK_OK);

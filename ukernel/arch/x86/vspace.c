@@ -242,11 +242,26 @@ bool unmap_tree_some(struct mapping *root, u64 *root_pte, word *work, word cost)
     }
 }
 
-/* Out of line: MAP's replacing a page is rare, and inlined into map_one
- * this costs MAP's usual case (a new page) instructions. */
-static noinline void unmap_tree(struct mapping *root, u64 *root_pte)
+/* map_one stopped before replacing a page: the MAP part's budget for what
+ * replacing pages may drop (derived mappings included) ran out (not an
+ * error: MAP goes on from that page in its next part). */
+#define MAP_ONE_STOPPED (-1)
+
+/* That budget, set by map_pages for each part and by the boot mappings
+ * (~0: none, the MAPs of a fault reply, a vCPU resume and boot); a
+ * variable, not an argument, so
+ * that map_one's usual case, a new page, pays nothing for it (one CPU, and
+ * the kernel is not preemptible). */
+static word replace_work = ~(word)0;
+static word map_stopped_at;          /* the page map_pages stopped at */
+
+/* Replaces old (at pte) for map_one, what derives from it with it; false
+ * if the budget ran out first (old still there, part of its tree gone). */
+static noinline bool replace_old(struct mapping *old, u64 *pte)
 {
-    unmap_tree_some(root, root_pte, NULL, 0);
+    bool done = unmap_tree_some(old, pte, &replace_work, 1);
+    flush_pending();
+    return done;
 }
 
 /* leaf: dst's leaf table for va (walk(dst, va, true)), NULL if that failed */
@@ -265,9 +280,10 @@ static int map_one(struct task *dst, u64 *leaf, word va, u64 pa, unsigned rights
     struct mapping *n = kmem_alloc(&dst->quota, sizeof *n);
     if (!n)
         return UK_E_NOMEM;
-    if (old) {
-        unmap_tree(old, &leaf[i]);
-        flush_pending();                 /* here: MAP's usual case, a new page, pays nothing */
+    if (old && !replace_old(old, &leaf[i])) {   /* here: MAP's usual case, a new page,
+                                                   pays nothing */
+        kmem_free(&dst->quota, n, sizeof *n);
+        return MAP_ONE_STOPPED;
     }
     n->task = dst;
     n->va = va | rights | (rights << GRANT_SHIFT) |
@@ -310,11 +326,13 @@ int vspace_init(struct task *t)
 
 int vspace_map_boot(struct task *t, word va, u64 pa, unsigned rights)
 {
+    replace_work = ~(word)0;
     return map_one(t, walk(t, va, true), va, pa, page_rights(rights), NULL);
 }
 
 int vspace_map_boot_free(struct task *t, word va, u64 pa)
 {
+    replace_work = ~(word)0;
     int err = map_one(t, walk(t, va, true), va, pa, UK_MAP_READ | UK_MAP_WRITE, NULL);
     if (err == UK_OK) {                  /* read/write now, executable on request */
         struct mapping *n = node_at(t, va);
@@ -329,7 +347,7 @@ static int unmap_range(struct task *t, word va, word npages, word budget, word *
  * and the resume's, pay nothing for the parts) and vspace_map_some. */
 static inline __attribute__((always_inline))
 int map_pages(struct task *src, word sva, struct task *dst, word dva,
-              word npages, word user_rights, word part)
+              word npages, word user_rights, word part, bool bounded)
 {
     int err;
     unsigned rights = page_rights(user_rights);
@@ -358,6 +376,7 @@ int map_pages(struct task *src, word sva, struct task *dst, word dva,
             if (a->task == dst && node_va(a) >= dva && node_va(a) < dva + npages * PAGE_SIZE)
                 return UK_E_BUSY;
     }
+    replace_work = bounded ? UK_PREEMPT_PAGES : ~(word)0;
     for (word i = 0; i < part; i++) {
         word s = sva + i * PAGE_SIZE, d = dva + i * PAGE_SIZE;
         u64 *leaf = walk_run(src, s, false, &src_span, &src_leaf);  /* node and frame */
@@ -366,6 +385,10 @@ int map_pages(struct task *src, word sva, struct task *dst, word dva,
         err = map_one(dst, walk_run(dst, d, true, &dst_span, &dst_leaf), d, pa,
                       rights & node_rights(from), from);
         if (err) {
+            if (err == MAP_ONE_STOPPED) {          /* pages before i mapped: go on at i */
+                map_stopped_at = i;
+                return err;
+            }
             if (i > 0 && err == UK_E_NOMEM) {      /* undo this call's part */
                 word next;
                 unmap_range(dst, dva, i, 0, &next);
@@ -380,13 +403,15 @@ int map_pages(struct task *src, word sva, struct task *dst, word dva,
 int vspace_map(struct task *src, word sva, struct task *dst, word dva,
                word npages, word user_rights)
 {
-    return map_pages(src, sva, dst, dva, npages, user_rights, npages);
+    return map_pages(src, sva, dst, dva, npages, user_rights, npages, false);
 }
 
 int vspace_map_some(struct task *src, word sva, struct task *dst, word dva,
-                    word npages, word user_rights, word part)
+                    word npages, word user_rights, word part, word *mapped)
 {
-    return map_pages(src, sva, dst, dva, npages, user_rights, part);
+    int err = map_pages(src, sva, dst, dva, npages, user_rights, part, true);
+    *mapped = err == MAP_ONE_STOPPED ? map_stopped_at : part;
+    return err == MAP_ONE_STOPPED ? UK_OK : err;
 }
 
 /* The mapped pages of [va, va + npages pages), a leaf table at a time (one
