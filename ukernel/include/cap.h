@@ -41,7 +41,8 @@ void cap_copy(struct cap *dst, const struct cap *src, u8 rights, word badge);
 void cap_install(struct cap *dst, u8 type, u8 rights, struct kobj *obj, word badge);
 /* Empties a slot (and runs type hooks such as one-shot reply cleanup). */
 void cap_delete(struct cap *c);
-/* Empties every slot of one type naming obj (no hooks run). */
+/* Empties every slot of one type naming obj (no hooks run); for REPLY
+ * caps, which come first in the list (cap.c), without walking the rest. */
 void cap_clear_type(struct kobj *obj, u8 type);
 /* Empties every slot naming obj. */
 void cap_clear_all(struct kobj *obj);

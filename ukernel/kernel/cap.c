@@ -38,16 +38,28 @@ struct cap *cap_lookup(struct cspace *cs, word idx, u8 type, u8 rights, int *err
     return c;
 }
 
+/* REPLY caps come first in their object's list (a thread's saved reply
+ * rights: one at a time, they cannot be copied), every other cap after
+ * them, so that finding a thread's REPLY caps (cap_clear_type, the REPLY
+ * hook) costs nothing however many THREAD caps name it (docs/ABI.md
+ * §9.10: no work in proportion to copies a user made). */
 static void link_cap(struct cap *c)
 {
     struct kobj *o = c->obj;
     if (!o)
         return;
-    c->prev = NULL;
-    c->next = o->caps;
-    if (o->caps)
-        o->caps->prev = c;
-    o->caps = c;
+    struct cap *after = NULL;
+    if (c->type != UK_CAP_REPLY)
+        for (struct cap *x = o->caps; x && x->type == UK_CAP_REPLY; x = x->next)
+            after = x;
+    c->prev = after;
+    c->next = after ? after->next : o->caps;
+    if (c->next)
+        c->next->prev = c;
+    if (after)
+        after->next = c;
+    else
+        o->caps = c;
 }
 
 void cap_install(struct cap *dst, u8 type, u8 rights, struct kobj *obj, word badge)
@@ -95,6 +107,11 @@ void cap_delete(struct cap *c)
 
 void cap_clear_type(struct kobj *obj, u8 type)
 {
+    if (type == UK_CAP_REPLY) {          /* all at the head (link_cap) */
+        while (obj->caps && obj->caps->type == UK_CAP_REPLY)
+            unlink_cap(obj->caps);
+        return;
+    }
     struct cap *c = obj->caps;
     while (c) {
         struct cap *next = c->next;

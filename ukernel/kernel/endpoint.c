@@ -361,9 +361,8 @@ int ipc_send_reply_cap(struct cap *c, struct ipc_msg *m)
 
 void reply_cap_deleted(struct thread *caller)
 {
-    bool saved_elsewhere = false;
-    for (struct cap *c = caller->hdr.caps; c; c = c->next)
-        saved_elsewhere |= c->type == UK_CAP_REPLY;
+    bool saved_elsewhere = caller->hdr.caps &&                 /* REPLY caps come */
+                           caller->hdr.caps->type == UK_CAP_REPLY;   /* first: cap.c */
     if (!saved_elsewhere && caller->state == TS_REPLY && !caller->replier)
         ipc_abort(caller, UK_E_NO_REPLY);
 }

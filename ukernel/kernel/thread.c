@@ -67,8 +67,8 @@ void thread_cancel_wait(struct thread *t)
         if (t->replier)
             t->replier->reply_to = NULL;
         t->replier = NULL;
-        if (!t->hdr.dying)               /* (dying: every cap naming it goes anyway) */
-            cap_clear_type(&t->hdr, UK_CAP_REPLY);   /* saved reply rights die too */
+        cap_clear_type(&t->hdr, UK_CAP_REPLY);   /* saved reply rights die too
+                                                    (at the list's head: cap.c) */
         break;
     case TS_RUNNABLE:
         if (t != current)
