@@ -298,6 +298,7 @@ KT_TEST(pager_reply_errors_leave_thread_faulting)
         { 0, KERNEL_VA, 1, RW, UK_FAULT_REPLY_MAP, UK_E_ADDR },
         { 0, NONCANON, 1, RW, UK_FAULT_REPLY_MAP, UK_E_ADDR },
         { 0, CHILD_VA, 0, RW, UK_FAULT_REPLY_MAP, UK_E_INVAL },
+        { 0, CHILD_VA, UK_PREEMPT_PAGES + 1, RW, UK_FAULT_REPLY_MAP, UK_E_INVAL },  /* > a part */
         { 0, CHILD_VA, 1, (1ul << 32) | RW, UK_FAULT_REPLY_MAP, UK_E_INVAL },
         { 0, CHILD_VA, 1, RW, 0, UK_OK },                               /* no map: retry */
         { 0, CHILD_VA, 1, RW, UK_FAULT_REPLY_REGS, UK_OK },             /* ditto */

@@ -346,7 +346,8 @@ static void test_clear_all(void **state)
 }
 
 /* cap_clear_type empties only the slots of that type naming the object
- * (a thread's saved REPLY caps, not its THREAD caps), at any list position. */
+ * (a thread's saved REPLY caps, not its THREAD caps), installed in any
+ * order: REPLY caps are kept at the head of the list. */
 static void test_clear_type(void **state)
 {
     (void)state;
@@ -358,6 +359,8 @@ static void test_clear_type(void **state)
     cap_install(&slots[4], UK_CAP_REPLY, UK_R_WRITE, &t.hdr, 0);
     cap_install(&slots[5], UK_CAP_THREAD, UK_R_READ, &t.hdr, 0);
     cap_install(&slots[6], UK_CAP_REPLY, UK_R_WRITE, &t.hdr, 0);      /* head */
+    /* REPLY caps first, in their order, then the others (cap.c link_cap) */
+    assert_caps(&t.hdr, CAPS(&slots[6], &slots[4], &slots[3], &slots[1], &slots[5], &slots[2]));
     cap_clear_type(&t.hdr, UK_CAP_REPLY);
     assert_caps(&t.hdr, CAPS(&slots[5], &slots[2]));
     for (int i = 1; i <= 6; i++)

@@ -27,7 +27,9 @@ struct cspace {
 };
 
 /* Slot `idx` if in range and of type `type` (UK_CAP_NULL: any non-empty),
- * with all of `rights`; otherwise NULL and *err set to the UK_E_* reason. */
+ * with all of `rights`, naming an object not being destroyed
+ * (UK_E_DESTROYED: OBJ_DESTROY alone goes on with such a cap); otherwise
+ * NULL and *err set to the UK_E_* reason. */
 struct cap *cap_lookup(struct cspace *cs, word idx, u8 type, u8 rights, int *err);
 /* The slot itself if idx is in range (may be empty), else NULL. */
 struct cap *cap_slot(struct cspace *cs, word idx);
@@ -39,12 +41,18 @@ void cap_copy(struct cap *dst, const struct cap *src, u8 rights, word badge);
 void cap_install(struct cap *dst, u8 type, u8 rights, struct kobj *obj, word badge);
 /* Empties a slot (and runs type hooks such as one-shot reply cleanup). */
 void cap_delete(struct cap *c);
-/* Empties every slot of one type naming obj (no hooks run). */
+/* Empties every slot of one type naming obj (no hooks run); for REPLY
+ * caps, which come first in the list (cap.c), without walking the rest. */
 void cap_clear_type(struct kobj *obj, u8 type);
 /* Empties every slot naming obj. */
 void cap_clear_all(struct kobj *obj);
+/* The same while *work lasts (DESTROY_COST_CAP each); true when none is left. */
+bool cap_clear_some(struct kobj *obj, word *work);
 
 int  cspace_init(struct cspace *cs, struct task *charge_to, u32 nslots);
 void cspace_destroy(struct cspace *cs, struct task *charged);
+/* cspace_destroy in parts: slots from *next on while *work lasts
+ * (DESTROY_COST_SLOT each); true once the table is freed. */
+bool cspace_destroy_some(struct cspace *cs, struct task *charged, u32 *next, word *work);
 
 #endif

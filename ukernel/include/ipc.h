@@ -45,8 +45,13 @@ void ipc_send_fault(struct thread *t, word label, const word *words, word len);
 /* Wakes a thread blocked in IPC with an error in rax. */
 void ipc_abort(struct thread *t, int err);
 /* Teardown hooks. */
-void endpoint_teardown(struct endpoint *ep);
-void notification_teardown(struct notification *n);
+/* Destruction (object.c): dying makes it unusable at once; drain wakes its
+ * waiters with UK_E_DESTROYED while *work lasts (DESTROY_COST_WAITER
+ * each), true when none is left. */
+void endpoint_dying(struct endpoint *ep);
+bool endpoint_drain_some(struct endpoint *ep, word *work);
+void notification_dying(struct notification *n);
+bool notification_drain_some(struct notification *n, word *work);
 void reply_cap_deleted(struct thread *caller);
 
 void notif_signal(struct notification *n, word bits);

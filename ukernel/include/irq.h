@@ -30,5 +30,6 @@ int irq_holder_ack(struct irq_holder *h);   /* UK_OK or UK_E_STATE (unbound) */
 void irq_deliver(unsigned line);            /* from the trap handler */
 void irq_unbind_notification(struct notification *n);
 void irq_teardown(struct irq_holder *h);    /* last cap gone or destroyed */
+void irq_holder_dying(struct irq_holder *h); /* OBJ_DESTROY's first step */
 
 #endif

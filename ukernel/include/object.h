@@ -15,7 +15,9 @@ struct cap;
 
 struct kobj {
     u8 type;                        /* enum uk_cap_type */
-    u8 dying;                       /* being destroyed: refuse new uses */
+    u8 dying;                       /* being destroyed (object.c): 1 begun,
+                                       2 torn down (a leaf: caps and memory left);
+                                       every use but OBJ_DESTROY refused */
     struct task *owner;             /* charged task; NULL: the kernel's own */
     struct kobj *owned_next;        /* in owner->owned, most recent first */
     struct kobj *owned_prev;
@@ -26,7 +28,28 @@ struct kobj {
 /* Records a new object (allocated with `charge` bytes from owner's quota)
  * in owner's owned list. */
 void kobj_link(struct kobj *o, struct task *owner, u8 type, word charge);
-/* Destroys any object: empties its caps, runs the type's teardown, frees. */
+/*
+ * Destruction goes in parts (docs/ABI.md §9.10): each part does at most
+ * DESTROY_PART_WORK units of work, then OBJ_DESTROY returns to user level
+ * and goes on.  A unit is roughly an empty page-table entry passed (7 to
+ * 13 instructions under tcg-icount: a mapping dropped came out at about
+ * 165, a cap emptied 26, a slot 35), so that a part is at most some
+ * 320,000 instructions, about a MAP part.  bench_longest's
+ * longest.destroy.* rows and ABI.md §9.10 give what a part measures.
+ */
+#define DESTROY_COST_ENTRY   1     /* a page-table entry passed */
+#define DESTROY_COST_MAPPING 24    /* a mapping unmapped (derived ones included) */
+#define DESTROY_COST_TABLE   16    /* a page table freed */
+#define DESTROY_COST_SLOT    3     /* a capability slot of the task's table emptied */
+#define DESTROY_COST_CAP     2     /* a capability naming the object emptied */
+#define DESTROY_COST_WAITER  16    /* a thread blocked on the object woken */
+#define DESTROY_COST_OBJECT  64    /* an object begun (a thread's teardown) or freed */
+#define DESTROY_PART_WORK    ((word)DESTROY_COST_MAPPING * UK_PREEMPT_PAGES)
+
+/* Goes on destroying o (begins it if it is not dying yet): objects it owns
+ * first, innermost first, while *work lasts; true once o is gone. */
+bool kobj_destroy_some(struct kobj *o, word *work);
+/* All of it in one go. */
 void kobj_destroy(struct kobj *o);
 
 #endif

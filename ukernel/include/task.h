@@ -19,7 +19,13 @@ struct task {
     word id;                   /* for the log only */
     u8 depth;                  /* root 0; creation refused past TASK_MAX_DEPTH */
     word quota_given;          /* reserved in the owner's quota for ours */
+    /* while being destroyed (object.c; hdr.dying): how far it got */
+    u8 teardown_phase;         /* TEARDOWN_*, once it runs no thread and owns nothing */
+    u32 teardown_slot;         /* TEARDOWN_CSPACE: next slot to empty */
+    word teardown_va;          /* TEARDOWN_VSPACE: next address (vspace.c) */
 };
+
+enum { TEARDOWN_VSPACE = 0, TEARDOWN_CSPACE, TEARDOWN_CAPS };
 
 #define TASK_MAX_DEPTH 32
 
@@ -29,6 +35,9 @@ extern struct task *root_task;
  * quota bytes set aside in the parent's quota now; shared: the new quota is
  * a sub-account of the parent's with limit `quota`, charged as used. */
 struct task *task_create(struct task *parent, word quota, u32 nslots, bool shared, int *err);
-void task_teardown(struct task *t);   /* kobj_destroy calls this */
+/* Its destruction's first step (object.c): dying, no vCPU in it. */
+void task_begin(struct task *t);
+/* Its last step, once its address space, table and caps are gone. */
+void task_teardown(struct task *t);
 
 #endif

@@ -95,7 +95,11 @@ extern struct thread idle_thread;
 
 /* A new, inactive thread running in `in`, charged to owner, at priority prio. */
 struct thread *thread_create(struct task *owner, struct task *in, u8 prio, int *err);
+/* Destruction (object.c): teardown makes it inert (off every queue, its
+ * caller answered, its vCPU and FPU state gone); unlink takes it out of
+ * its task's list just before it is freed. */
 void thread_teardown(struct thread *t);
+void thread_unlink(struct thread *t);
 void thread_start(struct thread *t, word rip, word rsp, word arg);
 void thread_suspend(struct thread *t);
 /* Makes an inactive or stopped thread run on from its saved registers. */

@@ -24,7 +24,12 @@ struct mapping {
 };
 
 int  vspace_init(struct task *t);
-void vspace_destroy(struct task *t);
+/* A task's destruction (object.c): unmaps its user half and frees its
+ * tables from t->teardown_va on, while *work lasts (object.h's costs);
+ * true once all of it is gone.  Then vspace_free_top frees the PML4. */
+bool vspace_destroy_some(struct task *t, word *work);
+void vspace_free_top(struct task *t);
+void vspace_destroy(struct task *t);   /* both, with no limit */
 
 /* Boot: map physical page pa into t at va (a root of the mapping tree). */
 int  vspace_map_boot(struct task *t, word va, u64 pa, unsigned rights);
@@ -37,9 +42,11 @@ int  vspace_map(struct task *src, word sva, struct task *dst, word dva,
                 word npages, word rights);
 /* The first `part` pages of that MAP (the whole range checked as for
  * vspace_map, the pages themselves only up to `part`): MAP's preemption
- * points (syscall.c). */
+ * points (syscall.c).  *mapped: how many it mapped, part, or fewer if
+ * replacing pages dropped UK_PREEMPT_PAGES mappings (derived ones
+ * included) first: the call goes on from there. */
 int  vspace_map_some(struct task *src, word sva, struct task *dst, word dva,
-                     word npages, word rights, word part);
+                     word npages, word rights, word part, word *mapped);
 int  vspace_unmap(struct task *t, word va, word npages);
 int  vspace_protect(struct task *t, word va, word npages, word rights);
 /* The same, stopping after `budget` mapped pages (0: no limit) with *next =

@@ -31,19 +31,35 @@ struct cap *cap_lookup(struct cspace *cs, word idx, u8 type, u8 rights, int *err
         *err = UK_E_RIGHTS;
         return NULL;
     }
+    if (c->obj && c->obj->dying) {       /* being destroyed: OBJ_DESTROY only */
+        *err = UK_E_DESTROYED;
+        return NULL;
+    }
     return c;
 }
 
+/* REPLY caps come first in their object's list (a thread's saved reply
+ * rights: one at a time, they cannot be copied), every other cap after
+ * them, so that finding a thread's REPLY caps (cap_clear_type, the REPLY
+ * hook) costs nothing however many THREAD caps name it (docs/ABI.md
+ * §9.10: no work in proportion to copies a user made). */
 static void link_cap(struct cap *c)
 {
     struct kobj *o = c->obj;
     if (!o)
         return;
-    c->prev = NULL;
-    c->next = o->caps;
-    if (o->caps)
-        o->caps->prev = c;
-    o->caps = c;
+    struct cap *after = NULL;
+    if (c->type != UK_CAP_REPLY)
+        for (struct cap *x = o->caps; x && x->type == UK_CAP_REPLY; x = x->next)
+            after = x;
+    c->prev = after;
+    c->next = after ? after->next : o->caps;
+    if (c->next)
+        c->next->prev = c;
+    if (after)
+        after->next = c;
+    else
+        o->caps = c;
 }
 
 void cap_install(struct cap *dst, u8 type, u8 rights, struct kobj *obj, word badge)
@@ -91,6 +107,11 @@ void cap_delete(struct cap *c)
 
 void cap_clear_type(struct kobj *obj, u8 type)
 {
+    if (type == UK_CAP_REPLY) {          /* all at the head (link_cap) */
+        while (obj->caps && obj->caps->type == UK_CAP_REPLY)
+            unlink_cap(obj->caps);
+        return;
+    }
     struct cap *c = obj->caps;
     while (c) {
         struct cap *next = c->next;
@@ -106,6 +127,17 @@ void cap_clear_all(struct kobj *obj)
         unlink_cap(obj->caps);
 }
 
+bool cap_clear_some(struct kobj *obj, word *work)
+{
+    while (obj->caps) {
+        if (*work < DESTROY_COST_CAP)
+            return false;
+        *work -= DESTROY_COST_CAP;
+        unlink_cap(obj->caps);
+    }
+    return true;
+}
+
 int cspace_init(struct cspace *cs, struct task *charge_to, u32 nslots)
 {
     if (nslots < 2 || nslots > UK_MAX_CAP_SLOTS)
@@ -117,13 +149,28 @@ int cspace_init(struct cspace *cs, struct task *charge_to, u32 nslots)
     return UK_OK;
 }
 
-void cspace_destroy(struct cspace *cs, struct task *charged)
+bool cspace_destroy_some(struct cspace *cs, struct task *charged, u32 *next, word *work)
 {
     if (!cs->slots)
-        return;
-    for (u32 i = 1; i < cs->nslots; i++)
+        return true;
+    for (u32 i = *next > 1 ? *next : 1; i < cs->nslots; i++) {
+        if (*work < DESTROY_COST_SLOT) {
+            *next = i;
+            return false;
+        }
+        *work -= DESTROY_COST_SLOT;
         cap_delete(&cs->slots[i]);
+    }
     kmem_free(&charged->quota, cs->slots, cs->nslots * sizeof(struct cap));
     cs->slots = NULL;
     cs->nslots = 0;
+    *next = 0;
+    return true;
+}
+
+void cspace_destroy(struct cspace *cs, struct task *charged)
+{
+    u32 next = 1;
+    word work = ~(word)0;
+    cspace_destroy_some(cs, charged, &next, &work);
 }

@@ -34,7 +34,7 @@ void ep_queue_append(struct endpoint *ep, struct thread *t)
 void ep_queue_remove(struct endpoint *ep, struct thread *t)
 {
     if (tq_remove(&ep->queue, t))
-        ep->queue_kind = EPQ_EMPTY;
+        ep->queue_kind = ep->hdr.dying ? EPQ_SEND : EPQ_EMPTY;   /* endpoint_dying */
     t->wait_ep = NULL;
 }
 
@@ -184,7 +184,7 @@ void ipc_send_fault(struct thread *t, word label, const word *words, word len)
     struct cap *c = &t->fault_ep;
     for (word i = 0; i < UK_MSG_REG_WORDS; i++)
         t->fault_words[i] = i < len ? words[i] : 0;
-    if (c->type != UK_CAP_ENDPOINT || !(c->rights & UK_R_WRITE)) {
+    if (c->type != UK_CAP_ENDPOINT || !(c->rights & UK_R_WRITE) || c->obj->dying) {
         if (log_ration()) {
             kprintf("ukernel: thread %lu (task %lu) %s at rip %lx, no handler: stopped\n",
                     t->id, t->task->id, label == UK_FAULT_PAGE ? "page fault" : "exception",
@@ -273,7 +273,10 @@ static int finish_fault(struct thread *server, struct thread *t, struct ipc_msg 
         return UK_OK;
     }
     if (kind == UK_FAULT_PAGE && label == UK_FAULT_REPLY_MAP) {
-        err = vspace_map(server->task, m->w[0], t->task, m->w[1], m->w[2], m->w[3]);
+        /* one MAP part at most: a reply cannot go on after a preemption
+         * point (docs/ABI.md §9.10); more pages: MAP them */
+        err = m->w[2] > UK_PREEMPT_PAGES ? UK_E_INVAL :
+              vspace_map(server->task, m->w[0], t->task, m->w[1], m->w[2], m->w[3]);
     } else if (kind == UK_FAULT_EXCEPTION && label == UK_FAULT_REPLY_REGS &&
                len >= UK_REGS_WORDS - 3) {
         struct uk_ipc_buffer *b = server->ipc_buffer ?
@@ -358,9 +361,8 @@ int ipc_send_reply_cap(struct cap *c, struct ipc_msg *m)
 
 void reply_cap_deleted(struct thread *caller)
 {
-    bool saved_elsewhere = false;
-    for (struct cap *c = caller->hdr.caps; c; c = c->next)
-        saved_elsewhere |= c->type == UK_CAP_REPLY;
+    bool saved_elsewhere = caller->hdr.caps &&                 /* REPLY caps come */
+                           caller->hdr.caps->type == UK_CAP_REPLY;   /* first: cap.c */
     if (!saved_elsewhere && caller->state == TS_REPLY && !caller->replier)
         ipc_abort(caller, UK_E_NO_REPLY);
 }
@@ -381,8 +383,23 @@ void ipc_abort(struct thread *t, int err)
     sched_wake(t);
 }
 
-void endpoint_teardown(struct endpoint *ep)
+/* Dying (object.c): the slow paths refuse its caps (cap_lookup), and it
+ * says "senders queued" from now on, whatever its queue holds, so that
+ * neither fast path (fastpath.c: a call needs EPQ_RECV, a reply-recv
+ * blocks only where it is not EPQ_SEND) touches it either; the fault path
+ * finds no handler in it.  So no thread joins its queue any more. */
+void endpoint_dying(struct endpoint *ep)
 {
-    while (ep->queue)
+    ep->queue_kind = EPQ_SEND;
+}
+
+bool endpoint_drain_some(struct endpoint *ep, word *work)
+{
+    while (ep->queue) {
+        if (*work < DESTROY_COST_WAITER)
+            return false;
+        *work -= DESTROY_COST_WAITER;
         ipc_abort(ep->queue, UK_E_DESTROYED);
+    }
+    return true;
 }

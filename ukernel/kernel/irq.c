@@ -139,9 +139,19 @@ void irq_unbind_notification(struct notification *n)
     }
 }
 
+/* Destruction's first step (object.c): unbound at once; the caps go in
+ * parts, then irq_teardown. */
+void irq_holder_dying(struct irq_holder *h)
+{
+    h->notif = NULL;
+    h->pending_ack = false;
+    line_update(h->line);
+}
+
 void irq_teardown(struct irq_holder *h)
 {
     cap_clear_all(&h->hdr);
+    h->hdr.dying = 0;                    /* the holder is free for IRQ_GET again */
     h->notif = NULL;
     h->issued = false;
     h->pending_ack = false;

@@ -81,11 +81,23 @@ bool notif_deliver_bound(struct thread *t)
     return true;
 }
 
-void notification_teardown(struct notification *n)
+/* Dying (object.c): no thread, vCPU or IRQ line sees it any more; its
+ * caps refuse every call (cap_lookup), so no thread waits on it anew. */
+void notification_dying(struct notification *n)
 {
-    while (n->waiters)
-        ipc_abort(n->waiters, UK_E_DESTROYED);
     if (n->bound)
         n->bound->bound = NULL;
-    irq_unbind_notification(n);
+    n->bound = NULL;
+    irq_unbind_notification(n);          /* 24 lines x IRQ_HOLDERS: a constant */
+}
+
+bool notification_drain_some(struct notification *n, word *work)
+{
+    while (n->waiters) {
+        if (*work < DESTROY_COST_WAITER)
+            return false;
+        *work -= DESTROY_COST_WAITER;
+        ipc_abort(n->waiters, UK_E_DESTROYED);
+    }
+    return true;
 }

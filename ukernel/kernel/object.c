@@ -1,19 +1,37 @@
 /*
- * Object lifetime.  Destruction is iterative: a task owns tasks that own
- * tasks, as deep as quotas allow, and the kernel stack is small.  A task
- * being destroyed stays on the worklist until everything it owns is gone,
- * then it goes itself.  Objects other than tasks own nothing, so they are
- * torn down the moment they are reached.
+ * Object lifetime.  Destruction goes in parts, each at most
+ * DESTROY_PART_WORK units of work (object.h), so one OBJ_DESTROY never
+ * keeps the kernel busy longer than about one UNMAP part: syscall.c's
+ * sys_obj_destroy returns to user level between parts and goes on
+ * (docs/ABI.md §9.10).  All the state of an unfinished destruction is in
+ * the objects themselves (kobj.dying, the task's teardown_* fields, what is
+ * left in their lists), so any later OBJ_DESTROY of the object, or of its
+ * owner, goes on with it, and two threads may both push it on.
+ *
+ * A task owns tasks that own tasks, as deep as TASK_MAX_DEPTH, and the
+ * kernel stack is small: each step looks for the innermost work from the
+ * top, without recursion.  A task being destroyed first destroys the
+ * threads that run in it (so nothing runs in an address space being taken
+ * apart), then what it owns, then its own address space, capability table
+ * and the caps naming it, then itself.  Objects other than tasks own
+ * nothing: begun (torn down: unusable, off every queue), their waiters
+ * woken, the caps naming them emptied, freed.  From the first step on
+ * every cap naming a dying object refuses all calls but OBJ_DESTROY
+ * (UK_E_DESTROYED, cap.c).
  */
 #include "object.h"
 #include "task.h"
 #include "thread.h"
 #include "ipc.h"
 #include "irq.h"
+#include "vcpu.h"
+#include "vspace.h"
 #include "log.h"
 
-static struct kobj *worklist[64];   /* tasks being emptied, innermost last */
-static int depth;
+static inline void charge(word *work, word cost)
+{
+    *work = *work > cost ? *work - cost : 0;
+}
 
 void kobj_link(struct kobj *o, struct task *owner, u8 type, word charge)
 {
@@ -48,57 +66,94 @@ static void *object_base(struct kobj *o)
     return o;    /* every other object starts with its kobj */
 }
 
-/* Tears down and frees an object that owns nothing (not a task). */
-static void destroy_leaf(struct kobj *o)
+/* An object that owns nothing (not a task), one step further. */
+static bool destroy_leaf_some(struct kobj *o, word *work)
 {
-    o->dying = 1;
-    cap_clear_all(o);
-    switch (o->type) {
-    case UK_CAP_THREAD:       thread_teardown(container_of(o, struct thread, hdr)); break;
-    case UK_CAP_ENDPOINT:     endpoint_teardown((struct endpoint *)o); break;
-    case UK_CAP_NOTIFICATION: notification_teardown((struct notification *)o); break;
-    case UK_CAP_IRQ:          irq_teardown((struct irq_holder *)o); o->dying = 0; return;
-    default: panic("destroy_leaf: type %d", o->type);
+    if (o->dying == 0) {                 /* begin: unusable from here on */
+        o->dying = 1;
+        charge(work, DESTROY_COST_OBJECT);
+        switch (o->type) {
+        case UK_CAP_THREAD:       thread_teardown(container_of(o, struct thread, hdr)); break;
+        case UK_CAP_ENDPOINT:     endpoint_dying((struct endpoint *)o); break;
+        case UK_CAP_NOTIFICATION: notification_dying((struct notification *)o); break;
+        case UK_CAP_IRQ:          irq_holder_dying((struct irq_holder *)o); break;
+        default: panic("destroy_leaf_some: type %d", o->type);
+        }
     }
+    if (o->dying == 1) {                 /* its waiters go, then it is torn down */
+        if (o->type == UK_CAP_ENDPOINT && !endpoint_drain_some((struct endpoint *)o, work))
+            return false;
+        if (o->type == UK_CAP_NOTIFICATION &&
+            !notification_drain_some((struct notification *)o, work))
+            return false;
+        o->dying = 2;
+    }
+    if (!cap_clear_some(o, work))
+        return false;
+    if (o->type == UK_CAP_IRQ) {         /* a static holder: free again for IRQ_GET */
+        irq_teardown((struct irq_holder *)o);
+        return true;
+    }
+    if (o->type == UK_CAP_THREAD)
+        thread_unlink(container_of(o, struct thread, hdr));
+    charge(work, DESTROY_COST_OBJECT);
     unlink_owned(o);
     kmem_free(o->owner ? &o->owner->quota : NULL, object_base(o), o->charge);
+    return true;
 }
 
-static void destroy_task_step(struct task *t)
+/* A task that runs no thread and owns nothing any more, one step further:
+ * its address space, its capability table, the caps naming it, itself. */
+static bool destroy_task_some(struct task *t, word *work)
 {
-    struct kobj *o = t->owned;
-    if (o && o->type == UK_CAP_TASK) {
-        if (depth == (int)ARRAY_SIZE(worklist))
-            panic("task nesting deeper than %d", (int)ARRAY_SIZE(worklist));
-        o->dying = 1;
-        cap_clear_all(o);
-        worklist[depth++] = o;
-        return;
+    switch (t->teardown_phase) {
+    case TEARDOWN_VSPACE:
+        if (!vspace_destroy_some(t, work))
+            return false;
+        t->teardown_phase = TEARDOWN_CSPACE;
+        /* fall through */
+    case TEARDOWN_CSPACE:
+        if (!cspace_destroy_some(&t->cspace, t, &t->teardown_slot, work))
+            return false;
+        t->teardown_phase = TEARDOWN_CAPS;
+        /* fall through */
+    default:
+        if (!cap_clear_some(&t->hdr, work))
+            return false;
     }
-    if (o) {
-        destroy_leaf(o);
-        return;
-    }
-    while (t->threads)                  /* threads of others running in t */
-        destroy_leaf(&t->threads->hdr);
+    charge(work, DESTROY_COST_OBJECT);
     task_teardown(t);
-    depth--;
     unlink_owned(&t->hdr);
     kmem_free(t->hdr.owner ? &t->hdr.owner->quota : NULL, t, t->hdr.charge);
+    return true;
+}
+
+bool kobj_destroy_some(struct kobj *root, word *work)
+{
+    for (;;) {
+        struct kobj *o = root;
+        while (o->type == UK_CAP_TASK) { /* down to the innermost work */
+            struct task *t = (struct task *)o;
+            if (!o->dying) {
+                charge(work, DESTROY_COST_OBJECT);
+                task_begin(t);
+            }
+            struct kobj *inner = t->threads ? &t->threads->hdr : t->owned;
+            if (!inner)
+                break;
+            o = inner;
+        }
+        bool gone = o->type == UK_CAP_TASK ? destroy_task_some((struct task *)o, work)
+                                           : destroy_leaf_some(o, work);
+        if (gone && o == root)
+            return true;
+        if (!gone || *work == 0)
+            return false;
+    }
 }
 
 void kobj_destroy(struct kobj *o)
 {
-    if (o->dying)
-        return;
-    if (o->type != UK_CAP_TASK) {
-        destroy_leaf(o);
-        return;
-    }
-    o->dying = 1;
-    cap_clear_all(o);
-    int base = depth;
-    worklist[depth++] = o;
-    while (depth > base)
-        destroy_task_step((struct task *)worklist[depth - 1]);
+    word work = ~(word)0;
+    kobj_destroy_some(o, &work);
 }

@@ -113,18 +113,63 @@ static void sys_thread_create(word slot, word task_idx)
     RET(UK_OK);
 }
 
-static void sys_obj_destroy(word idx)
+/* Whether destroying o would destroy the caller itself: o is the calling
+ * thread, or a task that owns it or that it runs in (at any depth; depth is
+ * bounded by TASK_MAX_DEPTH). */
+static bool destroys_caller(struct kobj *o)
 {
-    int err;
-    struct cap *c = cap_lookup(my_caps(), idx, UK_CAP_NULL, UK_R_DESTROY, &err);
-    if (!c)
-        RET(err);
+    struct thread *me = current;
+    if (o == &me->hdr)
+        return true;
+    if (o->type != UK_CAP_TASK)
+        return false;
+    for (struct task *a = me->hdr.owner; a; a = a->hdr.owner)
+        if (&a->hdr == o)
+            return true;
+    for (struct task *a = me->task; a; a = a->hdr.owner)
+        if (&a->hdr == o)
+            return true;
+    return false;
+}
+
+/*
+ * OBJ_DESTROY is a preemption point (docs/ABI.md §9.10): it does a part of
+ * at most DESTROY_PART_WORK (object.h), then goes on after a return to user
+ * level, its rsi set to UK_DESTROY_GOING_ON.  The object is dying from the
+ * first part on: every other use of it is refused; any OBJ_DESTROY naming
+ * it goes on with it.  Going on, an empty slot, or one naming an object not
+ * dying (the slot refilled), means another call finished it: done.  Except
+ * that a caller destroying itself (its thread, or a task it belongs to or
+ * runs in) cannot come back for the rest: that is done in one go.
+ */
+static void sys_obj_destroy(word idx, word going_on)
+{
+    struct cap *c = cap_slot(my_caps(), idx);
+    bool again = going_on == UK_DESTROY_GOING_ON;
+    if (!c || c->type == UK_CAP_NULL)
+        RET(again ? UK_OK : UK_E_CAP);
+    if (!(c->rights & UK_R_DESTROY))
+        RET(again ? UK_OK : UK_E_RIGHTS);
     if (!c->obj)
-        RET(UK_E_CAP_TYPE);
-    struct thread *self = current;
-    kobj_destroy(c->obj);
-    if (current == self)              /* we may have destroyed ourselves */
+        RET(again ? UK_OK : UK_E_CAP_TYPE);
+    if (again && !c->obj->dying)
         RET(UK_OK);
+    struct thread *self = current;
+    word work = destroys_caller(c->obj) ? ~(word)0 : DESTROY_PART_WORK;
+    u64 t0 = rdtsc();
+    bool done = kobj_destroy_some(c->obj, &work);
+    u64 took = rdtsc() - t0;
+    if (took > kstats.destroy_part_max)
+        kstats.destroy_part_max = took;
+    if (done) {
+        if (current == self)          /* we may have destroyed ourselves */
+            RET(UK_OK);
+        return;
+    }
+    current->regs.rdi = idx;
+    current->regs.rsi = UK_DESTROY_GOING_ON;
+    kstats.preemptions++;
+    arch_syscall_restart(current, UK_SYS_OBJ_DESTROY);
 }
 
 static void sys_cap_copy(word src_idx, word task_idx, word dst_idx, word rights, word badge)
@@ -326,7 +371,7 @@ static void sys_map(word task_idx, word sva, word dva, word npages, word rights)
     if (!dst)
         RET(err);
     word part = npages < UK_PREEMPT_PAGES ? npages : UK_PREEMPT_PAGES;
-    if ((err = vspace_map_some(current->task, sva, dst, dva, npages, rights, part)))
+    if ((err = vspace_map_some(current->task, sva, dst, dva, npages, rights, part, &part)))
         RET(err);
     if (part == npages)
         RET(UK_OK);
@@ -577,7 +622,7 @@ void syscall_slow(word rdi, word rsi, word rdx, word r10, word r8, word r9, word
     case UK_SYS_NOTIF_CREATE:      sys_small_object_create(rdi, UK_CAP_NOTIFICATION); break;
     case UK_SYS_TASK_CREATE:       sys_task_create(rdi, rsi, rdx, r10); break;
     case UK_SYS_THREAD_CREATE:     sys_thread_create(rdi, rsi); break;
-    case UK_SYS_OBJ_DESTROY:       sys_obj_destroy(rdi); break;
+    case UK_SYS_OBJ_DESTROY:       sys_obj_destroy(rdi, rsi); break;
     case UK_SYS_CAP_COPY:          sys_cap_copy(rdi, rsi, rdx, r10, r8); break;
     case UK_SYS_CAP_DELETE:        sys_cap_delete(rdi, rsi); break;
     case UK_SYS_CAP_INFO:          sys_cap_info(rdi); break;

@@ -67,7 +67,8 @@ void thread_cancel_wait(struct thread *t)
         if (t->replier)
             t->replier->reply_to = NULL;
         t->replier = NULL;
-        cap_clear_type(&t->hdr, UK_CAP_REPLY);   /* saved reply rights die too */
+        cap_clear_type(&t->hdr, UK_CAP_REPLY);   /* saved reply rights die too
+                                                    (at the list's head: cap.c) */
         break;
     case TS_RUNNABLE:
         if (t != current)
@@ -145,17 +146,24 @@ void thread_teardown(struct thread *t)
     cap_delete(&t->fault_ep);
     fpu_release(t);
     kmem_free(t->hdr.owner ? &t->hdr.owner->quota : NULL, t->fpu, xsave_size);
+    t->fpu = NULL;
+    t->state = TS_INACTIVE;
+    if (t == entry_thread)
+        entry_thread = &gone_thread;     /* the exit path saves registers here */
+    if (t == current)
+        current = &idle_thread;          /* schedule() picks someone else */
+}
+
+/* Its task's list keeps it until it is freed: a task being destroyed
+ * finishes every thread in it before it goes on (object.c). */
+void thread_unlink(struct thread *t)
+{
     if (t->task_prev)
         t->task_prev->task_next = t->task_next;
     else
         t->task->threads = t->task_next;
     if (t->task_next)
         t->task_next->task_prev = t->task_prev;
-    t->state = TS_INACTIVE;
-    if (t == entry_thread)
-        entry_thread = &gone_thread;     /* the exit path saves registers here */
-    if (t == current)
-        current = &idle_thread;          /* schedule() picks someone else */
 }
 
 void thread_block_current(void)

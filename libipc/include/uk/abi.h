@@ -49,7 +49,8 @@ enum uk_syscall {
     UK_SYS_TASK_CREATE,       /* rdi = dst slot, rsi = kmem quota bytes, rdx = cap slots
                                  | UK_TASK_* flags, r10 = owner task cap (0: the caller) */
     UK_SYS_THREAD_CREATE,     /* rdi = dst slot, rsi = task cap */
-    UK_SYS_OBJ_DESTROY,       /* rdi = cap (needs UK_R_DESTROY) */
+    UK_SYS_OBJ_DESTROY,       /* rdi = cap (needs UK_R_DESTROY); rsi = 0 (the kernel
+                                 writes UK_DESTROY_GOING_ON there between parts) */
     UK_SYS_CAP_COPY,          /* rdi = src slot, rsi = dst task cap, rdx = dst slot,
                                  r10 = rights mask, r8 = badge (0: keep) */
     UK_SYS_CAP_DELETE,        /* rdi = task cap, rsi = slot */
@@ -278,6 +279,10 @@ struct uk_regs {
 #define UK_MAP_MAX_PAGES 0x10000u   /* one call covers at most 256 MiB */
 #define UK_PREEMPT_PAGES 1024u      /* MAP, UNMAP, PROTECT: a preemption point after this
                                        many (mapped) pages (docs/ABI.md §9.10) */
+/* OBJ_DESTROY goes in parts too (docs/ABI.md §9.10): between them the kernel
+ * returns to user level with rsi = this, so that the call, going on, knows
+ * an empty slot (another call finished the destruction) means done. */
+#define UK_DESTROY_GOING_ON 0xd1e5d1e5d1e5d1e5ul
 #define UK_MAP_MAX_DEPTH 40u        /* a mapping derives through at most this many others
                                        (more than task nesting, 32: each level may re-map) */
 
@@ -306,8 +311,12 @@ struct uk_stats {
     uk_word_t timer_ticks;
     uk_word_t fpu_switches;      /* FPU register sets saved and reloaded */
     uk_word_t idle_tsc;          /* TSC ticks spent halted with nothing to run */
-    uk_word_t preemptions;       /* long requests (MAP, UNMAP, PROTECT) that stopped at
-                                    a preemption point, to go on after a return to user */
+    uk_word_t preemptions;       /* long requests (MAP, UNMAP, PROTECT, OBJ_DESTROY) that
+                                    stopped at a preemption point, to go on after a return
+                                    to user */
+    uk_word_t destroy_part_max;  /* TSC ticks (instructions under tcg-icount) of the
+                                    longest part of an OBJ_DESTROY since boot, measured
+                                    in sys_obj_destroy (entry and exit not included) */
 };
 
 #define UK_DEBUG_PUTS_MAX 1024u

@@ -196,33 +196,72 @@ static void drop_node(struct mapping *n, u64 *pte)
     kmem_free(&n->task->quota, n, sizeof *n);
 }
 
-/* Unmaps n and everything derived from it, without recursion: always
- * descend to the first child; a node without children is dropped and its
- * parent's first child becomes its sibling.  root_pte: root's PTE. */
-static void unmap_tree(struct mapping *root, u64 *root_pte)
+static void unlink_sibling(struct mapping *n)
 {
-    if (root->parent) {                  /* unlink from its siblings, O(1) */
-        if (root->sibling_prev)
-            root->sibling_prev->sibling = root->sibling;
-        else
-            root->parent->child = root->sibling;
-        if (root->sibling)
-            root->sibling->sibling_prev = root->sibling_prev;
-    }
+    if (n->sibling_prev)
+        n->sibling_prev->sibling = n->sibling;
+    else
+        n->parent->child = n->sibling;
+    if (n->sibling)
+        n->sibling->sibling_prev = n->sibling_prev;
+}
+
+/* Unmaps root and everything derived from it, without recursion: always
+ * descend to the first child; a node without children is dropped and its
+ * parent's first child becomes its sibling.  root_pte: root's PTE.  Each
+ * node dropped costs `cost` of *work; with work NULL there is no limit.
+ * Out of work before root: false, and what is left is a smaller tree under
+ * root, still mapped (derived mappings go first, so every stop leaves a
+ * consistent tree): the caller goes on from root later.  This is what
+ * bounds UNMAP and a task's destruction when others derived much from one
+ * page (docs/ABI.md §9.10). */
+static inline __attribute__((always_inline))
+bool unmap_tree_some(struct mapping *root, u64 *root_pte, word *work, word cost)
+{
     struct mapping *n = root;
     for (;;) {
         while (n->child)
             n = n->child;
+        if (work) {
+            if (*work < cost)
+                return false;
+            *work -= cost;
+        }
         struct mapping *parent = n->parent, *next = n->sibling;
-        bool done = n == root;
-        drop_node(n, done ? root_pte : NULL);
-        if (done)
-            return;
+        if (n == root) {
+            if (parent)                  /* unlink from its siblings, O(1) */
+                unlink_sibling(root);
+            drop_node(root, root_pte);
+            return true;
+        }
+        drop_node(n, NULL);
         parent->child = next;            /* n was the first child */
         if (next)
             next->sibling_prev = NULL;
         n = parent;
     }
+}
+
+/* map_one stopped before replacing a page: the MAP part's budget for what
+ * replacing pages may drop (derived mappings included) ran out (not an
+ * error: MAP goes on from that page in its next part). */
+#define MAP_ONE_STOPPED (-1)
+
+/* That budget, set by map_pages for each part and by the boot mappings
+ * (~0: none, the MAPs of a fault reply, a vCPU resume and boot); a
+ * variable, not an argument, so
+ * that map_one's usual case, a new page, pays nothing for it (one CPU, and
+ * the kernel is not preemptible). */
+static word replace_work = ~(word)0;
+static word map_stopped_at;          /* the page map_pages stopped at */
+
+/* Replaces old (at pte) for map_one, what derives from it with it; false
+ * if the budget ran out first (old still there, part of its tree gone). */
+static noinline bool replace_old(struct mapping *old, u64 *pte)
+{
+    bool done = unmap_tree_some(old, pte, &replace_work, 1);
+    flush_pending();
+    return done;
 }
 
 /* leaf: dst's leaf table for va (walk(dst, va, true)), NULL if that failed */
@@ -241,9 +280,10 @@ static int map_one(struct task *dst, u64 *leaf, word va, u64 pa, unsigned rights
     struct mapping *n = kmem_alloc(&dst->quota, sizeof *n);
     if (!n)
         return UK_E_NOMEM;
-    if (old) {
-        unmap_tree(old, &leaf[i]);
-        flush_pending();                 /* here: MAP's usual case, a new page, pays nothing */
+    if (old && !replace_old(old, &leaf[i])) {   /* here: MAP's usual case, a new page,
+                                                   pays nothing */
+        kmem_free(&dst->quota, n, sizeof *n);
+        return MAP_ONE_STOPPED;
     }
     n->task = dst;
     n->va = va | rights | (rights << GRANT_SHIFT) |
@@ -280,16 +320,19 @@ int vspace_init(struct task *t)
     for (int i = 256; i < 512; i++)
         t->pml4[i] = kernel_pml4[i];
     t->pml4_phys = kmem_phys(t->pml4);
+    t->teardown_va = 0;
     return UK_OK;
 }
 
 int vspace_map_boot(struct task *t, word va, u64 pa, unsigned rights)
 {
+    replace_work = ~(word)0;
     return map_one(t, walk(t, va, true), va, pa, page_rights(rights), NULL);
 }
 
 int vspace_map_boot_free(struct task *t, word va, u64 pa)
 {
+    replace_work = ~(word)0;
     int err = map_one(t, walk(t, va, true), va, pa, UK_MAP_READ | UK_MAP_WRITE, NULL);
     if (err == UK_OK) {                  /* read/write now, executable on request */
         struct mapping *n = node_at(t, va);
@@ -304,7 +347,7 @@ static int unmap_range(struct task *t, word va, word npages, word budget, word *
  * and the resume's, pay nothing for the parts) and vspace_map_some. */
 static inline __attribute__((always_inline))
 int map_pages(struct task *src, word sva, struct task *dst, word dva,
-              word npages, word user_rights, word part)
+              word npages, word user_rights, word part, bool bounded)
 {
     int err;
     unsigned rights = page_rights(user_rights);
@@ -333,6 +376,7 @@ int map_pages(struct task *src, word sva, struct task *dst, word dva,
             if (a->task == dst && node_va(a) >= dva && node_va(a) < dva + npages * PAGE_SIZE)
                 return UK_E_BUSY;
     }
+    replace_work = bounded ? UK_PREEMPT_PAGES : ~(word)0;
     for (word i = 0; i < part; i++) {
         word s = sva + i * PAGE_SIZE, d = dva + i * PAGE_SIZE;
         u64 *leaf = walk_run(src, s, false, &src_span, &src_leaf);  /* node and frame */
@@ -341,6 +385,10 @@ int map_pages(struct task *src, word sva, struct task *dst, word dva,
         err = map_one(dst, walk_run(dst, d, true, &dst_span, &dst_leaf), d, pa,
                       rights & node_rights(from), from);
         if (err) {
+            if (err == MAP_ONE_STOPPED) {          /* pages before i mapped: go on at i */
+                map_stopped_at = i;
+                return err;
+            }
             if (i > 0 && err == UK_E_NOMEM) {      /* undo this call's part */
                 word next;
                 unmap_range(dst, dva, i, 0, &next);
@@ -355,23 +403,38 @@ int map_pages(struct task *src, word sva, struct task *dst, word dva,
 int vspace_map(struct task *src, word sva, struct task *dst, word dva,
                word npages, word user_rights)
 {
-    return map_pages(src, sva, dst, dva, npages, user_rights, npages);
+    return map_pages(src, sva, dst, dva, npages, user_rights, npages, false);
 }
 
 int vspace_map_some(struct task *src, word sva, struct task *dst, word dva,
-                    word npages, word user_rights, word part)
+                    word npages, word user_rights, word part, word *mapped)
 {
-    return map_pages(src, sva, dst, dva, npages, user_rights, part);
+    int err = map_pages(src, sva, dst, dva, npages, user_rights, part, true);
+    *mapped = err == MAP_ONE_STOPPED ? map_stopped_at : part;
+    return err == MAP_ONE_STOPPED ? UK_OK : err;
 }
 
-/* As protect_range: a leaf table at a time (unmapping frees no table). */
-static int unmap_range(struct task *t, word va, word npages, word budget, word *next)
+/* The mapped pages of [va, va + npages pages), a leaf table at a time (one
+ * walk per 512 pages, not three per page; absent tables skipped whole),
+ * each given to `step`: the one walk of UNMAP and PROTECT (a task's
+ * destruction walks its tables itself, vspace_destroy_some, since it frees
+ * them on the way and must count the empty entries it passes).  budget (0:
+ * none): UNMAP stops once it dropped that many mappings (those derived
+ * from its pages included: unmap_tree_some), PROTECT after that many
+ * pages; *next is where to go on from (the range's end when done).
+ * Inlined into each caller, so `step` costs no test per page. */
+enum range_step { STEP_UNMAP, STEP_PROTECT };
+static void protect_page(struct mapping *n, u64 *pte, unsigned rights);
+
+static inline __attribute__((always_inline))
+int walk_range(struct task *t, word va, word npages, enum range_step step, unsigned rights,
+               word budget, word *next)
 {
     int err = check_range(va, npages);
     if (err)
         return err;
     word end = va + npages * PAGE_SIZE;
-    word a, done = 0;
+    word a, work = budget ? budget : ~(word)0;
     u64 *leaf;
     for (a = next_leaf(t, va, end, &leaf); a < end; a = next_leaf(t, a, end, &leaf)) {
         for (word leaf_end = leaf_limit(a, end); a < leaf_end; a += PAGE_SIZE) {
@@ -379,14 +442,25 @@ static int unmap_range(struct task *t, word va, word npages, word budget, word *
             struct mapping *n = leaf_nodes(leaf)[i];
             if (!n)
                 continue;
-            if (budget && done++ == budget)
+            if (work == 0)
                 goto stop;               /* a preemption point: the caller goes on at a */
-            unmap_tree(n, &leaf[i]);     /* leaves tables in place: leaf stays */
+            if (step == STEP_UNMAP) {
+                if (!unmap_tree_some(n, &leaf[i], &work, 1))
+                    goto stop;           /* n itself still mapped: again from a */
+            } else {
+                work--;
+                protect_page(n, &leaf[i], rights);
+            }
         }
     }
 stop:
     *next = a;                           /* next_leaf stops at end */
     return UK_OK;
+}
+
+static int unmap_range(struct task *t, word va, word npages, word budget, word *next)
+{
+    return walk_range(t, va, npages, STEP_UNMAP, 0, budget, next);
 }
 
 int vspace_unmap_some(struct task *t, word va, word npages, word budget, word *next)
@@ -442,34 +516,13 @@ static inline void protect_page(struct mapping *n, u64 *pte, unsigned rights)
     }
 }
 
-/* The mapped pages of a range a leaf table at a time: one walk per 512
- * pages, not three per page. */
 static int protect_range(struct task *t, word va, word npages, word user_rights, word budget,
                          word *next)
 {
-    int err = check_range(va, npages);
     unsigned rights = page_rights(user_rights);   /* 0: no access at all */
-    if (err)
-        return err;
-    if (!rights && user_rights)
+    if (!rights && user_rights && check_range(va, npages) == UK_OK)
         return UK_E_INVAL;
-    word end = va + npages * PAGE_SIZE;
-    word a, done = 0;
-    u64 *leaf;
-    for (a = next_leaf(t, va, end, &leaf); a < end; a = next_leaf(t, a, end, &leaf)) {
-        for (word leaf_end = leaf_limit(a, end); a < leaf_end; a += PAGE_SIZE) {
-            unsigned i = pt_index(a, 0);
-            struct mapping *n = leaf_nodes(leaf)[i];
-            if (!n)
-                continue;
-            if (budget && done++ == budget)
-                goto stop;               /* a preemption point: the caller goes on at a */
-            protect_page(n, &leaf[i], rights);
-        }
-    }
-stop:
-    *next = a;                           /* next_leaf stops at end */
-    return UK_OK;
+    return walk_range(t, va, npages, STEP_PROTECT, rights, budget, next);
 }
 
 int vspace_protect_some(struct task *t, word va, word npages, word user_rights, word budget,
@@ -551,36 +604,104 @@ void vspace_activate(struct task *t)
     kstats.as_switches++;
 }
 
-/* Frees the user half: first every mapping (and what others derived from
- * it), then the tables. */
-void vspace_destroy(struct task *t)
+/*
+ * A task's destruction, in parts (object.c): its user half is walked from
+ * t->teardown_va on, each mapped page unmapped with what others derived
+ * from it and each table freed once the walk has left it, while *work
+ * lasts (costs in object.h).  Tables are walked here, not by walk_range:
+ * the walk must free them behind it and pay for the empty entries it
+ * passes (a task may hold thousands of nearly empty tables), and it goes
+ * over the whole user half, not a range user level named.
+ */
+#define USER_HALF_END ((word)256 << 39)      /* the PML4's first 256 entries */
+
+static inline word span_of(int level) { return (word)1 << (12 + 9 * level); }
+
+static inline void charge(word *work, word cost)
+{
+    *work = *work > cost ? *work - cost : 0;
+}
+
+/* Frees the tables whose whole span ends at va: the leaf before it if va
+ * is 2 MiB aligned, its PD too if 1 GiB aligned, its PDPT if 512 GiB. */
+static void free_tables_ending_at(struct task *t, word va, word *work)
+{
+    for (int level = 1; level <= 3 && !(va & (span_of(level) - 1)); level++) {
+        u64 *table = t->pml4, *e;
+        for (int l = 3;; l--) {          /* the level-`level` entry for va - 1 */
+            e = &table[pt_index(va - 1, l)];
+            if (l == level || !(*e & PTE_P))
+                break;                   /* (absent above: nothing at this level) */
+            table = phys_to_virt(*e & PTE_ADDR);
+        }
+        if (!(*e & PTE_P))
+            continue;
+        kmem_free(&t->quota, phys_to_virt(*e & PTE_ADDR), level == 1 ? LEAF_BYTES : PAGE_SIZE);
+        *e = 0;
+        charge(work, DESTROY_COST_TABLE);
+    }
+}
+
+bool vspace_destroy_some(struct task *t, word *work)
+{
+    word va = t->teardown_va;
+    bool done = false;
+    if (t == active_vspace)
+        vspace_activate(NULL);
+    while (*work) {
+        if (va >= USER_HALF_END) {
+            done = true;
+            break;
+        }
+        u64 *table = t->pml4;
+        int level;
+        for (level = 3; level >= 1; level--) {
+            u64 e = table[pt_index(va, level)];
+            if (!(e & PTE_P))
+                break;
+            table = phys_to_virt(e & PTE_ADDR);
+        }
+        if (level >= 1) {                /* nothing below this entry */
+            va = (va & ~(span_of(level) - 1)) + span_of(level);
+            charge(work, DESTROY_COST_ENTRY);
+        } else {                         /* a leaf table: its pages from va on */
+            for (;;) {
+                unsigned i = pt_index(va, 0);
+                struct mapping *n = leaf_nodes(table)[i];
+                if (n && !unmap_tree_some(n, &table[i], work, DESTROY_COST_MAPPING))
+                    goto stop;           /* n still mapped: again from va */
+                charge(work, DESTROY_COST_ENTRY);
+                va += PAGE_SIZE;
+                if (!(va & (LEAF_SPAN - 1)) || !*work)
+                    break;
+            }
+        }
+        free_tables_ending_at(t, va, work);
+    }
+stop:
+    t->teardown_va = va;
+    flush_pending();                     /* pages others derived from ours */
+    return done;
+}
+
+/* The PML4 (the kernel half only by now), last: a vCPU may still have run
+ * a process in the task between the parts. */
+void vspace_free_top(struct task *t)
 {
     if (!t->pml4)
         return;
     if (t == active_vspace)
         vspace_activate(NULL);
-    for (int i3 = 0; i3 < 256; i3++) {
-        if (!(t->pml4[i3] & PTE_P))
-            continue;
-        u64 *pdpt = phys_to_virt(t->pml4[i3] & PTE_ADDR);
-        for (int i2 = 0; i2 < 512; i2++) {
-            if (!(pdpt[i2] & PTE_P))
-                continue;
-            u64 *pd = phys_to_virt(pdpt[i2] & PTE_ADDR);
-            for (int i1 = 0; i1 < 512; i1++) {
-                if (!(pd[i1] & PTE_P))
-                    continue;
-                u64 *leaf = phys_to_virt(pd[i1] & PTE_ADDR);
-                for (int i0 = 0; i0 < 512; i0++)
-                    if (leaf_nodes(leaf)[i0])
-                        unmap_tree(leaf_nodes(leaf)[i0], &leaf[i0]);
-                kmem_free(&t->quota, leaf, LEAF_BYTES);
-            }
-            kmem_free(&t->quota, pd, PAGE_SIZE);
-        }
-        kmem_free(&t->quota, pdpt, PAGE_SIZE);
-    }
     kmem_free(&t->quota, t->pml4, PAGE_SIZE);
     t->pml4 = NULL;
-    flush_pending();                     /* pages others derived from ours */
+}
+
+/* All of it at once (the host unit tests). */
+void vspace_destroy(struct task *t)
+{
+    if (!t->pml4)
+        return;
+    word work = ~(word)0;
+    vspace_destroy_some(t, &work);
+    vspace_free_top(t);
 }
