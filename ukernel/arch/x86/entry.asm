@@ -273,10 +273,11 @@ vcpu_process_entry:
 ; rbp, r12-r15 are cleared or the process's own.  Interrupts on (the virtual
 ; flag is off); the registers the guest kernel may rely on are zero.
 sysret_to_guest_kernel:
-    mov rax, USER_MAP_TOP                   ; sysret to a non-canonical rip faults in
-    cmp rcx, rax                            ; ring 0 on Intel CPUs, on the guest's stack:
-    cmova rcx, rax                          ; an entry point outside user space enters at
+    cmp rcx, [rel user_map_top]             ; sysret to a non-canonical rip faults in
+    cmova rcx, [rel user_map_top]           ; ring 0 on Intel CPUs, on the guest's stack:
+                                            ; an entry point outside user space enters at
                                             ; the never-mapped last user page instead
+                                            ; (the bound in memory: no register to load)
     mov r11d, RFLAGS_ENTRY                  ; IF and the reserved bit
     xor eax, eax
     xor esi, esi
@@ -393,6 +394,8 @@ TRAP i
 %endrep
 
 section .rodata
+align 8
+user_map_top: dq USER_MAP_TOP               ; sysret_to_guest_kernel's bound (abi.h)
 global trap_stubs
 trap_stubs:
 %assign i 0
