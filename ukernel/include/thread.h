@@ -48,6 +48,10 @@ struct thread {
     u8 prio;                      /* 0 (lowest) .. 255 */
     u8 call_kind;                 /* waiting-send flavour: SEND_* below */
     u16 fault_label;              /* UK_FAULT_* while faulting to a handler, else 0 */
+    /* A vCPU's upcall frame (vcpu.c; here, not in struct vcpu, because every
+     * resume of a process clears it: no load of thread->vcpu for it) */
+    bool vcpu_in_upcall;          /* state->saved holds an interrupted frame */
+    bool vcpu_saved_irq;          /* irq_enabled when that frame was interrupted */
     syscall_entry_t *syscall_fn;  /* where its syscall instruction goes (entry.asm):
                                      syscall_common, or a vCPU's entries */
     struct uk_vcpu_state *vcpu_state; /* vCPU state page (kernel address), or NULL */

@@ -3,8 +3,8 @@
  * in other address spaces (abi.h, struct uk_vcpu_state, tells the story
  * from the guest's side).  Kernel side: the state page is kernel memory
  * mapped into the vCPU's task; thread->as says whether the thread runs a
- * process now (vcpu_path.h, vcpu_in_process); `in_upcall` whether
- * state->saved holds a frame.
+ * process now (vcpu_path.h, vcpu_in_process); thread->vcpu_in_upcall
+ * whether state->saved holds a frame.
  */
 #ifndef UK_VCPU_H
 #define UK_VCPU_H
@@ -17,10 +17,10 @@ struct task;
 struct vcpu {
     u64 state_phys;               /* the state page (thread->vcpu_state) */
     word flags;                   /* UK_VCPU_F_* */
-    bool in_upcall;               /* state->saved holds an interrupted frame */
-    bool saved_irq;               /* irq_enabled when that frame was interrupted */
-    /* While it runs (or is preempted in) a process, the process's TLS bases,
-     * as the resume checked them: thread->regs keeps the guest kernel's. */
+    /* While it is preempted in a process, the process's TLS bases, as the
+     * resume checked and loaded them (vcpu_user_trap takes them from the
+     * MSRs: while a process runs they are nowhere else the guest cannot
+     * rewrite); thread->regs keeps the guest kernel's. */
     word user_fs;                 /* the process's fs base (MSR_FS_BASE) */
     word user_gs;                 /* the process's gs base (MSR_KERNEL_GS) */
     struct thread *next;          /* all vCPUs, for a process task's teardown */
@@ -44,7 +44,7 @@ void vcpu_resume_slow(word task_idx, word map_src, word map_dst, word map_rights
 /* entry.asm, never returning (not declared noreturn, so that the C
  * reaches it by a jump, not a call): run the process from regs (checked)
  * with rflags (safe) and swapgs. */
-void vcpu_to_user(const struct uk_regs *regs, word rflags);
+void vcpu_to_user(word rflags, const struct uk_regs *regs);
 /* From entry.asm on the way back into a process it was interrupted in:
  * its TLS bases into MSR_FS_BASE and MSR_KERNEL_GS (swapgs follows). */
 void vcpu_process_tls(void);

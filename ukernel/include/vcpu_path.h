@@ -6,7 +6,9 @@
  *
  * While a vCPU runs a process, the process task is thread->as (and
  * vcpu_in_process says so); thread->regs, TLS bases included, stay the
- * guest kernel's; the process's TLS bases are vcpu->user_fs/user_gs.
+ * guest kernel's; the process's TLS bases are in the MSRs (loaded_fs_base
+ * and loaded_kernel_gs say so), and in vcpu->user_fs/user_gs once an
+ * interrupt has taken it off the CPU (vcpu.c, vcpu_user_trap).
  */
 #ifndef UK_VCPU_PATH_H
 #define UK_VCPU_PATH_H
@@ -29,6 +31,14 @@ static inline bool vcpu_user_addrs_ok(const struct uk_vcpu_state *s)
 {
     return s->user.rip < UK_USER_MAP_TOP && s->user.fs_base < UK_USER_MAP_TOP &&
            s->user.gs_base < UK_USER_MAP_TOP;
+}
+
+/* Event bits wait in the state page.  One plain read: `pending` is
+ * volatile for the guest's loops, and GCC loads a volatile into a register
+ * before comparing it (one instruction more on the resume). */
+static inline bool vcpu_events_pending(const struct uk_vcpu_state *s)
+{
+    return *(const uk_word_t *)&s->pending != 0;
 }
 
 /* The exit's record in the state page: why, and events off (entry.asm's
@@ -55,17 +65,14 @@ static inline void vcpu_leave_process(struct thread *t)
 static inline __attribute__((always_inline))
 void vcpu_run_process(struct thread *t, struct uk_vcpu_state *s, struct task *p)
 {
-    struct vcpu *v = t->vcpu;
     word fs = s->user.fs_base, gs = s->user.gs_base;
-    v->in_upcall = false;                /* running a process abandons a saved frame */
-    v->user_fs = fs;                     /* kept: the guest may rewrite the state page */
-    v->user_gs = gs;
+    t->vcpu_in_upcall = false;           /* running a process abandons a saved frame */
     t->as = p;
     t->syscall_fn = vcpu_process_entry;
     arch_switch_vspace(p);               /* p is not the guest kernel's task: not loaded */
-    arch_load_fs(fs);
-    arch_load_process_gs(gs);
-    return vcpu_to_user(&s->user, rflags_for_user(s->user.rflags));
+    arch_load_fs(fs);                    /* the MSRs keep fs and gs for vcpu_user_trap */
+    arch_load_process_gs(gs);            /* (the guest may rewrite the state page) */
+    return vcpu_to_user(rflags_for_user(s->user.rflags), &s->user);
 }
 
 #endif

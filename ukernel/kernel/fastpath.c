@@ -129,7 +129,6 @@ void vcpu_fastpath_resume(word task_idx, word map_src, word map_dst, word map_ri
 {
     struct thread *self = current;
     struct cspace *cs = &self->task->cspace;
-    struct uk_vcpu_state *s = self->vcpu_state;
 
     kstats.kernel_entries++;                             /* (fast or slow) */
     if (unlikely(map_rights || task_idx == 0))           /* no mapping rides along, */
@@ -145,10 +144,11 @@ void vcpu_fastpath_resume(word task_idx, word map_src, word map_dst, word map_ri
     struct task *p = (struct task *)c->obj;
     if (unlikely(p == self->task))                       /* not the guest kernel's own */
         goto slow;
+    struct uk_vcpu_state *s = self->vcpu_state;
     if (unlikely((s->user.rip | s->user.fs_base | s->user.gs_base) >= UK_USER_MAP_TOP))
         goto slow;                                       /* rip, TLS bases: user addresses
                                                             (or'd: a few valid sets go slow) */
-    if (unlikely(s->pending))                            /* no events to take first */
+    if (unlikely(vcpu_events_pending(s)))                /* no events to take first */
         goto slow;
     return vcpu_run_process(self, s, p);                 /* commit (vcpu_path.h) */
 slow:                                                    /* (nothing rides along) */

@@ -161,6 +161,10 @@ bool vcpu_user_trap(struct thread *t)
     word vector = t->regs.vector;
     arch_kernel_gs_after_process();      /* first: the kernel's view of gs (entry.asm) */
     if (trap_is_external(vector)) {      /* interrupts and #NM: not the process's doing */
+        struct vcpu *v = t->vcpu;
+        v->user_fs = loaded_fs_base;     /* its TLS bases, as vcpu_run_process loaded */
+        v->user_gs = loaded_kernel_gs;   /* them, for vcpu_process_tls (a switch may
+                                            load others before it goes on) */
         t->regs_kind = REGS_VCPU_USER;   /* it goes on in the process later */
         return false;
     }
@@ -182,21 +186,20 @@ bool vcpu_kernel_fault(struct thread *t, word vector, word addr, word access)
 {
     struct vcpu *v = t->vcpu;
     struct uk_vcpu_state *s = t->vcpu_state;
-    if (!(v->flags & UK_VCPU_F_KERNEL_FAULTS) || v->in_upcall)
+    if (!(v->flags & UK_VCPU_F_KERNEL_FAULTS) || t->vcpu_in_upcall)
         return false;                    /* nested: its fault endpoint decides */
     memcpy(&s->saved, &t->regs, sizeof s->saved);
     s->saved.vector = vector;
     s->exit_addr = addr;
     s->exit_access = access;
-    v->saved_irq = s->irq_enabled != 0;  /* restored by RESUME(0) */
-    v->in_upcall = true;
+    t->vcpu_saved_irq = s->irq_enabled != 0;  /* restored by RESUME(0) */
+    t->vcpu_in_upcall = true;
     enter_kernel(t, UK_VCPU_EXIT_KERNEL_FAULT);
     return true;
 }
 
 void vcpu_event(struct thread *t, word bits)
 {
-    struct vcpu *v = t->vcpu;
     struct uk_vcpu_state *s = t->vcpu_state;
     s->pending |= bits;
     switch (t->state) {
@@ -225,10 +228,10 @@ void vcpu_event(struct thread *t, word bits)
         save_user_regs(t);
         vcpu_leave_process(t);
         enter_kernel(t, UK_VCPU_EXIT_EVENT);
-    } else if (s->irq_enabled && !v->in_upcall) {
+    } else if (s->irq_enabled && !t->vcpu_in_upcall) {
         memcpy(&s->saved, &t->regs, sizeof s->saved);
-        v->saved_irq = true;
-        v->in_upcall = true;
+        t->vcpu_saved_irq = true;
+        t->vcpu_in_upcall = true;
         enter_kernel(t, UK_VCPU_EXIT_UPCALL);
     }
 }
@@ -264,11 +267,11 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
         return;
     }
     if (task_idx == 0) {                 /* return to the interrupted guest kernel */
-        if (!v->in_upcall) {
+        if (!t->vcpu_in_upcall) {
             t->regs.rax = UK_E_STATE;
             return;
         }
-        if (s->pending && v->saved_irq) { /* more events: straight back in */
+        if (s->pending && t->vcpu_saved_irq) { /* more events: straight back in */
             enter_kernel(t, UK_VCPU_EXIT_UPCALL);
             return;
         }
@@ -278,8 +281,8 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
             t->regs.rax = (word)err;
             return;
         }
-        v->in_upcall = false;
-        s->irq_enabled = v->saved_irq;   /* as it was when interrupted */
+        t->vcpu_in_upcall = false;
+        s->irq_enabled = t->vcpu_saved_irq;   /* as it was when interrupted */
         entry_thread = &gone_thread;     /* the live registers are not its own */
         return;
     }
@@ -302,7 +305,7 @@ void vcpu_resume(word task_idx, word map_src, word map_dst, word map_rights)
         return;
     }
     if (s->pending) {                    /* events first: the process does not run */
-        v->in_upcall = false;            /* (a resume abandons a saved frame) */
+        t->vcpu_in_upcall = false;            /* (a resume abandons a saved frame) */
         enter_kernel(t, UK_VCPU_EXIT_EVENT);
         return;
     }

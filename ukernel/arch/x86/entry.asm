@@ -43,17 +43,21 @@ extern vcpu_resume, vcpu_process_tls, vcpu_fastpath_resume, loaded_fs_base
 %endmacro
 
 ; The last part of every return to user by iretq, the frame pushed: %1 =
-; the registers (struct uk_regs), rax or rdi, loaded last.
-%macro LOAD_REGS_IRETQ 1
-    %ifidni %1, rdi
-    mov rax, [rdi + R_RAX]
-    %else
-    mov rdi, [rax + R_RDI]
+; the registers (struct uk_regs), rax, rsi or rdi, loaded last from its
+; offset %2 (R_RAX, R_RSI or R_RDI).
+%macro LOAD_REGS_IRETQ 2
+    %ifnidni %1, rax
+    mov rax, [%1 + R_RAX]
     %endif
     mov rbx, [%1 + R_RBX]
     mov rcx, [%1 + R_RCX]
     mov rdx, [%1 + R_RDX]
+    %ifnidni %1, rsi
     mov rsi, [%1 + R_RSI]
+    %endif
+    %ifnidni %1, rdi
+    mov rdi, [%1 + R_RDI]
+    %endif
     mov rbp, [%1 + R_RBP]
     mov r8,  [%1 + R_R8]
     mov r9,  [%1 + R_R9]
@@ -63,11 +67,7 @@ extern vcpu_resume, vcpu_process_tls, vcpu_fastpath_resume, loaded_fs_base
     mov r13, [%1 + R_R13]
     mov r14, [%1 + R_R14]
     mov r15, [%1 + R_R15]
-    %ifidni %1, rdi
-    mov rdi, [rdi + R_RDI]
-    %else
-    mov rax, [rax + R_RAX]
-    %endif
+    mov %1, [%1 + %2]
     iretq
 %endmacro
 
@@ -146,7 +146,7 @@ iret_from_rax:                              ; rax = the registers (struct uk_reg
     push qword [rax + R_RFLAGS]
     push qword USER_CS
     push qword [rax + R_RIP]
-    LOAD_REGS_IRETQ rax
+    LOAD_REGS_IRETQ rax, R_RAX
 
 vcpu_from_exit:                             ; flags: kind compared with REGS_VCPU_USER
     mov byte [rax + T_KIND], KIND_SYSCALL
@@ -209,12 +209,12 @@ vcpu_resume_slow:
 global vcpu_to_user
 vcpu_to_user:
     push qword USER_SS
-    push qword [rdi + R_RSP]
-    push rsi
+    push qword [rsi + R_RSP]
+    push rdi
     push qword USER_CS
-    push qword [rdi + R_RIP]
+    push qword [rsi + R_RIP]
     swapgs                                  ; the process's gs base
-    LOAD_REGS_IRETQ rdi
+    LOAD_REGS_IRETQ rsi, R_RSI
 
 ; 2. vcpu_process_entry: the process ran `syscall` (syscall_fn while a
 ;    vCPU runs a process; rsp = the thread, rcx = rip, r11 = rflags).  An
@@ -273,10 +273,11 @@ vcpu_process_entry:
 ; rbp, r12-r15 are cleared or the process's own.  Interrupts on (the virtual
 ; flag is off); the registers the guest kernel may rely on are zero.
 sysret_to_guest_kernel:
-    mov rax, USER_MAP_TOP                   ; sysret to a non-canonical rip faults in
-    cmp rcx, rax                            ; ring 0 on Intel CPUs, on the guest's stack:
-    cmova rcx, rax                          ; an entry point outside user space enters at
+    cmp rcx, [rel user_map_top]             ; sysret to a non-canonical rip faults in
+    cmova rcx, [rel user_map_top]           ; ring 0 on Intel CPUs, on the guest's stack:
+                                            ; an entry point outside user space enters at
                                             ; the never-mapped last user page instead
+                                            ; (the bound in memory: no register to load)
     mov r11d, RFLAGS_ENTRY                  ; IF and the reserved bit
     xor eax, eax
     xor esi, esi
@@ -393,6 +394,8 @@ TRAP i
 %endrep
 
 section .rodata
+align 8
+user_map_top: dq USER_MAP_TOP               ; sysret_to_guest_kernel's bound (abi.h)
 global trap_stubs
 trap_stubs:
 %assign i 0
