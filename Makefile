@@ -181,12 +181,14 @@ $(eval $(call user_program,$(CTEST),$(CTEST_SRCS)))
 $(eval $(call user_program,$(BLK_SERVER),$(wildcard servers/blk/*.c)))
 # the storage suite's test root task starts the block server with the root task's own code
 STEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/storage/*.c) roottask/blk.c roottask/pcidev.c \
+              roottask/flip.c \
               roottask/modules.c
 $(eval $(call user_program,$(STEST),$(STEST_SRCS)))
 $(eval $(call user_program,$(NET_SERVER),$(wildcard servers/net/*.c)))
 # the network suite's test root task starts the network server (and the block server, whose
 # disk shares the NIC's interrupt line) with the root task's own code
 NTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/network/*.c) roottask/net.c roottask/blk.c \
+              roottask/flip.c \
               roottask/pcidev.c roottask/modules.c
 $(eval $(call user_program,$(NTEST),$(NTEST_SRCS)))
 $(eval $(call user_program,$(BENCH_UK),$(wildcard bench/ukernel/*.c)))

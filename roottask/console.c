@@ -167,6 +167,14 @@ static void console_stop(void)
         uk_obj_destroy(C.irq);           /* IRQ 4 free for the next server */
     uk_cap_delete(UK_SLOT_SELF_TASK, C.ports);
     uk_cap_delete(UK_SLOT_SELF_TASK, C.fault_ep);
+    /* every slot a start took, back: a campaign of restarts (the
+     * supervisor's swifi=console) would run our capability table out after
+     * about 500 (as it did for the block server, blk.c) */
+    uk_word_t slots[] = { C.task, C.thread, C.ep, C.ports, C.irq, C.irqn, C.fault_ep };
+    for (unsigned k = 0; k < sizeof slots / sizeof *slots; k++)
+        if (slots[k])
+            uk_slot_free(slots[k]);
+    C.task = C.thread = C.ep = C.ports = C.irq = C.irqn = C.fault_ep = 0;
 }
 
 int console_fault(uk_word_t badge, const struct uk_msg *m)
@@ -200,4 +208,11 @@ int console_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep)
     if (C.live)
         console_stop();
     return console_start(bi, module, root_ep);
+}
+
+/* The running server's program image (our view of its pages): the
+ * supervisor's bit flips (flip.c); 0 if it is not running. */
+const struct uk_loaded *console_image(void)
+{
+    return C.live ? &loaded : 0;
 }

@@ -22,6 +22,7 @@
 #include <uk/net.h>
 #include <user/loader.h>
 #include <user/pci.h>
+#include <user/virtio.h>
 
 #define NET_KMEM      (1ul << 20)          /* page tables for its windows; no objects */
 #define CALL_TIMEOUT  uk_timeout_us(10000000)
@@ -40,6 +41,11 @@ static struct {
     } client[UK_NET_MAX_CLIENTS + 1];
 } N;
 static struct uk_loaded loaded;
+/* The info page and the NIC's DMA pages, allocated once and reused by a
+ * restarted server (net_stop resets the NIC first; uk_pages_alloc does not
+ * free, so a campaign of restarts would otherwise take 41 fresh pages each). */
+static struct uk_net_info *kept_info;
+static char *kept_dma;
 
 static void say(const char *what, long err)
 {
@@ -120,8 +126,12 @@ int net_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep)
         say("its endpoint and notification", err);
         goto fail;
     }
-    struct uk_net_info *info = uk_pages_alloc(1);
-    char *dma = uk_pages_alloc(UK_NET_DMA_PAGES);
+    if (!kept_info)
+        kept_info = uk_pages_alloc(1);
+    if (!kept_dma)
+        kept_dma = uk_pages_alloc(UK_NET_DMA_PAGES);
+    struct uk_net_info *info = kept_info;
+    char *dma = kept_dma;
     if (!info || !dma) {
         say("no memory for its info and DMA pages", UK_E_NOMEM);
         goto fail;
@@ -131,6 +141,8 @@ int net_start(const struct uk_bootinfo *bi, int module, uk_word_t root_ep)
             say("the NIC's caps", err);
         goto fail;
     }
+    memset(info, 0, UK_PAGE_SIZE);
+    memset(dma, 0, UK_NET_DMA_PAGES * UK_PAGE_SIZE);
     info->magic = UK_NET_INFO_MAGIC;
     info->nic = N.pci;
     if ((err = uk_map_range(N.task, (uk_word_t)info, UK_NET_INFO_VADDR, 1, UK_MAP_READ)) ||
@@ -284,7 +296,12 @@ void net_stop(void)
     uk_cap_delete(UK_SLOT_SELF_TASK, N.fault_ep);
     uk_cap_delete(UK_SLOT_SELF_TASK, N.cfg);
     memset(N.client, 0, sizeof N.client);
-    N.task = N.ep = N.notif = 0;
+    /* the slots back, as blk.c does: restarts again and again (swifi=net) */
+    uk_word_t slots[] = { N.task, N.thread, N.ep, N.notif, N.fault_ep, N.cfg };
+    for (unsigned k = 0; k < sizeof slots / sizeof *slots; k++)
+        if (slots[k])
+            uk_slot_free(slots[k]);
+    N.task = N.thread = N.ep = N.notif = N.fault_ep = N.cfg = 0;
 }
 
 int net_fault(uk_word_t badge, const struct uk_msg *m)
@@ -308,4 +325,28 @@ long net_ping(uk_word_t timeout)
         return UK_E_INVAL;
     struct uk_msg m = { .info = uk_msginfo(UK_NET_CTL_NIC_INFO, 0, timeout) };
     return uk_call(N.ep, &m);            /* any answer: it is alive */
+}
+
+/* --- the supervisor's bit flips (supervise.c swifi=net, flip.c) --- */
+
+const struct uk_loaded *net_image(void)
+{
+    return N.live ? &loaded : 0;
+}
+
+static int nic_dma_allowed(const void *ctx, uk_word_t p)
+{
+    (void)ctx;
+    uk_word_t lo = virt_to_phys(kept_dma);
+    return p >= lo && p < lo + UK_NET_DMA_PAGES * UK_PAGE_SIZE;
+}
+
+int net_dma_escape(uk_word_t *addr)
+{
+    if (!N.live || !kept_dma)
+        return 0;
+    /* servers/net/nic.c: the receive queue at the DMA pages' start, the
+     * transmit queue 4 pages on, each headed by its 256 descriptors */
+    return desc_escape(kept_dma, 256, nic_dma_allowed, 0, addr) ||
+           desc_escape(kept_dma + 4 * UK_PAGE_SIZE, 256, nic_dma_allowed, 0, addr);
 }

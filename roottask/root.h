@@ -185,10 +185,47 @@ long console_ping(uk_word_t timeout);
 int console_restart(const struct uk_bootinfo *bi, int module, uk_word_t root_ep);
 int vmm_console_reconnect(void);
 uk_word_t vmm_thread(uk_word_t index);
+/* launch.c: the supervisor's heartbeat for the vmm-servers (struct
+ * uk_vmm_alive, UK_VMM_BELL_PING): vmm_ping rings it with number seq,
+ * vmm_pong says the last number answered, vmm_kill destroys a hung one. */
+long vmm_ping(uk_word_t index, uk_word_t seq);
+uk_word_t vmm_pong(uk_word_t index);
+int vmm_kill(uk_word_t index);
 uk_word_t net_thread(void);
 long net_ping(uk_word_t timeout);
 uk_word_t blk_thread(int i);
 long blk_ping(int i, uk_word_t timeout);
+
+/* flip.c (the supervisor's swifi=): image_flip flips one bit of a loaded
+ * program's code (code = 1: its executable segments) or data (the others),
+ * picked by rnd, through our view of its pages; *where = address << 3 |
+ * bit; 0: nothing to flip.  desc_escape: does one of `entries` virtio
+ * descriptors at `table` name a page allowed(ctx, page) refuses?  *addr:
+ * the first such address.  console_image, net_image: the running server's
+ * image (0: none); net_dma_escape: a descriptor on the NIC's queues outside
+ * its DMA pages (the NIC's buffers are all there: frames are copied to and
+ * from the clients' windows). */
+struct uk_loaded;
+int image_flip(const struct uk_loaded *l, int code, uk_word_t rnd, uk_word_t *where);
+int desc_escape(const void *table, unsigned entries, int (*allowed)(const void *, uk_word_t),
+                const void *ctx, uk_word_t *addr);
+const struct uk_loaded *console_image(void);
+const struct uk_loaded *net_image(void);
+int net_dma_escape(uk_word_t *addr);
+
+/* netprobe.c (the supervisor's observation of the network server under
+ * swifi=net): two ports of the switch of our own, probe ports
+ * NETPROBE_A and NETPROBE_B.  netprobe_init: both added (1 if they were);
+ * netprobe_send: probe `seq` sent, a unicast frame A -> B through the
+ * switch and an ARP request from A for QEMU's gateway out through the NIC;
+ * netprobe_check: what came back: 0 (the frame at B intact, the ARP answer
+ * at A) or a short word saying what did not ("lost", "garbled", "no-arp",
+ * "send"). */
+#define NETPROBE_A (UK_NET_MAX_CLIENTS - 1)
+#define NETPROBE_B UK_NET_MAX_CLIENTS
+int netprobe_init(void);
+void netprobe_send(uk_word_t seq);
+const char *netprobe_check(uk_word_t seq);
 
 /* supervise.c (docs/experiments.md): the module `experiment ...` turns it on.
  * supervise_init: parses it (1: on; a bad word is named and the line
