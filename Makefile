@@ -517,16 +517,20 @@ results:
 # --- experiments (not in `make test`; its short form is the suite `experiments`) -----
 # make experiments: every scenario of tools/experiments/run (EXPERIMENTS="crash:console
 # ..." for others; EXPERIMENTS_REPEAT=N: each N times, in shuffled orders) on both
-# topologies, then EXPERIMENTS_SWIFI (1000) bit flips into the block server,
-# build/experiments/{shared,per-guest,swifi}.jsonl, then docs/experiments.md
-# (tools/experiments/make-doc).  docs/liability.md says what is measured.
+# topologies, then EXPERIMENTS_SWIFI (1000) bit flips into each server of
+# EXPERIMENTS_SWIFI_TARGETS (blk,console,net),
+# build/experiments/{shared,per-guest,swifi-SERVER}.jsonl, then docs/experiments.md
+# and its plots docs/img/experiments-*.png (tools/experiments/make-doc, gnuplot:
+# install-deps bench).  docs/liability.md says what is measured.
 EXPERIMENT_PIECES := $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK_SERVER) \
                      $(NET_SERVER) $(TOYGUEST)
 .PHONY: experiments experiment-pieces
 experiment-pieces: $(EXPERIMENT_PIECES)
 experiments: $(EXPERIMENT_PIECES)
+	@tools/build/install-deps bench
 	tools/experiments/run $(if $(EXPERIMENTS),--scenarios "$(EXPERIMENTS)") \
-	    --repeat $(or $(EXPERIMENTS_REPEAT),3) --swifi $(or $(EXPERIMENTS_SWIFI),1000)
+	    --repeat $(or $(EXPERIMENTS_REPEAT),3) --swifi $(or $(EXPERIMENTS_SWIFI),1000) \
+	    --swifi-targets $(or $(EXPERIMENTS_SWIFI_TARGETS),blk$(comma)console$(comma)net)
 	tools/experiments/make-doc
 
 clean:
