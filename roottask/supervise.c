@@ -11,7 +11,10 @@
  *   beat=MS      ping the console, block and network servers every MS ms of
  *                TSC time (default 50; 0: no heartbeat), each ping answered
  *                within MS/2 (the block server: within MS, it may be waiting
- *                for its device) or the server counts as hung
+ *                for its device) or the server counts as hung; and ring each
+ *                vmm-server's heartbeat (UK_VMM_BELL_PING, launch.c): one
+ *                whose request loop has not answered for VMM_HANG_MS is hung
+ *                (restart=vmm: destroyed and started again, its guest reboots)
  *   restart=     which deaths are repaired: `console`, `net`, `blk` (a new
  *                block server on the same disks, its clients reconnected:
  *                roottask/blk.c blk_restart), `vmm` (a guest's vmm-server
