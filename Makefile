@@ -181,12 +181,14 @@ $(eval $(call user_program,$(CTEST),$(CTEST_SRCS)))
 $(eval $(call user_program,$(BLK_SERVER),$(wildcard servers/blk/*.c)))
 # the storage suite's test root task starts the block server with the root task's own code
 STEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/storage/*.c) roottask/blk.c roottask/pcidev.c \
+              roottask/flip.c \
               roottask/modules.c
 $(eval $(call user_program,$(STEST),$(STEST_SRCS)))
 $(eval $(call user_program,$(NET_SERVER),$(wildcard servers/net/*.c)))
 # the network suite's test root task starts the network server (and the block server, whose
 # disk shares the NIC's interrupt line) with the root task's own code
 NTEST_SRCS ?= tests/lib/ktest_main.c $(wildcard tests/network/*.c) roottask/net.c roottask/blk.c \
+              roottask/flip.c \
               roottask/pcidev.c roottask/modules.c
 $(eval $(call user_program,$(NTEST),$(NTEST_SRCS)))
 $(eval $(call user_program,$(BENCH_UK),$(wildcard bench/ukernel/*.c)))
@@ -517,9 +519,11 @@ results:
 # --- experiments (not in `make test`; its short form is the suite `experiments`) -----
 # make experiments: every scenario of tools/experiments/run (EXPERIMENTS="crash:console
 # ..." for others; EXPERIMENTS_REPEAT=N: each N times, in shuffled orders) on both
-# topologies, then EXPERIMENTS_SWIFI (1000) bit flips into the block server,
-# build/experiments/{shared,per-guest,swifi}.jsonl, then docs/experiments.md
-# (tools/experiments/make-doc).  docs/liability.md says what is measured.
+# topologies, then EXPERIMENTS_SWIFI (1000) bit flips into each server of
+# EXPERIMENTS_SWIFI_TARGETS (blk,console,net),
+# build/experiments/{shared,per-guest,swifi-SERVER}.jsonl, then docs/experiments.md
+# and its plots docs/img/experiments-*.png (tools/experiments/make-doc, gnuplot:
+# install-deps bench).  docs/liability.md says what is measured.
 EXPERIMENT_PIECES := $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK_SERVER) \
                      $(NET_SERVER) $(TOYGUEST)
 # Then the Linux guests' matrix (tools/experiments/linux: every scenario of
@@ -529,8 +533,10 @@ EXPERIMENT_PIECES := $(KERNEL) $(ROOTTASK) $(VMM_SERVER) $(CONSOLE_SERVER) $(BLK
 .PHONY: experiments experiment-pieces
 experiment-pieces: $(EXPERIMENT_PIECES)
 experiments: $(EXPERIMENT_PIECES) experiment-linux-pieces
+	@tools/build/install-deps bench
 	tools/experiments/run $(if $(EXPERIMENTS),--scenarios "$(EXPERIMENTS)") \
-	    --repeat $(or $(EXPERIMENTS_REPEAT),3) --swifi $(or $(EXPERIMENTS_SWIFI),1000)
+	    --repeat $(or $(EXPERIMENTS_REPEAT),3) --swifi $(or $(EXPERIMENTS_SWIFI),1000) \
+	    --swifi-targets $(or $(EXPERIMENTS_SWIFI_TARGETS),blk$(comma)console$(comma)net)
 	$(if $(filter 0,$(EXPERIMENTS_LINUX_REPEAT)),,tools/experiments/linux \
 	    $(if $(EXPERIMENTS_LINUX),--scenarios "$(EXPERIMENTS_LINUX)") \
 	    --repeat $(or $(EXPERIMENTS_LINUX_REPEAT),3))

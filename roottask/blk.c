@@ -516,44 +516,14 @@ long blk_inject(int i, uk_word_t mode, uk_word_t arg, uk_word_t *did)
 int blk_flip(int i, int code, uk_word_t rnd, uk_word_t *where)
 {
     struct blk_server *s = server(i);
-    if (!s)
-        return 0;
-    const struct uk_elf_image *im = &s->img.img;
-    uk_word_t total = 0;
-    for (unsigned k = 0; k < im->nsegments; k++)
-        if (!!(im->seg[k].flags & UK_MAP_EXEC) == code && s->img.copy[k])
-            total += im->seg[k].memsz;
-    if (!total)
-        return 0;
-    uk_word_t at = rnd % total;          /* a byte of them all, evenly */
-    for (unsigned k = 0; k < im->nsegments; k++) {
-        const struct uk_elf_segment *g = &im->seg[k];
-        if (!!(g->flags & UK_MAP_EXEC) != code || !s->img.copy[k])
-            continue;
-        if (at >= g->memsz) {
-            at -= g->memsz;
-            continue;
-        }
-        unsigned bit = (unsigned)(rnd >> 40) % 8;
-        unsigned char *b = s->img.copy[k] + (g->vaddr % UK_PAGE_SIZE) + at;
-        uk_word_t page = (uk_word_t)b & ~(UK_PAGE_SIZE - 1);
-        /* our copy of its code is read/execute (the loader gives away only
-         * what the source has): writable for the flip, adding a right and
-         * taking it back, so its own read/execute mapping stays as it is */
-        if (code && uk_protect(UK_SLOT_SELF_TASK, page, 1, UK_MAP_RWX))
-            return 0;
-        *b ^= (unsigned char)(1u << bit);
-        if (code)
-            uk_protect(UK_SLOT_SELF_TASK, page, 1, UK_MAP_READ | UK_MAP_EXEC);
-        *where = (g->vaddr + at) << 3 | bit;
-        return 1;
-    }
-    return 0;
+    return s ? image_flip(&s->img, code, rnd, where) : 0;
 }
 
 /* Is page-aligned physical page p one the server may give its devices? */
-static int dma_allowed(const struct blk_server *s, int slot, uk_word_t p)
+static int dma_allowed(const void *ctx, uk_word_t p)
 {
+    const struct blk_server *s = ctx;
+    int slot = (int)(s - srv);
     uk_word_t lo = virt_to_phys(kept_pages[slot].dma);
     if (p >= lo && p < lo + UK_BLK_DMA_PAGES * UK_PAGE_SIZE * s->ndisks)
         return 1;
@@ -573,22 +543,11 @@ int blk_dma_escape(int i, uk_word_t *addr)
     struct blk_server *s = server(i);
     if (!s || !kept_pages[i].dma)
         return 0;
-    for (unsigned d = 0; d < s->ndisks; d++) {
+    for (unsigned d = 0; d < s->ndisks; d++)
         /* queue 0's descriptor table heads disk d's DMA pages (libuser/virtio.c) */
-        const struct virtq_desc *desc = (const void *)(kept_pages[i].dma +
-                                                       d * UK_BLK_DMA_PAGES * UK_PAGE_SIZE);
-        for (unsigned k = 0; k < 256; k++) {
-            if (!desc[k].len)
-                continue;
-            uk_word_t a = desc[k].addr, end = a + desc[k].len;
-            for (uk_word_t p = a & ~(UK_PAGE_SIZE - 1); p < end && p >= (a & ~(UK_PAGE_SIZE - 1));
-                 p += UK_PAGE_SIZE)
-                if (!dma_allowed(s, i, p)) {
-                    *addr = a;
-                    return 1;
-                }
-        }
-    }
+        if (desc_escape(kept_pages[i].dma + d * UK_BLK_DMA_PAGES * UK_PAGE_SIZE, 256,
+                        dma_allowed, s, addr))
+            return 1;
     return 0;
 }
 

@@ -50,9 +50,9 @@ struct con_server {                      /* ours (the root task's main thread) *
      * pool cannot free, so fresh ones would be ~140 KiB lost a restart) */
     unsigned char *img_pages, *stack_pages;
     uk_word_t img_npages;
+    struct uk_loaded loaded;             /* its image as last loaded (flip.c flips it) */
 };
 static struct con_server srv[UK_CONSOLE_COM_MAX];
-static struct uk_loaded loaded;
 static const char *const names[UK_CONSOLE_COM_MAX] = { "console", "console2" };
 
 static void say(const struct con_server *s, const char *what, long err)
@@ -141,8 +141,8 @@ static int start(struct con_server *s, const struct uk_bootinfo *bi, uk_word_t r
     }
     s->live = 1;                         /* from here on, stop() undoes what was done */
     if ((err = uk_load_elf_with(s->task, (const void *)(UK_PHYS_WINDOW + mod->phys), mod->size,
-                                UK_PAGE_SIZE, UK_PHYS_WINDOW, image_pages, s, &loaded))) {
-        say(s, loaded.error, err);
+                                UK_PAGE_SIZE, UK_PHYS_WINDOW, image_pages, s, &s->loaded))) {
+        say(s, s->loaded.error, err);
         goto fail;
     }
     s->ep = uk_slot_alloc();
@@ -188,7 +188,7 @@ static int start(struct con_server *s, const struct uk_bootinfo *bi, uk_word_t r
     }
     if ((err = uk_cap_copy(root_ep, UK_SLOT_SELF_TASK, s->fault_ep, UK_R_WRITE,
                            CONSOLE_BADGE + s->com - 1)) ||
-        (err = uk_start_program_on(s->task, &loaded, CONSOLE_PRIO, s->fault_ep, port,
+        (err = uk_start_program_on(s->task, &s->loaded, CONSOLE_PRIO, s->fault_ep, port,
                                    s->stack_pages, &s->thread))) {
         say(s, "not started", err);
         goto fail;
@@ -366,4 +366,11 @@ int console_restart(const struct uk_bootinfo *bi, int i, uk_word_t root_ep)
 const char *console_name(int i)
 {
     return i >= 0 && i < (int)UK_CONSOLE_COM_MAX ? names[i] : "console?";
+}
+
+/* Server i's program image (our view of its pages): the supervisor's bit
+ * flips (flip.c); 0 if it is not running. */
+const struct uk_loaded *console_image(int i)
+{
+    return i >= 0 && i < (int)UK_CONSOLE_COM_MAX && srv[i].live ? &srv[i].loaded : 0;
 }

@@ -45,6 +45,7 @@ struct vmm_rec {
     uk_word_t task, thread, fault_ep;
     uk_word_t bell;           /* its bell (unbadged; destroyed with it) */
     uk_word_t bell_power;     /* our copy badged UK_VMM_BELL_POWER_OFF */
+    uk_word_t bell_ping;      /* our copy badged UK_VMM_BELL_PING (the supervisor's) */
     unsigned char *ram;       /* its guest RAM (our view), kept when it ends: a
                                  vmm-server started again for the same guest
                                  (supervise.c) reuses it, zeroed, rather than
@@ -52,6 +53,10 @@ struct vmm_rec {
     uk_word_t ram_pages;
 };
 static struct vmm_rec vmms[ROOT_MAX_GUESTS + 1];   /* by badge (the guest's index) */
+/* Each guest's heartbeat page (struct uk_vmm_alive, mapped read/write at
+ * UK_VMM_ALIVE_VA), allocated once and kept by its restarts (our pages are
+ * never given back). */
+static struct uk_vmm_alive *alive[ROOT_MAX_GUESTS + 1];
 static struct uk_loaded loaded;
 
 /* Zeroes whole pages with one `rep stosq`: libuser's memset goes a byte at
@@ -110,8 +115,9 @@ static void destroy_vmm(struct vmm_rec *r)
     if (r->bell)                         /* every copy goes with it */
         uk_obj_destroy(r->bell);
     uk_cap_delete(UK_SLOT_SELF_TASK, r->bell_power);
+    uk_cap_delete(UK_SLOT_SELF_TASK, r->bell_ping);
     r->live = r->console = r->disk = r->net = 0;
-    r->bell = r->bell_power = 0;
+    r->bell = r->bell_power = r->bell_ping = 0;
 }
 
 static long give_up(struct vmm_rec *r, const char *what, long err)
@@ -216,6 +222,17 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
                            UK_VMM_BELL_POWER_OFF))) {
         return give_up(r, "its bell (notification)", err);
     }
+    /* the supervisor's heartbeat: its page, our copy of the bell that rings it */
+    if (!alive[index])
+        alive[index] = uk_pages_alloc(1);
+    r->bell_ping = uk_slot_alloc();
+    if (!alive[index] ||
+        (err = uk_map(r->task, (uk_word_t)alive[index], UK_VMM_ALIVE_VA, 1,
+                      UK_MAP_READ | UK_MAP_WRITE)) ||
+        (err = uk_cap_copy(r->bell, UK_SLOT_SELF_TASK, r->bell_ping, UK_R_WRITE,
+                           UK_VMM_BELL_PING)))
+        return give_up(r, "its heartbeat page", alive[index] ? err : UK_E_NOMEM);
+    alive[index]->ping = alive[index]->pong = 0;
     r->console = console_add_guest(r->com, index, g->name, r->task, r->bell);
     if (g->disk >= 0) {
         if (index > UK_BLK_MAX_CLIENTS)
@@ -325,4 +342,31 @@ int vmm_console_reconnect(uk_word_t com)
         n += r->console;
     }
     return n;
+}
+
+/* The supervisor's heartbeat (supervise.c): vmm_ping writes number `seq`
+ * into guest `index`'s heartbeat page and rings its bell (0, or an error:
+ * not running); vmm_pong: the last number its request loop answered.
+ * vmm_kill: a hung vmm-server destroyed (its guest with it) as if it had
+ * ended, without a status; 1 if it was running. */
+long vmm_ping(uk_word_t index, uk_word_t seq)
+{
+    if (index == 0 || index > ROOT_MAX_GUESTS || !vmms[index].live || !alive[index])
+        return UK_E_INVAL;
+    alive[index]->ping = seq;
+    return uk_signal(vmms[index].bell_ping);
+}
+
+uk_word_t vmm_pong(uk_word_t index)
+{
+    return index && index <= ROOT_MAX_GUESTS && alive[index] ? alive[index]->pong : 0;
+}
+
+int vmm_kill(uk_word_t index)
+{
+    if (index == 0 || index > ROOT_MAX_GUESTS || !vmms[index].live)
+        return 0;
+    printf("root task: %s: vmm-server hung; destroyed\n", vmms[index].name);
+    destroy_vmm(&vmms[index]);
+    return 1;
 }

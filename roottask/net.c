@@ -40,6 +40,7 @@
 #include <uk/net.h>
 #include <user/loader.h>
 #include <user/pci.h>
+#include <user/virtio.h>                   /* virt_to_phys */
 
 #define NET_KMEM      (1ul << 20)          /* page tables for its windows; no objects */
 #define CALL_TIMEOUT  uk_timeout_us(10000000)
@@ -65,10 +66,10 @@ struct net_server {                        /* ours (the root task's main thread)
     void *img_pages, *stack_pages;         /* its program's pages, kept for a restart */
     uk_word_t img_npages;
     struct net_client client[UK_NET_MAX_CLIENTS + 1];
+    struct uk_loaded loaded;               /* its image as last loaded (flip.c flips it) */
 };
 static struct net_server srv[NET_MAX_SERVERS];
 static int nsrv;                           /* slots ever used */
-static struct uk_loaded loaded;
 /* Each server slot's info page and DMA pages, allocated once and reused by
  * a restarted server (its NIC reset first); the peer rings, ring[i][j]
  * from server i to server j, likewise. */
@@ -305,8 +306,9 @@ static int start(struct net_server *s, int slot, const struct uk_bootinfo *bi, i
     }
     s->live = 1;                           /* from here on stop() undoes what was done */
     if ((err = uk_load_elf_with(s->task, (const void *)(UK_PHYS_WINDOW + mod->phys), mod->size,
-                                UK_PAGE_SIZE, UK_PHYS_WINDOW, image_pages, s, &loaded))) {
-        printf("root task: net-server %s: %s (error %ld)\n", s->name, loaded.error, err);
+                                UK_PAGE_SIZE, UK_PHYS_WINDOW, image_pages, s, &s->loaded))) {
+        printf("root task: net-server %s: %s (error %ld)\n", s->name, s->loaded.error,
+               err);
         goto fail;
     }
     s->ep = uk_slot_alloc();
@@ -353,8 +355,8 @@ static int start(struct net_server *s, int slot, const struct uk_bootinfo *bi, i
     }
     if ((err = uk_cap_copy(root_ep, UK_SLOT_SELF_TASK, s->fault_ep, UK_R_WRITE,
                            NET_BADGE + (uk_word_t)slot)) ||
-        (err = uk_start_program_on(s->task, &loaded, NET_PRIO, s->fault_ep, 0, s->stack_pages,
-                                   &s->thread))) {
+        (err = uk_start_program_on(s->task, &s->loaded, NET_PRIO, s->fault_ep, 0,
+                                   s->stack_pages, &s->thread))) {
         say(s, "not started", err);
         goto fail;
     }
@@ -585,4 +587,36 @@ long net_ping(int i, uk_word_t timeout)
 int net_servers(void)
 {
     return nsrv;
+}
+
+/* --- the supervisor's bit flips (supervise.c swifi=net, flip.c) --- */
+
+int net_nic(int i)
+{
+    struct net_server *s = server(i);
+    return s ? s->nic : -1;
+}
+
+const struct uk_loaded *net_image(int i)
+{
+    struct net_server *s = server(i);
+    return s ? &s->loaded : 0;
+}
+
+static int nic_dma_allowed(const void *ctx, uk_word_t p)
+{
+    const char *dma = ctx;
+    uk_word_t lo = virt_to_phys(dma);
+    return p >= lo && p < lo + UK_NET_DMA_PAGES * UK_PAGE_SIZE;
+}
+
+int net_dma_escape(int i, uk_word_t *addr)
+{
+    const char *dma = server(i) ? kept_pages[i].dma : 0;
+    if (!dma)
+        return 0;
+    /* servers/net/nic.c: the receive queue at the DMA pages' start, the
+     * transmit queue 4 pages on, each headed by its 256 descriptors */
+    return desc_escape(dma, 256, nic_dma_allowed, dma, addr) ||
+           desc_escape(dma + 4 * UK_PAGE_SIZE, 256, nic_dma_allowed, dma, addr);
 }

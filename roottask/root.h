@@ -207,10 +207,51 @@ int console_restart(const struct uk_bootinfo *bi, int i, uk_word_t root_ep);
 const char *console_name(int i);
 int vmm_console_reconnect(uk_word_t com);
 uk_word_t vmm_thread(uk_word_t index);
+/* launch.c: the supervisor's heartbeat for the vmm-servers (struct
+ * uk_vmm_alive, UK_VMM_BELL_PING): vmm_ping rings it with number seq,
+ * vmm_pong says the last number answered, vmm_kill destroys a hung one. */
+long vmm_ping(uk_word_t index, uk_word_t seq);
+uk_word_t vmm_pong(uk_word_t index);
+int vmm_kill(uk_word_t index);
 uk_word_t net_thread(int i);
 long net_ping(int i, uk_word_t timeout);
 uk_word_t blk_thread(int i);
 long blk_ping(int i, uk_word_t timeout);
+
+/* flip.c (the supervisor's swifi=): image_flip flips one bit of a loaded
+ * program's code (code = 1: its executable segments) or data (the others),
+ * picked by rnd, through our view of its pages; *where = address << 3 |
+ * bit; 0: nothing to flip.  desc_escape: does one of `entries` virtio
+ * descriptors at `table` name a page allowed(ctx, page) refuses?  *addr:
+ * the first such address.  console_image(i), net_image(i): server i's
+ * image if it runs (0: none); net_dma_escape(i): a descriptor on server i's
+ * NIC's queues outside its DMA pages (the NIC's buffers are all there:
+ * frames are copied to and from the clients' windows); net_nic(i): server
+ * i's NIC (-1: it does not run). */
+struct uk_loaded;
+int image_flip(const struct uk_loaded *l, int code, uk_word_t rnd, uk_word_t *where);
+int desc_escape(const void *table, unsigned entries, int (*allowed)(const void *, uk_word_t),
+                const void *ctx, uk_word_t *addr);
+const struct uk_loaded *console_image(int i);
+const struct uk_loaded *net_image(int i);
+int net_dma_escape(int i, uk_word_t *addr);
+int net_nic(int i);
+
+/* netprobe.c (the supervisor's observation of a network server under
+ * swifi=net, net2..): two ports of that server's switch of our own, probe
+ * ports NETPROBE_A and NETPROBE_B (client numbers: one pair, so one server
+ * probed per boot).  netprobe_init(i): both added on server i (1 if they
+ * were);
+ * netprobe_send: probe `seq` sent, a unicast frame A -> B through the
+ * switch and an ARP request from A for QEMU's gateway out through the NIC;
+ * netprobe_check: what came back: 0 (the frame at B intact, the ARP answer
+ * at A) or a short word saying what did not ("lost", "garbled", "no-arp",
+ * "send"). */
+#define NETPROBE_A (UK_NET_MAX_CLIENTS - 1)
+#define NETPROBE_B UK_NET_MAX_CLIENTS
+int netprobe_init(int i);
+void netprobe_send(uk_word_t seq);
+const char *netprobe_check(uk_word_t seq);
 
 /* supervise.c (docs/experiments.md): the module `experiment ...` turns it on.
  * supervise_init: parses it (1: on; a bad word is named and the line

@@ -11,21 +11,27 @@
  *   beat=MS      ping the console, block and network servers every MS ms of
  *                TSC time (default 50; 0: no heartbeat), each ping answered
  *                within MS/2 (the block server: within MS, it may be waiting
- *                for its device) or the server counts as hung
+ *                for its device) or the server counts as hung; and ring each
+ *                vmm-server's heartbeat (UK_VMM_BELL_PING, launch.c): one
+ *                whose request loop has not answered for VMM_HANG_MS is hung
+ *                (restart=vmm: destroyed and started again, its guest reboots)
  *   restart=     which deaths are repaired: `console` (either console server:
  *                a new one on the same UART, its guests reconnected), `net`, `blk` (a new
  *                block server on the same disks, its clients reconnected:
  *                roottask/blk.c blk_restart), `vmm` (a guest's vmm-server
  *                started again: its guest reboots), `none` (the default)
  *   swifi=TARGET:N:MS[:SEED]  software-implemented fault injection: N bit
- *                flips into block server TARGET, one every MS ms from the
- *                first action on, each a random bit of its code, its data or
- *                one of its registers (xorshift64 from SEED); each is
- *                observed until the next (a fault, missed heartbeats, a
- *                descriptor outside its DMA pages and clients' windows: a
- *                DMA escape) and the server restarted afterwards whatever
- *                happened, so every flip starts from a clean server; the
- *                first at SWIFI_FIRST_MS
+ *                flips into server TARGET (`console`, `console2`, `net`, `net2`..,
+ *                `blk`, `blk2`..),
+ *                one every MS ms from the first action on, each a random bit
+ *                of its code, its data or one of its registers (xorshift64
+ *                from SEED); each is observed until the next (a fault,
+ *                missed heartbeats, for the block and network servers a
+ *                descriptor outside their DMA pages and clients' windows: a
+ *                DMA escape; for a network server our own probe through
+ *                it, netprobe.c: client-visible if it failed) and the server
+ *                restarted afterwards whatever happened, so every flip
+ *                starts from a clean server; the first at SWIFI_FIRST_MS
  *   inject=      at MS ms after the microkernel's first instruction, FAULT
  *                into TARGET:
  *      crash     its main thread is made to fault (rip = 0): a real fault,
@@ -86,6 +92,11 @@
 #define LATE_MS       5
 #define SWIFI_FIRST_MS 500         /* the first flip: the guests are up by then */
 #define BLK_MISSES    2            /* pings a block server misses in a row: hung */
+#define VMM_HANG_MS   400          /* a vmm-server whose request loop has answered no
+                                      heartbeat for this long is hung: longer than a
+                                      hung block server takes to be found and restarted
+                                      (its clients' calls wait for it meanwhile) and
+                                      than a `stall` (100 ms) */
 
 /* The faults a line may name (F_CRASH..F_EXHAUST, by fault_name), then the
  * supervisor's own ends of them. */
@@ -125,15 +136,20 @@ static struct {
     int gave_up[NSLOTS];
     int missed[NSLOTS];                    /* pings missed in a row */
     int vmm_faulted[ROOT_MAX_GUESTS + 1];  /* its fault seen, its end still to come */
+    struct {                               /* the vmm-servers' heartbeat */
+        uk_word_t seq;                     /* the last number rung */
+        uk_word_t ok_at[ROOT_MAX_GUESTS + 1];   /* TSC: its last answer (or start) */
+    } vb;
     struct {                               /* the swifi campaign (swifi=) */
-        int on, index;                     /* its block server */
+        int on;
+        struct target t;                   /* its server */
         uk_word_t left, n, period, next, rnd;
         int flipped;                       /* one is under observation */
         uk_word_t at, where;               /* its time, address << 3 | bit (or reg) */
         const char *kind;                  /* code, data, reg */
         const char *how;                   /* detected: fault, heartbeat; 0: not */
         uk_word_t after;
-        uk_word_t outcome[4];              /* none, crash, hang, dma-escape */
+        uk_word_t outcome[5];              /* sw_outcome[] */
     } sw;
     struct {                               /* the `slow` fault under way */
         int on, suspended;
@@ -273,8 +289,9 @@ static int parse_word(const char *p, unsigned long n)
         unsigned long m = wlen(q);
         struct target t;
         long v[3] = { 0, 0, 1 };
-        if (!parse_target(q, m, &t) || t.kind != T_BLK) {
-            printf("experiment: \"%s\": swifi= wants a block server (blk, blk2..)\n", w);
+        if (!parse_target(q, m, &t) || t.kind == T_VMM) {
+            printf("experiment: \"%s\": swifi= wants a server (console, console2, net, net2.., "
+                   "blk, blk2..)\n", w);
             return 0;
         }
         q += m;
@@ -287,7 +304,7 @@ static int parse_word(const char *p, unsigned long n)
             printf("experiment: \"%s\": swifi= wants TARGET:N:MS[:SEED], numbers >= 1\n", w);
             return 0;
         }
-        S.sw = (typeof(S.sw)){ .on = 1, .index = (int)t.index, .left = (uk_word_t)v[0],
+        S.sw = (typeof(S.sw)){ .on = 1, .t = t, .left = (uk_word_t)v[0],
                                .period = (uk_word_t)v[1] * S.ms, .rnd = (uk_word_t)v[2],
                                .next = SWIFI_FIRST_MS * S.ms };
         return 1;
@@ -417,6 +434,11 @@ int supervise_init(const struct uk_bootinfo *bi, uk_word_t root_ep, const struct
     }
     S.on = 1;
     S.next_beat = S.beat_ms ? now() + S.beat_ms * S.ms : 0;
+    for (int i = 1; i <= S.nguests; i++)
+        S.vb.ok_at[i] = now();
+    if (S.sw.on && S.sw.t.kind == T_NET && !netprobe_init((int)S.sw.t.index))
+        printf("experiment: swifi=%s: no probe ports: flips seen by faults, heartbeats and "
+               "DMA only\n", net_names[S.sw.t.index]);
     printf("experiment: t=%lu event=start injections=%d end=%lu beat_ms=%lu restart=%s%s%s%s "
            "tsc_per_ms=%lu\n", now(), S.na, S.end, S.beat_ms, S.restart_console ? "console," : "",
            S.restart_net ? "net," : "", S.restart_blk ? "blk," : "", S.restart_vmm ? "vmm," : "",
@@ -571,7 +593,8 @@ static void detected(struct target t, const char *how)
     else
         snprintf(more, sizeof more, "how=%s after=-1", how);  /* not ours: a real fault */
     event("detect", t, more);
-    if (S.sw.on && S.sw.flipped && t.kind == T_BLK && (int)t.index == S.sw.index && !S.sw.how) {
+    if (S.sw.on && S.sw.flipped && t.kind == S.sw.t.kind && t.index == S.sw.t.index &&
+        !S.sw.how) {
         S.sw.how = how;                  /* the flip under observation did it */
         S.sw.after = inj ? now() - inj : 0;
     }
@@ -604,6 +627,10 @@ static void restart(struct target t)
         ok = clients >= 0;
         if (!ok)
             clients = 0;
+    } else {                             /* a hung vmm-server: its guest reboots */
+        vmm_kill(t.index);
+        ok = launch_vmm(S.bi, S.vmm_module, t.index, &S.g[t.index - 1], S.ep) == UK_OK;
+        S.vb.ok_at[t.index] = now();
     }
     restarted(t, t0, ok, clients);
     S.gave_up[slot_of(t)] = !ok;
@@ -612,7 +639,7 @@ static void restart(struct target t)
 static int restart_wanted(struct target t)
 {
     return (t.kind == T_CONSOLE && S.restart_console) || (t.kind == T_NET && S.restart_net) ||
-           (t.kind == T_BLK && S.restart_blk);
+           (t.kind == T_BLK && S.restart_blk) || (t.kind == T_VMM && S.restart_vmm);
 }
 
 /* A server that does not answer its ping in time: hung. */
@@ -644,6 +671,34 @@ static void ping(struct target t)
         S.gave_up[slot_of(t)] = 1;       /* lost: no more pings into the void */
 }
 
+/* The vmm-servers' heartbeat: each running one's request loop must have
+ * answered a ring (its pong caught up with a number we rang) within
+ * VMM_HANG_MS, else it is hung; then every one is rung again.  Answered in
+ * the loop that serves its guest (vmm-server/main.c), so a vmm-server stuck
+ * anywhere in serving misses it, not only a dead one. */
+static void vmm_beat(void)
+{
+    for (int i = 1; i <= S.nguests; i++) {
+        struct target t = { T_VMM, (uk_word_t)i };
+        if (!vmm_thread((uk_word_t)i) || S.gave_up[slot_of(t)]) {
+            S.vb.ok_at[i] = now();       /* not running (ended, restarting): not hung */
+            continue;
+        }
+        if (S.vb.seq && vmm_pong((uk_word_t)i) == S.vb.seq)
+            S.vb.ok_at[i] = now();
+        if (now() - S.vb.ok_at[i] < VMM_HANG_MS * S.ms)
+            continue;
+        detected(t, "heartbeat");
+        if (restart_wanted(t))
+            restart(t);
+        else
+            S.gave_up[slot_of(t)] = 1;
+    }
+    S.vb.seq++;
+    for (int i = 1; i <= S.nguests; i++)
+        vmm_ping((uk_word_t)i, S.vb.seq);
+}
+
 /* --- software-implemented fault injection ------------------------------------- */
 
 static uk_word_t xorshift(void)
@@ -655,20 +710,28 @@ static uk_word_t xorshift(void)
     return S.sw.rnd = x;
 }
 
-static const char *const sw_outcome[] = { "none", "crash", "hang", "dma-escape" };
+/* client-visible: seen by our own probe (the network server's); the
+ * harness adds what the guests saw (tools/experiments/run) */
+static const char *const sw_outcome[] = { "none", "crash", "hang", "dma-escape",
+                                          "client-visible" };
 
 /* The flip under observation: its outcome, then a clean server for the next. */
 static void swifi_settle(void)
 {
-    struct target t = { T_BLK, (uk_word_t)S.sw.index };
+    struct target t = S.sw.t;
     uk_word_t addr = 0;
     int o = !S.sw.how ? 0 : S.sw.how[0] == 'f' ? 1 : 2;
-    if (!o && blk_dma_escape(S.sw.index, &addr))
-        o = 3;
+    const char *probe = t.kind == T_NET ? netprobe_check(S.sw.n) : 0;
+    if (!o && (t.kind == T_BLK ? blk_dma_escape((int)t.index, &addr)
+               : t.kind == T_NET ? net_dma_escape((int)t.index, &addr) : 0))
+        o = 3;                           /* the console server programs no DMA */
+    if (!o && probe)
+        o = 4;
     S.sw.outcome[o]++;
-    char more[160];
-    snprintf(more, sizeof more, "n=%lu kind=%s where=%lx outcome=%s after=%lu escape=%lx",
-             S.sw.n, S.sw.kind, S.sw.where, sw_outcome[o], S.sw.after, addr);
+    char more[192];
+    snprintf(more, sizeof more, "n=%lu kind=%s where=%lx outcome=%s after=%lu escape=%lx "
+             "probe=%s", S.sw.n, S.sw.kind, S.sw.where, sw_outcome[o], S.sw.after, addr,
+             probe ? probe : t.kind == T_NET ? "ok" : "none");
     event("swifi", t, more);
     if (!S.sw.how) {                     /* latent damage: start afresh (restarted already
                                             if it was detected) */
@@ -680,18 +743,22 @@ static void swifi_settle(void)
 
 static void swifi_flip(void)
 {
-    struct target t = { T_BLK, (uk_word_t)S.sw.index };
+    struct target t = S.sw.t;
     uk_word_t r = xorshift(), th = thread_of(t);
     int kind = (int)(r % 3);
-    S.sw = (typeof(S.sw)){ .on = 1, .index = S.sw.index, .left = S.sw.left - 1,
+    uk_word_t outcome[5];
+    memcpy(outcome, S.sw.outcome, sizeof outcome);
+    S.sw = (typeof(S.sw)){ .on = 1, .t = t, .left = S.sw.left - 1,
                            .n = S.sw.n + 1, .period = S.sw.period, .next = now() + S.sw.period,
-                           .rnd = S.sw.rnd, .flipped = 1, .at = now(),
-                           .outcome = { S.sw.outcome[0], S.sw.outcome[1], S.sw.outcome[2],
-                                        S.sw.outcome[3] } };
+                           .rnd = S.sw.rnd, .flipped = 1, .at = now() };
+    memcpy(S.sw.outcome, outcome, sizeof outcome);
     r = xorshift();
     if (kind < 2) {                      /* one bit of its code (1) or data (0) */
         S.sw.kind = kind ? "code" : "data";
-        if (!blk_flip(S.sw.index, kind, r, &S.sw.where))
+        int ok = t.kind == T_BLK ? blk_flip((int)t.index, kind, r, &S.sw.where)
+               : image_flip(t.kind == T_CONSOLE ? console_image((int)t.index)
+                                                : net_image((int)t.index), kind, r, &S.sw.where);
+        if (!ok)
             S.sw.flipped = 0;
     } else {                             /* one bit of one of its registers */
         struct uk_regs regs;
@@ -712,6 +779,8 @@ static void swifi_flip(void)
     }
     if (S.sw.flipped)
         S.pending[slot_of(t)] = now();
+    if (S.sw.flipped && t.kind == T_NET)
+        netprobe_send(S.sw.n);           /* through the flipped server: checked at settle */
 }
 
 static void swifi_run(void)
@@ -721,10 +790,11 @@ static void swifi_run(void)
     if (S.sw.flipped)
         swifi_settle();
     if (!S.sw.left) {
-        char more[128];
-        snprintf(more, sizeof more, "flips=%lu none=%lu crash=%lu hang=%lu dma-escape=%lu",
-                 S.sw.n, S.sw.outcome[0], S.sw.outcome[1], S.sw.outcome[2], S.sw.outcome[3]);
-        event("swifi-end", (struct target){ T_BLK, (uk_word_t)S.sw.index }, more);
+        char more[160];
+        snprintf(more, sizeof more, "flips=%lu none=%lu crash=%lu hang=%lu dma-escape=%lu "
+                 "client-visible=%lu", S.sw.n, S.sw.outcome[0], S.sw.outcome[1],
+                 S.sw.outcome[2], S.sw.outcome[3], S.sw.outcome[4]);
+        event("swifi-end", S.sw.t, more);
         S.sw.on = 0;
         return;
     }
@@ -766,6 +836,7 @@ void supervise_run(void)
             ping((struct target){ T_NET, (uk_word_t)i });
         for (int i = 0; i < blk_servers(); i++)
             ping((struct target){ T_BLK, (uk_word_t)i });
+        vmm_beat();
         S.next_beat = now() + S.beat_ms * S.ms;
     }
     if (S.slow.on && S.slow.next <= now()) {  /* the slow fault's next toggle */

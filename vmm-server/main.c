@@ -58,6 +58,11 @@ static uk_word_t serve(void)
                 power_button();                           /* the root (power.c) */
             if (m.badge & UK_VMM_INPUT_NET)
                 net_rx_ready();                           /* frames in our ring (net.c) */
+            if (m.badge & UK_VMM_BELL_PING) {             /* the supervisor's heartbeat:
+                                                             answered here, by the loop */
+                volatile struct uk_vmm_alive *a = (void *)UK_VMM_ALIVE_VA;
+                a->pong = a->ping;
+            }
             next = NEXT_RECEIVE;
         } else if (uk_msg_flags(m.info) & UK_MSGF_FAULT)   /* FAULT_BADGE, or the guest made
                                                               its device endpoint its fault one */

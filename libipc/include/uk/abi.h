@@ -608,8 +608,22 @@ struct uk_guest_info {
  * power button was pressed (docs/shutdown.md): ask the guest to power off
  * (UK_VDEV_EVENT_POWER); a guest that reboots from then on halts instead. */
 #define UK_VMM_BELL_POWER_OFF 0x100u
+/* root -> vmm-server: the supervisor's heartbeat (roottask/supervise.c, with
+ * an `experiment` module only).  The root writes a new number into `ping` of
+ * the page it mapped read/write at UK_VMM_ALIVE_VA and rings this bit; the
+ * vmm-server's main thread, in its request loop (the loop that serves its
+ * guest, not a thread of its own), copies it into `pong`.  A `pong` that
+ * stays behind: its guest loop is stuck (a hung vmm-server). */
+#define UK_VMM_BELL_PING      0x400u
+#define UK_VMM_ALIVE_VA       0x0000006000000000ul
+struct uk_vmm_alive {
+    volatile uk_word_t ping;          /* the root writes */
+    volatile uk_word_t pong;          /* the vmm-server writes */
+};
 _Static_assert(!(UK_VMM_BELL_POWER_OFF & (UK_VMM_INPUT_NET | UK_VDEV_EVENT_CONSOLE)) &&
-               !(UK_VMM_INPUT_NET & UK_VDEV_EVENT_CONSOLE), "input bits overlap");
+               !(UK_VMM_INPUT_NET & UK_VDEV_EVENT_CONSOLE) &&
+               !(UK_VMM_BELL_PING & (UK_VMM_BELL_POWER_OFF | UK_VMM_INPUT_NET |
+                                     UK_VDEV_EVENT_CONSOLE)), "input bits overlap");
 /* A guest's exit status: what it halted with (UK_VDEV_POWER, 0..255), or,
  * if it stopped any other way, one of these.  The root's exit-after-guests
  * ends QEMU with guest 1's status (isa-debug-exit carries 0..127: a higher
