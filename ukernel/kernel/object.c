@@ -107,6 +107,11 @@ static bool destroy_leaf_some(struct kobj *o, word *work)
 static bool destroy_task_some(struct task *t, word *work)
 {
     switch (t->teardown_phase) {
+    case TEARDOWN_VCPUS:                 /* vCPUs running it back to their kernels */
+        if (!vcpu_task_dying_some(t, work))
+            return false;
+        t->teardown_phase = TEARDOWN_VSPACE;
+        /* fall through */
     case TEARDOWN_VSPACE:
         if (!vspace_destroy_some(t, work))
             return false;
@@ -117,8 +122,14 @@ static bool destroy_task_some(struct task *t, word *work)
             return false;
         t->teardown_phase = TEARDOWN_CAPS;
         /* fall through */
-    default:
+    case TEARDOWN_CAPS:
         if (!cap_clear_some(&t->hdr, work))
+            return false;
+        t->teardown_phase = TEARDOWN_VCPUS_AGAIN;
+        /* fall through */
+    default:                             /* again: a vCPU may have resumed it before
+                                            the last cap naming it went */
+        if (!vcpu_task_dying_some(t, work))
             return false;
     }
     charge(work, DESTROY_COST_OBJECT);
