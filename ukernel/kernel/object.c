@@ -12,8 +12,9 @@
  * kernel stack is small: each step looks for the innermost work from the
  * top, without recursion.  A task being destroyed first destroys the
  * threads that run in it (so nothing runs in an address space being taken
- * apart), then what it owns, then its own address space, capability table
- * and the caps naming it, then itself.  Objects other than tasks own
+ * apart), then what it owns, then the vCPUs running it as a process go
+ * back to their guest kernels, then its own address space, capability table
+ * and the caps naming it, the vCPUs again, then itself.  Objects other than tasks own
  * nothing: begun (torn down: unusable, off every queue), their waiters
  * woken, the caps naming them emptied, freed.  From the first step on
  * every cap naming a dying object refuses all calls but OBJ_DESTROY
