@@ -43,6 +43,7 @@ void kobj_link(struct kobj *o, struct task *owner, u8 type, word charge);
 #define DESTROY_COST_SLOT    3     /* a capability slot of the task's table emptied */
 #define DESTROY_COST_CAP     2     /* a capability naming the object emptied */
 #define DESTROY_COST_WAITER  16    /* a thread blocked on the object woken */
+#define DESTROY_COST_VCPU    1     /* a vCPU passed looking for those running a dying task */
 #define DESTROY_COST_OBJECT  64    /* an object begun (a thread's teardown) or freed */
 #define DESTROY_PART_WORK    ((word)DESTROY_COST_MAPPING * UK_PREEMPT_PAGES)
 

@@ -5,6 +5,7 @@
 #include "object.h"
 #include "cap.h"
 #include "kmem.h"
+#include "vcpu.h"
 
 struct thread;
 
@@ -23,9 +24,15 @@ struct task {
     u8 teardown_phase;         /* TEARDOWN_*, once it runs no thread and owns nothing */
     u32 teardown_slot;         /* TEARDOWN_CSPACE: next slot to empty */
     word teardown_va;          /* TEARDOWN_VSPACE: next address (vspace.c) */
+    struct vcpu_link teardown_vcpus; /* TEARDOWN_VCPUS*: its marker in the list
+                                        of all vCPUs (vcpu.c) */
 };
 
-enum { TEARDOWN_VSPACE = 0, TEARDOWN_CSPACE, TEARDOWN_CAPS };
+/* In this order (object.c, destroy_task_some): vCPUs running it sent back,
+ * then its address space, table, the caps naming it, and the vCPUs sent back
+ * again (one may have resumed it before the last cap naming it went). */
+enum { TEARDOWN_VCPUS = 0, TEARDOWN_VSPACE, TEARDOWN_CSPACE, TEARDOWN_CAPS,
+       TEARDOWN_VCPUS_AGAIN };
 
 #define TASK_MAX_DEPTH 32
 
@@ -35,7 +42,7 @@ extern struct task *root_task;
  * quota bytes set aside in the parent's quota now; shared: the new quota is
  * a sub-account of the parent's with limit `quota`, charged as used. */
 struct task *task_create(struct task *parent, word quota, u32 nslots, bool shared, int *err);
-/* Its destruction's first step (object.c): dying, no vCPU in it. */
+/* Its destruction's first step (object.c): dying. */
 void task_begin(struct task *t);
 /* Its last step, once its address space, table and caps are gone. */
 void task_teardown(struct task *t);

@@ -12,8 +12,9 @@
  * kernel stack is small: each step looks for the innermost work from the
  * top, without recursion.  A task being destroyed first destroys the
  * threads that run in it (so nothing runs in an address space being taken
- * apart), then what it owns, then its own address space, capability table
- * and the caps naming it, then itself.  Objects other than tasks own
+ * apart), then what it owns, then the vCPUs running it as a process go
+ * back to their guest kernels, then its own address space, capability table
+ * and the caps naming it, the vCPUs again, then itself.  Objects other than tasks own
  * nothing: begun (torn down: unusable, off every queue), their waiters
  * woken, the caps naming them emptied, freed.  From the first step on
  * every cap naming a dying object refuses all calls but OBJ_DESTROY
@@ -107,6 +108,11 @@ static bool destroy_leaf_some(struct kobj *o, word *work)
 static bool destroy_task_some(struct task *t, word *work)
 {
     switch (t->teardown_phase) {
+    case TEARDOWN_VCPUS:                 /* vCPUs running it back to their kernels */
+        if (!vcpu_task_dying_some(t, work))
+            return false;
+        t->teardown_phase = TEARDOWN_VSPACE;
+        /* fall through */
     case TEARDOWN_VSPACE:
         if (!vspace_destroy_some(t, work))
             return false;
@@ -117,8 +123,14 @@ static bool destroy_task_some(struct task *t, word *work)
             return false;
         t->teardown_phase = TEARDOWN_CAPS;
         /* fall through */
-    default:
+    case TEARDOWN_CAPS:
         if (!cap_clear_some(&t->hdr, work))
+            return false;
+        t->teardown_phase = TEARDOWN_VCPUS_AGAIN;
+        /* fall through */
+    default:                             /* again: a vCPU may have resumed it before
+                                            the last cap naming it went */
+        if (!vcpu_task_dying_some(t, work))
             return false;
     }
     charge(work, DESTROY_COST_OBJECT);

@@ -58,18 +58,16 @@ struct task *task_create(struct task *parent, word quota, u32 nslots, bool share
 void task_begin(struct task *t)
 {
     t->hdr.dying = 1;
-    t->teardown_phase = TEARDOWN_VSPACE;
+    t->teardown_phase = TEARDOWN_VCPUS;  /* vCPUs running it go back first */
     t->teardown_va = 0;
     t->teardown_slot = 1;
-    vcpu_task_dying(t);                  /* vCPUs running it go back to their kernels */
 }
 
 /* Called once the task owns nothing and runs no thread, and its address
  * space, table and the caps naming it are gone (object.c). */
 void task_teardown(struct task *t)
 {
-    vcpu_task_dying(t);                  /* again: a vCPU may have resumed it since */
-    vspace_free_top(t);
+    vspace_free_top(t);                  /* no vCPU runs it (TEARDOWN_VCPUS_AGAIN) */
     if (t->quota.used != 0)
         panic("task %lu: %lu bytes of kernel memory still charged", t->id, t->quota.used);
     if (t->hdr.owner)

@@ -38,6 +38,7 @@
 #include "vcpu.h"
 #include "vcpu_path.h"
 #include "thread.h"
+#include "object.h"
 #include "task.h"
 #include "sched.h"
 #include "ipc.h"
@@ -51,7 +52,25 @@
 #include "arch/trap.h"
 #include "arch/cpu.h"
 
-static struct thread *vcpus;          /* all vCPU threads, via vcpu->next */
+/* All vCPUs, a ring through this head (struct vcpu_link): a vCPU goes in at
+ * vcpu_config and out at vcpu_teardown in O(1), and a dying task's marker
+ * moves through it in parts (vcpu_task_dying_some) undisturbed by either. */
+static struct vcpu_link all_vcpus = { &all_vcpus, &all_vcpus, NULL };
+
+static void link_after(struct vcpu_link *at, struct vcpu_link *l)
+{
+    l->prev = at;
+    l->next = at->next;
+    at->next->prev = l;
+    at->next = l;
+}
+
+static void unlink(struct vcpu_link *l)
+{
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->prev = l->next = NULL;
+}
 
 int vcpu_config(struct thread *t, struct task *charge, word state_va, word flags)
 {
@@ -85,8 +104,8 @@ int vcpu_config(struct thread *t, struct task *charge, word state_va, word flags
     v->state_phys = kmem_phys(s);
     t->vcpu_state_va = state_va;
     v->flags = flags;
-    v->next = vcpus;
-    vcpus = t;
+    v->all.thread = t;
+    link_after(&all_vcpus, &v->all);
     t->vcpu = v;
     t->vcpu_state = s;
     t->syscall_fn = vcpu_kernel_entry;
@@ -99,11 +118,7 @@ void vcpu_teardown(struct thread *t)
     struct vcpu *v = t->vcpu;
     if (!v)
         return;
-    for (struct thread **p = &vcpus; *p; p = &(*p)->vcpu->next)
-        if (*p == t) {
-            *p = v->next;
-            break;
-        }
+    unlink(&v->all);
     /* take back the state page from wherever the guest still maps it */
     u64 pa;
     unsigned rights;
@@ -242,15 +257,29 @@ void vcpu_abandon_process(struct thread *t)
         vcpu_leave_process(t);
 }
 
-void vcpu_task_dying(struct task *process)
+bool vcpu_task_dying_some(struct task *process, word *work)
 {
-    for (struct thread *t = vcpus; t; t = t->vcpu->next) {
-        if (!vcpu_in_process(t) || t->as != process)
+    struct vcpu_link *m = &process->teardown_vcpus;
+    if (!m->prev)                        /* a walk begins: from the head */
+        link_after(&all_vcpus, m);
+    while (*work) {
+        struct vcpu_link *l = m->next;
+        if (l == &all_vcpus) {           /* at the end */
+            unlink(m);
+            return true;
+        }
+        unlink(m);                       /* step over l */
+        link_after(l, m);
+        *work = *work > DESTROY_COST_VCPU ? *work - DESTROY_COST_VCPU : 0;
+        struct thread *t = l->thread;    /* (NULL: another task's marker) */
+        if (!t || !vcpu_in_process(t) || t->as != process)
             continue;
         save_user_regs(t);
         vcpu_leave_process(t);
         enter_kernel(t, UK_VCPU_EXIT_EVENT);
+        *work = *work > DESTROY_COST_WAITER ? *work - DESTROY_COST_WAITER : 0;
     }
+    return false;
 }
 
 /* UK_SYS_VCPU_RESUME whenever vcpu_fastpath_resume does not serve it: the
