@@ -70,9 +70,10 @@ static void destroyer(uk_word_t arg)
  * one call.  A kernel that did it all in one entry would let it run twice
  * at most: once at the call's end, once if a tick came just between the
  * first TSC read and the call. */
-KT_TEST(destroy_big_task_in_parts_lets_higher_priority_run)
+/* One try: the big task destroyed by the destroyer while the watcher runs;
+ * how many times the watcher woke during the call, and the parts it took. */
+static long destroy_try(uk_word_t *parts)
 {
-    struct uk_stats s0 = kt_stats();
     uk_word_t t = big_task();
     watch_notif = kt_notification();
     watch_stop = watch_n = destroy_done = 0;
@@ -87,15 +88,29 @@ KT_TEST(destroy_big_task_in_parts_lets_higher_priority_run)
     watch_stop = 1;
     kt_sleep_us(2000);                                   /* the watcher ends */
     KT_EQ(destroy_err, UK_OK);
-    long during = 0;
-    for (long i = 0; i < watch_n; i++)
-        during += watch_at[i] > destroy_t0 && watch_at[i] < destroy_t1;
-    KT_CHECK(during >= 3);
-    KT_CHECK(b.preemptions - a.preemptions >= 40);       /* 65,536 mappings: 64 parts or so */
     KT_EQ(kt_cap_type(t), UK_CAP_NULL);                  /* the cap is gone */
     kt_destroy(w.thread);
     kt_destroy(d.thread);
     kt_destroy(watch_notif);
+    long during = 0;
+    for (long i = 0; i < watch_n; i++)
+        during += watch_at[i] > destroy_t0 && watch_at[i] < destroy_t1;
+    *parts = b.preemptions - a.preemptions;
+    return during;
+}
+
+/* Up to three tries: under plain TCG on a loaded host QEMU may deliver a
+ * run of ticks late and as one, so a try can see fewer wakes; a kernel
+ * doing it all in one entry could never reach three in any try. */
+KT_TEST(destroy_big_task_in_parts_lets_higher_priority_run)
+{
+    struct uk_stats s0 = kt_stats();
+    long during = 0;
+    uk_word_t parts = 0;
+    for (int try = 0; try < 3 && during < 3; try++)
+        during = destroy_try(&parts);
+    KT_CHECK(during >= 3);
+    KT_CHECK(parts >= 40);                               /* 65,536 mappings: 64 parts or so */
     struct uk_stats s1 = kt_stats();
     KT_EQ(s1.kmem_bytes_used, s0.kmem_bytes_used);
     KT_EQ(s1.free_frames, s0.free_frames);
