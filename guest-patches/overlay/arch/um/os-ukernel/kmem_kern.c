@@ -36,8 +36,9 @@ int ukvm_kmem_reclaim(struct mm_id *mm_idp)
 		return 0;
 	rcu_read_lock();
 	for_each_process(p) {
-		if ((p->flags & PF_KTHREAD) || !p->mm || is_global_init(p))
-			continue;
+		if ((p->flags & PF_KTHREAD) || !p->mm || is_global_init(p) ||
+		    p->mm == current->mm)
+			continue;           /* init, or ours: nothing to wait for or kill */
 		if ((p->flags & PF_EXITING) || (p->signal->flags & SIGNAL_GROUP_EXIT) ||
 		    fatal_signal_pending(p)) {
 			dying = true;       /* its mm goes soon: wait for that */
@@ -46,12 +47,14 @@ int ukvm_kmem_reclaim(struct mm_id *mm_idp)
 		if (!victim || p->start_time > victim->start_time)
 			victim = p;
 	}
-	if (!dying && victim) {
-		if (same_thread_group(victim, current) || victim->mm == current->mm)
-			victim = NULL;      /* the youngest is us: arch/um kills us */
-		else
-			get_task_struct(victim);
-	}
+	/* the youngest is us (none is younger than current but another
+	 * thread of ours, skipped): then arch/um kills us */
+	if (victim && victim->start_time < current->group_leader->start_time)
+		victim = NULL;
+	if (!dying && victim)
+		get_task_struct(victim);
+	else
+		victim = NULL;
 	rcu_read_unlock();
 	if (!dying && !victim)
 		return 0;
