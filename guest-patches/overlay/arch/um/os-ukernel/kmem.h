@@ -4,4 +4,5 @@
 #define UKVM_KMEM_H
 struct mm_id;
 int ukvm_kmem_reclaim(struct mm_id *mm_idp);
+void ukvm_kmem_given_back(void);     /* a process task destroyed (process.c) */
 #endif

@@ -161,7 +161,7 @@ int can_drop_memory(void)
  * absent page tables inside a span in a few steps. */
 #define SPAN_SHIFT 33
 #define N_SPAN 64
-#define MAP_NOMEM_TRIES 1000                /* each a tick's wait (10 ms): a victim killed or going */
+#define MAP_NOMEM_TRIES 1000                /* each a wait of at most 0.1 s (kmem_kern.c) */
 static unsigned long *used_span;            /* one word per slot of our table */
 static unsigned int span_slots;
 

@@ -22,6 +22,7 @@
 #include <sysdep/ptrace_user.h>
 #include <linux/threads.h>
 #include "ukvm.h"
+#include "kmem.h"
 
 void *calloc(size_t n, size_t size);   /* the link wraps it (util.c) */
 
@@ -216,6 +217,7 @@ void os_kill_ptraced_process(int pid, int reap_child)
 	if (!slot_in_use(pid))
 		return;
 	uk_obj_destroy(pid);        /* its mappings go with it */
+	ukvm_kmem_given_back();     /* a map waiting for room may go on */
 	pending_done(pid);
 	ukvm_slot_free(pid);
 	live_tasks--;
