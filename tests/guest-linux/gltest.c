@@ -13,7 +13,8 @@
  *   gltest --pattern FILE  write the 16 MiB test pattern the "coreutils" case
  *                          checksums (run on the build host too, so that the
  *                          host's sha256sum gives the expected digest)
- *   gltest --fork-bomb FIFO [UID]  a fork bomb (as UID), reporting into FIFO
+ *   gltest --fork-bomb FIFO [UID [PAGES]]  a fork bomb (as UID), reporting into FIFO;
+ *                            with PAGES, each process then touches PAGES pages 2 MiB apart
  *                          when fork is refused (tests/guest-linux/run)
  *
  * Prints one line per case, "ok NAME (detail)" or "FAIL NAME: reason", then
@@ -2138,14 +2139,17 @@ static int case_mem900(void)
 
 /* --- fork bombs (driven from a shell by tests/guest-linux/run) ---------------------- */
 
-/* gltest --fork-bomb FIFO [UID]: become UID (if given), then every process
- * forks as fast as it can until fork fails; each then sleeps for good.  The
- * first process to see fork fail (any of them: another may be killed by
- * the guest's out-of-memory handling) says, into FIFO, how it failed and
- * how many processes there were (/proc/loadavg), so the shell that started
- * it (blocked in its builtin read on FIFO, no fork needed) knows the bomb
- * is spent. */
-static int fork_bomb(const char *fifo, const char *uid)
+/* gltest --fork-bomb FIFO [UID [PAGES]]: become UID (if given), then every
+ * process forks as fast as it can until fork fails; each then touches
+ * PAGES pages 2 MiB apart (each a page table more for the microkernel to
+ * charge: the bomb spends the guest's kernel memory for processes after
+ * fork was refused, as any process may grow) and sleeps for good.  The
+ * first process to get there (any of them: another may be killed by the
+ * guest's out-of-memory handling) says, into FIFO, how fork failed and how
+ * many processes there were (/proc/loadavg), so the shell that started it
+ * (blocked in its builtin read on FIFO, no fork needed) knows the bomb is
+ * spent. */
+static int fork_bomb(const char *fifo, const char *uid, long pages)
 {
     /* opened before we give up root (the FIFO is root's); read-write, so
      * the open does not wait for the reader */
@@ -2158,6 +2162,13 @@ static int fork_bomb(const char *fifo, const char *uid)
     for (;;) {
         pid_t c = fork();
         if (c < 0) { err = errno; break; }
+    }
+    if (pages > 0) {
+        const unsigned long apart = 2ul << 20;
+        char *m = mmap(NULL, pages * apart, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        for (long i = 0; m != MAP_FAILED && i < pages; i++)
+            m[i * apart] = 1;
     }
     if (__sync_bool_compare_and_swap(reported, 0, 1)) {
         char buf[128] = "", msg[256];
@@ -2264,9 +2275,9 @@ int main(int argc, char **argv)
         if (write_pattern(argv[2])) { perror("gltest: --pattern"); return 1; }
         return 0;
     }
-    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--fork-bomb")) {
+    if (argc >= 3 && argc <= 5 && !strcmp(argv[1], "--fork-bomb")) {
         pg = sysconf(_SC_PAGESIZE);
-        return fork_bomb(argv[2], argc == 4 ? argv[3] : NULL);
+        return fork_bomb(argv[2], argc >= 4 ? argv[3] : NULL, argc == 5 ? atol(argv[4]) : 0);
     }
     if (argc == 2 && !strcmp(argv[1], "--list")) {
         for (int i = 0; i < NCASES; i++)

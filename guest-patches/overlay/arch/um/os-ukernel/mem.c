@@ -18,6 +18,7 @@
 #include <mm_id.h>
 #include <os.h>
 #include "ukvm.h"
+#include "kmem.h"
 
 void *calloc(size_t n, size_t size);   /* the link wraps it (util.c) */
 
@@ -160,6 +161,7 @@ int can_drop_memory(void)
  * absent page tables inside a span in a few steps. */
 #define SPAN_SHIFT 33
 #define N_SPAN 64
+#define MAP_NOMEM_TRIES 1000                /* each a wait of at most 0.1 s (kmem_kern.c) */
 static unsigned long *used_span;            /* one word per slot of our table */
 static unsigned int span_slots;
 
@@ -221,8 +223,16 @@ int map(struct mm_id *mm_idp, unsigned long virt, unsigned long len, int prot,
 	if (!(prot & 7))             /* PROT_NONE: nothing to map */
 		return uk_errno(for_used(mm_idp->u.pid, virt, len, unmap_op, 0));
 	note_mapped(mm_idp->u.pid, virt, len);
-	return uk_errno(map_pages(mm_idp->u.pid, uml_physmem + offset, virt, len / UK_PAGE_SIZE,
-				  process_rights(prot)));
+	/* Out of the processes' kernel memory: kmem_kern.c kills the youngest
+	 * process (a fork bomb's) and waits for its task to go, rather than
+	 * arch/um killing this one, the shell or init maybe.  A map is
+	 * idempotent (a destination page mapped already is replaced). */
+	for (int tries = 0;; tries++) {
+		long err = map_pages(mm_idp->u.pid, uml_physmem + offset, virt, len / UK_PAGE_SIZE,
+				     process_rights(prot));
+		if (err != UK_E_NOMEM || tries >= MAP_NOMEM_TRIES || !ukvm_kmem_reclaim(mm_idp))
+			return uk_errno(err);
+	}
 }
 
 int unmap(struct mm_id *mm_idp, unsigned long addr, unsigned long len, int done,

@@ -22,6 +22,7 @@
 #include <sysdep/ptrace_user.h>
 #include <linux/threads.h>
 #include "ukvm.h"
+#include "kmem.h"
 
 void *calloc(size_t n, size_t size);   /* the link wraps it (util.c) */
 
@@ -38,11 +39,19 @@ int kill_userspace_mm[NR_CPUS];
  * new address space is refused (fork, exec: -ENOMEM) while the account has
  * less than spawn_headroom left (1/16 of it, at least 2 MiB: pages the
  * running processes fault in, the shell among them, when a fork bomb has
- * taken the rest), counting every process as at least PROCESS_KMEM_BUDGET:
- * a new task is charged little (its PML4) until it runs and faults its
- * pages in, so a burst of forks must not be let through on what the
- * account has before they run;
- * a map beyond the account fails and arch/um kills that process.  The
+ * taken the rest) beyond what the tasks made but not run yet will take.
+ * A new task is charged little (its PML4) until it runs: a fork's child
+ * maps every present page of its parent before it first runs (arch/um's
+ * fork_handler), so it is counted as its parent's charge (at least
+ * PROCESS_KMEM_BUDGET; an exec's new task the same, an overestimate) in
+ * pending_kmem until its first resume (ukvm_process_ran).  Without that
+ * (counting every task as PROCESS_KMEM_BUDGET against the account's
+ * total), a burst of forks not run yet, each ~36 KiB short, ate the
+ * headroom whenever the tasks that had run were charged more than the
+ * budget: the shell's next page fault then failed and arch/um killed it,
+ * and init, unable to fork, exited (a guest panic; tests/guest-linux/run's
+ * fork bombs, 1 run in 3).
+ * A map beyond the account fails and arch/um kills that process.  The
  * vmm-server sizes our table by our quota (gi->cap_slots): slots are never
  * the limit, kernel memory is. */
 #define ACCOUNT_SLOT UK_GUEST_SLOT_FIRST_FREE
@@ -55,13 +64,18 @@ static unsigned long *slot_map;             /* bit set: slot in use */
 static unsigned int nslots, slot_hint;
 static int account_made;
 static unsigned long spawn_headroom, live_tasks;
+static unsigned long *pending_kmem;         /* per slot: charge expected before its first run */
+static unsigned long pending_total;         /* their sum */
 
 /* Before kmalloc works (start.c): the runtime's allocator. */
 void ukvm_process_init(unsigned long cap_slots)
 {
 	nslots = cap_slots >= 256 && cap_slots <= UK_MAX_CAP_SLOTS ? cap_slots : 256;
 	slot_map = calloc((nslots + 63) / 64, sizeof *slot_map);
+	pending_kmem = calloc(nslots, sizeof *pending_kmem);
 	ukvm_mm_init(nslots);
+	if (!pending_kmem)
+		slot_map = NULL;            /* no slot: no process, rather than no reserve */
 	if (!slot_map)
 		ukvm_printf("ukvm: no memory for the slot map of %u slots\n", nslots);
 	slot_hint = FIRST_SLOT;
@@ -132,19 +146,34 @@ void ukvm_process_kmem(unsigned long *used, unsigned long *room, unsigned long *
 	*tasks = live_tasks;
 }
 
-int start_userspace(unsigned long stub_stack)
+/* A task made, not run yet: no longer counted ahead (also when it dies unrun). */
+static void pending_done(int slot)
 {
-	(void)stub_stack;
+	if (pending_kmem[slot]) {
+		pending_total -= pending_kmem[slot];
+		pending_kmem[slot] = 0;
+	}
+}
+
+void ukvm_process_ran(int slot)
+{
+	if (slot_in_use(slot))
+		pending_done(slot);
+}
+
+/* A new address space, expected to be charged `expect` before it first
+ * runs; refused while the account cannot give that, and what the tasks
+ * not run yet will take, and keep spawn_headroom for the running ones. */
+static int new_address_space(unsigned long expect)
+{
 	uk_word_t room = 0;
 	if (!account_made && make_account())
 		return -ENOMEM;
-	uk_word_t used = 0, limit = 0;
-	if (uk_kmem_info(ACCOUNT_SLOT, &used, &limit) || uk_kmem_room(ACCOUNT_SLOT, &room))
+	if (!slot_map || uk_kmem_room(ACCOUNT_SLOT, &room))
 		return -ENOMEM;
-	/* what the processes will use once they have run, at the least */
-	unsigned long budget = (live_tasks + 1) * PROCESS_KMEM_BUDGET;
-	unsigned long ahead = budget > used ? budget - used : 0;
-	if (room < spawn_headroom || room - spawn_headroom < ahead)
+	if (expect < PROCESS_KMEM_BUDGET)
+		expect = PROCESS_KMEM_BUDGET;
+	if (room < spawn_headroom || room - spawn_headroom < pending_total + expect)
 		return -ENOMEM;
 	int slot = ukvm_slot_alloc();
 	if (slot < 0) {
@@ -158,15 +187,28 @@ int start_userspace(unsigned long stub_stack)
 		return err == UK_E_NOMEM ? -ENOMEM : -EINVAL;
 	}
 	live_tasks++;
+	pending_kmem[slot] = expect;
+	pending_total += expect;
 	return slot;
 }
 
-/* fork: a new, empty address space; arch/um's fork_handler maps in every
- * present page of the child's page tables (force_flush_all) before it runs. */
+int start_userspace(unsigned long stub_stack)
+{
+	(void)stub_stack;
+	return new_address_space(PROCESS_KMEM_BUDGET);
+}
+
+/* fork (and exec, from a process): a new, empty address space; arch/um's
+ * fork_handler maps in every present page of the child's page tables
+ * (force_flush_all) before it runs, as much as the parent (task `pid`)
+ * is charged now. */
 int copy_context_skas0(unsigned long stack, int pid)
 {
-	(void)pid;
-	return start_userspace(stack);
+	(void)stack;
+	uk_word_t parent = 0;
+	if (!slot_in_use(pid) || uk_kmem_info(pid, &parent, 0))
+		parent = 0;
+	return new_address_space(parent);
 }
 
 void os_kill_ptraced_process(int pid, int reap_child)
@@ -175,6 +217,8 @@ void os_kill_ptraced_process(int pid, int reap_child)
 	if (!slot_in_use(pid))
 		return;
 	uk_obj_destroy(pid);        /* its mappings go with it */
+	ukvm_kmem_given_back();     /* a map waiting for room may go on */
+	pending_done(pid);
 	ukvm_slot_free(pid);
 	live_tasks--;
 }
@@ -335,6 +379,8 @@ void userspace(struct uml_pt_regs *regs, unsigned long *aux_fp_regs)
 		/* Interrupts off from here to the resume: an event that comes
 		 * now stays pending, and RESUME then exits at once (EVENT). */
 		block_signals();
+		if (pending_kmem[userspace_pid[0]])     /* its first run: it has mapped its pages */
+			ukvm_process_ran(userspace_pid[0]);
 		gp_to_uk(regs->gp, &s->user);
 		if (fp_unchecked) {
 			ukvm_fp_sanitize(regs->fp);

@@ -66,6 +66,7 @@ extern unsigned long ukvm_last_fault_ip, ukvm_last_fault_addr;
 void ukvm_process_init(unsigned long cap_slots);   /* at start (start.c) */
 int ukvm_slot_alloc(void);
 void ukvm_slot_free(int slot);
+void ukvm_process_ran(int slot);  /* its first resume: no longer counted ahead */
 void ukvm_process_kmem(unsigned long *used, unsigned long *room, unsigned long *tasks);
 
 /* The runtime (rt.c) */
