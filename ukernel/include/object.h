@@ -40,6 +40,7 @@ void kobj_link(struct kobj *o, struct task *owner, u8 type, word charge);
 #define DESTROY_COST_ENTRY   1     /* a page-table entry passed */
 #define DESTROY_COST_MAPPING 24    /* a mapping unmapped (derived ones included) */
 #define DESTROY_COST_TABLE   16    /* a page table freed */
+#define DESTROY_COST_LEAF_SCAN 128 /* a leaf table's 512 entries looked at */
 #define DESTROY_COST_SLOT    3     /* a capability slot of the task's table emptied */
 #define DESTROY_COST_CAP     2     /* a capability naming the object emptied */
 #define DESTROY_COST_WAITER  16    /* a thread blocked on the object woken */

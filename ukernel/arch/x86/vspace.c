@@ -615,73 +615,81 @@ void vspace_activate(struct task *t)
  */
 #define USER_HALF_END ((word)256 << 39)      /* the PML4's first 256 entries */
 
-static inline word span_of(int level) { return (word)1 << (12 + 9 * level); }
-
 static inline void charge(word *work, word cost)
 {
     *work = *work > cost ? *work - cost : 0;
 }
 
-/* Frees the tables whose whole span ends at va: the leaf before it if va
- * is 2 MiB aligned, its PD too if 1 GiB aligned, its PDPT if 512 GiB. */
-static void free_tables_ending_at(struct task *t, word va, word *work)
+/* A table the walk has left: out of its entry first, then freed. */
+static void free_table(struct task *t, u64 *entry, word bytes, word *work)
 {
-    for (int level = 1; level <= 3 && !(va & (span_of(level) - 1)); level++) {
-        u64 *table = t->pml4, *e;
-        for (int l = 3;; l--) {          /* the level-`level` entry for va - 1 */
-            e = &table[pt_index(va - 1, l)];
-            if (l == level || !(*e & PTE_P))
-                break;                   /* (absent above: nothing at this level) */
-            table = phys_to_virt(*e & PTE_ADDR);
-        }
-        if (!(*e & PTE_P))
-            continue;
-        kmem_free(&t->quota, phys_to_virt(*e & PTE_ADDR), level == 1 ? LEAF_BYTES : PAGE_SIZE);
-        *e = 0;
-        charge(work, DESTROY_COST_TABLE);
-    }
+    void *table = phys_to_virt(*entry & PTE_ADDR);
+    *entry = 0;
+    kmem_free(&t->quota, table, bytes);
+    charge(work, DESTROY_COST_TABLE);
 }
 
+#define VA_OF(i3, i2, i1, i0) \
+    (((word)(i3) << 39) | ((word)(i2) << 30) | ((word)(i1) << 21) | ((word)(i0) << 12))
+
+/* Four nested loops over the tables, as a whole destruction would walk
+ * them, started from teardown_va's indexes: an absent entry costs one test
+ * (and a unit), a leaf table's 512 entries one test each; every stop is at
+ * the top of an entry (or at a mapping unmap_tree_some could not finish),
+ * so teardown_va names exactly what is left. */
 bool vspace_destroy_some(struct task *t, word *work)
 {
     word va = t->teardown_va;
-    bool done = false;
+    unsigned i3 = pt_index(va, 3), i2 = pt_index(va, 2), i1 = pt_index(va, 1),
+             i0 = pt_index(va, 0);
     if (t == active_vspace)
         vspace_activate(NULL);
-    while (*work) {
-        if (va >= USER_HALF_END) {
-            done = true;
-            break;
-        }
-        u64 *table = t->pml4;
-        int level;
-        for (level = 3; level >= 1; level--) {
-            u64 e = table[pt_index(va, level)];
-            if (!(e & PTE_P))
-                break;
-            table = phys_to_virt(e & PTE_ADDR);
-        }
-        if (level >= 1) {                /* nothing below this entry */
-            va = (va & ~(span_of(level) - 1)) + span_of(level);
+    for (; i3 < 256; i3++, i2 = i1 = i0 = 0) {
+        if (!*work)
+            goto stop;
+        u64 *e3 = &t->pml4[i3];
+        if (!(*e3 & PTE_P)) {
             charge(work, DESTROY_COST_ENTRY);
-        } else {                         /* a leaf table: its pages from va on */
-            for (;;) {
-                unsigned i = pt_index(va, 0);
-                struct mapping *n = leaf_nodes(table)[i];
-                if (n && !unmap_tree_some(n, &table[i], work, DESTROY_COST_MAPPING))
-                    goto stop;           /* n still mapped: again from va */
-                charge(work, DESTROY_COST_ENTRY);
-                va += PAGE_SIZE;
-                if (!(va & (LEAF_SPAN - 1)) || !*work)
-                    break;
-            }
+            continue;
         }
-        free_tables_ending_at(t, va, work);
+        u64 *pdpt = phys_to_virt(*e3 & PTE_ADDR);
+        for (; i2 < 512; i2++, i1 = i0 = 0) {
+            if (!*work)
+                goto stop;
+            u64 *e2 = &pdpt[i2];
+            if (!(*e2 & PTE_P)) {
+                charge(work, DESTROY_COST_ENTRY);
+                continue;
+            }
+            u64 *pd = phys_to_virt(*e2 & PTE_ADDR);
+            for (; i1 < 512; i1++, i0 = 0) {
+                if (!*work)
+                    goto stop;
+                u64 *e1 = &pd[i1];
+                if (!(*e1 & PTE_P)) {
+                    charge(work, DESTROY_COST_ENTRY);
+                    continue;
+                }
+                u64 *leaf = phys_to_virt(*e1 & PTE_ADDR);
+                for (; i0 < 512; i0++) {
+                    struct mapping *n = leaf_nodes(leaf)[i0];
+                    if (n && !unmap_tree_some(n, &leaf[i0], work, DESTROY_COST_MAPPING))
+                        goto stop;       /* n still mapped: again from it */
+                }
+                charge(work, DESTROY_COST_LEAF_SCAN);
+                free_table(t, e1, LEAF_BYTES, work);
+            }
+            free_table(t, e2, PAGE_SIZE, work);
+        }
+        free_table(t, e3, PAGE_SIZE, work);
     }
-stop:
-    t->teardown_va = va;
+    t->teardown_va = USER_HALF_END;
     flush_pending();                     /* pages others derived from ours */
-    return done;
+    return true;
+stop:
+    t->teardown_va = VA_OF(i3, i2, i1, i0);
+    flush_pending();
+    return false;
 }
 
 /* The PML4 (the kernel half only by now), last: a vCPU may still have run
