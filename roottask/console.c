@@ -335,15 +335,21 @@ uk_word_t console_thread(int i)
     return s ? s->thread : 0;
 }
 
-long console_ping(int i, uk_word_t timeout)
+long console_ping(int i, uk_word_t timeout, uk_word_t *printed, uk_word_t *queued)
 {
     struct con_server *s = server_of((uk_word_t)i + 1);
+    *printed = *queued = 0;
     if (!s)
         return UK_E_INVAL;
-    uk_word_t w[1] = { 0 };              /* client 0: none; any answer will do */
+    uk_word_t w[1] = { 0 };              /* client 0: the server's own totals */
     struct uk_msg m = { .info = uk_msginfo(UK_CONSOLE_INFO, 1, timeout) };
     uk_msg_set_words(&m, uk_ipc_buf, w, 1);
-    return uk_call(s->ep, &m);
+    long err = uk_call(s->ep, &m);
+    if (!err && m.w[0] == 0 && uk_msg_len(m.info) >= 5) {   /* else: answered, no figures */
+        *printed = uk_msg_word(&m, uk_ipc_buf, 2);
+        *queued = uk_msg_word(&m, uk_ipc_buf, 4);
+    }
+    return err;
 }
 
 int console_restart(const struct uk_bootinfo *bi, int i, uk_word_t root_ep)

@@ -10,6 +10,26 @@
 #include <user/loader.h>
 #include <user/virtio.h>
 
+/* Bit `bit` of byte `at` of segment k flipped; 1 if done. */
+static int flip_byte(const struct uk_loaded *l, unsigned k, uk_word_t at, unsigned bit,
+                     uk_word_t *where)
+{
+    const struct uk_elf_segment *g = &l->img.seg[k];
+    int code = !!(g->flags & UK_MAP_EXEC);
+    unsigned char *b = l->copy[k] + (g->vaddr % UK_PAGE_SIZE) + at;
+    uk_word_t page = (uk_word_t)b & ~(UK_PAGE_SIZE - 1);
+    /* our copy of its code is read/execute (the loader gives away only
+     * what the source has): writable for the flip, adding a right and
+     * taking it back, so its own read/execute mapping stays as it is */
+    if (code && uk_protect(UK_SLOT_SELF_TASK, page, 1, UK_MAP_RWX))
+        return 0;
+    *b ^= (unsigned char)(1u << bit);
+    if (code)
+        uk_protect(UK_SLOT_SELF_TASK, page, 1, UK_MAP_READ | UK_MAP_EXEC);
+    *where = (g->vaddr + at) << 3 | bit;
+    return 1;
+}
+
 int image_flip(const struct uk_loaded *l, int code, uk_word_t rnd, uk_word_t *where)
 {
     if (!l)
@@ -30,19 +50,20 @@ int image_flip(const struct uk_loaded *l, int code, uk_word_t rnd, uk_word_t *wh
             at -= g->memsz;
             continue;
         }
-        unsigned bit = (unsigned)(rnd >> 40) % 8;
-        unsigned char *b = l->copy[k] + (g->vaddr % UK_PAGE_SIZE) + at;
-        uk_word_t page = (uk_word_t)b & ~(UK_PAGE_SIZE - 1);
-        /* our copy of its code is read/execute (the loader gives away only
-         * what the source has): writable for the flip, adding a right and
-         * taking it back, so its own read/execute mapping stays as it is */
-        if (code && uk_protect(UK_SLOT_SELF_TASK, page, 1, UK_MAP_RWX))
-            return 0;
-        *b ^= (unsigned char)(1u << bit);
-        if (code)
-            uk_protect(UK_SLOT_SELF_TASK, page, 1, UK_MAP_READ | UK_MAP_EXEC);
-        *where = (g->vaddr + at) << 3 | bit;
-        return 1;
+        return flip_byte(l, k, at, (unsigned)(rnd >> 40) % 8, where);
+    }
+    return 0;
+}
+
+int image_flip_at(const struct uk_loaded *l, uk_word_t at, int *code, uk_word_t *where)
+{
+    uk_word_t addr = at >> 3;
+    for (unsigned k = 0; l && k < l->img.nsegments; k++) {
+        const struct uk_elf_segment *g = &l->img.seg[k];
+        if (l->copy[k] && addr >= g->vaddr && addr - g->vaddr < g->memsz) {
+            *code = !!(g->flags & UK_MAP_EXEC);
+            return flip_byte(l, k, addr - g->vaddr, (unsigned)(at & 7), where);
+        }
     }
     return 0;
 }

@@ -202,7 +202,9 @@ uk_word_t rtc_now_ns(uk_word_t *tsc);
  * UART, then vmm_console_reconnect(com) gives every running vmm-server of
  * that UART its console caps again: how many got them (-1: no server). */
 uk_word_t console_thread(int i);
-long console_ping(int i, uk_word_t timeout);
+/* console_ping: also the server's lines printed so far and lines queued
+ * (UK_CONSOLE_INFO's totals; both 0 if it gave none) */
+long console_ping(int i, uk_word_t timeout, uk_word_t *printed, uk_word_t *queued);
 int console_restart(const struct uk_bootinfo *bi, int i, uk_word_t root_ep);
 const char *console_name(int i);
 int vmm_console_reconnect(uk_word_t com);
@@ -230,6 +232,9 @@ long blk_ping(int i, uk_word_t timeout);
  * i's NIC (-1: it does not run). */
 struct uk_loaded;
 int image_flip(const struct uk_loaded *l, int code, uk_word_t rnd, uk_word_t *where);
+/* The same, a chosen bit: `at` = address << 3 | bit (swifi-at=); *code:
+ * it was in an executable segment; 0: no segment has it. */
+int image_flip_at(const struct uk_loaded *l, uk_word_t at, int *code, uk_word_t *where);
 int desc_escape(const void *table, unsigned entries, int (*allowed)(const void *, uk_word_t),
                 const void *ctx, uk_word_t *addr);
 const struct uk_loaded *console_image(int i);

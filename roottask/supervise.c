@@ -11,7 +11,10 @@
  *   beat=MS      ping the console, block and network servers every MS ms of
  *                TSC time (default 50; 0: no heartbeat), each ping answered
  *                within MS/2 (the block server: within MS, it may be waiting
- *                for its device) or the server counts as hung; and ring each
+ *                for its device) or the server counts as hung (a console
+ *                server also when it answers with lines queued and has
+ *                printed none since the ping before, CONSOLE_STUCK pings in
+ *                a row: "how=stuck"); and ring each
  *                vmm-server's heartbeat (UK_VMM_BELL_PING, launch.c): one
  *                whose request loop has not answered for VMM_HANG_MS is hung
  *                (restart=vmm: destroyed and started again, its guest reboots)
@@ -32,6 +35,10 @@
  *                it, netprobe.c: client-visible if it failed) and the server
  *                restarted afterwards whatever happened, so every flip
  *                starts from a clean server; the first at SWIFI_FIRST_MS
+ *   swifi-at=W   the swifi campaign's first flip is bit W % 8 of the byte at
+ *                W / 8 of a console or network server's image (W decimal:
+ *                the `where` its event line prints in hex), not a random
+ *                one: a known flip, for a test (tools/experiments/run)
  *   inject=      at MS ms after the microkernel's first instruction, FAULT
  *                into TARGET:
  *      crash     its main thread is made to fault (rip = 0): a real fault,
@@ -92,6 +99,8 @@
 #define LATE_MS       5
 #define SWIFI_FIRST_MS 500         /* the first flip: the guests are up by then */
 #define BLK_MISSES    2            /* pings a block server misses in a row: hung */
+#define CONSOLE_STUCK 2            /* pings in a row a console server answers with lines
+                                      queued and none printed since the last: stuck */
 #define VMM_HANG_MS   400          /* a vmm-server whose request loop has answered no
                                       heartbeat for this long is hung: longer than a
                                       hung block server takes to be found and restarted
@@ -135,11 +144,19 @@ static struct {
     uk_word_t pending[NSLOTS];
     int gave_up[NSLOTS];
     int missed[NSLOTS];                    /* pings missed in a row */
+    /* a console server that answers its pings but prints none of the lines
+     * it has queued is stuck (a flip into con_pump made it spin: recv with
+     * a zero timeout, pump nothing, again); at CONSOLE_PRIO it starves the
+     * block and network servers and the vmm-servers meanwhile */
+    uk_word_t con_printed[NCONSOLES];      /* its lines printed at the last ping */
+    int con_stuck[NCONSOLES];              /* pings in a row with lines queued, none out */
+    int starving;                          /* this beat: one of them looks stuck */
     int vmm_faulted[ROOT_MAX_GUESTS + 1];  /* its fault seen, its end still to come */
     struct {                               /* the vmm-servers' heartbeat */
         uk_word_t seq;                     /* the last number rung */
         uk_word_t ok_at[ROOT_MAX_GUESTS + 1];   /* TSC: its last answer (or start) */
     } vb;
+    uk_word_t sw_at;                       /* swifi-at=: its first flip (0: random) */
     struct {                               /* the swifi campaign (swifi=) */
         int on;
         struct target t;                   /* its server */
@@ -284,6 +301,15 @@ static int parse_word(const char *p, unsigned long n)
         S.end = (uk_word_t)v * S.ms;
         return 1;
     }
+    if (n > 9 && !strncmp(p, "swifi-at=", 9)) {
+        long v = num(p + 9, n - 9);
+        if (v < 1) {
+            printf("experiment: \"%s\": swifi-at= wants ADDRESS * 8 + BIT (decimal)\n", w);
+            return 0;
+        }
+        S.sw_at = (uk_word_t)v;
+        return 1;
+    }
     if (n > 6 && !strncmp(p, "swifi=", 6)) {
         const char *q = p + 6;
         unsigned long m = wlen(q);
@@ -399,7 +425,8 @@ static int parse_word(const char *p, unsigned long n)
         S.a[i] = a;
         return 1;
     }
-    printf("experiment: \"%s\": unknown word (end=, beat=, restart=, inject=, swifi=)\n", w);
+    printf("experiment: \"%s\": unknown word (end=, beat=, restart=, inject=, swifi=, "
+           "swifi-at=)\n", w);
     return 0;
 }
 
@@ -613,6 +640,8 @@ static void restart(struct target t)
     uk_word_t t0 = now();
     int ok = 0, clients = 0;
     if (t.kind == T_CONSOLE) {
+        S.con_stuck[t.index] = 0;        /* a new server: its count starts again */
+        S.con_printed[t.index] = 0;
         clients = console_restart(S.bi, (int)t.index, S.ep);
         ok = clients >= 0;
         if (!ok)
@@ -654,9 +683,29 @@ static void ping(struct target t)
      * loaded host one request can outlast a beat now and then */
     int blk = t.kind == T_BLK;
     uk_word_t to = uk_timeout_us(S.beat_ms * (blk ? 1000 : 500));
-    long err = t.kind == T_CONSOLE ? console_ping((int)t.index, to) : t.kind == T_NET
-                                                            ? net_ping((int)t.index, to)
-                                                            : blk_ping((int)t.index, to);
+    uk_word_t printed = 0, queued = 0;
+    long err = t.kind == T_CONSOLE ? console_ping((int)t.index, to, &printed, &queued)
+               : t.kind == T_NET  ? net_ping((int)t.index, to)
+                                  : blk_ping((int)t.index, to);
+    if (err != UK_E_TIMEOUT && t.kind == T_CONSOLE) {
+        /* answered: but has it printed? (its queue drains at CONSOLE_PRIO in
+         * microseconds; queued lines and none out over a beat is no progress) */
+        int i = (int)t.index, stuck = queued && printed == S.con_printed[i];
+        S.con_printed[i] = printed;
+        S.con_stuck[i] = stuck ? S.con_stuck[i] + 1 : 0;
+        if (S.con_stuck[i] && S.con_stuck[i] < CONSOLE_STUCK)
+            S.starving = 1;              /* the lower servers' misses would not be theirs */
+        if (S.con_stuck[i] >= CONSOLE_STUCK) {
+            S.con_stuck[i] = 0;
+            S.missed[slot_of(t)] = 0;
+            detected(t, "stuck");
+            if (restart_wanted(t))
+                restart(t);
+            else
+                S.gave_up[slot_of(t)] = 1;
+            return;
+        }
+    }
     if (err != UK_E_TIMEOUT) {
         S.missed[slot_of(t)] = 0;
         return;
@@ -753,7 +802,13 @@ static void swifi_flip(void)
                            .rnd = S.sw.rnd, .flipped = 1, .at = now() };
     memcpy(S.sw.outcome, outcome, sizeof outcome);
     r = xorshift();
-    if (kind < 2) {                      /* one bit of its code (1) or data (0) */
+    if (S.sw_at && S.sw.n == 1 && t.kind != T_BLK) {   /* swifi-at=: the first flip's bit */
+        int code = 0;
+        S.sw.flipped = image_flip_at(t.kind == T_CONSOLE ? console_image((int)t.index)
+                                                         : net_image((int)t.index),
+                                     S.sw_at, &code, &S.sw.where);
+        S.sw.kind = code ? "code" : "data";
+    } else if (kind < 2) {               /* one bit of its code (1) or data (0) */
         S.sw.kind = kind ? "code" : "data";
         int ok = t.kind == T_BLK ? blk_flip((int)t.index, kind, r, &S.sw.where)
                : image_flip(t.kind == T_CONSOLE ? console_image((int)t.index)
@@ -830,13 +885,18 @@ void supervise_run(void)
     /* heartbeats first: a ping right after an injection into the same
      * server would wait out its timeout before we heard of its fault */
     if (S.next_beat && S.next_beat <= now()) {
+        S.starving = 0;
         for (int i = 0; i < NCONSOLES; i++)
             ping((struct target){ T_CONSOLE, (uk_word_t)i });
-        for (int i = 0; i < net_servers(); i++)
+        /* a console server that looks stuck starves the servers below its
+         * priority: their pings wait for the next beat, when it has been
+         * found stuck and restarted, or has printed after all */
+        for (int i = 0; i < net_servers() && !S.starving; i++)
             ping((struct target){ T_NET, (uk_word_t)i });
-        for (int i = 0; i < blk_servers(); i++)
+        for (int i = 0; i < blk_servers() && !S.starving; i++)
             ping((struct target){ T_BLK, (uk_word_t)i });
-        vmm_beat();
+        if (!S.starving)
+            vmm_beat();
         S.next_beat = now() + S.beat_ms * S.ms;
     }
     if (S.slow.on && S.slow.next <= now()) {  /* the slow fault's next toggle */

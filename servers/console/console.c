@@ -240,6 +240,27 @@ static void serve(struct uk_msg *m)
         uk_word_t n = badge;
         if (badge == 0)
             n = len >= 1 ? m->w[0] : 0;
+        if (badge == 0 && n == 0) {              /* the server's own totals */
+            uk_word_t sum[5] = { 0 };
+            for (unsigned c = 1; c <= UK_CONSOLE_MAX_CLIENTS; c++) {
+                const struct con_client *k = &con.cl[c];
+                if (!k->used)
+                    continue;
+                sum[0] += k->written;
+                sum[1] += k->lines_out;
+                sum[2] += k->lines_lost;
+                sum[3] += k->oq_lines;
+                sum[4] += k->in_lost;
+            }
+            m->w[1] = sum[0];
+            m->w[2] = sum[1];
+            m->w[3] = sum[2];
+            set_word(m, 4, sum[3]);
+            set_word(m, 5, sum[4] + con.in_lost);
+            set_word(m, 6, con.focus);
+            rlen = 7;
+            break;
+        }
         if (!client_ok(n)) {
             status = badge ? UK_VDEV_EPERM : UK_VDEV_EINVAL;
             break;

@@ -284,6 +284,15 @@ KT_TEST(console_lines_are_labelled_and_assembled)
     KT_EQ(a[I_LINES_LOST], 0);
     KT_EQ(b[I_LINES_OUT], 6);
     KT_EQ(b[I_FOCUS], 2);
+    /* client 0: the server's totals (the supervisor's progress ping),
+     * w4 the lines still queued: none, all 10 printed */
+    uk_word_t t[7];
+    info(0, t);
+    KT_EQ(t[I_WRITTEN], a[I_WRITTEN] + b[I_WRITTEN]);
+    KT_EQ(t[I_LINES_OUT], 10);
+    KT_EQ(t[I_LINES_LOST], 0);
+    KT_EQ(t[4], 0);
+    KT_EQ(t[I_FOCUS], 2);
     expect("[console] input to beta (2)");
     expect("[alpha] hello from alpha");
     expect("[beta] hello from beta");

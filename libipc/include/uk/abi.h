@@ -692,7 +692,11 @@ enum uk_console_op {
     UK_CONSOLE_INFO,                /* badge 0: w0 = n; a client: itself -> w0 = status,
                                        w1 = bytes written, w2 = lines printed, w3 = lines
                                        lost, w4 = input bytes queued for it, w5 = input
-                                       bytes lost (its ring full), w6 = the focus */
+                                       bytes lost (its ring full), w6 = the focus;
+                                       badge 0, w0 = 0: the server's totals over its
+                                       clients, w4 = lines queued for the UART (the
+                                       supervisor's progress check: lines queued and
+                                       none printed for two beats is a stuck server) */
 };
 #define UK_CONSOLE_MAX_CLIENTS   9u   /* Ctrl-T 1..9 */
 #define UK_CONSOLE_NAME_MAX      31u
