@@ -97,6 +97,17 @@ long uk_load_elf_in(uk_word_t task, const void *elf, uk_word_t size,
     return uk_load_elf_with(task, elf, size, lo, hi, pool_alloc, 0, out);
 }
 
+void *uk_kept_pages(void *ctx, uk_word_t npages)
+{
+    struct uk_kept_pages *k = ctx;
+    if (k->pages && npages <= k->npages)
+        return uk_map_range(0, (uk_word_t)k->pages, 0, k->npages,
+                            UK_MAP_READ | UK_MAP_WRITE) ? 0 : k->pages;
+    k->pages = uk_pages_alloc(npages);
+    k->npages = k->pages ? npages : 0;
+    return k->pages;
+}
+
 long uk_load_elf(uk_word_t task, const void *elf, uk_word_t size, struct uk_loaded *out)
 {
     return uk_load_elf_in(task, elf, size, UK_PAGE_SIZE, UK_PHYS_WINDOW, out);

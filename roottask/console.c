@@ -48,8 +48,8 @@ struct con_server {                      /* ours (the root task's main thread) *
     /* its program's pages and its stack and IPC buffer: taken at the first
      * start, used again by every restart (its last task gone by then; the
      * pool cannot free, so fresh ones would be ~140 KiB lost a restart) */
-    unsigned char *img_pages, *stack_pages;
-    uk_word_t img_npages;
+    struct uk_kept_pages img;          /* its program's image, kept for a restart */
+    unsigned char *stack_pages;
     struct uk_loaded loaded;             /* its image as last loaded (flip.c flips it) */
 };
 static struct con_server srv[UK_CONSOLE_COM_MAX];
@@ -105,20 +105,6 @@ static void stop(struct con_server *s)
     memset(s->added, 0, sizeof s->added);
 }
 
-/* uk_load_elf_with's allocator: the server's kept image pages if they are
- * enough (read/write again: the last load left its code read/execute in
- * our view), else fresh ones, kept. */
-static void *image_pages(void *ctx, uk_word_t n)
-{
-    struct con_server *s = ctx;
-    if (s->img_pages && n <= s->img_npages)
-        return uk_map_range(0, (uk_word_t)s->img_pages, 0, s->img_npages,
-                            UK_MAP_READ | UK_MAP_WRITE) ? 0 : s->img_pages;
-    s->img_pages = uk_pages_alloc(n);
-    s->img_npages = s->img_pages ? n : 0;
-    return s->img_pages;
-}
-
 /* Server s (its com and module set) started; 1 if it runs. */
 static int start(struct con_server *s, const struct uk_bootinfo *bi, uk_word_t root_ep)
 {
@@ -141,7 +127,7 @@ static int start(struct con_server *s, const struct uk_bootinfo *bi, uk_word_t r
     }
     s->live = 1;                         /* from here on, stop() undoes what was done */
     if ((err = uk_load_elf_with(s->task, (const void *)(UK_PHYS_WINDOW + mod->phys), mod->size,
-                                UK_PAGE_SIZE, UK_PHYS_WINDOW, image_pages, s, &s->loaded))) {
+                                UK_PAGE_SIZE, UK_PHYS_WINDOW, uk_kept_pages, &s->img, &s->loaded))) {
         say(s, s->loaded.error, err);
         goto fail;
     }

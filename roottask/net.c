@@ -63,8 +63,8 @@ struct net_server {                        /* ours (the root task's main thread)
     struct uk_pci_dev pci;
     uk_word_t io, irq;
     int peered[NET_MAX_SERVERS];           /* peer j's rings mapped into this task */
-    void *img_pages, *stack_pages;         /* its program's pages, kept for a restart */
-    uk_word_t img_npages;
+    struct uk_kept_pages img;              /* its program's image, kept for a restart */
+    void *stack_pages;                     /* its stack, kept likewise */
     struct net_client client[UK_NET_MAX_CLIENTS + 1];
     struct uk_loaded loaded;               /* its image as last loaded (flip.c flips it) */
 };
@@ -242,21 +242,6 @@ static void learn_remotes(int i)
 
 static void stop(struct net_server *s);
 
-/* uk_load_elf_with's allocator: the slot's kept image pages if they are
- * enough (read/write again: the last load left its code read/execute in
- * our view), else fresh ones, kept (as console.c does: a restart takes no
- * pool pages). */
-static void *image_pages(void *ctx, uk_word_t n)
-{
-    struct net_server *s = ctx;
-    if (s->img_pages && n <= s->img_npages)
-        return uk_map_range(0, (uk_word_t)s->img_pages, 0, s->img_npages,
-                            UK_MAP_READ | UK_MAP_WRITE) ? 0 : s->img_pages;
-    s->img_pages = uk_pages_alloc(n);
-    s->img_npages = s->img_pages ? n : 0;
-    return s->img_pages;
-}
-
 /* Server slot `slot` started from module `module`; 1 if it runs. */
 static int start(struct net_server *s, int slot, const struct uk_bootinfo *bi, int module,
                  uk_word_t root_ep)
@@ -265,11 +250,10 @@ static int start(struct net_server *s, int slot, const struct uk_bootinfo *bi, i
     struct uk_pci_dev found[MAX_NICS];
     long err;
 
-    void *img = s->img_pages, *stack = s->stack_pages;   /* kept across restarts */
-    uk_word_t img_n = s->img_npages;
+    struct uk_kept_pages img = s->img;       /* kept across restarts */
+    void *stack = s->stack_pages;
     memset(s, 0, sizeof *s);
-    s->img_pages = img;
-    s->img_npages = img_n;
+    s->img = img;
     s->stack_pages = stack;
     s->module = module;
     snprintf(s->name, sizeof s->name, slot ? "net%d" : "net", slot + 1);
@@ -306,7 +290,7 @@ static int start(struct net_server *s, int slot, const struct uk_bootinfo *bi, i
     }
     s->live = 1;                           /* from here on stop() undoes what was done */
     if ((err = uk_load_elf_with(s->task, (const void *)(UK_PHYS_WINDOW + mod->phys), mod->size,
-                                UK_PAGE_SIZE, UK_PHYS_WINDOW, image_pages, s, &s->loaded))) {
+                                UK_PAGE_SIZE, UK_PHYS_WINDOW, uk_kept_pages, &s->img, &s->loaded))) {
         printf("root task: net-server %s: %s (error %ld)\n", s->name, s->loaded.error,
                err);
         goto fail;

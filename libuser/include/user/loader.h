@@ -60,6 +60,18 @@ typedef void *uk_page_alloc_fn(void *ctx, uk_word_t npages);
 long uk_load_elf_with(uk_word_t task, const void *elf, uk_word_t size, uk_word_t lo,
                       uk_word_t hi, uk_page_alloc_fn *alloc, void *ctx, struct uk_loaded *out);
 
+/* An image's pages kept from one start of a program to the next (the root
+ * task's restarted servers: a restart then takes no pool pages).
+ * uk_kept_pages is uk_load_elf_with's allocator for them, ctx a struct
+ * uk_kept_pages: the kept pages if they are enough (made read/write again:
+ * the last load left its code read/execute in our view), else fresh ones
+ * from the pool, kept. */
+struct uk_kept_pages {
+    void *pages;
+    uk_word_t npages;
+};
+void *uk_kept_pages(void *ctx, uk_word_t npages);
+
 /* Start a loaded program in `task` the way the kernel starts the root task,
  * so libipc's _start/rt_start run unchanged:
  *  - stack: UK_PROGRAM_STACK_PAGES read/write pages below
