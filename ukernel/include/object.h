@@ -48,6 +48,12 @@ void kobj_link(struct kobj *o, struct task *owner, u8 type, word charge);
 #define DESTROY_COST_OBJECT  64    /* an object begun (a thread's teardown) or freed */
 #define DESTROY_PART_WORK    ((word)DESTROY_COST_MAPPING * UK_PREEMPT_PAGES)
 
+/* A part's work spent: cost units off *work, down to 0 (the part ends). */
+static inline void destroy_charge(word *work, word cost)
+{
+    *work = *work > cost ? *work - cost : 0;
+}
+
 /* Goes on destroying o (begins it if it is not dying yet): objects it owns
  * first, innermost first, while *work lasts; true once o is gone. */
 bool kobj_destroy_some(struct kobj *o, word *work);

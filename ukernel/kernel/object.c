@@ -29,11 +29,6 @@
 #include "vspace.h"
 #include "log.h"
 
-static inline void charge(word *work, word cost)
-{
-    *work = *work > cost ? *work - cost : 0;
-}
-
 void kobj_link(struct kobj *o, struct task *owner, u8 type, word charge)
 {
     o->type = type;
@@ -72,7 +67,7 @@ static bool destroy_leaf_some(struct kobj *o, word *work)
 {
     if (o->dying == 0) {                 /* begin: unusable from here on */
         o->dying = 1;
-        charge(work, DESTROY_COST_OBJECT);
+        destroy_charge(work, DESTROY_COST_OBJECT);
         switch (o->type) {
         case UK_CAP_THREAD:       thread_teardown(container_of(o, struct thread, hdr)); break;
         case UK_CAP_ENDPOINT:     endpoint_dying((struct endpoint *)o); break;
@@ -97,7 +92,7 @@ static bool destroy_leaf_some(struct kobj *o, word *work)
     }
     if (o->type == UK_CAP_THREAD)
         thread_unlink(container_of(o, struct thread, hdr));
-    charge(work, DESTROY_COST_OBJECT);
+    destroy_charge(work, DESTROY_COST_OBJECT);
     unlink_owned(o);
     kmem_free(o->owner ? &o->owner->quota : NULL, object_base(o), o->charge);
     return true;
@@ -133,7 +128,7 @@ static bool destroy_task_some(struct task *t, word *work)
         if (!vcpu_task_dying_some(t, work))
             return false;
     }
-    charge(work, DESTROY_COST_OBJECT);
+    destroy_charge(work, DESTROY_COST_OBJECT);
     task_teardown(t);
     unlink_owned(&t->hdr);
     kmem_free(t->hdr.owner ? &t->hdr.owner->quota : NULL, t, t->hdr.charge);
@@ -147,7 +142,7 @@ bool kobj_destroy_some(struct kobj *root, word *work)
         while (o->type == UK_CAP_TASK) { /* down to the innermost work */
             struct task *t = (struct task *)o;
             if (!o->dying) {
-                charge(work, DESTROY_COST_OBJECT);
+                destroy_charge(work, DESTROY_COST_OBJECT);
                 task_begin(t);
             }
             struct kobj *inner = t->threads ? &t->threads->hdr : t->owned;

@@ -615,18 +615,13 @@ void vspace_activate(struct task *t)
  */
 #define USER_HALF_END ((word)256 << 39)      /* the PML4's first 256 entries */
 
-static inline void charge(word *work, word cost)
-{
-    *work = *work > cost ? *work - cost : 0;
-}
-
 /* A table the walk has left: out of its entry first, then freed. */
 static void free_table(struct task *t, u64 *entry, word bytes, word *work)
 {
     void *table = phys_to_virt(*entry & PTE_ADDR);
     *entry = 0;
     kmem_free(&t->quota, table, bytes);
-    charge(work, DESTROY_COST_TABLE);
+    destroy_charge(work, DESTROY_COST_TABLE);
 }
 
 #define VA_OF(i3, i2, i1, i0) \
@@ -649,7 +644,7 @@ bool vspace_destroy_some(struct task *t, word *work)
             goto stop;
         u64 *e3 = &t->pml4[i3];
         if (!(*e3 & PTE_P)) {
-            charge(work, DESTROY_COST_ENTRY);
+            destroy_charge(work, DESTROY_COST_ENTRY);
             continue;
         }
         u64 *pdpt = phys_to_virt(*e3 & PTE_ADDR);
@@ -658,7 +653,7 @@ bool vspace_destroy_some(struct task *t, word *work)
                 goto stop;
             u64 *e2 = &pdpt[i2];
             if (!(*e2 & PTE_P)) {
-                charge(work, DESTROY_COST_ENTRY);
+                destroy_charge(work, DESTROY_COST_ENTRY);
                 continue;
             }
             u64 *pd = phys_to_virt(*e2 & PTE_ADDR);
@@ -667,7 +662,7 @@ bool vspace_destroy_some(struct task *t, word *work)
                     goto stop;
                 u64 *e1 = &pd[i1];
                 if (!(*e1 & PTE_P)) {
-                    charge(work, DESTROY_COST_ENTRY);
+                    destroy_charge(work, DESTROY_COST_ENTRY);
                     continue;
                 }
                 u64 *leaf = phys_to_virt(*e1 & PTE_ADDR);
@@ -676,7 +671,7 @@ bool vspace_destroy_some(struct task *t, word *work)
                     if (n && !unmap_tree_some(n, &leaf[i0], work, DESTROY_COST_MAPPING))
                         goto stop;       /* n still mapped: again from it */
                 }
-                charge(work, DESTROY_COST_LEAF_SCAN);
+                destroy_charge(work, DESTROY_COST_LEAF_SCAN);
                 free_table(t, e1, LEAF_BYTES, work);
             }
             free_table(t, e2, PAGE_SIZE, work);
