@@ -59,14 +59,20 @@ struct blk_server {                      /* ours (the root task's main thread) *
 static struct blk_server srv[BLK_MAX_SERVERS];
 static int nsrv;                         /* slots ever used */
 static struct uk_loaded loaded;
-/* Each server slot's info page and DMA pages, allocated once and reused by
- * a restarted server: stop() resets every device (its DMA ends) before a
- * new server is started on them, and uk_pages_alloc does not free, so
- * nothing else ever lands in them. */
+/* Each server slot's pages, allocated once and reused by a restarted
+ * server: stop() resets every device (its DMA ends) before a new server is
+ * started on them, and uk_pages_alloc does not free, so nothing else ever
+ * lands in them.  Client n's window likewise, reused by the next client n
+ * of the slot (a restarted vmm-server: launch.c) once the last is removed
+ * (the server answers REMOVE_CLIENT between requests: none of the old
+ * client's is in flight then). */
 static struct {
     struct uk_blk_info *info;
     char *dma;
     unsigned disks;
+    struct uk_kept_pages img;            /* the server's program image */
+    void *stack;                         /* its stack and IPC buffer */
+    struct uk_kept_pages window[UK_BLK_MAX_CLIENTS + 1];
 } kept_pages[BLK_MAX_SERVERS];
 
 static void say(const struct blk_server *s, const char *what, long err)
@@ -210,8 +216,9 @@ static int start(struct blk_server *s, int slot, const struct uk_bootinfo *bi, i
         say(s, "no task", err);
         return 0;
     }
-    if ((err = uk_load_elf(s->task, (const void *)(UK_PHYS_WINDOW + mod->phys), mod->size,
-                           &loaded))) {
+    if ((err = uk_load_elf_with(s->task, (const void *)(UK_PHYS_WINDOW + mod->phys), mod->size,
+                                UK_PAGE_SIZE, UK_PHYS_WINDOW, uk_kept_pages,
+                                &kept_pages[slot].img, &loaded))) {
         printf("root task: blk-server %s: %s (error %ld)\n", s->name, loaded.error, err);
         goto fail;
     }
@@ -262,9 +269,14 @@ static int start(struct blk_server *s, int slot, const struct uk_bootinfo *bi, i
         say(s, "its pages not mapped", err);
         goto fail;
     }
+    if (!kp->stack && !(kp->stack = uk_pages_alloc(UK_PROGRAM_STACK_PAGES + 1))) {
+        say(s, "no pages for its stack", UK_E_NOMEM);
+        goto fail;
+    }
     if ((err = uk_cap_copy(root_ep, UK_SLOT_SELF_TASK, s->fault_ep, UK_R_WRITE,
                            BLK_BADGE + (uk_word_t)slot)) ||
-        (err = uk_start_program(s->task, &loaded, BLK_PRIO, s->fault_ep, 0, &s->thread))) {
+        (err = uk_start_program_on(s->task, &loaded, BLK_PRIO, s->fault_ep, 0, kp->stack,
+                                   &s->thread))) {
         say(s, "not started", err);
         goto fail;
     }
@@ -346,6 +358,9 @@ static void remove_client(struct blk_server *s, uk_word_t n)
     control(s, UK_BLK_CTL_REMOVE_CLIENT, n, 0, 0, 0);
     uk_cap_delete(s->client[n].task, s->client[n].slot);   /* its calls fail from now */
     uk_unmap(s->task, UK_BLK_WINDOW(n), s->client[n].window_pages);
+    /* the client's view too (if its task is still there): its pages go to
+     * the next client n */
+    uk_unmap(s->client[n].task, s->client[n].va, s->client[n].window_pages);
     s->client[n].window_pages = 0;
 }
 
@@ -363,10 +378,11 @@ void *blk_add_client(uk_word_t n, uk_word_t disk, uk_word_t task, uk_word_t va,
     if (!s || n < 1 || n > UK_BLK_MAX_CLIENTS || s->client[n].window_pages ||
         pages * UK_PAGE_SIZE > UK_BLK_WINDOW_MAX)
         return 0;
-    char *win = uk_pages_alloc(pages);
+    char *win = uk_kept_pages(&kept_pages[s - srv].window[n], pages);
     long err;
     if (!win)
         return 0;
+    memset(win, 0, pages * UK_PAGE_SIZE);   /* nothing of the last client n */
     if ((err = uk_map_range(task, (uk_word_t)win, va, pages, UK_MAP_READ | UK_MAP_WRITE))) {
         say(s, "a client's window not mapped", err);
         return 0;

@@ -10,7 +10,7 @@
  *   VMM_KERNEL_VA   the guest kernel module, read-only
  *   VMM_INITRD_VA   the initrd module, read-only
  *
- * plus in its table: its task and thread (uk_start_program),
+ * plus in its table: its task and thread (uk_start_program_on),
  * UK_VMM_SLOT_ROOT, a send-only cap of our endpoint badged with the guest's
  * index (the same badge is on its fault endpoint, so whatever way it ends,
  * main.c's wait loop hears of it), UK_VMM_SLOT_INPUT, its bell: a
@@ -46,35 +46,35 @@ struct vmm_rec {
     uk_word_t bell;           /* its bell (unbadged; destroyed with it) */
     uk_word_t bell_power;     /* our copy badged UK_VMM_BELL_POWER_OFF */
     uk_word_t bell_ping;      /* our copy badged UK_VMM_BELL_PING (the supervisor's) */
-    unsigned char *ram;       /* its guest RAM (our view), kept when it ends: a
-                                 vmm-server started again for the same guest
-                                 (supervise.c) reuses it, zeroed, rather than
-                                 take fresh pages (ours are never given back) */
-    uk_word_t ram_pages;
 };
 static struct vmm_rec vmms[ROOT_MAX_GUESTS + 1];   /* by badge (the guest's index) */
-/* Each guest's heartbeat page (struct uk_vmm_alive, mapped read/write at
- * UK_VMM_ALIVE_VA), allocated once and kept by its restarts (our pages are
- * never given back). */
-static struct uk_vmm_alive *alive[ROOT_MAX_GUESTS + 1];
-static struct uk_loaded loaded;
 
-/* Zeroes whole pages with one `rep stosq`: libuser's memset goes a byte at
- * a time, 64 M instructions for 16 MiB, all of them at our priority (above
- * every guest) when a vmm-server is started again (docs/liability.md). */
-static void zero_pages(void *p, uk_word_t pages)
-{
-    uk_word_t n = pages * UK_PAGE_SIZE / 8;
-    __asm__ volatile("rep stosq" : "+D"(p), "+c"(n) : "a"(0ul) : "memory");
-}
+/* What a guest's vmm-server is given in pages of ours, taken at its first
+ * start and kept by its restarts (supervise.c): our pool never takes pages
+ * back, so a restart that took fresh ones would lose them for good.  Each
+ * is reused as it is (zeroed where a cold boot needs it). */
+struct vmm_kept {
+    struct uk_kept_pages img;          /* the vmm-server's program image */
+    void *stack;                       /* its stack and IPC buffer */
+    struct uk_vmm_info *info;          /* its info page */
+    struct uk_vmm_alive *alive;        /* its heartbeat page (mapped read/write at
+                                          UK_VMM_ALIVE_VA) */
+    unsigned char *ram;                /* its guest's RAM (our view) */
+    uk_word_t ram_pages;
+    struct uk_kept_pages copy[2];      /* its kernel's, its initrd's copy when the module
+                                          shares a page with another (map_module) */
+};
+static struct vmm_kept kept[ROOT_MAX_GUESTS + 1];
+static struct uk_loaded loaded;
 
 static uk_word_t pages_of(uk_word_t bytes) { return (bytes + UK_PAGE_SIZE - 1) / UK_PAGE_SIZE; }
 
 /* Maps module i read-only at va; *base gets its first byte's address there.
- * A module that shares a page with another one is copied first, so the
- * vmm-server sees its own module and nothing of another's. */
+ * A module that shares a page with another one is copied first (into the
+ * pages `copy` keeps), so the vmm-server sees its own module and nothing of
+ * another's. */
 static long map_module(const struct uk_bootinfo *bi, int i, uk_word_t task, uk_word_t va,
-                       uk_word_t *base)
+                       struct uk_kept_pages *copy_pages, uk_word_t *base)
 {
     const struct uk_boot_module *m = &bi->modules[i];
     uk_word_t lo = m->phys & ~(UK_PAGE_SIZE - 1);
@@ -87,7 +87,7 @@ static long map_module(const struct uk_bootinfo *bi, int i, uk_word_t task, uk_w
             shared = 1;
     }
     if (shared) {
-        unsigned char *copy = uk_pages_alloc(pages_of(m->size));
+        unsigned char *copy = uk_kept_pages(copy_pages, pages_of(m->size));
         if (!copy)
             return UK_E_NOMEM;
         memcpy(copy, (const void *)(UK_PHYS_WINDOW + m->phys), m->size);
@@ -99,11 +99,13 @@ static long map_module(const struct uk_bootinfo *bi, int i, uk_word_t task, uk_w
     return n ? uk_map(task, src, va, n, UK_MAP_READ) : UK_OK;
 }
 
-/* Destroys a vmm-server's task (with its guest's) and our caps for it. */
+/* Destroys a vmm-server's task (with its guest's) and our caps for it, and
+ * gives their slots back: a restart then takes exactly the slots this one
+ * had (the leak check: supervise.c's restart events). */
 static void destroy_vmm(struct vmm_rec *r)
 {
-    uk_obj_destroy(r->task);
-    uk_cap_delete(UK_SLOT_SELF_TASK, r->fault_ep);
+    if (r->task)
+        uk_obj_destroy(r->task);         /* its thread with it */
     if (r->console)                      /* after the task: nothing more comes from it */
         console_remove_guest(r->com, r->index, r->name);
     if (r->disk)
@@ -114,10 +116,13 @@ static void destroy_vmm(struct vmm_rec *r)
     }
     if (r->bell)                         /* every copy goes with it */
         uk_obj_destroy(r->bell);
-    uk_cap_delete(UK_SLOT_SELF_TASK, r->bell_power);
-    uk_cap_delete(UK_SLOT_SELF_TASK, r->bell_ping);
+    uk_word_t slots[] = { r->task, r->thread, r->fault_ep, r->bell, r->bell_power,
+                          r->bell_ping };
+    for (unsigned k = 0; k < sizeof slots / sizeof *slots; k++)
+        if (slots[k])
+            uk_slot_free(slots[k]);      /* deletes what is left in it */
     r->live = r->console = r->disk = r->net = 0;
-    r->bell = r->bell_power = r->bell_ping = 0;
+    r->task = r->thread = r->fault_ep = r->bell = r->bell_power = r->bell_ping = 0;
 }
 
 static long give_up(struct vmm_rec *r, const char *what, long err)
@@ -150,14 +155,13 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     const struct uk_boot_module *vm = &bi->modules[vmm_module], *km = &bi->modules[g->kernel];
     const struct uk_boot_module *im = g->initrd >= 0 ? &bi->modules[g->initrd] : 0;
     struct vmm_rec *r = &vmms[index];
+    struct vmm_kept *k = &kept[index];
     uk_word_t mem_pages = g->mem_mib << 8;
     uk_word_t guest_quota = g->kmem_kib ? g->kmem_kib << 10 : (2ul << 20) + mem_pages * NODE_COST;
     uk_word_t own_pages = mem_pages + pages_of(km->size) + (im ? pages_of(im->size) : 0) + 64;
     uk_word_t quota = guest_quota + (512ul << 10) + own_pages * NODE_COST;
     long err;
 
-    unsigned char *old_ram = r->ram;
-    uk_word_t old_ram_pages = r->ram_pages;
     memset(r, 0, sizeof *r);
     r->index = index;
     r->com = (uk_word_t)g->console;
@@ -165,6 +169,7 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     if ((err = uk_task_new(quota, UK_VMM_CAP_SLOTS, 0, &r->task))) {
         printf("root task: %s: no task for its vmm-server (%lu KiB of kernel memory): "
                "error %ld\n", g->name, quota >> 10, err);
+        r->task = 0;
         return err;
     }
     r->fault_ep = uk_slot_alloc();
@@ -178,19 +183,23 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     if ((err = uk_cap_copy(UK_SLOT_DEBUG, r->task, UK_SLOT_DEBUG,
                            UK_R_WRITE | (g->stats ? UK_R_READ : 0), 0)))
         return give_up(r, "the debug cap", err);
-    if ((err = uk_load_elf(r->task, (const void *)(UK_PHYS_WINDOW + vm->phys), vm->size, &loaded)))
+    if ((err = uk_load_elf_with(r->task, (const void *)(UK_PHYS_WINDOW + vm->phys), vm->size,
+                                UK_PAGE_SIZE, UK_PHYS_WINDOW, uk_kept_pages, &k->img, &loaded)))
         return give_up(r, loaded.error, err);
 
-    struct uk_vmm_info *vi = uk_pages_alloc(1);
-    unsigned char *mem = old_ram && old_ram_pages == mem_pages ? old_ram : 0;
+    if (!k->info)
+        k->info = uk_pages_alloc(1);
+    struct uk_vmm_info *vi = k->info;
+    unsigned char *mem = k->ram && k->ram_pages == mem_pages ? k->ram : 0;
     if (mem)
-        zero_pages(mem, mem_pages);      /* a cold boot: nothing of the last one */
-    else
-        mem = uk_pages_alloc(mem_pages);
-    r->ram = mem;
-    r->ram_pages = mem ? mem_pages : 0;
+        memset(mem, 0, mem_pages * UK_PAGE_SIZE);   /* a cold boot: nothing of the last one */
+    else if ((mem = uk_pages_alloc(mem_pages))) {
+        k->ram = mem;
+        k->ram_pages = mem_pages;
+    }
     if (!vi || !mem)
         return give_up(r, "not enough free memory for its RAM", UK_E_NOMEM);
+    memset(vi, 0, sizeof *vi);
     vi->magic = UK_VMM_INFO_MAGIC;
     vi->guest_index = index;
     memcpy(vi->name, g->name, sizeof vi->name);
@@ -209,8 +218,10 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     if ((err = uk_map_range(0, (uk_word_t)mem, 0, mem_pages, UK_MAP_RWX)) ||
         (err = uk_map_range(r->task, (uk_word_t)mem, VMM_MEM_VA, mem_pages, UK_MAP_RWX)))
         return give_up(r, "mapping its RAM", err);
-    if ((err = map_module(bi, g->kernel, r->task, VMM_KERNEL_VA, &vi->kernel_base)) ||
-        (im && (err = map_module(bi, g->initrd, r->task, VMM_INITRD_VA, &vi->initrd_base))))
+    if ((err = map_module(bi, g->kernel, r->task, VMM_KERNEL_VA, &k->copy[0],
+                          &vi->kernel_base)) ||
+        (im && (err = map_module(bi, g->initrd, r->task, VMM_INITRD_VA, &k->copy[1],
+                                 &vi->initrd_base))))
         return give_up(r, "mapping its modules", err);
     if ((err = uk_map(r->task, (uk_word_t)vi, VMM_INFO_VA, 1, UK_MAP_READ)))
         return give_up(r, "mapping its info page", err);
@@ -223,16 +234,16 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
         return give_up(r, "its bell (notification)", err);
     }
     /* the supervisor's heartbeat: its page, our copy of the bell that rings it */
-    if (!alive[index])
-        alive[index] = uk_pages_alloc(1);
+    if (!k->alive)
+        k->alive = uk_pages_alloc(1);
     r->bell_ping = uk_slot_alloc();
-    if (!alive[index] ||
-        (err = uk_map(r->task, (uk_word_t)alive[index], UK_VMM_ALIVE_VA, 1,
+    if (!k->alive ||
+        (err = uk_map(r->task, (uk_word_t)k->alive, UK_VMM_ALIVE_VA, 1,
                       UK_MAP_READ | UK_MAP_WRITE)) ||
         (err = uk_cap_copy(r->bell, UK_SLOT_SELF_TASK, r->bell_ping, UK_R_WRITE,
                            UK_VMM_BELL_PING)))
-        return give_up(r, "its heartbeat page", alive[index] ? err : UK_E_NOMEM);
-    alive[index]->ping = alive[index]->pong = 0;
+        return give_up(r, "its heartbeat page", k->alive ? err : UK_E_NOMEM);
+    k->alive->ping = k->alive->pong = 0;
     r->console = console_add_guest(r->com, index, g->name, r->task, r->bell);
     if (g->disk >= 0) {
         if (index > UK_BLK_MAX_CLIENTS)
@@ -248,7 +259,12 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     }
     if (g->net >= 0)
         add_net(r, g);
-    if ((err = uk_start_program(r->task, &loaded, VMM_PRIO, r->fault_ep, VMM_INFO_VA, &r->thread)))
+    if (!k->stack)
+        k->stack = uk_pages_alloc(UK_PROGRAM_STACK_PAGES + 1);
+    if (!k->stack)
+        return give_up(r, "no pages for its stack", UK_E_NOMEM);
+    if ((err = uk_start_program_on(r->task, &loaded, VMM_PRIO, r->fault_ep, VMM_INFO_VA,
+                                   k->stack, &r->thread)))
         return give_up(r, "starting its thread", err);
     r->live = 1;
     printf("root task: %s: vmm-server started (%lu MiB RAM, %lu KiB kernel memory, %lu KiB "
@@ -351,15 +367,15 @@ int vmm_console_reconnect(uk_word_t com)
  * ended, without a status; 1 if it was running. */
 long vmm_ping(uk_word_t index, uk_word_t seq)
 {
-    if (index == 0 || index > ROOT_MAX_GUESTS || !vmms[index].live || !alive[index])
+    if (index == 0 || index > ROOT_MAX_GUESTS || !vmms[index].live || !kept[index].alive)
         return UK_E_INVAL;
-    alive[index]->ping = seq;
+    kept[index].alive->ping = seq;
     return uk_signal(vmms[index].bell_ping);
 }
 
 uk_word_t vmm_pong(uk_word_t index)
 {
-    return index && index <= ROOT_MAX_GUESTS && alive[index] ? alive[index]->pong : 0;
+    return index && index <= ROOT_MAX_GUESTS && kept[index].alive ? kept[index].alive->pong : 0;
 }
 
 int vmm_kill(uk_word_t index)

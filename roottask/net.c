@@ -53,6 +53,7 @@ struct net_client {                        /* what a client is, kept here: what 
     char *window;                          /* its pages (our view) */
     uk_word_t task, ep_slot;               /* its task, the slot of its endpoint cap */
     uk_word_t notif, notif_badge;          /* the notification the server signals */
+    uk_word_t va;                          /* its window's address in its task */
 };
 
 struct net_server {                        /* ours (the root task's main thread) */
@@ -76,6 +77,8 @@ static int nsrv;                           /* slots ever used */
 static struct {
     struct uk_net_info *info;
     char *dma;
+    struct uk_kept_pages window[UK_NET_MAX_CLIENTS + 1];   /* client n's, reused by the
+                                            next client n once the last is removed */
 } kept_pages[NET_MAX_SERVERS];
 static char *ring[NET_MAX_SERVERS][NET_MAX_SERVERS];
 
@@ -418,6 +421,9 @@ static void remove_client(struct net_server *s, uk_word_t n)
     uk_cap_delete(s->client[n].task, s->client[n].ep_slot);   /* its calls fail from now */
     uk_cap_delete(s->task, UK_NET_SLOT_CLIENT0 + n);
     uk_unmap(s->task, UK_NET_WINDOW(n), s->client[n].window_pages);
+    /* the client's view too (if its task is still there): its pages go to
+     * the next client n */
+    uk_unmap(s->client[n].task, s->client[n].va, s->client[n].window_pages);
     s->client[n].window_pages = 0;
 }
 
@@ -431,15 +437,16 @@ void *net_add_client(uk_word_t n, int nic, uk_word_t task, uk_word_t va, uk_word
     if (!s || n < 1 || n > UK_NET_MAX_CLIENTS || server_of(n) ||
         pages * UK_PAGE_SIZE > UK_NET_WINDOW_MAX || pages * UK_PAGE_SIZE < UK_NET_WINDOW_MIN)
         return 0;
-    char *win = uk_pages_alloc(pages);
+    char *win = uk_kept_pages(&kept_pages[s - srv].window[n], pages);
     long err;
     if (!win)
         return 0;
+    memset(win, 0, pages * UK_PAGE_SIZE);   /* nothing of the last client n */
     if ((err = uk_map_range(task, (uk_word_t)win, va, pages, UK_MAP_READ | UK_MAP_WRITE))) {
         say(s, "a client's window not mapped", err);
         return 0;
     }
-    s->client[n] = (struct net_client){ pages, win, task, ep_slot, notif, notif_badge };
+    s->client[n] = (struct net_client){ pages, win, task, ep_slot, notif, notif_badge, va };
     if (!connect_client(s, n)) {
         remove_client(s, n);
         return 0;

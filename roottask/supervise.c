@@ -628,10 +628,15 @@ static void detected(struct target t, const char *how)
     S.pending[slot_of(t)] = 0;
 }
 
+/* The restart event also says what the root task holds after it: its slots
+ * in use and its pool's free pages, the same after every restart when no
+ * restart loses any (tools/experiments/run's short form checks it). */
 static void restarted(struct target t, uk_word_t t0, int ok, int clients)
 {
-    char more[96];
-    snprintf(more, sizeof more, "ok=%d took=%lu clients=%d", ok, now() - t0, clients);
+    char more[128];
+    uk_word_t took = now() - t0;
+    snprintf(more, sizeof more, "ok=%d took=%lu clients=%d slots=%lu pages=%lu", ok, took,
+             clients, uk_slots_used(), uk_pages_left());
     event("restart", t, more);
 }
 
@@ -671,6 +676,23 @@ static int restart_wanted(struct target t)
            (t.kind == T_BLK && S.restart_blk) || (t.kind == T_VMM && S.restart_vmm);
 }
 
+/* Does a console server starve the servers below its priority now?  It
+ * answers, has lines queued, and has printed none since its ping at the
+ * start of this beat (a lower server's ping waited out its timeout
+ * meanwhile).  Asked when a lower server misses its ping: in the first beat
+ * after a console server starts spinning its count may still have moved
+ * since the beat before, so the beat's own console ping cannot tell yet. */
+static int console_starves(void)
+{
+    for (int i = 0; i < NCONSOLES; i++) {
+        uk_word_t printed = 0, queued = 0;
+        if (console_ping(i, uk_timeout_us(S.beat_ms * 500), &printed, &queued) == UK_OK &&
+            queued && printed == S.con_printed[i])
+            return 1;
+    }
+    return 0;
+}
+
 /* A server that does not answer its ping in time: hung. */
 static void ping(struct target t)
 {
@@ -708,6 +730,10 @@ static void ping(struct target t)
     }
     if (err != UK_E_TIMEOUT) {
         S.missed[slot_of(t)] = 0;
+        return;
+    }
+    if (t.kind != T_CONSOLE && console_starves()) {
+        S.starving = 1;                  /* the miss is the console server's doing */
         return;
     }
     if (++S.missed[slot_of(t)] < (blk ? BLK_MISSES : 1))
