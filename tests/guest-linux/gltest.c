@@ -1373,44 +1373,90 @@ static int proc_cputime(pid_t pid, unsigned long *ut, unsigned long *st)
     return 0;
 }
 
+/* The CPU time the kernel has accounted since boot, every task's and idle's
+ * together (clock ticks): the sum of /proc/stat's "cpu" line (user nice
+ * system idle iowait irq softirq steal; guest time is in user already). */
+static int stat_cputime(unsigned long long *total)
+{
+    char buf[512];
+    unsigned long long v[8];
+    if (read_file("/proc/stat", buf, sizeof buf) < 0 ||
+        sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &v[6], &v[7]) != 8)
+        return -1;
+    *total = 0;
+    for (int i = 0; i < 8; i++) *total += v[i];
+    return 0;
+}
+
 static double tv_s(struct timeval t) { return t.tv_sec + t.tv_usec / 1e6; }
 
+/* A child spins in user mode, alone, until it has been charged CPU_TARGET
+ * seconds (50 ticks: enough that a share means something), by its own
+ * getrusage, checked after each chunk of work; it exits with the number of
+ * chunks.  The tick charges its period to whoever runs (HZ=100,
+ * docs/guest-linux.md "CPU time"), and the ticks come by the host's clock:
+ * on a loaded host QEMU does not run for whole periods and the guest's
+ * clock runs on meanwhile, so the CPU time the guest accounts is less than
+ * its wall time, by however much the host took.  So the reference for
+ * "no CPU time lost" is not the wall time but the CPU time the guest
+ * accounted meanwhile, all tasks and idle together (/proc/stat): the child
+ * ran alone, so nearly all of it must be the child's. */
+#define CPU_TARGET 0.5
 static int case_cputime(void)
 {
-    enum { ITERS = 250000000 };   /* ~2,500 million instructions: ~50 ticks or more */
+    enum { CHUNK = 10000000,          /* ~100 million instructions */
+           MAX_CHUNKS = 250 };        /* then it gives up: CPU time is not counted */
+    long hz = sysconf(_SC_CLK_TCK);
+    unsigned long long acct0, acct1;
+    CHECK(stat_cputime(&acct0) == 0, "cannot parse /proc/stat");
     step("fork a child that spins in user mode");
     double t0 = now();
     pid_t pid = fork();
     CHECK(pid >= 0, "fork: %m");
-    if (pid == 0) _exit(spin(ITERS) == 1 ? 2 : 0);
+    if (pid == 0) {
+        unsigned long x = 0;
+        int chunks = 0;
+        struct rusage self;
+        do {
+            x ^= spin(CHUNK);
+            chunks++;
+            getrusage(RUSAGE_SELF, &self);
+        } while (chunks < MAX_CHUNKS && tv_s(self.ru_utime) + tv_s(self.ru_stime) < CPU_TARGET);
+        _exit(x == 1 ? 0 : chunks);
+    }
 
     /* the child's /proc/PID/stat while it is a zombie, then its rusage (what
      * time(1) reports) as wait4 hands it over */
     siginfo_t si;
     CHECK(waitid(P_PID, pid, &si, WEXITED | WNOWAIT) == 0, "waitid: %m");
     double wall = now() - t0;
+    CHECK(stat_cputime(&acct1) == 0, "cannot parse /proc/stat");
+    double acct = (double)(acct1 - acct0) / hz;
     unsigned long ut = 0, st = 0;
     CHECK(proc_cputime(pid, &ut, &st) == 0, "cannot parse /proc/%d/stat", (int)pid);
     struct rusage ru;
     int status;
     CHECK(wait4(pid, &status, 0, &ru) == pid, "wait4: %m");
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "spinner: %s", describe_status(status));
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) >= 1, "spinner: %s", describe_status(status));
+    int chunks = WEXITSTATUS(status);
     struct rusage ch;
     CHECK(getrusage(RUSAGE_CHILDREN, &ch) == 0, "getrusage: %m");
 
-    long hz = sysconf(_SC_CLK_TCK);
     double u = tv_s(ru.ru_utime), s = tv_s(ru.ru_stime);
     double pu = (double)ut / hz, ps = (double)st / hz;
-    /* enough ticks that the share means something, and the CPU time is the
-     * wall time the child ran (it was alone), not lost */
-    CHECK(u + s >= 0.25, "child charged %.2f s user + %.2f s system for %.2f s of spinning", u, s, wall);
-    CHECK(u + s >= 0.5 * wall, "child charged %.2f s user + %.2f s system, ran %.2f s", u, s, wall);
+    /* it stopped at CPU_TARGET by its own count, unless it gave up */
+    CHECK(u + s >= CPU_TARGET, "child charged %.2f s user + %.2f s system for %d M iterations "
+          "(%.2f s wall, %.2f s accounted by the guest)", u, s, chunks * (CHUNK / 1000000), wall, acct);
+    CHECK(u + s >= 0.8 * acct, "child charged %.2f s user + %.2f s system of the %.2f s the guest "
+          "accounted while it ran alone (%.2f s wall)", u, s, acct, wall);
     CHECK(u >= 0.9 * (u + s), "wait4 rusage: %.2f s user, %.2f s system: user share %.0f%% < 90%%",
           u, s, 100 * u / (u + s));
     CHECK(pu >= 0.9 * (pu + ps), "/proc/%d/stat: utime %lu stime %lu ticks: user share < 90%%", (int)pid, ut, st);
     CHECK(tv_s(ch.ru_utime) >= u - 0.02, "RUSAGE_CHILDREN user %.2f s < the child's %.2f s", tv_s(ch.ru_utime), u);
-    detail("%d M iterations in %.2f s: user %.2f s, system %.2f s (%.1f%% user); /proc stat %lu+%lu ticks",
-           ITERS / 1000000, wall, u, s, 100 * u / (u + s), ut, st);
+    detail("%d M iterations: user %.2f s, system %.2f s (%.1f%% user) of %.2f s accounted, %.2f s wall; "
+           "/proc stat %lu+%lu ticks", chunks * (CHUNK / 1000000), u, s, 100 * u / (u + s), acct, wall,
+           ut, st);
     return 0;
 }
 
@@ -2012,12 +2058,19 @@ static int case_guard_page(void)
 /* 1,000 children alive at once, each blocked reading a pipe; the
  * microkernel memory their address spaces take (/proc/ukvm: the process
  * account of the host layer) per process; then all of them end and are
- * reaped, and that memory is given back. */
+ * reaped, and that memory is given back.
+ * When a child first runs depends on when the guest's ticks come, so on
+ * the host's load (they come by its clock): a child may not have run yet
+ * when we look at it (state R), and the host layer counts each child not
+ * run yet at our charge, refusing a fork when those would not fit
+ * (docs/guest-linux.md).  So a refused fork is tried again after a sleep,
+ * which lets the children run (a bounded number of times), and a child
+ * not yet asleep is looked at again after one. */
 static int case_procs(void)
 {
-    enum { N = 1000 };
+    enum { N = 1000, RETRIES = 100 };
     static pid_t pids[N];
-    int p[2];
+    int p[2], refused = 0, unslept = 0;
     CHECK(pipe(p) == 0, "pipe: %m");
     /* our own address space first, so that what it grows by is not counted:
      * the pid array, a child forked and reaped */
@@ -2034,13 +2087,19 @@ static int case_procs(void)
     step("forking 1000 children that block on a pipe");
     for (int i = 0; i < N; i++) {
         pids[i] = fork();
+        if (pids[i] < 0 && (errno == ENOMEM || errno == EAGAIN) && refused < RETRIES) {
+            refused++;
+            usleep(10000);
+            i--;
+            continue;
+        }
         if (pids[i] < 0) {
             int e = errno;
             close(p[1]);
             for (int k = 0; k < i; k++) waitpid(pids[k], NULL, 0);
             errno = e;
-            return fail("fork %d of %d: %m (process_kmem_room %ld)", i + 1, N,
-                        ukvm_counter("process_kmem_room"));
+            return fail("fork %d of %d: %m (process_kmem_room %ld; %d refused before, tried again)",
+                        i + 1, N, ukvm_counter("process_kmem_room"), refused);
         }
         if (pids[i] == 0) {
             char c;
@@ -2061,10 +2120,16 @@ static int case_procs(void)
     for (int i = 0; i < N; i += 97) {
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/stat", (int)pids[i]);
-        char buf[512];
-        CHECK(read_file(path, buf, sizeof buf) >= 0, "child %d (pid %d) gone", i, (int)pids[i]);
-        char *st = strrchr(buf, ')');
-        CHECK(st && st[2] == 'S', "child %d not sleeping: %.40s", i, st ? st : buf);
+        char buf[512], *st;
+        for (int tries = 0;; tries++) {
+            CHECK(read_file(path, buf, sizeof buf) >= 0, "child %d (pid %d) gone", i, (int)pids[i]);
+            st = strrchr(buf, ')');
+            if (!st || st[2] == 'S' || tries == RETRIES) break;
+            unslept += !tries;
+            usleep(10000);   /* not run yet, or on its way to the read: let it */
+        }
+        CHECK(st && st[2] == 'S', "child %d not sleeping after %d sleeps of ours: %.40s", i, RETRIES,
+              st ? st : buf);
     }
     step("closing the pipe: all end");
     close(p[1]);
@@ -2078,7 +2143,8 @@ static int case_procs(void)
     CHECK(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "a child is still there");
     if (!ukvm) {
         printf("gltest: procs: %d live processes, VmPTE %ld kB each (native)\n", N, vmpte);
-        detail("%d alive at once, VmPTE %ld kB each, all reaped", N, vmpte);
+        detail("%d alive at once, VmPTE %ld kB each, all reaped; forks refused and tried again %d, "
+               "children not asleep at first look %d", N, vmpte, refused, unslept);
         return 0;
     }
     long used2 = ukvm_counter("process_kmem_used"), tasks2 = ukvm_counter("process_tasks");
@@ -2090,8 +2156,9 @@ static int case_procs(void)
     printf("gltest: procs: %d live processes, %ld bytes of microkernel memory each "
            "(the guest Linux's own VmPTE %ld kB), %ld KiB left to processes\n",
            N, (used1 - used0) / N, vmpte, room1 >> 10);
-    detail("%d alive at once, %ld bytes of microkernel memory each, all reaped and given back",
-           N, (used1 - used0) / N);
+    detail("%d alive at once, %ld bytes of microkernel memory each, all reaped and given back; "
+           "forks refused and tried again %d, children not asleep at first look %d",
+           N, (used1 - used0) / N, refused, unslept);
     return 0;
 }
 

@@ -67,6 +67,15 @@ static void dy_guest(uk_word_t i)
         uk_thread_suspend(0);
 }
 
+/* Until vCPU i is back in its kernel (an event, or an exit of another
+ * kind), 5 s at most: a bound for a hang, not a time the test needs. */
+static void dy_wait_back(int i)
+{
+    uk_word_t end = uk_rdtsc() + kt_us_to_tsc(5000000);
+    while (!dy_events[i] && !dy_other[i] && uk_rdtsc() < end)
+        kt_sleep_us(1000);
+}
+
 KT_TEST(vcpu_process_destroyed_sends_back_the_vcpus_running_it)
 {
     struct uk_stats s0 = kt_stats();
@@ -99,7 +108,13 @@ KT_TEST(vcpu_process_destroyed_sends_back_the_vcpus_running_it)
         KT_EQ(dy_other[i], 0);
     KT_EQ(dy_events[0] + dy_events[1] + dy_events[2] + dy_events[3], 0);
 
+    /* Each vCPU sent back counts its event when it next runs, which on a
+     * loaded host (QEMU not running for a while) may be later than any
+     * fixed sleep: wait for the events themselves (bounded), then give
+     * Q's vCPU the time to show a wrong one. */
     KT_EQ(uk_obj_destroy(p), UK_OK);         /* P goes: vCPUs 0-2 back to their kernel */
+    for (int i = 0; i < 3; i++)
+        dy_wait_back(i);
     kt_sleep_us(20000);
     for (int i = 0; i < 3; i++) {
         KT_EQ(dy_events[i], 1);
@@ -109,7 +124,7 @@ KT_TEST(vcpu_process_destroyed_sends_back_the_vcpus_running_it)
     KT_EQ(dy_other[3], 0);
 
     KT_EQ(uk_obj_destroy(q), UK_OK);
-    kt_sleep_us(20000);
+    dy_wait_back(3);
     KT_EQ(dy_events[3], 1);
     KT_EQ(dy_other[3], 0);
 

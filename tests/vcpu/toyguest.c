@@ -133,12 +133,19 @@ void PROC toyp_spin(unsigned long arg)
         __asm__ volatile("");
 }
 
-/* Five rounds of arg busy iterations, reporting each; never yields. */
+/* Five rounds, reporting each; never yields.  A round is arg busy
+ * iterations, and more of them until the guest kernel has preempted it
+ * since the round began: how much work fits in a timer period depends on
+ * the host's load (the ticks come by its clock), the rounds do not -- the
+ * process is preempted at least once a round whatever the load. */
 void PROC toyp_progress(unsigned long arg)
 {
     for (long r = 0; r < 5; r++) {
-        for (volatile unsigned long j = 0; j < arg; j++)
-            ;
+        long preempts = tsys(TOY_SYS_PREEMPTS, 0, 0, 0);
+        do {
+            for (volatile unsigned long j = 0; j < arg; j++)
+                ;
+        } while (tsys(TOY_SYS_PREEMPTS, 0, 0, 0) == preempts);
         tsys(TOY_SYS_REPORT, 0, r + 1, 0);
     }
     texit(0);
@@ -483,6 +490,8 @@ static int do_syscall(int i)
         r->exit_code = (long)u->rdi;
         end_process(i, TOY_EXITED);
         return 1;
+    } else if (nr == TOY_SYS_PREEMPTS) {
+        u->rax = r->preempts;
     } else if (nr == TOY_SYS_REPORT && u->rdi < 8) {
         r->report[u->rdi] = (long)u->rsi;
         u->rax = 0;

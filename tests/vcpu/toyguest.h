@@ -24,6 +24,8 @@
 #define TOY_SYS_GETPID  39    /* () -> pid (1..) */
 #define TOY_SYS_EXIT    60    /* (code): does not return */
 #define TOY_SYS_REPORT  500   /* (key < 8, value) -> 0: for the tests */
+#define TOY_SYS_PREEMPTS 501  /* () -> how often the guest has preempted the caller
+                                 (Linux's ru_nivcsw): for the tests */
 #define TOY_EFAULT      14
 #define TOY_ENOSYS      38
 
