@@ -71,7 +71,7 @@ static struct {
     char *dma;
     unsigned disks;
     struct uk_kept_pages img;            /* the server's program image */
-    void *stack;                         /* its stack and IPC buffer */
+    struct uk_kept_pages stack;          /* its stack and IPC buffer */
     struct uk_kept_pages window[UK_BLK_MAX_CLIENTS + 1];
 } kept_pages[BLK_MAX_SERVERS];
 
@@ -269,13 +269,14 @@ static int start(struct blk_server *s, int slot, const struct uk_bootinfo *bi, i
         say(s, "its pages not mapped", err);
         goto fail;
     }
-    if (!kp->stack && !(kp->stack = uk_pages_alloc(UK_PROGRAM_STACK_PAGES + 1))) {
+    void *stack = uk_kept_pages(&kp->stack, UK_PROGRAM_STACK_PAGES + 1);
+    if (!stack) {
         say(s, "no pages for its stack", UK_E_NOMEM);
         goto fail;
     }
     if ((err = uk_cap_copy(root_ep, UK_SLOT_SELF_TASK, s->fault_ep, UK_R_WRITE,
                            BLK_BADGE + (uk_word_t)slot)) ||
-        (err = uk_start_program_on(s->task, &loaded, BLK_PRIO, s->fault_ep, 0, kp->stack,
+        (err = uk_start_program_on(s->task, &loaded, BLK_PRIO, s->fault_ep, 0, stack,
                                    &s->thread))) {
         say(s, "not started", err);
         goto fail;

@@ -49,7 +49,7 @@ struct con_server {                      /* ours (the root task's main thread) *
      * start, used again by every restart (its last task gone by then; the
      * pool cannot free, so fresh ones would be ~140 KiB lost a restart) */
     struct uk_kept_pages img;          /* its program's image, kept for a restart */
-    unsigned char *stack_pages;
+    struct uk_kept_pages stack;        /* its stack and IPC buffer, kept likewise */
     struct uk_loaded loaded;             /* its image as last loaded (flip.c flips it) */
 };
 static struct con_server srv[UK_CONSOLE_COM_MAX];
@@ -166,16 +166,15 @@ static int start(struct con_server *s, const struct uk_bootinfo *bi, uk_word_t r
     if ((err = uk_cap_copy(UK_SLOT_DEBUG, s->task, UK_SLOT_DEBUG, UK_R_WRITE, 0)))
         say(s, "the kernel log not given", err);
     s->fault_ep = uk_slot_alloc();
-    if (!s->stack_pages)
-        s->stack_pages = uk_pages_alloc(UK_PROGRAM_STACK_PAGES + 1);
-    if (!s->stack_pages) {
+    void *stack = uk_kept_pages(&s->stack, UK_PROGRAM_STACK_PAGES + 1);
+    if (!stack) {
         say(s, "no pages for its stack", UK_E_NOMEM);
         goto fail;
     }
     if ((err = uk_cap_copy(root_ep, UK_SLOT_SELF_TASK, s->fault_ep, UK_R_WRITE,
                            CONSOLE_BADGE + s->com - 1)) ||
         (err = uk_start_program_on(s->task, &s->loaded, CONSOLE_PRIO, s->fault_ep, port,
-                                   s->stack_pages, &s->thread))) {
+                                   stack, &s->thread))) {
         say(s, "not started", err);
         goto fail;
     }

@@ -55,7 +55,7 @@ static struct vmm_rec vmms[ROOT_MAX_GUESTS + 1];   /* by badge (the guest's inde
  * is reused as it is (zeroed where a cold boot needs it). */
 struct vmm_kept {
     struct uk_kept_pages img;          /* the vmm-server's program image */
-    void *stack;                       /* its stack and IPC buffer */
+    struct uk_kept_pages stack;        /* its stack and IPC buffer */
     struct uk_vmm_info *info;          /* its info page */
     struct uk_vmm_alive *alive;        /* its heartbeat page (mapped read/write at
                                           UK_VMM_ALIVE_VA) */
@@ -259,12 +259,11 @@ long launch_vmm(const struct uk_bootinfo *bi, int vmm_module, uk_word_t index,
     }
     if (g->net >= 0)
         add_net(r, g);
-    if (!k->stack)
-        k->stack = uk_pages_alloc(UK_PROGRAM_STACK_PAGES + 1);
-    if (!k->stack)
+    void *stack = uk_kept_pages(&k->stack, UK_PROGRAM_STACK_PAGES + 1);
+    if (!stack)
         return give_up(r, "no pages for its stack", UK_E_NOMEM);
     if ((err = uk_start_program_on(r->task, &loaded, VMM_PRIO, r->fault_ep, VMM_INFO_VA,
-                                   k->stack, &r->thread)))
+                                   stack, &r->thread)))
         return give_up(r, "starting its thread", err);
     r->live = 1;
     printf("root task: %s: vmm-server started (%lu MiB RAM, %lu KiB kernel memory, %lu KiB "

@@ -65,7 +65,7 @@ struct net_server {                        /* ours (the root task's main thread)
     uk_word_t io, irq;
     int peered[NET_MAX_SERVERS];           /* peer j's rings mapped into this task */
     struct uk_kept_pages img;              /* its program's image, kept for a restart */
-    void *stack_pages;                     /* its stack, kept likewise */
+    struct uk_kept_pages stack;            /* its stack and IPC buffer, kept likewise */
     struct net_client client[UK_NET_MAX_CLIENTS + 1];
     struct uk_loaded loaded;               /* its image as last loaded (flip.c flips it) */
 };
@@ -253,11 +253,10 @@ static int start(struct net_server *s, int slot, const struct uk_bootinfo *bi, i
     struct uk_pci_dev found[MAX_NICS];
     long err;
 
-    struct uk_kept_pages img = s->img;       /* kept across restarts */
-    void *stack = s->stack_pages;
+    struct uk_kept_pages img = s->img, stack = s->stack;   /* kept across restarts */
     memset(s, 0, sizeof *s);
     s->img = img;
-    s->stack_pages = stack;
+    s->stack = stack;
     s->module = module;
     snprintf(s->name, sizeof s->name, slot ? "net%d" : "net", slot + 1);
     int want = nic_word(bi, module);
@@ -334,16 +333,15 @@ static int start(struct net_server *s, int slot, const struct uk_bootinfo *bi, i
         say(s, "its pages not mapped", err);
         goto fail;
     }
-    if (!s->stack_pages)
-        s->stack_pages = uk_pages_alloc(UK_PROGRAM_STACK_PAGES + 1);   /* stack, IPC buffer */
-    if (!s->stack_pages) {
+    void *stack_pages = uk_kept_pages(&s->stack, UK_PROGRAM_STACK_PAGES + 1);
+    if (!stack_pages) {
         say(s, "no pages for its stack", UK_E_NOMEM);
         goto fail;
     }
     if ((err = uk_cap_copy(root_ep, UK_SLOT_SELF_TASK, s->fault_ep, UK_R_WRITE,
                            NET_BADGE + (uk_word_t)slot)) ||
         (err = uk_start_program_on(s->task, &s->loaded, NET_PRIO, s->fault_ep, 0,
-                                   s->stack_pages, &s->thread))) {
+                                   stack_pages, &s->thread))) {
         say(s, "not started", err);
         goto fail;
     }
